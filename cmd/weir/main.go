@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/weirstream/weir"
+	"github.com/weirstream/weir/config"
+	"github.com/weirstream/weir/jobs/wordcount"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// usageError marks a refusal before anything ran: exit code 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(stderr, "weir: %s\n", oneLine(err))
+	var ue usageError
+	if errors.As(err, &ue) || errors.Is(err, config.ErrInvalidValue) || errors.Is(err, config.ErrUnknownOption) || errors.Is(err, wordcount.ErrBadOption) {
+		return 2
+	}
+	return 1
+}
+
+// oneLine joins a multi-line error (errors.Join) into one line.
+func oneLine(err error) string {
+	return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "weir",
+		Short:         "Weir: stream processing with Flink-grade fault tolerance",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newRunCmd(stderr), &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Run:   func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), "weir", version) },
+	})
+	return root
+}
+
+// commonFlags are the flags every `weir run JOB` takes.
+type commonFlags struct {
+	parallelism int
+	defines     []string
+	configFile  string
+	logLevel    string
+}
+
+func (f *commonFlags) register(cmd *cobra.Command) {
+	cmd.Flags().IntVarP(&f.parallelism, "parallelism", "p", 0, "parallelism of every operator (parallelism.default)")
+	cmd.Flags().StringArrayVarP(&f.defines, "define", "D", nil, "set an option, key=value, with Flink's option names (repeatable)")
+	cmd.Flags().StringVar(&f.configFile, "config", "", "YAML file of options (Flink's config.yaml layout)")
+	cmd.Flags().StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+}
+
+// config builds the configuration: file first, then -D, then flags.
+func (f *commonFlags) config() (*config.Config, error) {
+	cfg := config.New()
+	if f.configFile != "" {
+		if err := cfg.LoadYAML(f.configFile); err != nil {
+			return nil, usageError{err}
+		}
+	}
+	if err := cfg.SetPairs(f.defines); err != nil {
+		return nil, usageError{err}
+	}
+	if f.parallelism != 0 {
+		if err := cfg.Set(config.DefaultParallelism.Key(), fmt.Sprint(f.parallelism)); err != nil {
+			return nil, usageError{fmt.Errorf("--parallelism: %w", err)}
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, usageError{err}
+	}
+	return cfg, nil
+}
+
+func (f *commonFlags) logger(stderr io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, usageError{fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)}
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})), nil
+}
+
+func newRunCmd(stderr io.Writer) *cobra.Command {
+	run := &cobra.Command{Use: "run JOB", Short: "Run a built-in job on the embedded local runtime"}
+	var common commonFlags
+	var o wordcount.Options
+	wc := &cobra.Command{
+		Use:   "wordcount",
+		Short: "Count words: every update is written as word,count",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := common.config()
+			if err != nil {
+				return err
+			}
+			logger, err := common.logger(stderr)
+			if err != nil {
+				return err
+			}
+			env := weir.NewEnvironment(cfg)
+			env.SetLogger(logger)
+			if err := wordcount.Declare(env, o); err != nil {
+				return err
+			}
+			if _, _, err := env.Plan(); err != nil {
+				return usageError{err}
+			}
+			if err := env.Execute(cmd.Context(), "wordcount"); err != nil {
+				return fmt.Errorf("job wordcount failed: %w", err)
+			}
+			return nil
+		},
+	}
+	wc.Flags().StringVar(&o.Input, "input", "", "a file, a directory of files, or socket://HOST:PORT")
+	wc.Flags().StringVar(&o.Output, "output", "-", "- for standard output, discard, or a directory for part files")
+	wc.Flags().Float64Var(&o.Rate, "rate", 0, "throttle the source to this many lines per second")
+	wc.Flags().StringVar(&o.FailOn, "fail-on", "", "fail the job on a line equal to this token (to show recovery)")
+	common.register(wc)
+	run.AddCommand(wc)
+	return run
+}

@@ -1,0 +1,141 @@
+package weir
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/weirstream/weir/config"
+	"github.com/weirstream/weir/graph"
+	"github.com/weirstream/weir/internal/codec"
+	"github.com/weirstream/weir/runtime"
+)
+
+// Environment collects a job's operators and runs them.
+type Environment struct {
+	cfg    *config.Config
+	graph  graph.Graph
+	logger *slog.Logger
+	errs   []error // declaration errors, reported by Execute
+}
+
+// NewEnvironment returns an environment with the given configuration (nil
+// for the defaults).
+func NewEnvironment(cfg *config.Config) *Environment {
+	if cfg == nil {
+		cfg = config.New()
+	}
+	return &Environment{cfg: cfg, logger: slog.Default()}
+}
+
+// Config is the environment's configuration.
+func (e *Environment) Config() *config.Config { return e.cfg }
+
+// SetLogger sets the logger for the job's runtime (slog.Default otherwise).
+func (e *Environment) SetLogger(l *slog.Logger) { e.logger = l }
+
+// Plan resolves and chains the declared graph, without running it.
+func (e *Environment) Plan() (*graph.Graph, *graph.Plan, error) {
+	if err := errors.Join(e.errs...); err != nil {
+		return nil, nil, err
+	}
+	if err := e.cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if len(e.graph.Nodes) == 0 {
+		return nil, nil, fmt.Errorf("%w: the job declares no operators", graph.ErrInvalid)
+	}
+	maxP := config.Get(e.cfg, config.MaxParallelism)
+	if err := e.graph.Resolve(config.Get(e.cfg, config.DefaultParallelism), maxP); err != nil {
+		return nil, nil, err
+	}
+	for _, n := range e.graph.Nodes {
+		if n.Kind != graph.KindSink && len(e.graph.Consumers(n.ID)) == 0 {
+			return nil, nil, fmt.Errorf("%w: the output of %q goes nowhere; add a sink", graph.ErrInvalid, n.Name)
+		}
+	}
+	return &e.graph, e.graph.Build(), nil
+}
+
+// Build plans the job and wires its tasks; Run on the result executes it.
+// Most programs call Execute instead.
+func (e *Environment) Build(ctx context.Context, name string) (*runtime.Job, error) {
+	g, p, err := e.Plan()
+	if err != nil {
+		return nil, err
+	}
+	timeout := config.Get(e.cfg, config.BufferTimeoutInterval)
+	if !config.Get(e.cfg, config.BufferTimeoutEnabled) {
+		timeout = -1 // flush only when full or at the end
+	}
+	return runtime.Build(ctx, runtime.JobSpec{
+		Name:              name,
+		Graph:             g,
+		Plan:              p,
+		MaxParallelism:    config.Get(e.cfg, config.MaxParallelism),
+		BufferTimeout:     timeout,
+		SegmentSize:       int(config.Get(e.cfg, config.MemorySegmentSize)),
+		BuffersPerChannel: config.Get(e.cfg, config.BuffersPerChannel),
+		Logger:            e.logger,
+	})
+}
+
+// Execute runs the job until its bounded sources end, a task fails, or ctx
+// is cancelled.
+func (e *Environment) Execute(ctx context.Context, name string) error {
+	job, err := e.Build(ctx, name)
+	if err != nil {
+		return err
+	}
+	return job.Run()
+}
+
+// DataStream is a stream of records of type T declared in an environment.
+// Its methods set properties of the operator that produces it, Flink style:
+// weir.Map(s, f).Name("parse").UID("parse-v1").SetParallelism(4).
+type DataStream[T any] struct {
+	env   *Environment
+	node  *graph.Node
+	codec codec.Codec[T]
+	// part is how the next operator reads this stream.
+	part graph.Partitioning
+}
+
+// Name sets the operator's name, shown in logs, errors and the dashboard.
+func (s DataStream[T]) Name(name string) DataStream[T] { s.node.Name = name; return s }
+
+// UID sets the operator's stable ID, which ties its state in a checkpoint to
+// the operator across program changes.
+func (s DataStream[T]) UID(uid string) DataStream[T] { s.node.UID = uid; return s }
+
+// SetParallelism sets how many subtasks run the operator.
+func (s DataStream[T]) SetParallelism(p int) DataStream[T] { s.node.Parallelism = p; return s }
+
+// DisableChaining runs the operator in a task of its own.
+func (s DataStream[T]) DisableChaining() DataStream[T] { s.node.NoChain = true; return s }
+
+// Rebalance makes the next operator read this stream round-robin.
+func (s DataStream[T]) Rebalance() DataStream[T] { s.part = graph.Rebalance; return s }
+
+// Broadcast makes every subtask of the next operator read every record.
+func (s DataStream[T]) Broadcast() DataStream[T] { s.part = graph.Broadcast; return s }
+
+// Env is the stream's environment.
+func (s DataStream[T]) Env() *Environment { return s.env }
+
+func (s DataStream[T]) edge() graph.Edge { return graph.Edge{From: s.node.ID, Partitioning: s.part} }
+
+// codecFor returns T's codec, recording an error against the operator if T
+// has none.
+func codecFor[T any](e *Environment, op string) codec.Codec[T] {
+	c, err := codec.For[T]()
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("operator %q: %w", op, err))
+	}
+	return c
+}
+
+func newStream[T any](e *Environment, n *graph.Node, c codec.Codec[T]) DataStream[T] {
+	return DataStream[T]{env: e, node: e.graph.Add(n), codec: c}
+}

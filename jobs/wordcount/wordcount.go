@@ -1,0 +1,94 @@
+// Package wordcount is the streaming word count of the seeds: it splits each
+// line on white space, keys by word, keeps a running count per word, and
+// writes every update as "word,count".
+package wordcount
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/weirstream/weir"
+	"github.com/weirstream/weir/connector"
+	"github.com/weirstream/weir/connector/discard"
+	"github.com/weirstream/weir/connector/file"
+	"github.com/weirstream/weir/connector/print"
+	"github.com/weirstream/weir/connector/socket"
+)
+
+// Options are the job's parameters.
+type Options struct {
+	// Input is a file or directory path, or socket://HOST:PORT.
+	Input string
+	// Output is "-" for standard output, "discard", or a directory for part
+	// files.
+	Output string
+	// FailOn, when set, makes the split function fail on a line equal to it.
+	FailOn string
+	// Rate, when positive, throttles the source to that many lines a second.
+	Rate float64
+}
+
+// ErrBadOption marks an option the job refuses before it runs.
+var ErrBadOption = errors.New("bad option")
+
+// Declare adds the word count to env.
+func Declare(env *weir.Environment, o Options) error {
+	var src weir.Source[string]
+	name := "Lines"
+	switch {
+	case strings.HasPrefix(o.Input, "socket://"):
+		host, portText, err := net.SplitHostPort(strings.TrimPrefix(o.Input, "socket://"))
+		port, perr := strconv.Atoi(portText)
+		if err != nil || perr != nil || port <= 0 || port > 65535 {
+			return fmt.Errorf("%w: --input %q: want socket://HOST:PORT", ErrBadOption, o.Input)
+		}
+		src, name = socket.New(host, port, "\n"), "Socket"
+	case o.Input == "":
+		return fmt.Errorf("%w: --input is required (a file, a directory or socket://HOST:PORT)", ErrBadOption)
+	default:
+		if _, err := os.Stat(o.Input); err != nil {
+			return fmt.Errorf("%w: --input: %w", ErrBadOption, err)
+		}
+		src = file.NewSource(o.Input)
+	}
+	if o.Rate < 0 {
+		return fmt.Errorf("%w: --rate %v: must not be negative", ErrBadOption, o.Rate)
+	}
+	if o.Rate > 0 {
+		src = connector.RateLimit(src, o.Rate)
+	}
+	lines := weir.FromSource(env, src, name).UID("source")
+	if name == "Socket" {
+		lines = lines.SetParallelism(1)
+	}
+	failOn := o.FailOn
+	words := weir.FlatMap(lines, func(line string, out weir.Collector[weir.Tuple2[string, int64]]) error {
+		if failOn != "" && line == failOn {
+			return fmt.Errorf("line %q matches --fail-on", line)
+		}
+		for _, w := range strings.Fields(line) {
+			out.Collect(weir.Tuple2[string, int64]{F0: w, F1: 1})
+		}
+		return nil
+	}).Name("Split").UID("split")
+	counts := weir.Sum(weir.KeyBy(words, func(t weir.Tuple2[string, int64]) string { return t.F0 }),
+		func(t *weir.Tuple2[string, int64]) *int64 { return &t.F1 }).Name("Count").UID("count")
+	out := weir.Map(counts, func(t weir.Tuple2[string, int64]) (string, error) {
+		return t.F0 + "," + strconv.FormatInt(t.F1, 10), nil
+	}).Name("Format").UID("format")
+	switch o.Output {
+	case "-":
+		out.SinkTo(print.New[string](os.Stdout, nil), "Print").UID("sink")
+	case "discard":
+		out.SinkTo(discard.New[string](), "Discard").UID("sink")
+	case "":
+		return fmt.Errorf("%w: --output is required (-, discard or a directory)", ErrBadOption)
+	default:
+		out.SinkTo(file.NewSink(o.Output), "Files").UID("sink")
+	}
+	return nil
+}

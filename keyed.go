@@ -1,0 +1,198 @@
+package weir
+
+import (
+	"github.com/weirstream/weir/graph"
+	"github.com/weirstream/weir/internal/codec"
+	"github.com/weirstream/weir/internal/keygroup"
+	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/state"
+)
+
+// KeyedStream is a stream partitioned by a key: every record with the same
+// key goes to the same subtask, whose keyed state is scoped to that key.
+type KeyedStream[K comparable, T any] struct {
+	in       DataStream[T]
+	key      func(T) K
+	keyCodec codec.Codec[K]
+}
+
+// KeyBy partitions s by the key that key returns. The key selector must be
+// deterministic: the same record yields the same key in every process.
+func KeyBy[T any, K comparable](s DataStream[T], key func(T) K) KeyedStream[K, T] {
+	return KeyedStream[K, T]{in: s, key: key, keyCodec: codecFor[K](s.env, "KeyBy")}
+}
+
+func (ks KeyedStream[K, T]) edge() graph.Edge {
+	kc, key := ks.keyCodec, ks.key
+	return graph.Edge{From: ks.in.node.ID, Partitioning: graph.Hash,
+		KeyGroup: runtime.KeyGroupFactory[T](func(maxP int) func(T) int {
+			g := keygroup.NewGrouper(kc, maxP)
+			return func(v T) int { return g.Group(key(v)) }
+		})}
+}
+
+// keyedInput declares a keyed operator reading ks.
+func keyedInput[K comparable, I, O any](ks KeyedStream[K, I], name string,
+	build func(ctx *runtime.OperatorContext, b *state.KeyedBackend[K], out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error)) DataStream[O] {
+	return oneInput(ks.in, name, true, ks.edge(), func(ctx *runtime.OperatorContext, out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error) {
+		b := state.NewKeyedBackend(ks.keyCodec, ctx.MaxParallelism, ctx.KeyGroups)
+		return build(ctx, b, out)
+	})
+}
+
+// Reduce keeps, per key, the fold of every record so far with f, and emits
+// the new value after each record (a running aggregate, as Flink's reduce on
+// a keyed stream).
+func Reduce[K comparable, T any](ks KeyedStream[K, T], f func(acc, v T) (T, error)) DataStream[T] {
+	return keyedInput(ks, "Reduce", func(ctx *runtime.OperatorContext, b *state.KeyedBackend[K], out runtime.Output[T]) (runtime.Output[T], runtime.Operator, error) {
+		vs, err := state.GetValueState[K, T](b, "reduce")
+		if err != nil {
+			return nil, nil, err
+		}
+		op := &reduceOp[K, T]{name: ctx.Node.Name, b: b, key: ks.key, f: f, state: vs, out: out}
+		return op, op, nil
+	})
+}
+
+type reduceOp[K comparable, T any] struct {
+	noLifecycle
+	name  string
+	b     *state.KeyedBackend[K]
+	key   func(T) K
+	f     func(acc, v T) (T, error)
+	state state.ValueState[T]
+	out   runtime.Output[T]
+}
+
+func (r *reduceOp[K, T]) Collect(v T) error {
+	if err := r.b.SetCurrentKey(r.key(v)); err != nil {
+		return runtime.WrapOperatorError(r.name, err)
+	}
+	acc, ok, err := r.state.Value()
+	if err != nil {
+		return runtime.WrapOperatorError(r.name, err)
+	}
+	if ok {
+		if v, err = r.f(acc, v); err != nil {
+			return runtime.WrapOperatorError(r.name, err)
+		}
+	}
+	if err := r.state.Update(v); err != nil {
+		return runtime.WrapOperatorError(r.name, err)
+	}
+	return r.out.Collect(v)
+}
+
+// Number is the type of a field Sum can add.
+type Number interface {
+	~int | ~int8 | ~int16 | ~int32 | ~int64 | ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~float32 | ~float64
+}
+
+// Sum keeps a running sum per key of the field that field points to, and
+// emits the first record of the key with the field replaced by the sum so
+// far, after each record (Flink's sum(field)).
+func Sum[K comparable, T any, N Number](ks KeyedStream[K, T], field func(*T) *N) DataStream[T] {
+	return Reduce(ks, func(acc, v T) (T, error) {
+		*field(&acc) += *field(&v)
+		return acc, nil
+	}).Name("Sum")
+}
+
+// KeyedProcessFunction is a function over a keyed stream with keyed state.
+// The runtime creates one instance per subtask (with the factory given to
+// Process) and calls Open once before the first record; state handles
+// obtained in Open are scoped to the current key in ProcessElement.
+type KeyedProcessFunction[K comparable, I, O any] interface {
+	Open(ctx *OpenContext[K]) error
+	ProcessElement(ctx *Context[K], in I, out Collector[O]) error
+}
+
+// OpenContext is what a KeyedProcessFunction sees in Open.
+type OpenContext[K comparable] struct {
+	backend *state.KeyedBackend[K]
+	// Subtask is this instance's 0-based index; Parallelism the number of
+	// instances.
+	Subtask, Parallelism int
+}
+
+// Context is what a KeyedProcessFunction sees for each record.
+type Context[K comparable] struct {
+	backend *state.KeyedBackend[K]
+}
+
+// CurrentKey is the key of the record being processed.
+func (c *Context[K]) CurrentKey() K { return c.backend.CurrentKey() }
+
+// Keyed state handles.
+type (
+	ValueState[V any]               = state.ValueState[V]
+	ListState[V any]                = state.ListState[V]
+	MapState[UK comparable, UV any] = state.MapState[UK, UV]
+	ReducingState[V any]            = state.ReducingState[V]
+	AggregatingState[IN, OUT any]   = state.AggregatingState[IN, OUT]
+	Aggregator[IN, ACC, OUT any]    = state.Aggregator[IN, ACC, OUT]
+)
+
+// NewValueState registers (or finds) the value state called name.
+func NewValueState[V any, K comparable](ctx *OpenContext[K], name string) (ValueState[V], error) {
+	return state.GetValueState[K, V](ctx.backend, name)
+}
+
+// NewListState registers (or finds) the list state called name.
+func NewListState[V any, K comparable](ctx *OpenContext[K], name string) (ListState[V], error) {
+	return state.GetListState[K, V](ctx.backend, name)
+}
+
+// NewMapState registers (or finds) the map state called name.
+func NewMapState[UK comparable, UV any, K comparable](ctx *OpenContext[K], name string) (MapState[UK, UV], error) {
+	return state.GetMapState[K, UK, UV](ctx.backend, name)
+}
+
+// NewReducingState registers (or finds) the reducing state called name.
+func NewReducingState[V any, K comparable](ctx *OpenContext[K], name string, reduce func(a, b V) (V, error)) (ReducingState[V], error) {
+	return state.GetReducingState(ctx.backend, name, reduce)
+}
+
+// NewAggregatingState registers (or finds) the aggregating state called name.
+func NewAggregatingState[IN, ACC, OUT any, K comparable](ctx *OpenContext[K], name string, agg Aggregator[IN, ACC, OUT]) (AggregatingState[IN, OUT], error) {
+	return state.GetAggregatingState(ctx.backend, name, agg)
+}
+
+// Process applies a keyed process function; newFn creates one instance per
+// subtask.
+func Process[K comparable, I, O any](ks KeyedStream[K, I], newFn func() KeyedProcessFunction[K, I, O]) DataStream[O] {
+	return keyedInput(ks, "Process", func(ctx *runtime.OperatorContext, b *state.KeyedBackend[K], out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error) {
+		op := &processOp[K, I, O]{name: ctx.Node.Name, octx: ctx, b: b, key: ks.key, fn: newFn(), out: collector[O]{out: out}, ctx: Context[K]{backend: b}}
+		return op, op, nil
+	})
+}
+
+type processOp[K comparable, I, O any] struct {
+	name string
+	octx *runtime.OperatorContext
+	b    *state.KeyedBackend[K]
+	key  func(I) K
+	fn   KeyedProcessFunction[K, I, O]
+	out  collector[O]
+	ctx  Context[K]
+}
+
+func (p *processOp[K, I, O]) Open() error {
+	return runtime.WrapOperatorError(p.name, p.fn.Open(&OpenContext[K]{backend: p.b, Subtask: p.octx.Subtask, Parallelism: p.octx.Parallelism}))
+}
+func (p *processOp[K, I, O]) Finish() error { return nil }
+func (p *processOp[K, I, O]) Close() error  { return nil }
+
+func (p *processOp[K, I, O]) Collect(v I) error {
+	if err := p.b.SetCurrentKey(p.key(v)); err != nil {
+		return runtime.WrapOperatorError(p.name, err)
+	}
+	if err := p.fn.ProcessElement(&p.ctx, v, &p.out); err != nil {
+		return runtime.WrapOperatorError(p.name, err)
+	}
+	if err := p.out.err; err != nil {
+		p.out.err = nil
+		return err
+	}
+	return nil
+}

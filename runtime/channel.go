@@ -1,0 +1,176 @@
+package runtime
+
+import (
+	"context"
+	"sync"
+)
+
+// Event is an in-band control element that travels in order with records.
+type Event interface{ event() }
+
+// EndOfPartition says the producer subtask will send nothing more on this
+// channel.
+type EndOfPartition struct{}
+
+func (EndOfPartition) event() {}
+
+// element is what a channel carries: a data buffer or an event.
+type element struct {
+	buf *Buffer
+	ev  Event
+}
+
+// InputGate collects the input channels of one consumer subtask and tells its
+// goroutine which channel has data. All channel queues are guarded by the
+// gate's mutex, so a producer's enqueue and the consumer's poll meet in one
+// place.
+type InputGate struct {
+	mu struct {
+		sync.Mutex
+		// ready holds the indices of channels that have queued elements and
+		// are not blocked, each at most once, in arrival order.
+		ready []int
+	}
+	channels []*InputChannel
+	notify   chan struct{} // capacity 1: "something may be ready"
+}
+
+// NewInputGate returns an empty gate.
+func NewInputGate() *InputGate {
+	return &InputGate{notify: make(chan struct{}, 1)}
+}
+
+// InputChannel is the in-memory channel from one producer subtask to one
+// consumer subtask. Data buffers need a credit: the consumer grants one per
+// buffer it can hold (buffers-per-channel) and gives it back after it has
+// processed and recycled a buffer, so a producer never sends into a full
+// consumer. Events need no credit and never wait.
+type InputChannel struct {
+	gate   *InputGate
+	index  int // position in the gate
+	input  int // which input of the consumer's head operator
+	credit chan struct{}
+
+	// guarded by gate.mu
+	queue   []element
+	queued  bool // in gate.mu.ready
+	blocked bool // held back (barrier alignment)
+}
+
+// AddChannel creates a channel into the gate for the head's input `input`,
+// with `credits` exclusive buffers.
+func (g *InputGate) AddChannel(input, credits int) *InputChannel {
+	c := &InputChannel{gate: g, index: len(g.channels), input: input, credit: make(chan struct{}, credits)}
+	for i := 0; i < credits; i++ {
+		c.credit <- struct{}{}
+	}
+	g.channels = append(g.channels, c)
+	return c
+}
+
+// SendBuffer enqueues a data buffer, waiting for a credit until ctx is done.
+func (c *InputChannel) SendBuffer(ctx context.Context, b *Buffer) error {
+	select {
+	case <-c.credit:
+	default:
+		select {
+		case <-c.credit:
+		case <-ctx.Done():
+			b.Recycle()
+			return context.Cause(ctx)
+		}
+	}
+	c.enqueue(element{buf: b})
+	return nil
+}
+
+// SendEvent enqueues an event; it never waits.
+func (c *InputChannel) SendEvent(ev Event) { c.enqueue(element{ev: ev}) }
+
+func (c *InputChannel) enqueue(e element) {
+	g := c.gate
+	g.mu.Lock()
+	c.queue = append(c.queue, e)
+	wake := false
+	if !c.queued && !c.blocked {
+		c.queued = true
+		g.mu.ready = append(g.mu.ready, c.index)
+		wake = true
+	}
+	g.mu.Unlock()
+	if wake {
+		select {
+		case g.notify <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// release recycles a consumed data buffer and returns its credit.
+func (c *InputChannel) release(b *Buffer) {
+	b.Recycle()
+	c.credit <- struct{}{}
+}
+
+// poll takes the next element of the next ready channel, round-robin.
+func (g *InputGate) poll() (element, *InputChannel, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.mu.ready) == 0 {
+		return element{}, nil, false
+	}
+	c := g.channels[g.mu.ready[0]]
+	e := c.queue[0]
+	c.queue[0] = element{}
+	c.queue = c.queue[1:]
+	g.mu.ready = g.mu.ready[1:]
+	if len(c.queue) > 0 && !c.blocked {
+		g.mu.ready = append(g.mu.ready, c.index)
+	} else {
+		c.queued = false
+	}
+	if len(c.queue) == 0 {
+		c.queue = c.queue[:0:0] // let the backing array go once drained
+	}
+	return e, c, true
+}
+
+// Block holds channel i back: its elements stay queued until Unblock.
+func (g *InputGate) Block(i int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	c := g.channels[i]
+	c.blocked = true
+	if c.queued {
+		for j, idx := range g.mu.ready {
+			if idx == i {
+				g.mu.ready = append(g.mu.ready[:j], g.mu.ready[j+1:]...)
+				break
+			}
+		}
+		c.queued = false
+	}
+}
+
+// Unblock releases a channel held back by Block.
+func (g *InputGate) Unblock(i int) {
+	g.mu.Lock()
+	c := g.channels[i]
+	c.blocked = false
+	wake := false
+	if len(c.queue) > 0 && !c.queued {
+		c.queued = true
+		g.mu.ready = append(g.mu.ready, i)
+		wake = true
+	}
+	g.mu.Unlock()
+	if wake {
+		select {
+		case g.notify <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// NumChannels is the number of channels in the gate.
+func (g *InputGate) NumChannels() int { return len(g.channels) }

@@ -1,0 +1,103 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/weirstream/weir/graph"
+	"github.com/weirstream/weir/internal/keygroup"
+)
+
+// Output receives the records an operator emits. Collect is called on the
+// subtask's goroutine; an error (from this operator or any operator after it
+// in the chain) fails the task.
+type Output[T any] interface {
+	Collect(v T) error
+}
+
+// Operator is the lifecycle of one operator instance of a chain.
+//
+// Open is called before any record arrives, tail of the chain first, so an
+// operator's consumers are ready before it emits. Finish is called once at
+// the end of a bounded input, head first, and may emit final records. Close
+// is called once at the end, also after a failure, and releases resources.
+type Operator interface {
+	Open() error
+	Finish() error
+	Close() error
+}
+
+// OperatorContext is what an operator instance knows of where it runs.
+type OperatorContext struct {
+	// Context lives as long as the subtask: goroutines an operator starts
+	// must stop when it is done, and be joined in Close.
+	Context        context.Context
+	Node           *graph.Node
+	Subtask        int
+	Parallelism    int
+	MaxParallelism int
+	// KeyGroups are the key groups this subtask owns (keyed operators).
+	KeyGroups keygroup.Range
+	Logger    *slog.Logger
+}
+
+// TaskName is "Name (i/p)" with a 1-based subtask index, as Flink prints.
+func (c *OperatorContext) TaskName() string {
+	return fmt.Sprintf("%s (%d/%d)", c.Node.Name, c.Subtask+1, c.Parallelism)
+}
+
+// NodeImpl builds the operator of one graph node for one subtask. It is what
+// the API stores in graph.Node.Impl.
+type NodeImpl interface {
+	// Build creates the operator. out is an Output[O] for the node's output
+	// type (nil for a sink); inputs holds one Output[I] per input edge, which
+	// the runtime feeds (a source returns none).
+	Build(ctx *OperatorContext, out any) (inputs []any, op Operator, err error)
+	// OutType describes the output record type; nil for a sink.
+	OutType() TypeInfo
+	// InType describes the record type of input i.
+	InType(i int) TypeInfo
+}
+
+// OperatorError attributes a failure to the operator whose function failed.
+type OperatorError struct {
+	Operator string
+	Err      error
+}
+
+func (e *OperatorError) Error() string { return e.Operator + ": " + e.Err.Error() }
+func (e *OperatorError) Unwrap() error { return e.Err }
+
+// WrapOperatorError attributes err to operator name unless an operator
+// further down the chain already claimed it.
+func WrapOperatorError(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var oe *OperatorError
+	if errors.As(err, &oe) {
+		return err
+	}
+	return &OperatorError{Operator: name, Err: err}
+}
+
+// TaskError is how a subtask fails: which operator, which subtask, why.
+type TaskError struct {
+	Operator    string
+	Subtask     int
+	Parallelism int
+	Err         error
+}
+
+func (e *TaskError) Error() string {
+	cause := e.Err
+	var oe *OperatorError
+	if errors.As(e.Err, &oe) {
+		cause = oe.Err
+	}
+	return fmt.Sprintf("%s (%d/%d) failed: %v", e.Operator, e.Subtask+1, e.Parallelism, cause)
+}
+
+func (e *TaskError) Unwrap() error { return e.Err }

@@ -1,0 +1,197 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+)
+
+// sourceBatchSize is how many records a fetch may return at most.
+const sourceBatchSize = 1024
+
+// SourceNode is the NodeImpl of a source.
+type SourceNode[T any] struct {
+	Source Source[T]
+	Out    TypeInfo
+}
+
+// Build implements NodeImpl.
+func (s *SourceNode[T]) Build(ctx *OperatorContext, out any) ([]any, Operator, error) {
+	return nil, &sourceOperator[T]{ctx: ctx, src: s.Source, out: out.(Output[T])}, nil
+}
+
+// OutType implements NodeImpl.
+func (s *SourceNode[T]) OutType() TypeInfo { return s.Out }
+
+// InType implements NodeImpl.
+func (s *SourceNode[T]) InType(int) TypeInfo { return nil }
+
+type sourceBatch[T any] struct {
+	records  []T
+	position [][]byte
+	err      error // io.EOF at the end of the input
+}
+
+// sourceOperator drives a SourceReader: a fetcher goroutine it owns calls
+// Fetch and hands batches over; the subtask's goroutine emits them between
+// its mails, and remembers the position of the last batch it emitted.
+type sourceOperator[T any] struct {
+	ctx *OperatorContext
+	src Source[T]
+	out Output[T]
+
+	reader  SourceReader[T]
+	batches chan sourceBatch[T]
+	ready   chan struct{}
+	free    chan []T
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+
+	// position is the reader's position after the last emitted batch.
+	position [][]byte
+	emitted  int64
+}
+
+func (s *sourceOperator[T]) Open() error {
+	r, err := s.src.CreateReader(SourceContext{Subtask: s.ctx.Subtask, Parallelism: s.ctx.Parallelism, Logger: s.ctx.Logger})
+	if err != nil {
+		return WrapOperatorError(s.ctx.Node.Name, err)
+	}
+	s.reader = r
+	s.batches = make(chan sourceBatch[T], 2)
+	s.ready = make(chan struct{}, 1)
+	s.free = make(chan []T, 3)
+	ctx, cancel := context.WithCancel(s.ctx.Context)
+	s.cancel = cancel
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.fetch(ctx)
+	}()
+	return nil
+}
+
+func (s *sourceOperator[T]) fetch(ctx context.Context) {
+	for {
+		var buf []T
+		select {
+		case buf = <-s.free:
+		default:
+			buf = make([]T, 0, sourceBatchSize)
+		}
+		recs, pos, err := s.reader.Fetch(ctx, buf[:0])
+		if ctx.Err() != nil {
+			return
+		}
+		select {
+		case s.batches <- sourceBatch[T]{records: recs, position: pos, err: err}:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case s.ready <- struct{}{}:
+		default:
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (s *sourceOperator[T]) available() <-chan struct{} { return s.ready }
+
+func (s *sourceOperator[T]) step() (stepResult, error) {
+	var b sourceBatch[T]
+	select {
+	case b = <-s.batches:
+	default:
+		return stepNone, nil
+	}
+	for _, r := range b.records {
+		if err := s.out.Collect(r); err != nil {
+			return stepNone, err
+		}
+	}
+	s.emitted += int64(len(b.records))
+	if b.position != nil {
+		s.position = b.position
+	}
+	if cap(b.records) > 0 {
+		clear(b.records)
+		select {
+		case s.free <- b.records[:0]:
+		default:
+		}
+	}
+	switch {
+	case b.err == nil:
+		return stepMore, nil
+	case errors.Is(b.err, io.EOF):
+		return stepEnd, nil
+	default:
+		return stepNone, WrapOperatorError(s.ctx.Node.Name, b.err)
+	}
+}
+
+func (s *sourceOperator[T]) Finish() error { return nil }
+
+func (s *sourceOperator[T]) Close() error {
+	if s.cancel == nil {
+		return nil
+	}
+	s.cancel()
+	s.wg.Wait()
+	return WrapOperatorError(s.ctx.Node.Name, s.reader.Close())
+}
+
+// SinkNode is the NodeImpl of a sink.
+type SinkNode[T any] struct {
+	Sink Sink[T]
+	In   TypeInfo
+}
+
+// Build implements NodeImpl.
+func (s *SinkNode[T]) Build(ctx *OperatorContext, _ any) ([]any, Operator, error) {
+	op := &sinkOperator[T]{ctx: ctx, sink: s.Sink}
+	return []any{Output[T](op)}, op, nil
+}
+
+// OutType implements NodeImpl.
+func (s *SinkNode[T]) OutType() TypeInfo { return nil }
+
+// InType implements NodeImpl.
+func (s *SinkNode[T]) InType(int) TypeInfo { return s.In }
+
+type sinkOperator[T any] struct {
+	ctx  *OperatorContext
+	sink Sink[T]
+	w    SinkWriter[T]
+}
+
+func (s *sinkOperator[T]) Open() error {
+	w, err := s.sink.CreateWriter(SinkContext{Subtask: s.ctx.Subtask, Parallelism: s.ctx.Parallelism, Logger: s.ctx.Logger})
+	if err != nil {
+		return WrapOperatorError(s.ctx.Node.Name, err)
+	}
+	s.w = w
+	return nil
+}
+
+func (s *sinkOperator[T]) Collect(v T) error {
+	if err := s.w.Write(v); err != nil {
+		return WrapOperatorError(s.ctx.Node.Name, err)
+	}
+	return nil
+}
+
+func (s *sinkOperator[T]) Finish() error {
+	return WrapOperatorError(s.ctx.Node.Name, s.w.Flush(true))
+}
+
+func (s *sinkOperator[T]) Close() error {
+	if s.w == nil {
+		return nil
+	}
+	return WrapOperatorError(s.ctx.Node.Name, s.w.Close())
+}

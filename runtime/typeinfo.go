@@ -1,0 +1,61 @@
+package runtime
+
+import (
+	"github.com/weirstream/weir/graph"
+	"github.com/weirstream/weir/internal/codec"
+)
+
+// TypeInfo is the runtime's handle on a record type: it builds the typed
+// pieces (writers, readers, fan-outs) of a task whose wiring is decided at
+// run time, so the record path itself never goes through `any`.
+type TypeInfo interface {
+	newRecordWriter(pw *PartitionWriter, e graph.Edge, maxP, subtask int) (any, error)
+	newRecordReader(target any) bufferProcessor
+	fanOut(outs []any) any
+}
+
+// TypeOf returns the TypeInfo of T, serialized with c.
+func TypeOf[T any](c codec.Codec[T]) TypeInfo { return typeInfo[T]{c} }
+
+type typeInfo[T any] struct{ codec codec.Codec[T] }
+
+func (t typeInfo[T]) newRecordWriter(pw *PartitionWriter, e graph.Edge, maxP, subtask int) (any, error) {
+	w, err := newRecordWriter(t.codec, pw, e, maxP, subtask)
+	if err != nil {
+		return nil, err
+	}
+	return Output[T](w), nil
+}
+
+func (t typeInfo[T]) newRecordReader(target any) bufferProcessor {
+	return &recordReader[T]{codec: t.codec, target: target.(Output[T])}
+}
+
+func (t typeInfo[T]) fanOut(outs []any) any {
+	switch len(outs) {
+	case 0:
+		return Output[T](discardOutput[T]{})
+	case 1:
+		return outs[0].(Output[T])
+	}
+	f := make(fanOut[T], len(outs))
+	for i, o := range outs {
+		f[i] = o.(Output[T])
+	}
+	return Output[T](f)
+}
+
+type fanOut[T any] []Output[T]
+
+func (f fanOut[T]) Collect(v T) error {
+	for _, o := range f {
+		if err := o.Collect(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type discardOutput[T any] struct{}
+
+func (discardOutput[T]) Collect(T) error { return nil }

@@ -1,0 +1,179 @@
+package runtime
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/weirstream/weir/graph"
+	"github.com/weirstream/weir/internal/codec"
+)
+
+// PartitionWriter writes serialized records of one producer subtask into
+// the channels of one edge (one subpartition per consumer subtask). It
+// frames each record as a uvarint length followed by the bytes; a record
+// that does not fit the rest of a buffer continues in the next one. It is
+// used by the producer's goroutine only.
+type PartitionWriter struct {
+	ctx      context.Context
+	pool     *BufferPool
+	channels []*InputChannel
+	current  []*Buffer
+	// flushAlways sends every buffer right after each record
+	// (execution.buffer-timeout.interval: 0).
+	flushAlways bool
+
+	bytesOut   int64
+	buffersOut int64
+}
+
+// NewPartitionWriter returns a writer over channels, drawing buffers from
+// pool.
+func NewPartitionWriter(ctx context.Context, pool *BufferPool, channels []*InputChannel, flushAlways bool) *PartitionWriter {
+	return &PartitionWriter{ctx: ctx, pool: pool, channels: channels, current: make([]*Buffer, len(channels)), flushAlways: flushAlways}
+}
+
+// Pool is the writer's buffer pool.
+func (w *PartitionWriter) Pool() *BufferPool { return w.pool }
+
+// Write appends one framed record to subpartition sub.
+func (w *PartitionWriter) Write(sub int, rec []byte) error {
+	var hdr [binary.MaxVarintLen64]byte
+	hl := binary.PutUvarint(hdr[:], uint64(len(rec)))
+	b := w.current[sub]
+	if b != nil && cap(b.data)-len(b.data) >= hl+len(rec) {
+		b.data = append(append(b.data, hdr[:hl]...), rec...)
+		if w.flushAlways {
+			return w.send(sub)
+		}
+		return nil
+	}
+	if err := w.writeSpanning(sub, hdr[:hl]); err != nil {
+		return err
+	}
+	if err := w.writeSpanning(sub, rec); err != nil {
+		return err
+	}
+	if w.flushAlways {
+		return w.send(sub)
+	}
+	return nil
+}
+
+func (w *PartitionWriter) writeSpanning(sub int, p []byte) error {
+	for len(p) > 0 {
+		b := w.current[sub]
+		if b == nil {
+			var err error
+			if b, err = w.pool.Request(w.ctx); err != nil {
+				return err
+			}
+			w.current[sub] = b
+		}
+		n := min(cap(b.data)-len(b.data), len(p))
+		b.data = append(b.data, p[:n]...)
+		p = p[n:]
+		if len(b.data) == cap(b.data) {
+			if err := w.send(sub); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (w *PartitionWriter) send(sub int) error {
+	b := w.current[sub]
+	if b == nil || len(b.data) == 0 {
+		return nil
+	}
+	w.current[sub] = nil
+	w.bytesOut += int64(len(b.data))
+	w.buffersOut++
+	return w.channels[sub].SendBuffer(w.ctx, b)
+}
+
+// Flush sends every partly filled buffer.
+func (w *PartitionWriter) Flush() error {
+	for sub := range w.current {
+		if err := w.send(sub); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// BroadcastEvent flushes and then sends ev on every channel, so the event
+// follows every record written before it.
+func (w *PartitionWriter) BroadcastEvent(ev Event) error {
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	for _, c := range w.channels {
+		c.SendEvent(ev)
+	}
+	return nil
+}
+
+// release recycles buffers still held after a failure.
+func (w *PartitionWriter) release() {
+	for sub, b := range w.current {
+		if b != nil {
+			b.Recycle()
+			w.current[sub] = nil
+		}
+	}
+}
+
+// recordWriter is the typed Output at the end of a chain that serializes
+// records into a PartitionWriter and routes them by the edge's partitioning.
+type recordWriter[T any] struct {
+	codec   codec.Codec[T]
+	scratch []byte
+	pw      *PartitionWriter
+	mode    graph.Partitioning
+	group   func(T) int // Hash: the record's key group
+	maxP    int
+	n       int // number of subpartitions
+	next    int // Rebalance: round-robin position
+}
+
+func newRecordWriter[T any](c codec.Codec[T], pw *PartitionWriter, e graph.Edge, maxP, producerSubtask int) (*recordWriter[T], error) {
+	w := &recordWriter[T]{codec: c, pw: pw, mode: e.Partitioning, maxP: maxP, n: len(pw.channels), next: producerSubtask % len(pw.channels)}
+	if e.Partitioning == graph.Hash {
+		f, ok := e.KeyGroup.(KeyGroupFactory[T])
+		if !ok {
+			return nil, fmt.Errorf("hash edge carries %T, want a KeyGroupFactory for the record type", e.KeyGroup)
+		}
+		w.group = f(maxP)
+	}
+	return w, nil
+}
+
+// KeyGroupFactory returns a function from a record to its key group, for one
+// writer (the function may keep scratch space and is not shared).
+type KeyGroupFactory[T any] func(maxParallelism int) func(T) int
+
+func (w *recordWriter[T]) Collect(v T) error {
+	w.scratch = w.codec.Append(w.scratch[:0], v)
+	switch w.mode {
+	case graph.Forward:
+		return w.pw.Write(0, w.scratch)
+	case graph.Hash:
+		g := w.group(v)
+		return w.pw.Write(g*w.n/w.maxP, w.scratch)
+	case graph.Rebalance:
+		sub := w.next
+		if w.next++; w.next == w.n {
+			w.next = 0
+		}
+		return w.pw.Write(sub, w.scratch)
+	default: // Broadcast
+		for sub := 0; sub < w.n; sub++ {
+			if err := w.pw.Write(sub, w.scratch); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}

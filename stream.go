@@ -1,0 +1,199 @@
+package weir
+
+import (
+	"github.com/weirstream/weir/graph"
+	"github.com/weirstream/weir/internal/codec"
+	"github.com/weirstream/weir/runtime"
+)
+
+// Source and Sink are the connector contracts (see package runtime).
+type (
+	Source[T any]       = runtime.Source[T]
+	SourceReader[T any] = runtime.SourceReader[T]
+	SourceContext       = runtime.SourceContext
+	Sink[T any]         = runtime.Sink[T]
+	SinkWriter[T any]   = runtime.SinkWriter[T]
+	SinkContext         = runtime.SinkContext
+)
+
+// Collector receives the records a function emits. If a downstream operator
+// fails, further records are dropped and the function's caller returns that
+// failure once the function returns.
+type Collector[T any] interface {
+	Collect(v T)
+}
+
+// FromSource declares a source.
+func FromSource[T any](e *Environment, src Source[T], name string) DataStream[T] {
+	c := codecFor[T](e, name)
+	return newStream(e, &graph.Node{Name: name, Kind: graph.KindSource,
+		Impl: &runtime.SourceNode[T]{Source: src, Out: runtime.TypeOf(c)}}, c)
+}
+
+// opNode is the NodeImpl of a one-input operator from I to O.
+type opNode[I, O any] struct {
+	in, out runtime.TypeInfo
+	build   func(ctx *runtime.OperatorContext, out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error)
+	inputs  int
+}
+
+func (o *opNode[I, O]) Build(ctx *runtime.OperatorContext, out any) ([]any, runtime.Operator, error) {
+	in, op, err := o.build(ctx, out.(runtime.Output[O]))
+	ins := make([]any, o.inputs)
+	for i := range ins {
+		ins[i] = in
+	}
+	return ins, op, err
+}
+func (o *opNode[I, O]) OutType() runtime.TypeInfo   { return o.out }
+func (o *opNode[I, O]) InType(int) runtime.TypeInfo { return o.in }
+
+// oneInput declares an operator reading s.
+func oneInput[I, O any](s DataStream[I], name string, keyed bool, e graph.Edge,
+	build func(ctx *runtime.OperatorContext, out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error)) DataStream[O] {
+	c := codecFor[O](s.env, name)
+	return newStream(s.env, &graph.Node{Name: name, Keyed: keyed, Inputs: []graph.Edge{e},
+		Impl: &opNode[I, O]{in: runtime.TypeOf(s.codec), out: runtime.TypeOf(c), build: build, inputs: 1}}, c)
+}
+
+// noLifecycle is embedded by operators with nothing to open or close.
+type noLifecycle struct{}
+
+func (noLifecycle) Open() error   { return nil }
+func (noLifecycle) Finish() error { return nil }
+func (noLifecycle) Close() error  { return nil }
+
+// Map applies f to every record.
+func Map[I, O any](s DataStream[I], f func(I) (O, error)) DataStream[O] {
+	return oneInput(s, "Map", false, s.edge(), func(ctx *runtime.OperatorContext, out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error) {
+		op := &mapOp[I, O]{name: ctx.Node.Name, f: f, out: out}
+		return op, op, nil
+	})
+}
+
+type mapOp[I, O any] struct {
+	noLifecycle
+	name string
+	f    func(I) (O, error)
+	out  runtime.Output[O]
+}
+
+func (m *mapOp[I, O]) Collect(v I) error {
+	o, err := m.f(v)
+	if err != nil {
+		return runtime.WrapOperatorError(m.name, err)
+	}
+	return m.out.Collect(o)
+}
+
+// Filter keeps the records for which f returns true.
+func Filter[T any](s DataStream[T], f func(T) (bool, error)) DataStream[T] {
+	return oneInput(s, "Filter", false, s.edge(), func(ctx *runtime.OperatorContext, out runtime.Output[T]) (runtime.Output[T], runtime.Operator, error) {
+		op := &filterOp[T]{name: ctx.Node.Name, f: f, out: out}
+		return op, op, nil
+	})
+}
+
+type filterOp[T any] struct {
+	noLifecycle
+	name string
+	f    func(T) (bool, error)
+	out  runtime.Output[T]
+}
+
+func (m *filterOp[T]) Collect(v T) error {
+	ok, err := m.f(v)
+	if err != nil {
+		return runtime.WrapOperatorError(m.name, err)
+	}
+	if !ok {
+		return nil
+	}
+	return m.out.Collect(v)
+}
+
+// FlatMap calls f for every record; f emits any number of records.
+func FlatMap[I, O any](s DataStream[I], f func(I, Collector[O]) error) DataStream[O] {
+	return oneInput(s, "FlatMap", false, s.edge(), func(ctx *runtime.OperatorContext, out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error) {
+		op := &flatMapOp[I, O]{name: ctx.Node.Name, f: f, out: collector[O]{out: out}}
+		return op, op, nil
+	})
+}
+
+type flatMapOp[I, O any] struct {
+	noLifecycle
+	name string
+	f    func(I, Collector[O]) error
+	out  collector[O]
+}
+
+func (m *flatMapOp[I, O]) Collect(v I) error {
+	if err := m.f(v, &m.out); err != nil {
+		return runtime.WrapOperatorError(m.name, err)
+	}
+	if err := m.out.err; err != nil {
+		m.out.err = nil
+		return err
+	}
+	return nil
+}
+
+// collector adapts an Output to the Collector a user function sees: it
+// keeps the first downstream failure for the operator to return.
+type collector[T any] struct {
+	out runtime.Output[T]
+	err error
+}
+
+func (c *collector[T]) Collect(v T) {
+	if c.err == nil {
+		c.err = c.out.Collect(v)
+	}
+}
+
+// Union merges streams of the same type into one.
+func Union[T any](s DataStream[T], others ...DataStream[T]) DataStream[T] {
+	edges := []graph.Edge{s.edge()}
+	for _, o := range others {
+		edges = append(edges, o.edge())
+	}
+	ti := runtime.TypeOf(s.codec)
+	return newStream(s.env, &graph.Node{Name: "Union", Inputs: edges,
+		Impl: &opNode[T, T]{in: ti, out: ti, inputs: len(edges), build: func(_ *runtime.OperatorContext, out runtime.Output[T]) (runtime.Output[T], runtime.Operator, error) {
+			return out, noLifecycle{}, nil
+		}}}, s.codec)
+}
+
+// SinkStream is a declared sink, for setting its properties.
+type SinkStream struct{ node *graph.Node }
+
+// Name sets the sink's name.
+func (s SinkStream) Name(name string) SinkStream { s.node.Name = name; return s }
+
+// UID sets the sink's stable ID.
+func (s SinkStream) UID(uid string) SinkStream { s.node.UID = uid; return s }
+
+// SetParallelism sets how many subtasks run the sink.
+func (s SinkStream) SetParallelism(p int) SinkStream { s.node.Parallelism = p; return s }
+
+// SinkTo writes the stream to sink.
+func (s DataStream[T]) SinkTo(sink Sink[T], name string) SinkStream {
+	n := s.env.graph.Add(&graph.Node{Name: name, Kind: graph.KindSink, Inputs: []graph.Edge{s.edge()},
+		Impl: &runtime.SinkNode[T]{Sink: sink, In: runtime.TypeOf(s.codec)}})
+	return SinkStream{node: n}
+}
+
+// WithCodec makes the stream's records travel with c instead of the default
+// codec of T.
+func WithCodec[T any](s DataStream[T], c codec.Codec[T]) DataStream[T] {
+	s.codec = c
+	switch impl := s.node.Impl.(type) {
+	case *runtime.SourceNode[T]:
+		impl.Out = runtime.TypeOf(c)
+	case interface{ setOut(runtime.TypeInfo) }:
+		impl.setOut(runtime.TypeOf(c))
+	}
+	return s
+}
+
+func (o *opNode[I, O]) setOut(t runtime.TypeInfo) { o.out = t }
