@@ -44,12 +44,18 @@ func keyedInput[K comparable, I, O any](ks KeyedStream[K, I], name string,
 // the new value after each record (a running aggregate, as Flink's reduce on
 // a keyed stream).
 func Reduce[K comparable, T any](ks KeyedStream[K, T], f func(acc, v T) (T, error)) DataStream[T] {
-	return keyedInput(ks, "Reduce", func(ctx *runtime.OperatorContext, b *state.KeyedBackend[K], out runtime.Output[T]) (runtime.Output[T], runtime.Operator, error) {
+	return reduce(ks, "Reduce", func() func(acc, v T) (T, error) { return f })
+}
+
+// reduce declares a reducing operator; newF makes each subtask's function,
+// so a function may keep scratch space.
+func reduce[K comparable, T any](ks KeyedStream[K, T], name string, newF func() func(acc, v T) (T, error)) DataStream[T] {
+	return keyedInput(ks, name, func(ctx *runtime.OperatorContext, b *state.KeyedBackend[K], out runtime.Output[T]) (runtime.Output[T], runtime.Operator, error) {
 		vs, err := state.GetValueState[K, T](b, "reduce")
 		if err != nil {
 			return nil, nil, err
 		}
-		op := &reduceOp[K, T]{name: ctx.Node.Name, b: b, key: ks.key, f: f, state: vs, out: out}
+		op := &reduceOp[K, T]{name: ctx.Node.Name, b: b, key: ks.key, f: newF(), state: vs, out: out}
 		return op, op, nil
 	})
 }
@@ -92,10 +98,17 @@ type Number interface {
 // emits the first record of the key with the field replaced by the sum so
 // far, after each record (Flink's sum(field)).
 func Sum[K comparable, T any, N Number](ks KeyedStream[K, T], field func(*T) *N) DataStream[T] {
-	return Reduce(ks, func(acc, v T) (T, error) {
-		*field(&acc) += *field(&v)
-		return acc, nil
-	}).Name("Sum")
+	return reduce(ks, "Sum", func() func(acc, v T) (T, error) {
+		// Scratch records that live as long as the subtask: taking the
+		// address of the arguments instead would move both to the heap on
+		// every call.
+		scratch := new([2]T)
+		return func(acc, v T) (T, error) {
+			scratch[0], scratch[1] = acc, v
+			*field(&scratch[0]) += *field(&scratch[1])
+			return scratch[0], nil
+		}
+	})
 }
 
 // KeyedProcessFunction is a function over a keyed stream with keyed state.

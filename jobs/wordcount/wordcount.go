@@ -82,7 +82,7 @@ func Declare(env *weir.Environment, o Options) error {
 	}).Name("Format").UID("format")
 	switch o.Output {
 	case "-":
-		out.SinkTo(print.New[string](os.Stdout, nil), "Print").UID("sink")
+		out.SinkTo(print.New[string](os.Stdout, nil, print.WithoutPrefix()), "Print").UID("sink")
 	case "discard":
 		out.SinkTo(discard.New[string](), "Discard").UID("sink")
 	case "":

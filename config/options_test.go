@@ -1,0 +1,173 @@
+package config
+
+import (
+	"sort"
+	"strings"
+	"testing"
+)
+
+// registered returns All() without options declared by tests.
+func registered() []OptionInfo {
+	var out []OptionInfo
+	for _, o := range All() {
+		if !strings.HasPrefix(o.Key, "test.only.") {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// TestDeclaredOptions pins every option's key and default text, so a changed
+// default is a deliberate, reviewed change.
+func TestDeclaredOptions(t *testing.T) {
+	want := map[string]string{
+		"parallelism.default":               "1",
+		"pipeline.max-parallelism":          "128",
+		"pipeline.name":                     "",
+		"pipeline.auto-watermark-interval":  "200 ms",
+		"execution.buffer-timeout.interval": "100 ms",
+		"execution.buffer-timeout.enabled":  "true",
+
+		"taskmanager.memory.segment-size":                      "32 kb",
+		"taskmanager.network.memory.buffers-per-channel":       "2",
+		"taskmanager.network.memory.floating-buffers-per-gate": "8",
+		"heartbeat.interval":                                   "10 s",
+		"heartbeat.timeout":                                    "50 s",
+
+		"execution.checkpointing.interval":                          "(none)",
+		"execution.checkpointing.mode":                              "EXACTLY_ONCE",
+		"execution.checkpointing.timeout":                           "10 min",
+		"execution.checkpointing.min-pause":                         "0 ms",
+		"execution.checkpointing.max-concurrent-checkpoints":        "1",
+		"execution.checkpointing.tolerable-failed-checkpoints":      "0",
+		"execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+		"execution.checkpointing.num-retained":                      "1",
+		"execution.checkpointing.dir":                               "weir-checkpoints",
+		"execution.checkpointing.incremental":                       "false",
+		"execution.checkpointing.unaligned.enabled":                 "false",
+		"execution.checkpointing.aligned-checkpoint-timeout":        "0 ms",
+
+		"state.backend.type":                  "hashmap",
+		"execution.state-recovery.from-local": "false",
+		"state.backend.heap.memory-budget":    "(none)",
+
+		"restart-strategy.type":                                            "(none)",
+		"restart-strategy.fixed-delay.attempts":                            "1",
+		"restart-strategy.fixed-delay.delay":                               "1 s",
+		"restart-strategy.failure-rate.max-failures-per-interval":          "1",
+		"restart-strategy.failure-rate.failure-rate-interval":              "1 min",
+		"restart-strategy.failure-rate.delay":                              "1 s",
+		"restart-strategy.exponential-delay.initial-backoff":               "1 s",
+		"restart-strategy.exponential-delay.max-backoff":                   "1 min",
+		"restart-strategy.exponential-delay.backoff-multiplier":            "1.5",
+		"restart-strategy.exponential-delay.reset-backoff-threshold":       "1 h",
+		"restart-strategy.exponential-delay.jitter-factor":                 "0.1",
+		"restart-strategy.exponential-delay.attempts-before-reset-backoff": "2147483647",
+
+		"rest.address":      "127.0.0.1",
+		"rest.port":         "8081",
+		"rest.bind-address": "(none)",
+		"web.submit.enable": "true",
+		"web.cancel.enable": "true",
+	}
+	got := map[string]string{}
+	for _, o := range registered() {
+		got[o.Key] = o.Default
+	}
+	for k, v := range want {
+		if g, ok := got[k]; !ok {
+			t.Errorf("option %s is not registered", k)
+		} else if g != v {
+			t.Errorf("option %s: default %q, want %q", k, g, v)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("option %s is registered but not pinned in this test", k)
+		}
+	}
+}
+
+// TestEveryDefaultParsesAndValidates sets every registered option, under its
+// key and under each alias, to its own default text, which must be accepted
+// and stored unchanged; and the all-defaults config must pass Validate.
+func TestEveryDefaultParsesAndValidates(t *testing.T) {
+	all := All() // including test-declared options: their defaults must hold too
+	if !sort.SliceIsSorted(all, func(i, j int) bool { return all[i].Key < all[j].Key }) {
+		t.Errorf("All() is not sorted by key")
+	}
+	full := New()
+	for _, o := range all {
+		if !o.HasDefault {
+			if o.Default != "(none)" {
+				t.Errorf("%s: unset default rendered as %q", o.Key, o.Default)
+			}
+			continue
+		}
+		for _, key := range append([]string{o.Key}, o.Aliases...) {
+			c := New()
+			if err := c.Set(key, o.Default); err != nil {
+				t.Errorf("%s: default %q refused: %v", key, o.Default, err)
+				continue
+			}
+			if got := c.Map()[o.Key]; got != o.Default {
+				t.Errorf("%s: default %q stored as %q", key, o.Default, got)
+			}
+		}
+		if err := full.Set(o.Key, o.Default); err != nil {
+			t.Errorf("%s: %v", o.Key, err)
+		}
+	}
+	if err := New().Validate(); err != nil {
+		t.Errorf("defaults do not validate: %v", err)
+	}
+	if err := full.Validate(); err != nil {
+		t.Errorf("explicit defaults do not validate: %v", err)
+	}
+}
+
+func TestOptionMetadata(t *testing.T) {
+	seenAlias := map[string]string{}
+	for _, o := range registered() {
+		if o.Description == "" {
+			t.Errorf("%s: no description", o.Key)
+		}
+		if !strings.Contains(o.Description, "Flink") && !strings.Contains(o.Description, "Weir-only") {
+			t.Errorf("%s: description names neither the Flink source of the default nor says Weir-only", o.Key)
+		}
+		if o.Type == "enum" && len(o.Values) == 0 {
+			t.Errorf("%s: enum without values", o.Key)
+		}
+		for _, a := range o.Aliases {
+			if prev, dup := seenAlias[a]; dup {
+				t.Errorf("alias %s used by %s and %s", a, prev, o.Key)
+			}
+			seenAlias[a] = o.Key
+		}
+	}
+
+	// Typed accessors on the Option values.
+	if DefaultParallelism.Key() != "parallelism.default" || DefaultParallelism.Description() == "" {
+		t.Errorf("Key/Description accessors")
+	}
+	if d, ok := DefaultParallelism.Default(); !ok || d != 1 {
+		t.Errorf("Default() = %v, %v", d, ok)
+	}
+	if _, ok := CheckpointingInterval.Default(); ok {
+		t.Errorf("interval should have no default")
+	}
+	if a := CheckpointsDirectory.Aliases(); len(a) != 2 || a[0] != "state.checkpoints.dir" {
+		t.Errorf("Aliases() = %v", a)
+	}
+
+	var info OptionInfo
+	for _, o := range All() {
+		if o.Key == "state.backend.type" {
+			info = o
+		}
+	}
+	if info.Type != "enum" || info.ValueAliases["heap"] != "hashmap" || info.ValueAliases["rocksdb"] != "pebble" ||
+		len(info.Aliases) != 1 || info.Aliases[0] != "state.backend" {
+		t.Errorf("state.backend.type info = %+v", info)
+	}
+}

@@ -1,0 +1,167 @@
+package datagen
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/weirstream/weir/runtime"
+)
+
+// Mix returns the n-th output of a splitmix64 generator seeded with seed.
+// Generators that need several random numbers per record can call
+// Mix(rnd, k) for k = 0, 1, ...
+func Mix(seed uint64, n int64) uint64 {
+	z := seed + (uint64(n)+1)*0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// Source generates records deterministically. It implements
+// runtime.Source[T]; see the package doc.
+type Source[T any] struct {
+	count int64
+	seed  uint64
+	gen   func(index int64, rnd uint64) T
+	err   error // a bad argument, reported by CreateReader
+}
+
+var _ runtime.Source[int] = (*Source[int])(nil)
+
+// New returns a source of the records gen(n, Mix(seed, n)) for n in
+// [0, count), or for every n >= 0 when count < 0.
+func New[T any](count int64, seed uint64, gen func(index int64, rnd uint64) T) *Source[T] {
+	s := &Source[T]{count: count, seed: seed, gen: gen}
+	if gen == nil {
+		s.err = errors.New("datagen: nil generator function")
+	}
+	return s
+}
+
+// Count is the number of records, negative for an unbounded source.
+func (s *Source[T]) Count() int64 { return s.count }
+
+// CreateReader implements runtime.Source.
+func (s *Source[T]) CreateReader(ctx runtime.SourceContext) (runtime.SourceReader[T], error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	r := &reader[T]{src: s}
+	if ctx.Restored != nil {
+		for i, e := range ctx.Restored {
+			sp, err := decodeSplit(e)
+			if err != nil {
+				return nil, fmt.Errorf("datagen: restore: position entry %d of %d: %w", i+1, len(ctx.Restored), err)
+			}
+			r.splits = append(r.splits, sp)
+		}
+	} else {
+		p := max(ctx.Parallelism, 1)
+		if ctx.Subtask < 0 || ctx.Subtask >= p {
+			return nil, fmt.Errorf("datagen: subtask %d out of range for parallelism %d", ctx.Subtask, p)
+		}
+		r.splits = []split{{next: int64(ctx.Subtask), stride: int64(p)}}
+	}
+	return r, nil
+}
+
+// split is the arithmetic sequence next, next+stride, ... (below count).
+type split struct {
+	next, stride int64
+}
+
+const positionVersion = 1
+
+func (sp split) encode() []byte {
+	b := make([]byte, 0, 1+2*binary.MaxVarintLen64)
+	b = append(b, positionVersion)
+	b = binary.AppendUvarint(b, uint64(sp.next))
+	return binary.AppendUvarint(b, uint64(sp.stride))
+}
+
+func decodeSplit(b []byte) (split, error) {
+	if len(b) == 0 {
+		return split{}, errors.New("empty entry")
+	}
+	if b[0] != positionVersion {
+		return split{}, fmt.Errorf("unsupported version %d (this reader knows version %d)", b[0], positionVersion)
+	}
+	next, n := binary.Uvarint(b[1:])
+	if n <= 0 {
+		return split{}, errors.New("truncated or malformed next index")
+	}
+	stride, m := binary.Uvarint(b[1+n:])
+	if m <= 0 {
+		return split{}, errors.New("truncated or malformed stride")
+	}
+	if 1+n+m != len(b) {
+		return split{}, fmt.Errorf("%d trailing bytes", len(b)-1-n-m)
+	}
+	if next > math.MaxInt64 || stride == 0 || stride > math.MaxInt32 {
+		return split{}, fmt.Errorf("invalid split (next %d, stride %d)", next, stride)
+	}
+	return split{next: int64(next), stride: int64(stride)}, nil
+}
+
+type reader[T any] struct {
+	src    *Source[T]
+	splits []split
+}
+
+func (r *reader[T]) exhausted(sp split) bool {
+	return r.src.count >= 0 && sp.next >= r.src.count
+}
+
+// Fetch fills buf with the next records of its splits, the lowest index
+// first.
+func (r *reader[T]) Fetch(ctx context.Context, buf []T) ([]T, [][]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return buf, nil, err
+	}
+	gen, seed := r.src.gen, r.src.seed
+	if len(r.splits) == 1 {
+		// Common case: one split, no merging.
+		sp := &r.splits[0]
+		for len(buf) < cap(buf) && !r.exhausted(*sp) {
+			buf = append(buf, gen(sp.next, Mix(seed, sp.next)))
+			sp.next += sp.stride
+		}
+	} else {
+		for len(buf) < cap(buf) {
+			k := -1
+			for i, sp := range r.splits {
+				if !r.exhausted(sp) && (k < 0 || sp.next < r.splits[k].next) {
+					k = i
+				}
+			}
+			if k < 0 {
+				break
+			}
+			sp := &r.splits[k]
+			buf = append(buf, gen(sp.next, Mix(seed, sp.next)))
+			sp.next += sp.stride
+		}
+	}
+	pos := make([][]byte, len(r.splits))
+	done := true
+	for i, sp := range r.splits {
+		pos[i] = sp.encode()
+		done = done && r.exhausted(sp)
+	}
+	if done && r.src.count >= 0 {
+		return buf, pos, io.EOF
+	}
+	if len(r.splits) == 0 {
+		// Unbounded source with no splits: nothing will ever come.
+		<-ctx.Done()
+		return buf, pos, ctx.Err()
+	}
+	return buf, pos, nil
+}
+
+// Close implements runtime.SourceReader.
+func (r *reader[T]) Close() error { return nil }

@@ -1,0 +1,161 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/weirstream/weir/connector/datagen"
+	"github.com/weirstream/weir/connector/internal/testutil"
+	"github.com/weirstream/weir/runtime"
+)
+
+// fakeClock advances only when the limiter sleeps.
+type fakeClock struct {
+	t      time.Time
+	slept  time.Duration
+	sleeps int
+}
+
+func (c *fakeClock) now() time.Time { return c.t }
+
+func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.t = c.t.Add(d)
+	c.slept += d
+	c.sleeps++
+	return nil
+}
+
+func index(i int64, _ uint64) int64 { return i }
+
+func TestRateLimitFakeClock(t *testing.T) {
+	tests := []struct {
+		name        string
+		perSecond   float64
+		parallelism int
+		records     int64 // per subtask
+		capacity    int
+		maxBatch    int // largest batch the bucket allows
+	}{
+		{"slow", 10, 1, 30, 100, 1},
+		{"divided among subtasks", 100, 4, 50, 100, 1},
+		{"fast", 100000, 1, 20000, 4096, 2000},
+		{"small buffers", 100000, 2, 5000, 16, 16},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := &fakeClock{t: time.Unix(1000, 0)}
+			p := tc.parallelism
+			src := &rateLimited[int64]{src: datagen.New(tc.records*int64(p), 0, index), perSecond: tc.perSecond, clk: clk}
+			r, err := src.CreateReader(runtime.SourceContext{Subtask: p - 1, Parallelism: p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			var n int64
+			next := int64(p - 1)
+			for {
+				recs, pos, err := r.Fetch(context.Background(), make([]int64, 0, tc.capacity))
+				if len(recs) > tc.maxBatch {
+					t.Fatalf("batch of %d records, bucket allows %d", len(recs), tc.maxBatch)
+				}
+				for _, v := range recs {
+					if v != next {
+						t.Fatalf("record %d, want %d", v, next)
+					}
+					next += int64(p)
+				}
+				n += int64(len(recs))
+				if len(pos) != 1 {
+					t.Fatalf("position %v not passed through", pos)
+				}
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n != tc.records {
+				t.Fatalf("%d records, want %d", n, tc.records)
+			}
+			// Starting from an empty bucket, n records take n/rate seconds.
+			want := time.Duration(float64(n) / (tc.perSecond / float64(p)) * float64(time.Second))
+			if d := clk.slept - want; d < -want/100-time.Millisecond || d > want/100+time.Millisecond {
+				t.Errorf("slept %v for %d records, want about %v", clk.slept, n, want)
+			}
+		})
+	}
+}
+
+func TestRateLimitRealTime(t *testing.T) {
+	testutil.CheckGoroutines(t)
+	r, err := RateLimit(datagen.New(200, 0, index), 1000).CreateReader(runtime.SourceContext{Parallelism: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	start := time.Now()
+	n := 0
+	for {
+		recs, _, err := r.Fetch(context.Background(), make([]int64, 0, 1000))
+		n += len(recs)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	el := time.Since(start)
+	if n != 200 || el < 150*time.Millisecond || el > 10*time.Second {
+		t.Errorf("%d records in %v, want 200 in about 200ms", n, el)
+	}
+}
+
+func TestRateLimitCancel(t *testing.T) {
+	testutil.CheckGoroutines(t)
+	r, err := RateLimit(datagen.New(-1, 0, index), 0.01).CreateReader(runtime.SourceContext{Parallelism: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	start := time.Now()
+	recs, _, err := r.Fetch(ctx, make([]int64, 0, 10))
+	if !errors.Is(err, context.Canceled) || len(recs) != 0 {
+		t.Errorf("Fetch = %v, %v; want context.Canceled", recs, err)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("cancellation took %v", el)
+	}
+}
+
+func TestRateLimitArguments(t *testing.T) {
+	for _, rate := range []float64{0, -1, math.NaN()} {
+		_, err := RateLimit(datagen.New(1, 0, index), rate).CreateReader(runtime.SourceContext{Parallelism: 1})
+		if err == nil || !strings.Contains(err.Error(), "rate must be positive") {
+			t.Errorf("rate %v: err = %v", rate, err)
+		}
+	}
+	r, err := RateLimit(datagen.New(3, 0, index), math.Inf(1)).CreateReader(runtime.SourceContext{Parallelism: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs, _, err := r.Fetch(context.Background(), make([]int64, 0, 10)); len(recs) != 3 || err != io.EOF {
+		t.Errorf("unlimited: %v, %v", recs, err)
+	}
+	// Errors of the inner source pass through.
+	_, err = RateLimit(datagen.New[int64](1, 0, nil), 5).CreateReader(runtime.SourceContext{Parallelism: 1})
+	if err == nil || !strings.Contains(err.Error(), "nil generator") {
+		t.Errorf("inner error: %v", err)
+	}
+}
