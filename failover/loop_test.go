@@ -60,24 +60,24 @@ func TestRunFixedDelayExhausted(t *testing.T) {
 	var calls []int
 	var restarts []restart
 	err := Run(context.Background(), s, clk,
-		failing(&calls, func(int) error { return boom }),
+		failing(&calls, func(int) error { return errBoom }),
 		func(n int, d time.Duration, cause error) { restarts = append(restarts, restart{n, d, cause}) })
 
-	const want = "restart strategy fixed-delay (3 attempts, 10s delay) exhausted after 3 restarts; last failure: boom"
+	const want = "restart strategy fixed-delay (3 attempts, 10s delay) exhausted after 3 restarts; last failure: errBoom"
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v\nwant  %s", err, want)
 	}
-	if !errors.Is(err, ErrExhausted) || !errors.Is(err, boom) {
-		t.Fatalf("errors.Is: ErrExhausted=%v boom=%v", errors.Is(err, ErrExhausted), errors.Is(err, boom))
+	if !errors.Is(err, ErrExhausted) || !errors.Is(err, errBoom) {
+		t.Fatalf("errors.Is: ErrExhausted=%v errBoom=%v", errors.Is(err, ErrExhausted), errors.Is(err, errBoom))
 	}
 	var ex *ExhaustedError
-	if !errors.As(err, &ex) || ex.Attempts != 3 || ex.Last != boom || ex.Strategy != s.Describe() {
+	if !errors.As(err, &ex) || ex.Attempts != 3 || ex.Last != errBoom || ex.Strategy != s.Describe() {
 		t.Fatalf("ExhaustedError = %+v", ex)
 	}
 	if fmt.Sprint(calls) != "[0 1 2 3]" {
 		t.Fatalf("attempt numbers = %v", calls)
 	}
-	wantRestarts := []restart{{1, 10 * time.Second, boom}, {2, 10 * time.Second, boom}, {3, 10 * time.Second, boom}}
+	wantRestarts := []restart{{1, 10 * time.Second, errBoom}, {2, 10 * time.Second, errBoom}, {3, 10 * time.Second, errBoom}}
 	if fmt.Sprint(restarts) != fmt.Sprint(wantRestarts) {
 		t.Fatalf("onRestart calls = %v, want %v", restarts, wantRestarts)
 	}
@@ -94,7 +94,7 @@ func TestRunSucceedsAfterRestarts(t *testing.T) {
 	err := Run(context.Background(), s, clk,
 		failing(&calls, func(n int) error {
 			if n < 2 {
-				return boom
+				return errBoom
 			}
 			return nil
 		}),
@@ -108,9 +108,9 @@ func TestRunNone(t *testing.T) {
 	var calls []int
 	restarted := false
 	err := Run(context.Background(), None(), &fakeClock{now: t0},
-		failing(&calls, func(int) error { return boom }),
+		failing(&calls, func(int) error { return errBoom }),
 		func(int, time.Duration, error) { restarted = true })
-	const want = "restart strategy none does not restart; failure: boom"
+	const want = "restart strategy none does not restart; failure: errBoom"
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %s", err, want)
 	}
@@ -118,15 +118,15 @@ func TestRunNone(t *testing.T) {
 		t.Fatalf("calls=%v restarted=%v", calls, restarted)
 	}
 	// A nil strategy behaves as None, a nil onRestart is allowed.
-	if err := Run(context.Background(), nil, nil, func(context.Context, int) error { return boom }, nil); err == nil || err.Error() != want {
+	if err := Run(context.Background(), nil, nil, func(context.Context, int) error { return errBoom }, nil); err == nil || err.Error() != want {
 		t.Fatalf("nil strategy: err = %v", err)
 	}
 }
 
 func TestRunSingularRestart(t *testing.T) {
 	s, _ := NewFixedDelay(1, 0)
-	err := Run(context.Background(), s, &fakeClock{now: t0}, func(context.Context, int) error { return boom }, nil)
-	const want = "restart strategy fixed-delay (1 attempt, 0s delay) exhausted after 1 restart; last failure: boom"
+	err := Run(context.Background(), s, &fakeClock{now: t0}, func(context.Context, int) error { return errBoom }, nil)
+	const want = "restart strategy fixed-delay (1 attempt, 0s delay) exhausted after 1 restart; last failure: errBoom"
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %s", err, want)
 	}
@@ -142,9 +142,9 @@ func TestRunFailureRate(t *testing.T) {
 	err := Run(context.Background(), s, clk, func(_ context.Context, n int) error {
 		calls = append(calls, n)
 		clk.now = clk.now.Add(10 * time.Second)
-		return boom
+		return errBoom
 	}, nil)
-	const want = "restart strategy failure-rate (max 2 failures per 25s, 1s delay) exhausted after 2 restarts; last failure: boom"
+	const want = "restart strategy failure-rate (max 2 failures per 25s, 1s delay) exhausted after 2 restarts; last failure: errBoom"
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v\nwant  %s", err, want)
 	}
@@ -160,7 +160,7 @@ func TestRunExponentialDelayWithFrozenTime(t *testing.T) {
 	})}
 	clk := &fakeClock{now: t0}
 	var delays []time.Duration
-	err := Run(context.Background(), s, clk, func(context.Context, int) error { return boom },
+	err := Run(context.Background(), s, clk, func(context.Context, int) error { return errBoom },
 		func(_ int, d time.Duration, _ error) { delays = append(delays, d) })
 	var ex *ExhaustedError
 	if !errors.As(err, &ex) || ex.Attempts != 5 {
@@ -185,7 +185,7 @@ func TestRunExponentialDelayWithFrozenTime(t *testing.T) {
 		ch <- t0
 		return ch
 	}}
-	if err := Run(context.Background(), s2, frozen, func(context.Context, int) error { return boom }, nil); !errors.As(err, &ex) || ex.Attempts != 3 {
+	if err := Run(context.Background(), s2, frozen, func(context.Context, int) error { return errBoom }, nil); !errors.As(err, &ex) || ex.Attempts != 3 {
 		t.Fatalf("frozen clock: err = %v", err)
 	}
 }
@@ -208,7 +208,7 @@ func TestRunNoRestartShortCircuits(t *testing.T) {
 					if n == 1 {
 						return tc.err
 					}
-					return boom
+					return errBoom
 				}),
 				func(int, time.Duration, error) { restarts++ })
 			if err != tc.err {
@@ -241,7 +241,7 @@ func TestRunCancelDuringBackoff(t *testing.T) {
 	}}
 	var calls []int
 	err := Run(ctx, &FixedDelay{Attempts: 10, Delay: time.Hour}, clk,
-		failing(&calls, func(int) error { return boom }), nil)
+		failing(&calls, func(int) error { return errBoom }), nil)
 	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrExhausted) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -259,7 +259,7 @@ func TestRunCancelDuringBackoffRealClock(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, &FixedDelay{Attempts: 1, Delay: time.Hour}, SystemClock{},
-			func(context.Context, int) error { return boom },
+			func(context.Context, int) error { return errBoom },
 			func(int, time.Duration, error) { close(started) })
 	}()
 	<-started
@@ -300,17 +300,17 @@ func TestRunContextDoneBeforeOrDuringAttempt(t *testing.T) {
 	rec = &recorder{Strategy: &FixedDelay{Attempts: 5}}
 	err = Run(ctx, rec, &fakeClock{now: t0}, func(context.Context, int) error {
 		cancel()
-		return boom
+		return errBoom
 	}, nil)
-	if !errors.Is(err, context.Canceled) || !errors.Is(err, boom) || len(rec.notified) != 0 ||
-		err.Error() != "context canceled; last failure: boom" {
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, errBoom) || len(rec.notified) != 0 ||
+		err.Error() != "context canceled; last failure: errBoom" {
 		t.Fatalf("err=%v notified=%d", err, len(rec.notified))
 	}
 }
 
 func TestRunZeroDelayDoesNotWait(t *testing.T) {
 	clk := &fakeClock{now: t0}
-	err := Run(context.Background(), &FixedDelay{Attempts: 2}, clk, func(context.Context, int) error { return boom }, nil)
+	err := Run(context.Background(), &FixedDelay{Attempts: 2}, clk, func(context.Context, int) error { return errBoom }, nil)
 	if !errors.Is(err, ErrExhausted) || len(clk.waits) != 0 {
 		t.Fatalf("err=%v waits=%v", err, clk.waits)
 	}
@@ -321,9 +321,9 @@ func TestExhaustedErrorFormatting(t *testing.T) {
 		e    *ExhaustedError
 		want string
 	}{
-		{&ExhaustedError{Strategy: "fixed-delay (3 attempts, 10s delay)", Attempts: 3, Last: boom},
-			"restart strategy fixed-delay (3 attempts, 10s delay) exhausted after 3 restarts; last failure: boom"},
-		{&ExhaustedError{Strategy: "none", Last: boom}, "restart strategy none does not restart; failure: boom"},
+		{&ExhaustedError{Strategy: "fixed-delay (3 attempts, 10s delay)", Attempts: 3, Last: errBoom},
+			"restart strategy fixed-delay (3 attempts, 10s delay) exhausted after 3 restarts; last failure: errBoom"},
+		{&ExhaustedError{Strategy: "none", Last: errBoom}, "restart strategy none does not restart; failure: errBoom"},
 		{&ExhaustedError{Strategy: "none"}, "restart strategy none does not restart"},
 		{&ExhaustedError{Strategy: "fixed-delay (0 attempts, 0s delay)"}, "restart strategy fixed-delay (0 attempts, 0s delay) exhausted after 0 restarts"},
 	} {

@@ -120,8 +120,8 @@ func TestNewReturnsFreshState(t *testing.T) {
 	p.Type = "fixed-delay"
 	a, _ := New(p)
 	b, _ := New(p)
-	a.NotifyFailure(t0, boom)
-	a.NotifyFailure(t0, boom)
+	a.NotifyFailure(t0, errBoom)
+	a.NotifyFailure(t0, errBoom)
 	if a.CanRestart() || !b.CanRestart() {
 		t.Fatalf("state shared between New results: a=%v b=%v", a.CanRestart(), b.CanRestart())
 	}

@@ -10,7 +10,7 @@ import (
 
 var (
 	t0   = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	boom = errors.New("boom")
+	errBoom = errors.New("errBoom")
 )
 
 func TestNone(t *testing.T) {
@@ -18,7 +18,7 @@ func TestNone(t *testing.T) {
 	if s.CanRestart() {
 		t.Fatal("none: CanRestart before failure = true")
 	}
-	s.NotifyFailure(t0, boom)
+	s.NotifyFailure(t0, errBoom)
 	if s.CanRestart() || s.Backoff() != 0 || s.Describe() != "none" {
 		t.Fatalf("none: CanRestart=%v Backoff=%v Describe=%q", s.CanRestart(), s.Backoff(), s.Describe())
 	}
@@ -47,7 +47,7 @@ func TestFixedDelayAllowsExactlyNRestarts(t *testing.T) {
 		}
 		now := t0
 		for i := 1; i <= tc.attempts; i++ {
-			s.NotifyFailure(now, boom)
+			s.NotifyFailure(now, errBoom)
 			if !s.CanRestart() {
 				t.Fatalf("attempts=%d: failure %d refused", tc.attempts, i)
 			}
@@ -56,7 +56,7 @@ func TestFixedDelayAllowsExactlyNRestarts(t *testing.T) {
 			}
 			now = now.Add(time.Hour) // time does not matter
 		}
-		s.NotifyFailure(now, boom)
+		s.NotifyFailure(now, errBoom)
 		if s.CanRestart() {
 			t.Fatalf("attempts=%d: failure %d allowed", tc.attempts, tc.attempts+1)
 		}
@@ -98,7 +98,7 @@ func TestFailureRateSlidingWindow(t *testing.T) {
 				t.Fatal("CanRestart before any failure = false")
 			}
 			for i, st := range tc.steps {
-				s.NotifyFailure(t0.Add(st.at), boom)
+				s.NotifyFailure(t0.Add(st.at), errBoom)
 				if got := s.CanRestart(); got != st.want {
 					t.Fatalf("step %d (failure at +%v): CanRestart = %v, want %v", i, st.at, got, st.want)
 				}
@@ -151,7 +151,7 @@ func TestExponentialDelayGrowthAndCap(t *testing.T) {
 	}
 	now := t0
 	for i, w := range want {
-		s.NotifyFailure(now, boom)
+		s.NotifyFailure(now, errBoom)
 		if !s.CanRestart() {
 			t.Fatalf("failure %d refused", i)
 		}
@@ -171,7 +171,7 @@ func TestExponentialDelayMultiplierNonPowerOfTwo(t *testing.T) {
 	})
 	now := t0
 	for i, w := range []time.Duration{4 * time.Millisecond, 10 * time.Millisecond, 25 * time.Millisecond, 62500 * time.Microsecond} {
-		s.NotifyFailure(now, boom)
+		s.NotifyFailure(now, errBoom)
 		if got := s.Backoff(); got != w {
 			t.Fatalf("failure %d: Backoff = %v, want %v", i, got, w)
 		}
@@ -207,7 +207,7 @@ func TestExponentialDelayJitterBounds(t *testing.T) {
 				now := t0
 				for i := 0; i < tc.failures; i++ {
 					now = now.Add(tc.max + time.Millisecond)
-					s.NotifyFailure(now, boom)
+					s.NotifyFailure(now, errBoom)
 				}
 				got := s.Backoff()
 				if got < tc.wantLo || got > tc.wantHi {
@@ -232,7 +232,7 @@ func TestExponentialDelaySeededRandIsReproducible(t *testing.T) {
 		var out []time.Duration
 		now := t0
 		for i := 0; i < 8; i++ {
-			s.NotifyFailure(now, boom)
+			s.NotifyFailure(now, errBoom)
 			out = append(out, s.Backoff())
 			now = now.Add(2 * time.Hour)
 		}
@@ -255,22 +255,22 @@ func TestExponentialDelayResetAfterThreshold(t *testing.T) {
 		ResetThreshold: threshold, AttemptsBeforeReset: math.MaxInt32,
 	})
 	now := t0
-	s.NotifyFailure(now, boom)
+	s.NotifyFailure(now, errBoom)
 	if s.Backoff() != time.Millisecond {
 		t.Fatalf("first Backoff = %v", s.Backoff())
 	}
 	now = now.Add(s.Backoff() + threshold - time.Nanosecond) // just under the threshold after the restart
-	s.NotifyFailure(now, boom)
+	s.NotifyFailure(now, errBoom)
 	if s.Backoff() != 2*time.Millisecond {
 		t.Fatalf("Backoff should grow, got %v", s.Backoff())
 	}
 	now = now.Add(s.Backoff() + threshold) // exactly the threshold after the restart
-	s.NotifyFailure(now, boom)
+	s.NotifyFailure(now, errBoom)
 	if s.Backoff() != time.Millisecond {
 		t.Fatalf("Backoff should be reset, got %v", s.Backoff())
 	}
 	now = now.Add(s.Backoff() + time.Millisecond)
-	s.NotifyFailure(now, boom)
+	s.NotifyFailure(now, errBoom)
 	if s.Backoff() != 2*time.Millisecond {
 		t.Fatalf("Backoff should grow again after reset, got %v", s.Backoff())
 	}
@@ -287,20 +287,20 @@ func TestExponentialDelayAttemptsBeforeReset(t *testing.T) {
 	})
 	now := t0
 	for i := 0; i < n; i++ {
-		s.NotifyFailure(now, boom)
+		s.NotifyFailure(now, errBoom)
 		if !s.CanRestart() {
 			t.Fatalf("failure %d refused", i+1)
 		}
 		now = now.Add(4 * time.Millisecond)
 	}
-	s.NotifyFailure(now, boom)
+	s.NotifyFailure(now, errBoom)
 	if s.CanRestart() {
 		t.Fatalf("failure %d allowed", n+1)
 	}
 	// A failure after a quiet period of at least the threshold resets the
 	// counter together with the backoff.
 	now = now.Add(3*time.Millisecond + 10*time.Millisecond)
-	s.NotifyFailure(now, boom)
+	s.NotifyFailure(now, errBoom)
 	if !s.CanRestart() || s.Backoff() < time.Millisecond || s.Backoff() > 1250*time.Microsecond {
 		t.Fatalf("after reset: CanRestart=%v Backoff=%v, want true and initial backoff ±25%%", s.CanRestart(), s.Backoff())
 	}
@@ -318,7 +318,7 @@ func TestExponentialDelayMergesFailuresWhileRestartPending(t *testing.T) {
 		start := now
 		for adv := time.Duration(0); adv <= backoff; adv += ms {
 			for k := 0; k < 3; k++ {
-				s.NotifyFailure(start.Add(adv), boom)
+				s.NotifyFailure(start.Add(adv), errBoom)
 				if !s.CanRestart() {
 					t.Fatalf("round %d +%v: refused", round, adv)
 				}
@@ -329,7 +329,7 @@ func TestExponentialDelayMergesFailuresWhileRestartPending(t *testing.T) {
 		}
 		now = start.Add(backoff + ms) // first failure after the restart: a new attempt
 	}
-	s.NotifyFailure(now, boom)
+	s.NotifyFailure(now, errBoom)
 	if s.CanRestart() {
 		t.Fatal("4th attempt allowed with attempts-before-reset-backoff = 3")
 	}
@@ -343,7 +343,7 @@ func TestExponentialDelayHugeExponentSaturates(t *testing.T) {
 	})
 	now := t0
 	for i := 0; i < 400; i++ { // 10^400 overflows float64 to +Inf
-		s.NotifyFailure(now, boom)
+		s.NotifyFailure(now, errBoom)
 		if b := s.Backoff(); b < time.Millisecond || b > time.Hour {
 			t.Fatalf("failure %d: Backoff = %v out of [1ms, 1h]", i, b)
 		}
@@ -377,7 +377,7 @@ func TestStructLiteralsWork(t *testing.T) {
 	var _ Strategy = &FailureRate{}
 	var _ Strategy = &ExponentialDelay{}
 	s := &FixedDelay{Attempts: 1, Delay: time.Second}
-	s.NotifyFailure(t0, boom)
+	s.NotifyFailure(t0, errBoom)
 	if !s.CanRestart() {
 		t.Fatal("literal FixedDelay refused first failure")
 	}

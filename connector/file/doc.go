@@ -5,10 +5,10 @@
 // NewSource(path) reads the lines of one file, or of every regular file
 // directly inside a directory (not recursively), sorted by name; names
 // starting with "." or "_" are skipped, as Flink's FileInputFormat does, so
-// the hidden in-progress files of a Sink writing to the same directory are
-// never read. Lines end at "\n"; a trailing "\r" is stripped; the last line
-// of a file needs no "\n". The input is bounded: a reader returns io.EOF
-// after its last file.
+// the hidden in-progress and pending files of a Sink writing to the same
+// directory are never read. Lines end at "\n"; a trailing "\r" is
+// stripped; the last line of a file needs no "\n". The input is bounded: a
+// reader returns io.EOF after its last file.
 //
 // Splits are whole files: on a fresh start subtask i of p reads, in name
 // order, the files whose index in the sorted listing is i modulo p. The
@@ -39,38 +39,75 @@
 // # Sink
 //
 // NewSink(dir) writes one record per line to part files in dir (created if
-// missing). Subtask s writes ".part-<s>-<n>.inprogress" (hidden) and, when it
-// publishes, renames it to "part-<s>-<n>". The counter n starts after the
-// highest counter of subtask s already present in dir (finished or in
-// progress), so a rerun never overwrites earlier output. When a part file
-// reaches the roll size (WithRollSize, default 128 MiB) it is finished:
-// flushed, fsynced and closed, and kept, still hidden, in the writer's list
-// of pending files.
+// missing) and publishes them with a two-phase commit driven by checkpoints,
+// as Flink's FileSink does with its OnCheckpointRollingPolicy: the writers
+// implement runtime.CheckpointedSinkWriter and the Sink implements
+// runtime.RecoverableSink. A dir belongs to one job: Recover deletes the
+// hidden part files of every subtask in it.
 //
-// Flush(false) flushes the write buffer to the in-progress file. Flush(true)
-// (end of input) finishes the in-progress file and publishes every pending
-// file by renaming it, then fsyncs the directory. Close without a preceding
-// Flush(true) removes the in-progress and pending files, so a failed attempt
-// publishes nothing. That is exactly-once when a failed job is rerun from
-// the start of its input, and publishes nothing for jobs that never reach
-// the end of their input. In-progress files left by a process that crashed
-// (and so never ran Close) stay in dir, hidden; their counters are skipped.
+// Part file n of subtask s has three names, all relative to dir:
 //
-// CAUTION: until the checkpoint commit described below exists, a restore
-// from a checkpoint loses the output the failed attempt wrote before that
-// checkpoint (Close removed it and the restored sources do not replay it),
-// so do not rely on this sink across checkpoint restores.
+//	.part-<s>-<n>.inprogress   being written
+//	.part-<s>-<n>.pending      sealed: flushed, fsynced, closed; waits for a commit
+//	part-<s>-<n>               published
 //
-// Toward exactly-once with checkpoints: the pending list is the unit of a
-// future two-phase commit, which needs two things the runtime contract does
-// not offer yet: writer state in checkpoints and a checkpoint-complete
-// notification. A checkpoint-aware writer will, on the pre-snapshot
-// Flush(false), finish the in-progress file, move the pending files into a
-// per-checkpoint bucket recorded in its state, and rename that bucket's
-// files when the runtime reports the checkpoint complete (publishPending
-// already takes the list to publish); on restore it renames the pending
-// files of the restored checkpoint and deletes the rest. That is not built
-// yet.
+// The source skips names starting with ".", so only published files are
+// read back. The counter n starts after the highest counter of subtask s in
+// dir under any of the three names, so a new attempt never reuses a name.
+//
+// The writer seals its in-progress file when it reaches the roll size
+// (WithRollSize, default 128 MiB; a longer record gets a file of its own),
+// at each checkpoint and at the end of the input; a new in-progress file is
+// opened at the next record.
+//
+//   - Flush(false) flushes the write buffer to the in-progress file.
+//   - Flush(true) (end of input) seals the in-progress file (an empty one is
+//     removed); it publishes nothing.
+//   - PrepareCommit(id) seals the in-progress file if it holds any bytes,
+//     fsyncs dir if anything was sealed since the last call, tags the files
+//     sealed since then with id, and returns one committable per pending
+//     file not published yet: those just tagged and those of earlier
+//     checkpoints whose completion the writer has not heard of. So the
+//     committables of any checkpoint publish all output before it, even
+//     when earlier notifications were lost.
+//   - NotifyCheckpointComplete(id) renames every pending file tagged with
+//     an id <= id to its final name, then fsyncs dir once. It is idempotent
+//     (a file already at its final name and gone from its pending name
+//     counts as published) and works after Close, which matters for
+//     runtime.FinalCheckpoint, committed only when the whole job finished.
+//     A file found under neither name is an error: its records are lost.
+//   - Close removes the in-progress file and the files sealed since the
+//     last PrepareCommit (no checkpoint refers to them) and leaves the
+//     pending files handed out by PrepareCommit: they may belong to a
+//     completed checkpoint.
+//   - Recover(committables) runs once per job attempt, before any writer:
+//     it creates dir if missing, publishes every committable given
+//     (idempotently, then fsyncs dir) and deletes every other
+//     ".part-<s>-<n>.inprogress" and ".part-<s>-<n>.pending" file in dir, of
+//     any subtask: leftovers of failed attempts. Other files are left alone.
+//     A committed file found under neither name fails Recover with an error
+//     naming it, and then nothing is deleted. Recover(nil) (a start without
+//     a checkpoint) deletes all those leftovers.
+//
+// Delivery: exactly-once with checkpoints. Published files hold exactly the
+// records written before the last completed checkpoint; the records after
+// it are replayed by the restored sources and written again under new
+// names. A bounded job without checkpoints is all-or-nothing: its files are
+// published by the commit of runtime.FinalCheckpoint, which happens only
+// when the whole job has finished, so a failed job publishes nothing. The
+// sink relies on the runtime driving this contract; a runtime that only
+// calls Write, Flush and Close publishes nothing.
+//
+// # Sink committable
+//
+// A committable names one pending part file:
+//
+//	byte     version (1)
+//	uvarint  length of the hidden name, then its bytes (".part-0-3.pending")
+//	uvarint  length of the final name, then its bytes ("part-0-3")
+//
+// Both names are relative to the sink dir (Recover refuses names that would
+// leave it), so a checkpoint stays valid when dir is mounted elsewhere.
 //
 // Records containing "\n" are written as is and read back as several lines.
 package file

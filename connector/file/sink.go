@@ -2,6 +2,7 @@ package file
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,14 +21,26 @@ const DefaultRollSize = 128 << 20
 
 const writeBufferSize = 256 << 10
 
-// Sink writes records as lines of part files in a directory. It implements
-// runtime.Sink[string]; see the package doc.
+const (
+	inProgressSuffix = ".inprogress"
+	pendingSuffix    = ".pending"
+)
+
+// Sink writes records as lines of part files in a directory, publishing
+// them in step with checkpoints. It implements runtime.Sink[string] and
+// runtime.RecoverableSink; its writers implement
+// runtime.CheckpointedSinkWriter. See the package doc.
 type Sink struct {
 	dir      string
 	rollSize int64
 }
 
-var _ runtime.Sink[string] = (*Sink)(nil)
+var (
+	_ runtime.Sink[string]           = (*Sink)(nil)
+	_ runtime.RecoverableSink        = (*Sink)(nil)
+	_ runtime.SinkWriter[string]     = (*writer)(nil)
+	_ runtime.CheckpointedSinkWriter = (*writer)(nil)
+)
 
 // SinkOption configures a Sink.
 type SinkOption func(*Sink)
@@ -50,38 +63,58 @@ func FinishedName(subtask int, n int64) string {
 	return "part-" + strconv.Itoa(subtask) + "-" + strconv.FormatInt(n, 10)
 }
 
-// InProgressName is the hidden name of a part file not yet published.
+// InProgressName is the hidden name of a part file being written.
 func InProgressName(subtask int, n int64) string {
-	return "." + FinishedName(subtask, n) + ".inprogress"
+	return "." + FinishedName(subtask, n) + inProgressSuffix
 }
 
-// parsePartName returns the subtask and counter of a finished or in-progress
-// part file name.
-func parsePartName(name string) (subtask int, n int64, ok bool) {
+// PendingName is the hidden name of a finished part file (flushed, fsynced
+// and closed) that waits for a checkpoint commit to be published.
+func PendingName(subtask int, n int64) string {
+	return "." + FinishedName(subtask, n) + pendingSuffix
+}
+
+// partKind says which of the three names of a part file a name is.
+type partKind int
+
+const (
+	kindFinished partKind = iota
+	kindInProgress
+	kindPending
+)
+
+// parsePartName returns the subtask, counter and kind of a finished,
+// in-progress or pending part file name.
+func parsePartName(name string) (subtask int, n int64, kind partKind, ok bool) {
 	if s, found := strings.CutPrefix(name, "."); found {
-		if name, found = strings.CutSuffix(s, ".inprogress"); !found {
-			return 0, 0, false
+		if name, found = strings.CutSuffix(s, inProgressSuffix); found {
+			kind = kindInProgress
+		} else if name, found = strings.CutSuffix(s, pendingSuffix); found {
+			kind = kindPending
+		} else {
+			return 0, 0, 0, false
 		}
 	}
 	rest, found := strings.CutPrefix(name, "part-")
 	if !found {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	a, b, found := strings.Cut(rest, "-")
 	if !found {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	st, err1 := strconv.Atoi(a)
 	c, err2 := strconv.ParseInt(b, 10, 64)
 	if err1 != nil || err2 != nil || st < 0 || c < 0 {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
-	return st, c, true
+	return st, c, kind, true
 }
 
 // CreateWriter creates the directory if needed, picks the subtask's first
-// part counter and opens its first in-progress file (so an unwritable
-// directory fails here).
+// part counter (after the highest one of the subtask in the directory,
+// whether finished, pending or in progress) and opens its first in-progress
+// file (so an unwritable directory fails here).
 func (s *Sink) CreateWriter(ctx runtime.SinkContext) (runtime.SinkWriter[string], error) {
 	if s.rollSize <= 0 {
 		return nil, fmt.Errorf("file sink %s: roll size must be positive, got %d", s.dir, s.rollSize)
@@ -95,7 +128,7 @@ func (s *Sink) CreateWriter(ctx runtime.SinkContext) (runtime.SinkWriter[string]
 	}
 	next := int64(0)
 	for _, e := range entries {
-		if st, n, ok := parsePartName(e.Name()); ok && st == ctx.Subtask && n >= next {
+		if st, n, _, ok := parsePartName(e.Name()); ok && st == ctx.Subtask && n >= next {
 			next = n + 1
 		}
 	}
@@ -104,6 +137,94 @@ func (s *Sink) CreateWriter(ctx runtime.SinkContext) (runtime.SinkWriter[string]
 		return nil, err
 	}
 	return w, nil
+}
+
+// Recover publishes the part files of committables (idempotently: a file
+// already at its final name and gone from its hidden name counts as
+// published), fsyncs the directory, and then deletes every in-progress and
+// pending part file left in the directory, of any subtask: leftovers of
+// earlier attempts that no completed checkpoint refers to. Other files are
+// left alone. A committed file found under neither name is an error (its
+// records are lost), and then nothing is deleted.
+func (s *Sink) Recover(ctx context.Context, committables [][]byte) error {
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return fmt.Errorf("file sink: cannot create directory %s: %w", s.dir, cause(err))
+	}
+	type commit struct{ hidden, final string }
+	commits := make([]commit, 0, len(committables))
+	for i, b := range committables {
+		hidden, final, err := decodeCommittable(b)
+		if err != nil {
+			return fmt.Errorf("file sink %s: recover: committable %d of %d: %w", s.dir, i+1, len(committables), err)
+		}
+		commits = append(commits, commit{hidden, final})
+	}
+	renamed := false
+	var missing []string
+	for _, c := range commits {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r, err := publishPart(s.dir, c.hidden, c.final)
+		if errors.Is(err, errMissing) {
+			missing = append(missing, c.final)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("file sink %s: recover: %w", s.dir, err)
+		}
+		renamed = renamed || r
+	}
+	if renamed {
+		if err := syncDir(s.dir); err != nil {
+			return err
+		}
+	}
+	if len(missing) > 0 {
+		more := ""
+		if len(missing) > 1 {
+			more = fmt.Sprintf(" (and %d more committed part files)", len(missing)-1)
+		}
+		return fmt.Errorf("file sink %s: recover: committed part file %s is missing, under its hidden name and its final name%s: records of a completed checkpoint are lost",
+			s.dir, missing[0], more)
+	}
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("file sink: cannot read directory %s: %w", s.dir, cause(err))
+	}
+	var errs []error
+	for _, e := range entries {
+		if _, _, kind, ok := parsePartName(e.Name()); !ok || kind == kindFinished || e.IsDir() {
+			continue
+		}
+		if err := os.Remove(filepath.Join(s.dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("file sink %s: recover: remove leftovers: %w", s.dir, err)
+	}
+	return nil
+}
+
+// errMissing reports a committed part file found under neither of its names.
+var errMissing = errors.New("committed part file missing")
+
+// publishPart renames dir/hidden to dir/final and reports whether it did;
+// a file already at final and gone from hidden counts as published. It does
+// not fsync the directory.
+func publishPart(dir, hidden, final string) (renamed bool, err error) {
+	err = os.Rename(filepath.Join(dir, hidden), filepath.Join(dir, final))
+	if err == nil {
+		return true, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, serr := os.Lstat(filepath.Join(dir, final)); serr == nil {
+			return false, nil
+		}
+		return false, fmt.Errorf("%w: %s (neither %s nor %s exists)", errMissing, final, hidden, final)
+	}
+	return false, fmt.Errorf("publish %s: %w", final, cause(err))
 }
 
 // cause drops the *fs.PathError decoration when the message already names
@@ -116,11 +237,19 @@ func cause(err error) error {
 	return err
 }
 
-// part is one part file of a writer.
+// part is one part file of a writer. The names are relative to the sink
+// directory.
 type part struct {
-	tmp, final string
-	f          *os.File
-	size       int64
+	inProgress, pending, final string
+	f                          *os.File
+	size                       int64
+}
+
+// preparedParts are the pending files whose committables a PrepareCommit(id)
+// returned first.
+type preparedParts struct {
+	id    int64
+	parts []*part
 }
 
 type writer struct {
@@ -129,26 +258,29 @@ type writer struct {
 	rollSize int64
 	next     int64 // counter of the next part file
 
-	cur *part // in-progress file, nil until the next Write after Flush(true)
+	cur *part // in-progress file, nil until the next Write after a seal
 	bw  *bufio.Writer
 
-	// pending are finished part files (flushed, fsynced, closed, still under
-	// their hidden name) that are not published yet. Flush(true) publishes
-	// them; a checkpoint-committing writer would publish them per checkpoint.
-	pending []*part
+	// sealed are the pending files (flushed, fsynced, closed, renamed to
+	// their pending name) sealed since the last PrepareCommit.
+	sealed []*part
+	// prepared are the pending files handed out by PrepareCommit and not
+	// published yet, in the order of the calls.
+	prepared []preparedParts
 
-	err    error // sticky: the first write failure
+	err    error // sticky: the first write or seal failure
 	closed bool
 }
 
 func (w *writer) openPart() error {
 	for tries := 0; ; tries++ {
 		p := &part{
-			tmp:   filepath.Join(w.dir, InProgressName(w.subtask, w.next)),
-			final: filepath.Join(w.dir, FinishedName(w.subtask, w.next)),
+			inProgress: InProgressName(w.subtask, w.next),
+			pending:    PendingName(w.subtask, w.next),
+			final:      FinishedName(w.subtask, w.next),
 		}
 		w.next++
-		f, err := os.OpenFile(p.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err := os.OpenFile(filepath.Join(w.dir, p.inProgress), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if errors.Is(err, fs.ErrExist) && tries < 1000 {
 			continue // another writer of the same subtask took this counter
 		}
@@ -172,12 +304,15 @@ func (w *writer) Write(v string) error {
 	if w.err != nil {
 		return w.err
 	}
+	if w.closed {
+		return errors.New("file sink: write after close")
+	}
 	if w.cur == nil {
 		if err := w.openPart(); err != nil {
 			return w.fail(err)
 		}
 	} else if w.cur.size > 0 && w.cur.size+int64(len(v))+1 > w.rollSize {
-		if err := w.finishCurrent(); err != nil {
+		if err := w.seal(); err != nil {
 			return w.fail(err)
 		}
 		if err := w.openPart(); err != nil {
@@ -197,48 +332,40 @@ func (w *writer) fail(err error) error {
 	return err
 }
 
-// finishCurrent flushes, fsyncs and closes the in-progress file and moves it
-// to the pending list; an empty file is removed instead.
-func (w *writer) finishCurrent() error {
+// seal flushes, fsyncs and closes the in-progress file, which holds bytes,
+// renames it to its pending name and adds it to w.sealed. The directory is
+// fsynced by the next PrepareCommit.
+func (w *writer) seal() error {
 	p := w.cur
-	if p == nil {
-		return nil
-	}
 	if err := w.bw.Flush(); err != nil {
 		return fmt.Errorf("file sink: %w", err)
 	}
-	if p.size > 0 {
-		if err := p.f.Sync(); err != nil {
-			return fmt.Errorf("file sink: %w", err)
-		}
-	}
-	if err := p.f.Close(); err != nil {
+	if err := p.f.Sync(); err != nil {
 		return fmt.Errorf("file sink: %w", err)
 	}
+	err := p.f.Close()
 	p.f = nil
 	w.cur = nil
-	if p.size == 0 {
-		if err := os.Remove(p.tmp); err != nil {
-			return fmt.Errorf("file sink: %w", err)
-		}
-		return nil
+	if err != nil {
+		return fmt.Errorf("file sink: %w", err)
 	}
-	w.pending = append(w.pending, p)
+	if err := os.Rename(filepath.Join(w.dir, p.inProgress), filepath.Join(w.dir, p.pending)); err != nil {
+		return fmt.Errorf("file sink: seal %s: %w", p.final, cause(err))
+	}
+	w.sealed = append(w.sealed, p)
 	return nil
 }
 
-// publishPending renames the given finished files to their visible names
-// and fsyncs the directory.
-func (w *writer) publishPending(parts []*part) error {
-	if len(parts) == 0 {
-		return nil
+// discardCurrent closes and removes the in-progress file.
+func (w *writer) discardCurrent() error {
+	p := w.cur
+	w.cur = nil
+	err := p.f.Close()
+	p.f = nil
+	if rerr := os.Remove(filepath.Join(w.dir, p.inProgress)); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+		err = errors.Join(err, rerr)
 	}
-	for _, p := range parts {
-		if err := os.Rename(p.tmp, p.final); err != nil {
-			return fmt.Errorf("file sink: publish: %w", err)
-		}
-	}
-	return syncDir(w.dir)
+	return err
 }
 
 func syncDir(dir string) error {
@@ -257,53 +384,126 @@ func syncDir(dir string) error {
 }
 
 // Flush pushes buffered lines to the in-progress file; at the end of the
-// input it also finishes that file and publishes every pending file.
+// input it also seals that file (an empty one is removed instead). It
+// publishes nothing: that is NotifyCheckpointComplete's job.
 func (w *writer) Flush(endOfInput bool) error {
 	if w.err != nil {
 		return w.err
 	}
+	if w.cur == nil {
+		return nil
+	}
 	if !endOfInput {
-		if w.cur == nil {
-			return nil
-		}
 		if err := w.bw.Flush(); err != nil {
 			return w.fail(fmt.Errorf("file sink: %w", err))
 		}
 		return nil
 	}
-	if err := w.finishCurrent(); err != nil {
+	if w.cur.size == 0 {
+		if err := w.discardCurrent(); err != nil {
+			return w.fail(fmt.Errorf("file sink: %w", err))
+		}
+		return nil
+	}
+	if err := w.seal(); err != nil {
 		return w.fail(err)
 	}
-	if err := w.publishPending(w.pending); err != nil {
-		return w.fail(err)
-	}
-	w.pending = nil
 	return nil
 }
 
-// Close removes every file not published by Flush(true): the in-progress
-// file and the pending ones.
+// PrepareCommit seals the in-progress file if it holds any bytes, fsyncs
+// the directory if anything was sealed since the last call, and returns one
+// committable per pending file not published yet: those sealed since the
+// last call, tagged with id, and those of earlier calls whose checkpoint has
+// not been reported complete. Repeating the earlier ones makes every
+// checkpoint self-sufficient: a restore from checkpoint id publishes what
+// earlier checkpoints prepared even when their notifications were lost.
+func (w *writer) PrepareCommit(id int64) ([][]byte, error) {
+	if w.err != nil {
+		return nil, w.err
+	}
+	if w.closed {
+		return nil, errors.New("file sink: prepare commit after close")
+	}
+	if w.cur != nil && w.cur.size > 0 {
+		if err := w.seal(); err != nil {
+			return nil, w.fail(err)
+		}
+	}
+	if len(w.sealed) > 0 {
+		if err := syncDir(w.dir); err != nil {
+			return nil, w.fail(err)
+		}
+		w.prepared = append(w.prepared, preparedParts{id: id, parts: w.sealed})
+		w.sealed = nil
+	}
+	var out [][]byte
+	for _, pp := range w.prepared {
+		for _, p := range pp.parts {
+			out = append(out, encodeCommittable(p.pending, p.final))
+		}
+	}
+	return out, nil
+}
+
+// NotifyCheckpointComplete publishes the pending files prepared for
+// checkpoints up to and including id: it renames them to their final names
+// and then fsyncs the directory once. Calling it again, or for an id with
+// nothing left to publish, does nothing. It also works after Close. On an
+// error the files stay listed, so a later call retries them.
+func (w *writer) NotifyCheckpointComplete(id int64) error {
+	var publish, keep []preparedParts
+	for _, pp := range w.prepared {
+		if pp.id <= id {
+			publish = append(publish, pp)
+		} else {
+			keep = append(keep, pp)
+		}
+	}
+	if len(publish) == 0 {
+		return nil
+	}
+	renamed := false
+	for _, pp := range publish {
+		for _, p := range pp.parts {
+			r, err := publishPart(w.dir, p.pending, p.final)
+			if err != nil {
+				return fmt.Errorf("file sink %s: commit checkpoint %d: %w", w.dir, id, err)
+			}
+			renamed = renamed || r
+		}
+	}
+	if renamed {
+		if err := syncDir(w.dir); err != nil {
+			return err
+		}
+	}
+	w.prepared = keep
+	return nil
+}
+
+// Close closes and removes the in-progress file and removes the pending
+// files sealed since the last PrepareCommit (no checkpoint refers to them).
+// Pending files handed out by PrepareCommit stay, hidden: they may belong to
+// a completed checkpoint, so NotifyCheckpointComplete (still possible after
+// Close) or a later attempt's Recover decides their fate.
 func (w *writer) Close() error {
 	if w.closed {
 		return nil
 	}
 	w.closed = true
 	var errs []error
-	if p := w.cur; p != nil {
-		w.cur = nil
-		if err := p.f.Close(); err != nil {
-			errs = append(errs, err)
-		}
-		if err := os.Remove(p.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if w.cur != nil {
+		if err := w.discardCurrent(); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	for _, p := range w.pending {
-		if err := os.Remove(p.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	for _, p := range w.sealed {
+		if err := os.Remove(filepath.Join(w.dir, p.pending)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
 	}
-	w.pending = nil
+	w.sealed = nil
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("file sink: close: %w", err)
 	}

@@ -3,7 +3,7 @@ package keygroup
 import (
 	"github.com/cespare/xxhash/v2"
 
-	"github.com/weirstream/weir/internal/codec"
+	"github.com/weirstream/weir/codec"
 )
 
 // Range is a contiguous range of key groups: Start inclusive, End exclusive.
