@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/graph"
-	"github.com/weirstream/weir/internal/codec"
 	"github.com/weirstream/weir/runtime"
 )
 
@@ -18,6 +18,9 @@ type Environment struct {
 	graph  graph.Graph
 	logger *slog.Logger
 	errs   []error // declaration errors, reported by Execute
+
+	restorePath      string
+	allowNonRestored bool
 }
 
 // NewEnvironment returns an environment with the given configuration (nil
@@ -58,18 +61,27 @@ func (e *Environment) Plan() (*graph.Graph, *graph.Plan, error) {
 	return &e.graph, e.graph.Build(), nil
 }
 
-// Build plans the job and wires its tasks; Run on the result executes it.
-// Most programs call Execute instead.
+// Build plans the job and wires its tasks for one attempt, without
+// checkpoints or restarts; Run on the result executes it. Most programs call
+// Execute instead.
 func (e *Environment) Build(ctx context.Context, name string) (*runtime.Job, error) {
 	g, p, err := e.Plan()
 	if err != nil {
 		return nil, err
 	}
+	spec, err := e.spec(name, g, p)
+	if err != nil {
+		return nil, err
+	}
+	return runtime.Build(ctx, spec)
+}
+
+func (e *Environment) spec(name string, g *graph.Graph, p *graph.Plan) (runtime.JobSpec, error) {
 	timeout := config.Get(e.cfg, config.BufferTimeoutInterval)
 	if !config.Get(e.cfg, config.BufferTimeoutEnabled) {
 		timeout = -1 // flush only when full or at the end
 	}
-	return runtime.Build(ctx, runtime.JobSpec{
+	return runtime.JobSpec{
 		Name:              name,
 		Graph:             g,
 		Plan:              p,
@@ -78,17 +90,7 @@ func (e *Environment) Build(ctx context.Context, name string) (*runtime.Job, err
 		SegmentSize:       int(config.Get(e.cfg, config.MemorySegmentSize)),
 		BuffersPerChannel: config.Get(e.cfg, config.BuffersPerChannel),
 		Logger:            e.logger,
-	})
-}
-
-// Execute runs the job until its bounded sources end, a task fails, or ctx
-// is cancelled.
-func (e *Environment) Execute(ctx context.Context, name string) error {
-	job, err := e.Build(ctx, name)
-	if err != nil {
-		return err
-	}
-	return job.Run()
+	}, nil
 }
 
 // DataStream is a stream of records of type T declared in an environment.

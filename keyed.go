@@ -1,8 +1,10 @@
 package weir
 
 import (
+	"fmt"
+
+	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/graph"
-	"github.com/weirstream/weir/internal/codec"
 	"github.com/weirstream/weir/internal/keygroup"
 	"github.com/weirstream/weir/runtime"
 	"github.com/weirstream/weir/state"
@@ -36,8 +38,27 @@ func keyedInput[K comparable, I, O any](ks KeyedStream[K, I], name string,
 	build func(ctx *runtime.OperatorContext, b *state.KeyedBackend[K], out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error)) DataStream[O] {
 	return oneInput(ks.in, name, true, ks.edge(), func(ctx *runtime.OperatorContext, out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error) {
 		b := state.NewKeyedBackend(ks.keyCodec, ctx.MaxParallelism, ctx.KeyGroups)
+		if ctx.Restore != nil {
+			for _, r := range ctx.Restore.Keyed {
+				if err := b.Restore(r.KeyGroups, r.Offsets, r.Data); err != nil {
+					return nil, nil, fmt.Errorf("restoring keyed state of %q: %w", ctx.Node.Name, err)
+				}
+			}
+		}
 		return build(ctx, b, out)
 	})
+}
+
+// keyedSnapshots gives a keyed operator its part in checkpoints.
+type keyedSnapshots[K comparable] struct{ b *state.KeyedBackend[K] }
+
+// SnapshotState implements runtime.StatefulOperator.
+func (k keyedSnapshots[K]) SnapshotState(int64) (runtime.OperatorSnapshot, error) {
+	s, err := k.b.Snapshot()
+	if err != nil {
+		return runtime.OperatorSnapshot{}, err
+	}
+	return runtime.OperatorSnapshot{Keyed: s, KeyGroups: k.b.KeyGroups()}, nil
 }
 
 // Reduce keeps, per key, the fold of every record so far with f, and emits
@@ -55,13 +76,14 @@ func reduce[K comparable, T any](ks KeyedStream[K, T], name string, newF func() 
 		if err != nil {
 			return nil, nil, err
 		}
-		op := &reduceOp[K, T]{name: ctx.Node.Name, b: b, key: ks.key, f: newF(), state: vs, out: out}
+		op := &reduceOp[K, T]{keyedSnapshots: keyedSnapshots[K]{b}, name: ctx.Node.Name, b: b, key: ks.key, f: newF(), state: vs, out: out}
 		return op, op, nil
 	})
 }
 
 type reduceOp[K comparable, T any] struct {
 	noLifecycle
+	keyedSnapshots[K]
 	name  string
 	b     *state.KeyedBackend[K]
 	key   func(T) K
@@ -175,12 +197,13 @@ func NewAggregatingState[IN, ACC, OUT any, K comparable](ctx *OpenContext[K], na
 // subtask.
 func Process[K comparable, I, O any](ks KeyedStream[K, I], newFn func() KeyedProcessFunction[K, I, O]) DataStream[O] {
 	return keyedInput(ks, "Process", func(ctx *runtime.OperatorContext, b *state.KeyedBackend[K], out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error) {
-		op := &processOp[K, I, O]{name: ctx.Node.Name, octx: ctx, b: b, key: ks.key, fn: newFn(), out: collector[O]{out: out}, ctx: Context[K]{backend: b}}
+		op := &processOp[K, I, O]{keyedSnapshots: keyedSnapshots[K]{b}, name: ctx.Node.Name, octx: ctx, b: b, key: ks.key, fn: newFn(), out: collector[O]{out: out}, ctx: Context[K]{backend: b}}
 		return op, op, nil
 	})
 }
 
 type processOp[K comparable, I, O any] struct {
+	keyedSnapshots[K]
 	name string
 	octx *runtime.OperatorContext
 	b    *state.KeyedBackend[K]

@@ -1,8 +1,8 @@
 package weir
 
 import (
+	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/graph"
-	"github.com/weirstream/weir/internal/codec"
 	"github.com/weirstream/weir/runtime"
 )
 

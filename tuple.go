@@ -1,6 +1,6 @@
 package weir
 
-import "github.com/weirstream/weir/internal/codec"
+import "github.com/weirstream/weir/codec"
 
 // Tuple2 is a pair, as Flink's Tuple2 (fields f0, f1).
 type Tuple2[A, B any] struct {

@@ -187,7 +187,7 @@ func TestUnsupported(t *testing.T) {
 	type hasComplex struct{ Z []complex128 }
 	type hasPrivate struct {
 		Public  int
-		private int
+		private int //lint:ignore U1000 the unexported field is what the test is about
 	}
 	type badKey struct {
 		A int

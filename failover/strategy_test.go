@@ -9,7 +9,7 @@ import (
 )
 
 var (
-	t0   = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	t0      = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	errBoom = errors.New("errBoom")
 )
 

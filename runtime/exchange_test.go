@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/graph"
-	"github.com/weirstream/weir/internal/codec"
 )
 
 type sliceOutput[T any] struct{ got []T }

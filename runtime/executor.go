@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/internal/keygroup"
 )
@@ -28,6 +30,19 @@ type JobSpec struct {
 	// the credits of each input channel.
 	BuffersPerChannel int
 	Logger            *slog.Logger
+
+	// Storage holds the job's checkpoints; needed when Coordinator or
+	// Restore is set.
+	Storage CheckpointStorage
+	// Coordinator, when set, drives checkpoints while the job runs. The
+	// caller owns it across attempts; Run steps it from its driver
+	// goroutine only, and not after Run returns.
+	Coordinator *checkpoint.Coordinator
+	// Mode is the checkpointing mode (barrier alignment).
+	Mode checkpoint.Mode
+	// Restore is the checkpoint this attempt starts from; nil for a fresh
+	// start.
+	Restore *checkpoint.CompletedCheckpoint
 }
 
 // Job is a wired, runnable instance of a JobSpec.
@@ -37,6 +52,11 @@ type Job struct {
 	cancel   context.CancelCauseFunc
 	subtasks []*subtask
 	pools    []*BufferPool
+
+	byKey    map[checkpoint.SubtaskKey]*subtask
+	messages chan any      // acks and declines for the driver
+	jobDone  chan struct{} // closed when every subtask's input ended
+	ended    atomic.Int64
 }
 
 type channelKey struct{ node, input, from, to int }
@@ -55,8 +75,34 @@ func Build(ctx context.Context, spec JobSpec) (*Job, error) {
 		spec.Logger = slog.Default()
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
-	j := &Job{spec: spec, ctx: ctx, cancel: cancel}
+	j := &Job{spec: spec, ctx: ctx, cancel: cancel, byKey: map[checkpoint.SubtaskKey]*subtask{},
+		messages: make(chan any, 64), jobDone: make(chan struct{})}
 	g, p := spec.Graph, spec.Plan
+	if (spec.Coordinator != nil || spec.Restore != nil) && spec.Storage == nil {
+		cancel(nil)
+		return nil, errors.New("checkpointing needs a checkpoint storage")
+	}
+	// Sinks publish what the restored checkpoint prepared, and clean up
+	// after failed attempts, before any writer starts.
+	for _, n := range g.Nodes {
+		if sn, ok := n.Impl.(interface {
+			recover(context.Context, [][]byte) error
+		}); ok {
+			var committables [][]byte
+			if spec.Restore != nil {
+				r, err := restoreFor(ctx, spec.Restore, spec.Storage, n.UID, 0, 1, spec.MaxParallelism, map[string][]byte{})
+				if err != nil {
+					cancel(err)
+					return nil, err
+				}
+				committables = r.Lists[sinkCommittablesState]
+			}
+			if err := sn.recover(ctx, committables); err != nil {
+				cancel(err)
+				return nil, fmt.Errorf("recovering sink %q: %w", n.Name, err)
+			}
+		}
+	}
 
 	// Gates and channels: one gate per consumer subtask, one channel per
 	// producer subtask feeding it.
@@ -80,21 +126,37 @@ func Build(ctx context.Context, spec JobSpec) (*Job, error) {
 		}
 	}
 
+	cache := map[string][]byte{} // keyed state files read once for every subtask
 	for _, v := range p.Vertices {
 		for s := 0; s < v.Parallelism; s++ {
-			t, err := j.buildSubtask(v, s, gates[v.ID][s], chans)
+			t, err := j.buildSubtask(v, s, gates[v.ID][s], chans, cache)
 			if err != nil {
 				cancel(err)
 				return nil, err
 			}
 			j.subtasks = append(j.subtasks, t)
+			j.byKey[checkpoint.SubtaskKey{Vertex: v.ID, Subtask: s}] = t
 		}
 	}
-	_ = g
 	return j, nil
 }
 
-func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[channelKey]*InputChannel) (*subtask, error) {
+// Tasks lists every subtask of a plan, and the source subtasks, as the
+// coordinator names them.
+func Tasks(g *graph.Graph, p *graph.Plan) (all, sources []checkpoint.SubtaskKey) {
+	for _, v := range p.Vertices {
+		for s := 0; s < v.Parallelism; s++ {
+			k := checkpoint.SubtaskKey{Vertex: v.ID, Subtask: s}
+			all = append(all, k)
+			if g.Nodes[v.Head].Kind == graph.KindSource {
+				sources = append(sources, k)
+			}
+		}
+	}
+	return all, sources
+}
+
+func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[channelKey]*InputChannel, cache map[string][]byte) (*subtask, error) {
 	spec := j.spec
 	g, p := spec.Graph, spec.Plan
 	logger := spec.Logger.With("job", spec.Name, "task", fmt.Sprintf("%s (%d/%d)", v.Name, s+1, v.Parallelism))
@@ -102,6 +164,13 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 		name: fmt.Sprintf("%s (%d/%d)", v.Name, s+1, v.Parallelism), headName: g.Nodes[v.Head].Name,
 		index: s, parallel: v.Parallelism, ops: make([]Operator, len(v.Nodes)),
 		mail: newMailbox(), timeout: spec.BufferTimeout, logger: logger,
+		jobDone: j.jobDone, inputEnded: j.inputEnded,
+	}
+	if spec.Coordinator != nil {
+		t.ckpt = &taskCheckpointer{key: checkpoint.SubtaskKey{Vertex: v.ID, Subtask: s}, storage: spec.Storage, messages: j.messages}
+		for _, id := range v.Nodes {
+			t.ckpt.uids = append(t.ckpt.uids, g.Nodes[id].UID)
+		}
 	}
 	inputsOf := map[int][]any{}
 	for idx := len(v.Nodes) - 1; idx >= 0; idx-- {
@@ -145,6 +214,13 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 			KeyGroups: keygroup.RangeFor(spec.MaxParallelism, n.Parallelism, s),
 			Logger:    logger.With("operator", n.Name),
 		}
+		if spec.Restore != nil {
+			r, err := restoreFor(j.ctx, spec.Restore, spec.Storage, n.UID, s, n.Parallelism, spec.MaxParallelism, cache)
+			if err != nil {
+				return nil, err
+			}
+			octx.Restore = r
+		}
 		ins, op, err := impl.Build(octx, out)
 		if err != nil {
 			return nil, fmt.Errorf("operator %q: %w", n.Name, err)
@@ -162,6 +238,10 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 		return t, nil
 	}
 	gi := &gateInput{gate: gate, readers: make([]bufferProcessor, gate.NumChannels())}
+	gi.onEvent = func(ch int, ev Event) (bool, error) { return t.onEvent(j.ctx, ch, ev) }
+	if t.ckpt != nil {
+		t.ckpt.aligner = newAligner(gate.NumChannels(), spec.Mode == checkpoint.ExactlyOnce)
+	}
 	impl := head.Impl.(NodeImpl)
 	for i, c := range gate.channels {
 		gi.readers[i] = impl.InType(c.input).newRecordReader(inputsOf[head.ID][c.input])
@@ -187,6 +267,16 @@ func (j *Job) Run() error {
 		first error
 	)
 	start := time.Now()
+	driverDone := make(chan struct{})
+	driverCtx, stopDriver := context.WithCancel(j.ctx)
+	if j.spec.Coordinator != nil {
+		go func() {
+			defer close(driverDone)
+			j.drive(driverCtx)
+		}()
+	} else {
+		close(driverDone)
+	}
 	for _, t := range j.subtasks {
 		wg.Go(func() {
 			err := t.run(j.ctx)
@@ -202,12 +292,21 @@ func (j *Job) Run() error {
 		})
 	}
 	wg.Wait()
+	stopDriver()
+	<-driverDone
 	defer j.cancel(context.Canceled)
 	if first != nil {
 		return first
 	}
-	if err := context.Cause(j.ctx); err != nil {
-		return err
+	select {
+	case <-j.jobDone:
+		// Every input ended and every sink committed its final output:
+		// nothing that happens after that may fail the job (a restart
+		// would publish the output again).
+	default:
+		if err := context.Cause(j.ctx); err != nil {
+			return err
+		}
 	}
 	j.spec.Logger.Info("job finished", "job", j.spec.Name, "duration", time.Since(start).Round(time.Millisecond))
 	return nil
@@ -216,4 +315,103 @@ func (j *Job) Run() error {
 func isTaskError(err error) bool {
 	var te *TaskError
 	return errors.As(err, &te) && !errors.Is(err, context.Canceled)
+}
+
+// inputEnded counts subtasks whose input ended; the last releases every
+// subtask to commit its final output.
+func (j *Job) inputEnded() {
+	if j.ended.Add(1) == int64(len(j.subtasks)) {
+		close(j.jobDone)
+	}
+}
+
+// drive steps the coordinator while the job runs: on its deadlines, on
+// every acknowledgement and decline, and when tasks finish; and carries
+// out its actions.
+func (j *Job) drive(ctx context.Context) {
+	c := j.spec.Coordinator
+	c.TasksRunning(time.Now())
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		now := time.Now()
+		if next := c.NextDeadline(now); !next.IsZero() {
+			timer.Reset(max(0, next.Sub(now)))
+		} else {
+			timer.Reset(time.Hour)
+		}
+		var acts []checkpoint.Action
+		select {
+		case <-timer.C:
+			acts = c.Tick(time.Now())
+		case m := <-j.messages:
+			acts = c.Receive(m, time.Now())
+		case <-j.jobDone:
+			j.act(context.WithoutCancel(ctx), c.TasksStopped(time.Now(), checkpoint.ErrEndOfInput))
+			return
+		case <-ctx.Done():
+			j.act(context.WithoutCancel(ctx), c.TasksStopped(time.Now(), context.Cause(ctx)))
+			return
+		}
+		j.act(ctx, acts)
+	}
+}
+
+// act carries out coordinator actions, feeding results back.
+func (j *Job) act(ctx context.Context, acts []checkpoint.Action) {
+	c := j.spec.Coordinator
+	for len(acts) > 0 {
+		a := acts[0]
+		acts = acts[1:]
+		switch a := a.(type) {
+		case checkpoint.TriggerAction:
+			// Every subtask hears of the trigger: sources inject the
+			// barrier, subtasks whose input has ended acknowledge with their
+			// final state (Flink's checkpoints after tasks finished), and
+			// the others note it in case their input ends before the
+			// barrier reaches them.
+			b := CheckpointBarrier{ID: int64(a.Checkpoint), Timestamp: a.Timestamp}
+			for _, t := range j.subtasks {
+				t.mail.Put(func() error { return t.triggered(j.ctx, b) })
+			}
+		case checkpoint.FinalizeAction:
+			// Not cancelled with the driver: a half-written checkpoint
+			// would count as a failure.
+			err := j.spec.Storage.WriteMetadata(context.WithoutCancel(ctx), a.Checkpoint)
+			if err == nil {
+				j.spec.Logger.Info("checkpoint completed", "job", j.spec.Name, "checkpoint", a.Checkpoint.ID,
+					"size", a.Checkpoint.StateSize, "duration", a.Checkpoint.Duration.Round(time.Millisecond))
+			}
+			acts = append(acts, c.Finalized(a.Checkpoint.ID, a.Checkpoint, err, time.Now())...)
+		case checkpoint.NotifyCompleteAction:
+			id := int64(a.Checkpoint)
+			for _, t := range j.subtasks {
+				t.mail.Put(func() error { return t.notifyComplete(id) })
+			}
+		case checkpoint.AbortAction:
+			j.spec.Logger.Warn("checkpoint aborted", "job", j.spec.Name, "checkpoint", a.Checkpoint, "cause", a.Reason)
+			id := int64(a.Checkpoint)
+			for _, t := range j.subtasks {
+				if t.ckpt.aligner == nil {
+					continue
+				}
+				t.mail.Put(func() error {
+					for _, ch := range t.ckpt.aligner.abort(id) {
+						t.gate.gate.Unblock(ch)
+					}
+					return nil
+				})
+			}
+		case checkpoint.DiscardAction:
+			if err := j.spec.Storage.Discard(ctx, int64(a.Checkpoint)); err != nil {
+				j.spec.Logger.Warn("cannot delete checkpoint files", "job", j.spec.Name, "checkpoint", a.Checkpoint, "cause", err)
+			}
+		case checkpoint.FailJobAction:
+			select {
+			case <-j.jobDone: // every input has ended: the job has succeeded
+			default:
+				j.cancel(a.Cause)
+			}
+		}
+	}
 }

@@ -41,6 +41,8 @@ type OperatorContext struct {
 	// KeyGroups are the key groups this subtask owns (keyed operators).
 	KeyGroups keygroup.Range
 	Logger    *slog.Logger
+	// Restore is the state to start from; nil on a fresh start.
+	Restore *OperatorRestore
 }
 
 // TaskName is "Name (i/p)" with a 1-based subtask index, as Flink prints.

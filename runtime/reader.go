@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/weirstream/weir/internal/codec"
+	"github.com/weirstream/weir/codec"
 )
 
 // ErrCorruptStream marks a network buffer whose bytes do not decode: a bug

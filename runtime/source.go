@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"github.com/weirstream/weir/checkpoint"
 	"io"
 	"sync"
 )
@@ -54,7 +55,15 @@ type sourceOperator[T any] struct {
 }
 
 func (s *sourceOperator[T]) Open() error {
-	r, err := s.src.CreateReader(SourceContext{Subtask: s.ctx.Subtask, Parallelism: s.ctx.Parallelism, Logger: s.ctx.Logger})
+	sc := SourceContext{Subtask: s.ctx.Subtask, Parallelism: s.ctx.Parallelism, Logger: s.ctx.Logger}
+	if s.ctx.Restore != nil {
+		sc.Restored = s.ctx.Restore.Lists[sourcePositionState]
+		if sc.Restored == nil {
+			sc.Restored = [][]byte{}
+		}
+		s.position = sc.Restored
+	}
+	r, err := s.src.CreateReader(sc)
 	if err != nil {
 		return WrapOperatorError(s.ctx.Node.Name, err)
 	}
@@ -136,6 +145,14 @@ func (s *sourceOperator[T]) step() (stepResult, error) {
 
 func (s *sourceOperator[T]) Finish() error { return nil }
 
+// SnapshotState stores the reader's position after the last emitted batch.
+func (s *sourceOperator[T]) SnapshotState(int64) (OperatorSnapshot, error) {
+	if s.position == nil {
+		return OperatorSnapshot{}, nil
+	}
+	return OperatorSnapshot{Lists: []ListSnapshot{{Name: sourcePositionState, Mode: checkpoint.SplitDistribute, Entries: s.position}}}, nil
+}
+
 func (s *sourceOperator[T]) Close() error {
 	if s.cancel == nil {
 		return nil
@@ -186,7 +203,51 @@ func (s *sinkOperator[T]) Collect(v T) error {
 }
 
 func (s *sinkOperator[T]) Finish() error {
-	return WrapOperatorError(s.ctx.Node.Name, s.w.Flush(true))
+	if err := s.w.Flush(true); err != nil {
+		return WrapOperatorError(s.ctx.Node.Name, err)
+	}
+	if cw, ok := s.w.(CheckpointedSinkWriter); ok {
+		if _, err := cw.PrepareCommit(FinalCheckpoint); err != nil {
+			return WrapOperatorError(s.ctx.Node.Name, err)
+		}
+	}
+	return nil
+}
+
+// SnapshotState flushes the writer and, for a two-phase-commit writer,
+// seals its output and stores the committables.
+func (s *sinkOperator[T]) SnapshotState(id int64) (OperatorSnapshot, error) {
+	if err := s.w.Flush(false); err != nil {
+		return OperatorSnapshot{}, WrapOperatorError(s.ctx.Node.Name, err)
+	}
+	cw, ok := s.w.(CheckpointedSinkWriter)
+	if !ok {
+		return OperatorSnapshot{}, nil
+	}
+	c, err := cw.PrepareCommit(id)
+	if err != nil {
+		return OperatorSnapshot{}, WrapOperatorError(s.ctx.Node.Name, err)
+	}
+	if c == nil {
+		c = [][]byte{}
+	}
+	return OperatorSnapshot{Lists: []ListSnapshot{{Name: sinkCommittablesState, Mode: checkpoint.SplitDistribute, Entries: c}}}, nil
+}
+
+// NotifyCheckpointComplete commits what the writer prepared up to id.
+func (s *sinkOperator[T]) NotifyCheckpointComplete(id int64) error {
+	if cw, ok := s.w.(CheckpointedSinkWriter); ok {
+		return WrapOperatorError(s.ctx.Node.Name, cw.NotifyCheckpointComplete(id))
+	}
+	return nil
+}
+
+// recover runs the sink's recovery once per attempt.
+func (s *SinkNode[T]) recover(ctx context.Context, committables [][]byte) error {
+	if rs, ok := s.Sink.(RecoverableSink); ok {
+		return rs.Recover(ctx, committables)
+	}
+	return nil
 }
 
 func (s *sinkOperator[T]) Close() error {

@@ -81,6 +81,15 @@ type subtask struct {
 	timeout  time.Duration // execution.buffer-timeout.interval
 	logger   *slog.Logger
 	gate     *gateInput // nil for sources
+
+	ckpt  *taskCheckpointer // nil when checkpointing is off
+	async sync.WaitGroup    // asynchronous snapshot parts in flight
+	// inputEnded is called once when the input has ended and every
+	// operator finished; jobDone is closed when every subtask of the job
+	// has, so that sinks commit their final output only then.
+	inputEnded func()
+	jobDone    <-chan struct{}
+	ended      bool // the input ended; no more checkpoints
 }
 
 func (t *subtask) fail(err error) error {
@@ -108,6 +117,7 @@ func (t *subtask) run(ctx context.Context) (err error) {
 		for _, w := range t.writers {
 			w.release()
 		}
+		t.async.Wait()
 	}()
 	for i := len(t.ops) - 1; i >= 0; i-- {
 		opened = i
@@ -133,7 +143,7 @@ func (t *subtask) run(ctx context.Context) (err error) {
 		}
 		switch res {
 		case stepEnd:
-			return t.finish()
+			return t.finish(ctx)
 		case stepMore:
 			select {
 			case <-tick:
@@ -167,8 +177,10 @@ func (t *subtask) flush() error {
 }
 
 // finish ends a bounded input: operators finish head first (each may emit
-// final records), then every output gets its end-of-partition.
-func (t *subtask) finish() error {
+// final records), then every output gets its end-of-partition. The subtask
+// then waits, still serving its mailbox, until every subtask of the job has
+// finished, and only then lets its operators commit their final output.
+func (t *subtask) finish(ctx context.Context) error {
 	for _, op := range t.ops {
 		if err := op.Finish(); err != nil {
 			return t.fail(err)
@@ -179,7 +191,87 @@ func (t *subtask) finish() error {
 			return t.fail(err)
 		}
 	}
+	t.ended = true
+	if t.ckpt != nil {
+		if err := t.takeAwaiting(ctx); err != nil {
+			return t.fail(err)
+		}
+	}
+	if t.inputEnded != nil {
+		t.inputEnded()
+	}
+	if t.jobDone != nil {
+		for done := false; !done; {
+			select {
+			case <-t.jobDone:
+				done = true
+			case <-t.mail.notify:
+				if err := t.mail.run(); err != nil {
+					return t.fail(err)
+				}
+			case <-ctx.Done():
+				select {
+				case <-t.jobDone: // the job finished first: commit
+					done = true
+				default:
+					return context.Cause(ctx)
+				}
+			}
+		}
+	}
+	return t.notifyComplete(FinalCheckpoint)
+}
+
+// notifyComplete tells every listening operator that checkpoint id is
+// complete.
+func (t *subtask) notifyComplete(id int64) error {
+	for _, op := range t.ops {
+		if l, ok := op.(CheckpointListener); ok {
+			if err := l.NotifyCheckpointComplete(id); err != nil {
+				return t.fail(err)
+			}
+		}
+	}
 	return nil
+}
+
+// onEvent handles an in-band event from input channel ch.
+func (t *subtask) onEvent(ctx context.Context, ch int, ev Event) (ended bool, err error) {
+	switch e := ev.(type) {
+	case EndOfPartition:
+		if t.ckpt != nil && t.ckpt.aligner != nil {
+			if err := t.aligned(ctx, t.ckpt.aligner.end(ch)); err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	case CheckpointBarrier:
+		if t.ckpt == nil || t.ckpt.aligner == nil {
+			return false, nil
+		}
+		r := t.ckpt.aligner.barrier(ch, e, time.Now())
+		if r.block {
+			t.gate.gate.Block(ch)
+		}
+		if r.aborted != 0 {
+			t.logger.Info("checkpoint overtaken by a newer one during alignment", "checkpoint", r.aborted, "newer", e.ID)
+		}
+		return false, t.aligned(ctx, r)
+	}
+	return false, nil
+}
+
+// aligned acts on an alignment step: take the checkpoint if every barrier
+// is in, and release held channels.
+func (t *subtask) aligned(ctx context.Context, r alignResult) error {
+	var err error
+	if r.complete != 0 {
+		err = t.checkpoint(ctx, r.barrier, r.alignStart)
+	}
+	for _, ch := range r.release {
+		t.gate.gate.Unblock(ch)
+	}
+	return err
 }
 
 // gateInput reads the network input gate of a subtask whose head is fed by
@@ -188,6 +280,7 @@ type gateInput struct {
 	gate    *InputGate
 	readers []bufferProcessor // per channel
 	ended   int
+	onEvent func(ch int, ev Event) (ended bool, err error)
 }
 
 func (g *gateInput) available() <-chan struct{} { return g.gate.notify }
@@ -202,21 +295,14 @@ func (g *gateInput) step() (stepResult, error) {
 		ch.release(e.buf)
 		return stepMore, err
 	}
-	switch e.ev.(type) {
-	case EndOfPartition:
-		g.ended++
-		if g.ended == len(g.readers) {
+	ended, err := g.onEvent(ch.index, e.ev)
+	if err != nil {
+		return stepNone, err
+	}
+	if ended {
+		if g.ended++; g.ended == len(g.readers) {
 			return stepEnd, nil
 		}
 	}
 	return stepMore, nil
-}
-
-// recordsIn is the number of records the gate delivered so far.
-func (g *gateInput) recordsIn() int64 {
-	var n int64
-	for _, r := range g.readers {
-		n += r.count()
-	}
-	return n
 }

@@ -1,8 +1,8 @@
 package runtime
 
 import (
+	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/graph"
-	"github.com/weirstream/weir/internal/codec"
 )
 
 // TypeInfo is the runtime's handle on a record type: it builds the typed

@@ -5,8 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/graph"
-	"github.com/weirstream/weir/internal/codec"
 )
 
 // PartitionWriter writes serialized records of one producer subtask into

@@ -3,8 +3,9 @@ package state
 import (
 	"errors"
 	"fmt"
+	"maps"
 
-	"github.com/weirstream/weir/internal/codec"
+	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/internal/keygroup"
 )
 
@@ -14,7 +15,7 @@ import (
 var ErrKeyOutOfRange = errors.New("key outside this subtask's key groups")
 
 // ErrStateType means a state name was registered twice with different kinds
-// or types.
+// or types, or registered with another kind than it was restored with.
 var ErrStateType = errors.New("state registered with another type")
 
 // ValueState holds one value per key.
@@ -61,21 +62,44 @@ type AggregatingState[IN, OUT any] interface {
 // KeyedBackend stores the keyed state of one keyed operator instance.
 type KeyedBackend[K comparable] struct {
 	grouper *keygroup.Grouper[K]
+	kc      codec.Codec[K]
+	maxP    int
 	groups  keygroup.Range
 	cur     K
 	curIdx  int // current key's group, relative to groups.Start
 	tables  map[string]table
+	// restored holds, per state name, the raw sections of states restored
+	// but not registered yet (see Restore).
+	restored map[string]*rawState
+	// restoredGroups marks the groups (relative to groups.Start) a Restore
+	// has already loaded.
+	restoredGroups []bool
 }
 
 // table is the type-erased face of a registered state.
 type table interface {
+	// kind names the state's kind and types for error messages.
 	kind() string
+	// kindByte is the kind as written in snapshots (kindValue...).
+	kindByte() byte
+	// snapshot pins every group and returns the immutable view.
+	snapshot() tableSnap
+	// decode decodes restored payloads (one per group relative to the
+	// backend's range; nil where none) and returns the function that
+	// installs them. It changes nothing itself.
+	decode(name string, raw [][]byte) (commit func(), err error)
 }
 
 // NewKeyedBackend returns an empty heap backend for keys encoded with kc,
 // owning the key groups r of maxParallelism.
 func NewKeyedBackend[K comparable](kc codec.Codec[K], maxParallelism int, r keygroup.Range) *KeyedBackend[K] {
-	return &KeyedBackend[K]{grouper: keygroup.NewGrouper(kc, maxParallelism), groups: r, tables: map[string]table{}}
+	return &KeyedBackend[K]{
+		grouper: keygroup.NewGrouper(kc, maxParallelism),
+		kc:      kc,
+		maxP:    maxParallelism,
+		groups:  r,
+		tables:  map[string]table{},
+	}
 }
 
 // SetCurrentKey makes k the key every state handle reads and writes.
@@ -94,78 +118,103 @@ func (b *KeyedBackend[K]) CurrentKey() K { return b.cur }
 // KeyGroups is the range of key groups the backend owns.
 func (b *KeyedBackend[K]) KeyGroups() keygroup.Range { return b.groups }
 
-func register[K comparable, T table](b *KeyedBackend[K], name string, mk func() T) (T, error) {
+// register returns the table called name, creating it with mk on first use
+// and loading what a Restore kept for that name.
+func register[K comparable, T table](b *KeyedBackend[K], name string, mk func() (T, error)) (T, error) {
+	var zero T
 	if t, ok := b.tables[name]; ok {
 		if tt, ok := t.(T); ok {
 			return tt, nil
 		}
-		var zero T
 		return zero, fmt.Errorf("%w: state %q is a %s, asked for %s", ErrStateType, name, t.kind(), any(zero).(table).kind())
 	}
-	t := mk()
+	t, err := mk()
+	if err != nil {
+		return zero, fmt.Errorf("state %q: %w", name, err)
+	}
+	if rs := b.restored[name]; rs != nil {
+		if rs.kind != t.kindByte() {
+			return zero, fmt.Errorf("%w: state %q was restored as %s, registered as %s", ErrStateType, name, kindName(rs.kind), t.kind())
+		}
+		commit, err := t.decode(name, rs.groups)
+		if err != nil {
+			return zero, err
+		}
+		commit()
+		delete(b.restored, name)
+	}
 	b.tables[name] = t
 	return t, nil
 }
 
-// groupMaps is one map per owned key group.
-func groupMaps[K comparable, V any](n int) []map[K]V {
-	m := make([]map[K]V, n)
-	for i := range m {
-		m[i] = map[K]V{}
-	}
-	return m
-}
-
 type valueTable[K comparable, V any] struct {
-	b      *KeyedBackend[K]
-	groups []map[K]V
+	b  *KeyedBackend[K]
+	vc codec.Codec[V]
+	cowTable[K, V]
 }
 
-func (*valueTable[K, V]) kind() string { return fmt.Sprintf("ValueState[%T]", *new(V)) }
+func (*valueTable[K, V]) kind() string   { return fmt.Sprintf("ValueState[%T]", *new(V)) }
+func (*valueTable[K, V]) kindByte() byte { return kindValue }
 
 // GetValueState returns the value state called name, registering it on
-// first use.
+// first use. V needs a codec (codec.For).
 func GetValueState[K comparable, V any](b *KeyedBackend[K], name string) (ValueState[V], error) {
-	return register(b, name, func() *valueTable[K, V] {
-		return &valueTable[K, V]{b: b, groups: groupMaps[K, V](b.groups.Len())}
+	return register(b, name, func() (*valueTable[K, V], error) {
+		vc, err := codec.For[V]()
+		if err != nil {
+			return nil, err
+		}
+		return &valueTable[K, V]{b: b, vc: vc, cowTable: newCowTable[K, V](b.groups.Len())}, nil
 	})
 }
 
 func (t *valueTable[K, V]) Value() (V, bool, error) {
-	v, ok := t.groups[t.b.curIdx][t.b.cur]
+	v, ok := t.read(t.b.curIdx)[t.b.cur]
 	return v, ok, nil
 }
 
 func (t *valueTable[K, V]) Update(v V) error {
-	t.groups[t.b.curIdx][t.b.cur] = v
+	t.write(t.b.curIdx).m[t.b.cur] = v
 	return nil
 }
 
 func (t *valueTable[K, V]) Clear() error {
-	delete(t.groups[t.b.curIdx], t.b.cur)
+	t.clearKey(t.b.curIdx, t.b.cur)
 	return nil
 }
 
 type listTable[K comparable, V any] struct {
-	b      *KeyedBackend[K]
-	groups []map[K][]V
+	b  *KeyedBackend[K]
+	vc codec.Codec[V]
+	// A list is only ever appended to in place, beyond the length any
+	// snapshot may have captured; every other change (Update) stores a
+	// fresh slice. See doc.go.
+	cowTable[K, []V]
 }
 
-func (*listTable[K, V]) kind() string { return fmt.Sprintf("ListState[%T]", *new(V)) }
+func (*listTable[K, V]) kind() string   { return fmt.Sprintf("ListState[%T]", *new(V)) }
+func (*listTable[K, V]) kindByte() byte { return kindList }
 
-// GetListState returns the list state called name.
+// GetListState returns the list state called name. V needs a codec.
 func GetListState[K comparable, V any](b *KeyedBackend[K], name string) (ListState[V], error) {
-	return register(b, name, func() *listTable[K, V] {
-		return &listTable[K, V]{b: b, groups: groupMaps[K, []V](b.groups.Len())}
+	return register(b, name, func() (*listTable[K, V], error) {
+		vc, err := codec.For[V]()
+		if err != nil {
+			return nil, err
+		}
+		return &listTable[K, V]{b: b, vc: vc, cowTable: newCowTable[K, []V](b.groups.Len())}, nil
 	})
 }
 
 func (t *listTable[K, V]) Get() ([]V, error) {
-	return append([]V(nil), t.groups[t.b.curIdx][t.b.cur]...), nil
+	return append([]V(nil), t.read(t.b.curIdx)[t.b.cur]...), nil
 }
 
 func (t *listTable[K, V]) Add(v V) error {
-	m := t.groups[t.b.curIdx]
+	m := t.write(t.b.curIdx).m
+	// Appending writes at index len, which no snapshot reads: a snapshot
+	// holds its own slice header with the length at snapshot time, and the
+	// live length of a backing array only grows.
 	m[t.b.cur] = append(m[t.b.cur], v)
 	return nil
 }
@@ -174,69 +223,113 @@ func (t *listTable[K, V]) Update(vs []V) error {
 	if len(vs) == 0 {
 		return t.Clear()
 	}
-	t.groups[t.b.curIdx][t.b.cur] = append([]V(nil), vs...)
+	t.write(t.b.curIdx).m[t.b.cur] = append([]V(nil), vs...)
 	return nil
 }
 
 func (t *listTable[K, V]) Clear() error {
-	delete(t.groups[t.b.curIdx], t.b.cur)
+	t.clearKey(t.b.curIdx, t.b.cur)
 	return nil
 }
 
+// innerMap is a MapState's map for one key. gen is the generation of the
+// group map it was created or cloned in: an inner map whose gen differs from
+// its group map's may be shared with a snapshot and is cloned before it is
+// written.
+type innerMap[UK comparable, UV any] struct {
+	m   map[UK]UV
+	gen uint64
+}
+
 type mapTable[K, UK comparable, UV any] struct {
-	b      *KeyedBackend[K]
-	groups []map[K]map[UK]UV
+	b   *KeyedBackend[K]
+	ukc codec.Codec[UK]
+	uvc codec.Codec[UV]
+	cowTable[K, *innerMap[UK, UV]]
 }
 
 func (*mapTable[K, UK, UV]) kind() string {
 	return fmt.Sprintf("MapState[%T]%T", *new(UK), *new(UV))
 }
+func (*mapTable[K, UK, UV]) kindByte() byte { return kindMap }
 
-// GetMapState returns the map state called name.
+// GetMapState returns the map state called name. UK and UV need codecs.
 func GetMapState[K, UK comparable, UV any](b *KeyedBackend[K], name string) (MapState[UK, UV], error) {
-	return register(b, name, func() *mapTable[K, UK, UV] {
-		return &mapTable[K, UK, UV]{b: b, groups: groupMaps[K, map[UK]UV](b.groups.Len())}
+	return register(b, name, func() (*mapTable[K, UK, UV], error) {
+		ukc, err := codec.For[UK]()
+		if err != nil {
+			return nil, err
+		}
+		uvc, err := codec.For[UV]()
+		if err != nil {
+			return nil, err
+		}
+		return &mapTable[K, UK, UV]{b: b, ukc: ukc, uvc: uvc, cowTable: newCowTable[K, *innerMap[UK, UV]](b.groups.Len())}, nil
 	})
 }
 
 func (t *mapTable[K, UK, UV]) Get(k UK) (UV, bool, error) {
-	v, ok := t.groups[t.b.curIdx][t.b.cur][k]
+	var v UV
+	var ok bool
+	if in := t.read(t.b.curIdx)[t.b.cur]; in != nil {
+		v, ok = in.m[k]
+	}
 	return v, ok, nil
 }
 
-func (t *mapTable[K, UK, UV]) Put(k UK, v UV) error {
-	g := t.groups[t.b.curIdx]
-	m := g[t.b.cur]
-	if m == nil {
-		m = map[UK]UV{}
-		g[t.b.cur] = m
+// writable returns the current key's inner map for writing, creating it if
+// create is set (nil otherwise when absent) and cloning it if it may be
+// shared with a snapshot.
+func (t *mapTable[K, UK, UV]) writable(create bool) map[UK]UV {
+	g := t.write(t.b.curIdx)
+	in := g.m[t.b.cur]
+	switch {
+	case in == nil:
+		if !create {
+			return nil
+		}
+		in = &innerMap[UK, UV]{m: map[UK]UV{}, gen: g.gen}
+		g.m[t.b.cur] = in
+	case in.gen != g.gen:
+		in = &innerMap[UK, UV]{m: maps.Clone(in.m), gen: g.gen}
+		g.m[t.b.cur] = in
 	}
-	m[k] = v
+	return in.m
+}
+
+func (t *mapTable[K, UK, UV]) Put(k UK, v UV) error {
+	t.writable(true)[k] = v
 	return nil
 }
 
 func (t *mapTable[K, UK, UV]) Remove(k UK) error {
-	g := t.groups[t.b.curIdx]
-	if m := g[t.b.cur]; m != nil {
-		delete(m, k)
-		if len(m) == 0 {
-			delete(g, t.b.cur)
-		}
+	in := t.read(t.b.curIdx)[t.b.cur]
+	if in == nil {
+		return nil
 	}
+	if _, ok := in.m[k]; !ok {
+		return nil
+	}
+	if len(in.m) == 1 {
+		t.clearKey(t.b.curIdx, t.b.cur)
+		return nil
+	}
+	delete(t.writable(false), k)
 	return nil
 }
 
 func (t *mapTable[K, UK, UV]) Entries() (map[UK]UV, error) {
-	src := t.groups[t.b.curIdx][t.b.cur]
-	out := make(map[UK]UV, len(src))
-	for k, v := range src {
-		out[k] = v
+	var src map[UK]UV
+	if in := t.read(t.b.curIdx)[t.b.cur]; in != nil {
+		src = in.m
 	}
+	out := make(map[UK]UV, len(src))
+	maps.Copy(out, src)
 	return out, nil
 }
 
 func (t *mapTable[K, UK, UV]) Clear() error {
-	delete(t.groups[t.b.curIdx], t.b.cur)
+	t.clearKey(t.b.curIdx, t.b.cur)
 	return nil
 }
 
@@ -245,7 +338,8 @@ type reducing[V any] struct {
 	reduce func(a, b V) (V, error)
 }
 
-// GetReducingState returns a state that folds added values with reduce.
+// GetReducingState returns a state that folds added values with reduce. It
+// is stored as a ValueState[V] called name.
 func GetReducingState[K comparable, V any](b *KeyedBackend[K], name string, reduce func(a, b V) (V, error)) (ReducingState[V], error) {
 	v, err := GetValueState[K, V](b, name)
 	if err != nil {
@@ -281,7 +375,8 @@ type aggregating[IN, ACC, OUT any] struct {
 	agg Aggregator[IN, ACC, OUT]
 }
 
-// GetAggregatingState returns a state that folds inputs with agg.
+// GetAggregatingState returns a state that folds inputs with agg. It is
+// stored as a ValueState[ACC] called name, so ACC needs a codec.
 func GetAggregatingState[K comparable, IN, ACC, OUT any](b *KeyedBackend[K], name string, agg Aggregator[IN, ACC, OUT]) (AggregatingState[IN, OUT], error) {
 	v, err := GetValueState[K, ACC](b, name)
 	if err != nil {

@@ -63,7 +63,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newRunCmd(stderr), &cobra.Command{
+	root.AddCommand(newRunCmd(stderr), newConfigCmd(), &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Run:   func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), "weir", version) },
@@ -73,10 +73,12 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 
 // commonFlags are the flags every `weir run JOB` takes.
 type commonFlags struct {
-	parallelism int
-	defines     []string
-	configFile  string
-	logLevel    string
+	fromCheckpoint   string
+	allowNonRestored bool
+	parallelism      int
+	defines          []string
+	configFile       string
+	logLevel         string
 }
 
 func (f *commonFlags) register(cmd *cobra.Command) {
@@ -84,6 +86,8 @@ func (f *commonFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVarP(&f.defines, "define", "D", nil, "set an option, key=value, with Flink's option names (repeatable)")
 	cmd.Flags().StringVar(&f.configFile, "config", "", "YAML file of options (Flink's config.yaml layout)")
 	cmd.Flags().StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	cmd.Flags().StringVarP(&f.fromCheckpoint, "from-checkpoint", "s", "", "start from a retained checkpoint: a chk-<n> directory, its _metadata, a job directory, or latest")
+	cmd.Flags().BoolVar(&f.allowNonRestored, "allow-non-restored-state", false, "start even if the checkpoint holds state of operators the job no longer has (that state is dropped)")
 }
 
 // config builds the configuration: file first, then -D, then flags.
@@ -116,6 +120,26 @@ func (f *commonFlags) logger(stderr io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})), nil
 }
 
+// execute runs a declared job and words its end.
+func execute(ctx context.Context, env *weir.Environment, name string, f commonFlags) error {
+	if _, _, err := env.Plan(); err != nil {
+		return usageError{err}
+	}
+	if f.fromCheckpoint != "" {
+		env.RestoreFrom(f.fromCheckpoint, f.allowNonRestored)
+	}
+	err := env.Execute(ctx, name)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, weir.ErrRestore):
+		return usageError{err}
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		return fmt.Errorf("job %s cancelled", name)
+	}
+	return fmt.Errorf("job %s failed: %w", name, err)
+}
+
 func newRunCmd(stderr io.Writer) *cobra.Command {
 	run := &cobra.Command{Use: "run JOB", Short: "Run a built-in job on the embedded local runtime"}
 	var common commonFlags
@@ -138,13 +162,7 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 			if err := wordcount.Declare(env, o); err != nil {
 				return err
 			}
-			if _, _, err := env.Plan(); err != nil {
-				return usageError{err}
-			}
-			if err := env.Execute(cmd.Context(), "wordcount"); err != nil {
-				return fmt.Errorf("job wordcount failed: %w", err)
-			}
-			return nil
+			return execute(cmd.Context(), env, "wordcount", common)
 		},
 	}
 	wc.Flags().StringVar(&o.Input, "input", "", "a file, a directory of files, or socket://HOST:PORT")

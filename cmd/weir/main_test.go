@@ -222,3 +222,21 @@ func TestVersionAndHelp(t *testing.T) {
 		t.Fatalf("help: %+v", r)
 	}
 }
+
+func TestConfigDocIsCurrent(t *testing.T) {
+	var b bytes.Buffer
+	if err := writeConfigDoc(&b); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("..", "..", "docs", "configuration.md")
+	if os.Getenv("WEIR_UPDATE_DOCS") != "" {
+		os.WriteFile(path, b.Bytes(), 0o644)
+	}
+	have, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(have, b.Bytes()) {
+		t.Fatal("docs/configuration.md is stale: run WEIR_UPDATE_DOCS=1 go test ./cmd/weir -run ConfigDoc")
+	}
+}

@@ -1,0 +1,329 @@
+package weir
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/weirstream/weir/checkpoint"
+	"github.com/weirstream/weir/checkpoint/storage"
+	"github.com/weirstream/weir/config"
+	"github.com/weirstream/weir/failover"
+	"github.com/weirstream/weir/graph"
+	"github.com/weirstream/weir/runtime"
+)
+
+// ErrRestore marks a checkpoint the job refuses to start from; the message
+// says which and why.
+var ErrRestore = errors.New("cannot restore")
+
+// RestoreFrom makes Execute start from a retained checkpoint: a chk-<n>
+// directory, its _metadata file, a job directory (its newest intact
+// checkpoint), or "latest" (the newest intact checkpoint of this job under
+// execution.checkpointing.dir). State of an operator the job no longer has
+// is refused unless allowNonRestored (Flink's --allowNonRestoredState).
+func (e *Environment) RestoreFrom(path string, allowNonRestored bool) {
+	e.restorePath, e.allowNonRestored = path, allowNonRestored
+}
+
+// storageAdapter binds checkpoint storage to one job.
+type storageAdapter struct {
+	st  *storage.Storage
+	job string
+}
+
+func (a storageAdapter) WriteState(ctx context.Context, id int64, name string, data []byte) (checkpoint.FileRef, error) {
+	return a.st.WriteStateBytes(ctx, a.job, checkpoint.ID(id), name, data)
+}
+func (a storageAdapter) ReadState(ctx context.Context, ref checkpoint.FileRef) ([]byte, error) {
+	return a.st.ReadStateFile(ctx, a.job, ref)
+}
+func (a storageAdapter) WriteMetadata(ctx context.Context, cp *checkpoint.CompletedCheckpoint) error {
+	return a.st.WriteMetadata(ctx, a.job, cp)
+}
+func (a storageAdapter) Discard(ctx context.Context, id int64) error {
+	return a.st.Discard(ctx, a.job, checkpoint.ID(id))
+}
+
+// checkUnsupported refuses options Weir knows but does not carry out yet,
+// so that no setting is silently ignored.
+func checkUnsupported(c *config.Config) error {
+	var errs []error
+	refuse := func(key, value, why string) {
+		errs = append(errs, &config.Error{Key: key, Value: value, Reason: why})
+	}
+	if config.Get(c, config.StateBackendType) != "hashmap" {
+		refuse(config.StateBackendType.Key(), config.Get(c, config.StateBackendType), "only the hashmap (heap) backend exists so far")
+	}
+	if config.Get(c, config.IncrementalCheckpoints) {
+		refuse(config.IncrementalCheckpoints.Key(), "true", "incremental checkpoints come with the pebble backend, which does not exist yet")
+	}
+	if config.Get(c, config.UnalignedCheckpointsEnabled) {
+		refuse(config.UnalignedCheckpointsEnabled.Key(), "true", "unaligned checkpoints are not supported yet")
+	}
+	if config.Get(c, config.LocalRecovery) {
+		refuse(config.LocalRecovery.Key(), "true", "local recovery comes with the pebble backend, which does not exist yet")
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Environment) restartStrategy() (failover.Strategy, error) {
+	c := e.cfg
+	p := failover.Params{
+		CheckpointingEnabled:              config.CheckpointingEnabled(c),
+		FixedDelayAttempts:                config.Get(c, config.FixedDelayAttempts),
+		FixedDelayDelay:                   config.Get(c, config.FixedDelayDelay),
+		FailureRateMaxFailuresPerInterval: config.Get(c, config.FailureRateMaxFailuresPerInterval),
+		FailureRateInterval:               config.Get(c, config.FailureRateInterval),
+		FailureRateDelay:                  config.Get(c, config.FailureRateDelay),
+		ExponentialInitialBackoff:         config.Get(c, config.ExponentialDelayInitialBackoff),
+		ExponentialMaxBackoff:             config.Get(c, config.ExponentialDelayMaxBackoff),
+		ExponentialBackoffMultiplier:      config.Get(c, config.ExponentialDelayBackoffMultiplier),
+		ExponentialResetThreshold:         config.Get(c, config.ExponentialDelayResetBackoffThreshold),
+		ExponentialJitterFactor:           config.Get(c, config.ExponentialDelayJitterFactor),
+		ExponentialAttemptsBeforeReset:    config.Get(c, config.ExponentialDelayAttemptsBeforeResetBackoff),
+	}
+	if t, ok := config.Lookup(c, config.RestartStrategy); ok {
+		p.Type = t
+	}
+	return failover.New(p)
+}
+
+// checkRestore refuses a checkpoint whose state does not fit the job.
+func checkRestore(cp *checkpoint.CompletedCheckpoint, g *graph.Graph, maxP int, allowNonRestored bool) error {
+	where := fmt.Sprintf("checkpoint %d", cp.ID)
+	if cp.ExternalPath != "" {
+		where += " (" + cp.ExternalPath + ")"
+	}
+	if v := cp.Properties[checkpoint.PropMaxParallelism]; v != "" && v != fmt.Sprint(maxP) {
+		return fmt.Errorf("%w: %s was taken with pipeline.max-parallelism %s and the job now has %d; key groups cannot be remapped, so keep the same max parallelism", ErrRestore, where, v, maxP)
+	}
+	if b := cp.Properties[checkpoint.PropStateBackend]; b != "" && b != "heap" {
+		return fmt.Errorf("%w: %s was written by the %s state backend; this job uses heap", ErrRestore, where, b)
+	}
+	uids := map[string]bool{}
+	for _, n := range g.Nodes {
+		uids[n.UID] = true
+	}
+	var missing []string
+	for uid, os := range cp.Operators {
+		if !uids[uid] && hasState(os) {
+			missing = append(missing, uid)
+		}
+	}
+	if len(missing) > 0 && !allowNonRestored {
+		return fmt.Errorf("%w: %s holds state of operators the job no longer has (UIDs %s); give those operators back their UIDs, or pass --allow-non-restored-state to drop that state", ErrRestore, where, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func hasState(os *checkpoint.OperatorState) bool {
+	for _, s := range os.Subtasks {
+		if len(s.Keyed) > 0 || len(s.Operator) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Execute runs the job until its bounded sources end, it fails for good
+// (the restart strategy gave up), or ctx is cancelled. With
+// execution.checkpointing.interval set it takes checkpoints, and each
+// restart resumes from the latest completed one.
+func (e *Environment) Execute(ctx context.Context, name string) error {
+	g, p, err := e.Plan()
+	if err != nil {
+		return err
+	}
+	if err := checkUnsupported(e.cfg); err != nil {
+		return err
+	}
+	strategy, err := e.restartStrategy()
+	if err != nil {
+		return err
+	}
+	c := e.cfg
+	maxP := config.Get(c, config.MaxParallelism)
+	spec, err := e.spec(name, g, p)
+	if err != nil {
+		return err
+	}
+	interval, checkpointing := config.Lookup(c, config.CheckpointingInterval)
+	var st *storage.Storage
+	var restored *checkpoint.CompletedCheckpoint
+	dir := config.Get(c, config.CheckpointsDirectory)
+	if e.restorePath != "" {
+		target := e.restorePath
+		if target == "latest" {
+			target = strings.TrimSuffix(dir, "/") + "/" + storage.JobDir(name)
+		}
+		res, err := storage.ResolvePath(ctx, target)
+		if err != nil {
+			if e.restorePath == "latest" {
+				return fmt.Errorf("%w: --from-checkpoint latest: %w", ErrRestore, err)
+			}
+			return fmt.Errorf("%w: %w", ErrRestore, err)
+		}
+		for _, s := range res.Skipped {
+			e.logger.Warn("skipping damaged checkpoint", "job", name, "checkpoint", s.String())
+		}
+		restored = res.Checkpoint
+		if err := checkRestore(restored, g, maxP, e.allowNonRestored); err != nil {
+			res.Storage.Close()
+			return err
+		}
+		e.logger.Info("restoring", "job", name, "checkpoint", restored.ID, "path", restored.ExternalPath)
+		if !checkpointing {
+			st, spec.Storage = res.Storage, storageAdapter{res.Storage, res.Job}
+		} else {
+			res.Storage.Close()
+		}
+	}
+	if checkpointing {
+		if st, err = storage.Open(ctx, dir); err != nil {
+			return fmt.Errorf("checkpoint storage %s: %w", dir, err)
+		}
+		spec.Storage = storageAdapter{st, name}
+		if restored != nil && !sameJobDir(restored.ExternalPath, dir, name) {
+			// State files are read relative to the checkpoint's own job
+			// directory; reading through this job's storage needs the same.
+			res, err := storage.ResolvePath(ctx, restored.ExternalPath)
+			if err != nil {
+				st.Close()
+				return fmt.Errorf("%w: %w", ErrRestore, err)
+			}
+			defer res.Storage.Close()
+			spec.Storage = restoreThen{read: storageAdapter{res.Storage, res.Job}, storageAdapter: storageAdapter{st, name}, restoredID: restored.ID}
+		}
+		all, sources := runtime.Tasks(g, p)
+		mode := checkpoint.ExactlyOnce
+		if config.Get(c, config.CheckpointingMode) == config.AtLeastOnce {
+			mode = checkpoint.AtLeastOnce
+		}
+		spec.Mode = mode
+		names := map[checkpoint.SubtaskKey]string{}
+		for _, k := range all {
+			v := p.Vertices[k.Vertex]
+			names[k] = fmt.Sprintf("%s (%d/%d)", v.Name, k.Subtask+1, v.Parallelism)
+		}
+		spec.Coordinator = checkpoint.NewCoordinator(checkpoint.CoordinatorConfig{
+			Job:               name,
+			Interval:          interval,
+			Timeout:           config.Get(c, config.CheckpointingTimeout),
+			MinPause:          config.Get(c, config.MinPauseBetweenCheckpoints),
+			MaxConcurrent:     config.Get(c, config.MaxConcurrentCheckpoints),
+			TolerableFailures: config.Get(c, config.TolerableFailedCheckpoints),
+			NumRetained:       config.Get(c, config.MaxRetainedCheckpoints),
+			Mode:              mode,
+			Properties: map[string]string{
+				checkpoint.PropMode:           mode.String(),
+				checkpoint.PropMaxParallelism: fmt.Sprint(maxP),
+				checkpoint.PropStateBackend:   "heap",
+			},
+			TaskName: func(k checkpoint.SubtaskKey) string { return names[k] },
+		}, all, sources, restored, time.Now())
+	}
+	if st != nil {
+		defer st.Close()
+	}
+
+	err = failover.Run(ctx, strategy, failover.SystemClock{}, func(ctx context.Context, attempt int) error {
+		spec := spec
+		spec.Restore = restored
+		if spec.Coordinator != nil {
+			if latest := spec.Coordinator.Latest(); latest != nil {
+				spec.Restore = latest
+			}
+			if attempt > 0 && spec.Restore != nil {
+				spec.Coordinator.Restored(spec.Restore, time.Now())
+			}
+		}
+		if attempt > 0 {
+			from := "the beginning"
+			if spec.Restore != nil {
+				from = fmt.Sprintf("checkpoint %d", spec.Restore.ID)
+			}
+			e.logger.Info("restarting job", "job", name, "attempt", attempt, "from", from)
+		}
+		job, err := runtime.Build(ctx, spec)
+		if err != nil {
+			return failover.NoRestart(err)
+		}
+		return job.Run()
+	}, func(n int, delay time.Duration, cause error) {
+		e.logger.Warn("job failed; restarting", "job", name, "attempt", n, "delay", delay, "cause", cause)
+	})
+
+	if spec.Coordinator != nil && st != nil {
+		e.retain(name, st, restored, err, ctx.Err() != nil)
+	}
+	var ex *failover.ExhaustedError
+	if errors.As(err, &ex) && ex.Attempts == 0 && ex.Last != nil {
+		// No restart was ever allowed (restart-strategy none): the cause
+		// alone says what happened.
+		return ex.Last
+	}
+	return err
+}
+
+// restoreThen reads state from the restored checkpoint's storage and
+// writes new checkpoints to the job's own.
+type restoreThen struct {
+	storageAdapter
+	read       storageAdapter
+	restoredID checkpoint.ID
+}
+
+func (r restoreThen) ReadState(ctx context.Context, ref checkpoint.FileRef) ([]byte, error) {
+	if strings.HasPrefix(ref.Path, storage.CheckpointDir(r.restoredID)+"/") {
+		return r.read.ReadState(ctx, ref)
+	}
+	return r.storageAdapter.ReadState(ctx, ref)
+}
+
+func sameJobDir(external, dir, name string) bool {
+	want := path.Clean(strings.TrimPrefix(dir, "file://")) + "/" + storage.JobDir(name) + "/"
+	return strings.Contains(path.Clean(strings.TrimPrefix(external, "file://"))+"/", want)
+}
+
+// retain applies execution.checkpointing.externalized-checkpoint-retention
+// when the job ends, as Flink does: a finished job keeps no checkpoints; a
+// cancelled one keeps them with RETAIN_ON_CANCELLATION; a failed one keeps
+// them unless they are not externalized. Checkpoints of earlier runs (the
+// one restored from, and older) are never deleted.
+func (e *Environment) retain(name string, st *storage.Storage, restored *checkpoint.CompletedCheckpoint, runErr error, cancelled bool) {
+	policy := config.Get(e.cfg, config.ExternalizedCheckpointRetention)
+	keep := false
+	switch {
+	case runErr == nil:
+		keep = false
+	case cancelled:
+		keep = policy == config.RetainOnCancellation
+	default:
+		keep = policy != config.NoExternalizedCheckpoints
+	}
+	ctx := context.Background()
+	infos, err := st.List(ctx, name)
+	if err != nil {
+		return
+	}
+	if keep {
+		for _, in := range infos {
+			if in.Status == storage.StatusComplete {
+				e.logger.Info("checkpoint retained", "job", name, "checkpoint", in.ID, "path", in.Path)
+			}
+		}
+		return
+	}
+	for _, in := range infos {
+		if restored != nil && in.ID <= restored.ID {
+			continue
+		}
+		if err := st.Discard(ctx, name, in.ID); err != nil {
+			e.logger.Warn("cannot delete checkpoint", "job", name, "checkpoint", in.ID, "cause", err)
+		}
+	}
+}
