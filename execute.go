@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
+	"net/url"
 	"strings"
 	"time"
 
@@ -155,14 +155,19 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 	var st *storage.Storage
 	var restored *checkpoint.CompletedCheckpoint
 	dir := config.Get(c, config.CheckpointsDirectory)
+	var restoredFrom *storage.Resolved // open while the job runs, with checkpointing
 	if e.restorePath != "" {
 		target := e.restorePath
 		if target == "latest" {
-			target = strings.TrimSuffix(dir, "/") + "/" + storage.JobDir(name)
+			target = jobLocation(dir, name)
 		}
 		res, err := storage.ResolvePath(ctx, target)
 		if err != nil {
 			if e.restorePath == "latest" {
+				if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrNotCheckpoint) {
+					return fmt.Errorf("%w: --from-checkpoint latest: job %s has no checkpoint in %s (%s): %w",
+						ErrRestore, name, config.CheckpointsDirectory.Key(), redactQuery(dir), err)
+				}
 				return fmt.Errorf("%w: --from-checkpoint latest: %w", ErrRestore, err)
 			}
 			return fmt.Errorf("%w: %w", ErrRestore, err)
@@ -179,24 +184,21 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 		if !checkpointing {
 			st, spec.Storage = res.Storage, storageAdapter{res.Storage, res.Job}
 		} else {
-			res.Storage.Close()
+			restoredFrom = res
+			defer res.Storage.Close()
 		}
 	}
 	if checkpointing {
 		if st, err = storage.Open(ctx, dir); err != nil {
-			return fmt.Errorf("checkpoint storage %s: %w", dir, err)
+			return fmt.Errorf("checkpoint storage %s: %w", redactQuery(dir), err)
 		}
 		spec.Storage = storageAdapter{st, name}
-		if restored != nil && !sameJobDir(restored.ExternalPath, dir, name) {
-			// State files are read relative to the checkpoint's own job
-			// directory; reading through this job's storage needs the same.
-			res, err := storage.ResolvePath(ctx, restored.ExternalPath)
-			if err != nil {
-				st.Close()
-				return fmt.Errorf("%w: %w", ErrRestore, err)
-			}
-			defer res.Storage.Close()
-			spec.Storage = restoreThen{read: storageAdapter{res.Storage, res.Job}, storageAdapter: storageAdapter{st, name}, restoredID: restored.ID}
+		if restoredFrom != nil {
+			// The restored checkpoint's state files are read through the
+			// storage it was resolved in (its own job directory, and the
+			// URL options its location came with); new checkpoints and
+			// later restarts use this job's storage.
+			spec.Storage = restoreThen{read: storageAdapter{restoredFrom.Storage, restoredFrom.Job}, storageAdapter: storageAdapter{st, name}, restoredID: restored.ID}
 		}
 		all, sources := runtime.Tasks(g, p)
 		mode := checkpoint.ExactlyOnce
@@ -284,9 +286,25 @@ func (r restoreThen) ReadState(ctx context.Context, ref checkpoint.FileRef) ([]b
 	return r.storageAdapter.ReadState(ctx, ref)
 }
 
-func sameJobDir(external, dir, name string) bool {
-	want := path.Clean(strings.TrimPrefix(dir, "file://")) + "/" + storage.JobDir(name) + "/"
-	return strings.Contains(path.Clean(strings.TrimPrefix(external, "file://"))+"/", want)
+// jobLocation is the directory of job name under the checkpoint location
+// dir, keeping a URL's query (its storage options) a query.
+func jobLocation(dir, name string) string {
+	if strings.Contains(dir, "://") {
+		if u, err := url.Parse(dir); err == nil {
+			u.Path = strings.TrimSuffix(u.Path, "/") + "/" + storage.JobDir(name)
+			u.RawPath = ""
+			return u.String()
+		}
+	}
+	return strings.TrimSuffix(dir, "/") + "/" + storage.JobDir(name)
+}
+
+// redactQuery drops a URL's query, which may hold secrets, for messages.
+func redactQuery(location string) string {
+	if before, _, ok := strings.Cut(location, "?"); ok && strings.Contains(location, "://") {
+		return before
+	}
+	return location
 }
 
 // retain applies execution.checkpointing.externalized-checkpoint-retention

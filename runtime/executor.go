@@ -161,7 +161,7 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 	g, p := spec.Graph, spec.Plan
 	logger := spec.Logger.With("job", spec.Name, "task", fmt.Sprintf("%s (%d/%d)", v.Name, s+1, v.Parallelism))
 	t := &subtask{
-		name: fmt.Sprintf("%s (%d/%d)", v.Name, s+1, v.Parallelism), headName: g.Nodes[v.Head].Name,
+		name: fmt.Sprintf("%s (%d/%d)", v.Name, s+1, v.Parallelism), vertex: v.Name, headName: g.Nodes[v.Head].Name,
 		index: s, parallel: v.Parallelism, ops: make([]Operator, len(v.Nodes)),
 		mail: newMailbox(), timeout: spec.BufferTimeout, logger: logger,
 		jobDone: j.jobDone, inputEnded: j.inputEnded,
@@ -230,6 +230,9 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 	}
 	head := g.Nodes[v.Head]
 	if head.Kind == graph.KindSource {
+		if c, ok := t.ops[0].(interface{ countInto(*atomic.Int64) }); ok {
+			c.countInto(&t.records)
+		}
 		in, ok := t.ops[0].(taskInput)
 		if !ok {
 			return nil, fmt.Errorf("source %q cannot drive a task", head.Name)
@@ -237,7 +240,7 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 		t.input = in
 		return t, nil
 	}
-	gi := &gateInput{gate: gate, readers: make([]bufferProcessor, gate.NumChannels())}
+	gi := &gateInput{records: &t.records, gate: gate, readers: make([]bufferProcessor, gate.NumChannels())}
 	gi.onEvent = func(ch int, ev Event) (bool, error) { return t.onEvent(j.ctx, ch, ev) }
 	if t.ckpt != nil {
 		t.ckpt.aligner = newAligner(gate.NumChannels(), spec.Mode == checkpoint.ExactlyOnce)
@@ -277,6 +280,11 @@ func (j *Job) Run() error {
 	} else {
 		close(driverDone)
 	}
+	progressDone := make(chan struct{})
+	go func() {
+		defer close(progressDone)
+		j.progress(driverCtx, start)
+	}()
 	for _, t := range j.subtasks {
 		wg.Go(func() {
 			err := t.run(j.ctx)
@@ -294,6 +302,7 @@ func (j *Job) Run() error {
 	wg.Wait()
 	stopDriver()
 	<-driverDone
+	<-progressDone
 	defer j.cancel(context.Canceled)
 	if first != nil {
 		return first
@@ -308,7 +317,12 @@ func (j *Job) Run() error {
 			return err
 		}
 	}
-	j.spec.Logger.Info("job finished", "job", j.spec.Name, "duration", time.Since(start).Round(time.Millisecond))
+	d := time.Since(start)
+	args := []any{"job", j.spec.Name, "duration", d.Round(time.Millisecond)}
+	for _, v := range j.vertexCounts() {
+		args = append(args, slog.Group(v.name, "records", v.records, "rate", fmt.Sprintf("%.0f/s", float64(v.records)/d.Seconds())))
+	}
+	j.spec.Logger.Info("job finished", args...)
 	return nil
 }
 
@@ -412,6 +426,62 @@ func (j *Job) act(ctx context.Context, acts []checkpoint.Action) {
 			default:
 				j.cancel(a.Cause)
 			}
+		}
+	}
+}
+
+// ProgressInterval is how often a running job logs its progress.
+var ProgressInterval = 10 * time.Second
+
+type vertexCount struct {
+	name    string
+	records int64
+}
+
+// vertexCounts sums the record counters of each vertex's subtasks.
+func (j *Job) vertexCounts() []vertexCount {
+	var out []vertexCount
+	idx := map[string]int{}
+	for _, t := range j.subtasks {
+		name := t.vertex
+		i, ok := idx[name]
+		if !ok {
+			i = len(out)
+			idx[name] = i
+			out = append(out, vertexCount{name: name})
+		}
+		out[i].records += t.records.Load()
+	}
+	return out
+}
+
+// Records is the number of records each vertex has taken in so far, by
+// vertex name (for a source, the records it emitted).
+func (j *Job) Records() map[string]int64 {
+	m := map[string]int64{}
+	for _, v := range j.vertexCounts() {
+		m[v.name] = v.records
+	}
+	return m
+}
+
+// progress logs each vertex's records and rate every ProgressInterval.
+func (j *Job) progress(ctx context.Context, start time.Time) {
+	tk := time.NewTicker(ProgressInterval)
+	defer tk.Stop()
+	last := map[string]int64{}
+	lastAt := start
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tk.C:
+			for _, v := range j.vertexCounts() {
+				rate := float64(v.records-last[v.name]) / now.Sub(lastAt).Seconds()
+				j.spec.Logger.Info("progress", "job", j.spec.Name, "vertex", v.name, "records", v.records, "rate", fmt.Sprintf("%.0f/s", rate))
+				last[v.name] = v.records
+			}
+			lastAt = now
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/weirstream/weir/checkpoint"
 	"io"
 	"sync"
+	"sync/atomic"
 )
 
 // sourceBatchSize is how many records a fetch may return at most.
@@ -19,7 +20,7 @@ type SourceNode[T any] struct {
 
 // Build implements NodeImpl.
 func (s *SourceNode[T]) Build(ctx *OperatorContext, out any) ([]any, Operator, error) {
-	return nil, &sourceOperator[T]{ctx: ctx, src: s.Source, out: out.(Output[T])}, nil
+	return nil, &sourceOperator[T]{ctx: ctx, src: s.Source, out: out.(Output[T]), emitted: new(atomic.Int64)}, nil
 }
 
 // OutType implements NodeImpl.
@@ -51,7 +52,7 @@ type sourceOperator[T any] struct {
 
 	// position is the reader's position after the last emitted batch.
 	position [][]byte
-	emitted  int64
+	emitted  *atomic.Int64 // the subtask's record counter
 }
 
 func (s *sourceOperator[T]) Open() error {
@@ -110,6 +111,9 @@ func (s *sourceOperator[T]) fetch(ctx context.Context) {
 
 func (s *sourceOperator[T]) available() <-chan struct{} { return s.ready }
 
+// countInto makes the operator count emitted records into c.
+func (s *sourceOperator[T]) countInto(c *atomic.Int64) { s.emitted = c }
+
 func (s *sourceOperator[T]) step() (stepResult, error) {
 	var b sourceBatch[T]
 	select {
@@ -122,7 +126,7 @@ func (s *sourceOperator[T]) step() (stepResult, error) {
 			return stepNone, err
 		}
 	}
-	s.emitted += int64(len(b.records))
+	s.emitted.Add(int64(len(b.records)))
 	if b.position != nil {
 		s.position = b.position
 	}

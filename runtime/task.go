@@ -71,6 +71,7 @@ func (m *mailbox) run() error {
 // by one goroutine.
 type subtask struct {
 	name     string // "Vertex (i/p)"
+	vertex   string // the vertex's name
 	headName string
 	index    int
 	parallel int
@@ -81,6 +82,10 @@ type subtask struct {
 	timeout  time.Duration // execution.buffer-timeout.interval
 	logger   *slog.Logger
 	gate     *gateInput // nil for sources
+
+	// records counts what the subtask took in: records read from the
+	// network, or emitted by its source. Updated once per buffer or batch.
+	records atomic.Int64
 
 	ckpt  *taskCheckpointer // nil when checkpointing is off
 	async sync.WaitGroup    // asynchronous snapshot parts in flight
@@ -277,6 +282,7 @@ func (t *subtask) aligned(ctx context.Context, r alignResult) error {
 // gateInput reads the network input gate of a subtask whose head is fed by
 // other tasks.
 type gateInput struct {
+	records *atomic.Int64
 	gate    *InputGate
 	readers []bufferProcessor // per channel
 	ended   int
@@ -291,7 +297,10 @@ func (g *gateInput) step() (stepResult, error) {
 		return stepNone, nil
 	}
 	if e.buf != nil {
-		err := g.readers[ch.index].process(e.buf.data)
+		r := g.readers[ch.index]
+		before := r.count()
+		err := r.process(e.buf.data)
+		g.records.Add(r.count() - before)
 		ch.release(e.buf)
 		return stepMore, err
 	}

@@ -106,6 +106,12 @@ func TestWordCountFiles(t *testing.T) {
 				t.Fatalf("exit %d: %s", r.code, r.stderr)
 			}
 			checkUpdates(t, r.stdout, want)
+			// The end of the job reports what each vertex took in.
+			for _, w := range []string{`"Source: Lines -> Split.records"=3000`, `"Count -> Format -> Print.records"=9000`} {
+				if !strings.Contains(r.stderr, w) {
+					t.Fatalf("stderr lacks %s:\n%s", w, r.stderr)
+				}
+			}
 		})
 		t.Run("files-p"+p, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")

@@ -89,11 +89,19 @@ func BenchmarkPlainLoop(b *testing.B) {
 
 func BenchmarkWordCount(b *testing.B) {
 	path, words := benchInput(b, benchLines)
-	for _, p := range []int{1, 2} {
-		b.Run(fmt.Sprintf("p%d", p), func(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		p    int
+		ckpt bool
+	}{{"p1", 1, false}, {"p2", 2, false}, {"p1-checkpoint100ms", 1, true}, {"p2-checkpoint100ms", 2, true}} {
+		b.Run(c.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				cfg := config.New()
-				if err := cfg.Set("parallelism.default", fmt.Sprint(p)); err != nil {
+				kv := []string{fmt.Sprintf("parallelism.default=%d", c.p)}
+				if c.ckpt {
+					kv = append(kv, "execution.checkpointing.interval=100ms", "execution.checkpointing.dir="+b.TempDir())
+				}
+				if err := cfg.SetPairs(kv); err != nil {
 					b.Fatal(err)
 				}
 				env := weir.NewEnvironment(cfg)
