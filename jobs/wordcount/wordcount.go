@@ -1,6 +1,3 @@
-// Package wordcount is the streaming word count of the seeds: it splits each
-// line on white space, keys by word, keeps a running count per word, and
-// writes every update as "word,count".
 package wordcount
 
 import (
