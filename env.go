@@ -46,6 +46,9 @@ func (e *Environment) Plan() (*graph.Graph, *graph.Plan, error) {
 	if err := e.cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
+	if err := checkUnsupported(e.cfg); err != nil {
+		return nil, nil, err
+	}
 	if len(e.graph.Nodes) == 0 {
 		return nil, nil, fmt.Errorf("%w: the job declares no operators", graph.ErrInvalid)
 	}

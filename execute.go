@@ -138,9 +138,6 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkUnsupported(e.cfg); err != nil {
-		return err
-	}
 	strategy, err := e.restartStrategy()
 	if err != nil {
 		return err
@@ -164,9 +161,14 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 		res, err := storage.ResolvePath(ctx, target)
 		if err != nil {
 			if e.restorePath == "latest" {
+				why := "does not exist"
+				if !errors.Is(err, storage.ErrNotFound) {
+					why = "holds no chk-<n> directories"
+				}
 				if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrNotCheckpoint) {
-					return fmt.Errorf("%w: --from-checkpoint latest: job %s has no checkpoint in %s (%s): %w",
-						ErrRestore, name, config.CheckpointsDirectory.Key(), redactQuery(dir), err)
+					return &noLatestError{err: err, msg: fmt.Sprintf(
+						"%v: --from-checkpoint latest: job %s has no checkpoint in %s (%s): %s %s",
+						ErrRestore, name, redactQuery(dir), config.CheckpointsDirectory.Key(), redactQuery(target), why)}
 				}
 				return fmt.Errorf("%w: --from-checkpoint latest: %w", ErrRestore, err)
 			}
@@ -285,6 +287,16 @@ func (r restoreThen) ReadState(ctx context.Context, ref checkpoint.FileRef) ([]b
 	}
 	return r.storageAdapter.ReadState(ctx, ref)
 }
+
+// noLatestError says that --from-checkpoint latest found no checkpoint at
+// all; it wraps ErrRestore and ResolvePath's error.
+type noLatestError struct {
+	msg string
+	err error
+}
+
+func (e *noLatestError) Error() string   { return e.msg }
+func (e *noLatestError) Unwrap() []error { return []error{ErrRestore, e.err} }
 
 // jobLocation is the directory of job name under the checkpoint location
 // dir, keeping a URL's query (its storage options) a query.

@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"fmt"
+	"github.com/weirstream/weir/internal/keygroup"
 	"hash/crc32"
 	"maps"
 	"slices"
@@ -156,9 +157,8 @@ func (r KeyGroupRange) String() string { return fmt.Sprintf("[%d, %d)", r.Start,
 // maxParallelism); this is Flink's assignment, so that state moves between
 // parallelisms by whole key groups.
 func KeyGroupRangeFor(maxParallelism, parallelism, subtask int) KeyGroupRange {
-	start := (subtask*maxParallelism + parallelism - 1) / parallelism
-	end := ((subtask+1)*maxParallelism-1)/parallelism + 1
-	return KeyGroupRange{Start: start, End: end}
+	r := keygroup.RangeFor(maxParallelism, parallelism, subtask)
+	return KeyGroupRange{Start: r.Start, End: r.End}
 }
 
 // KeyedStateHandle is the keyed state of one operator subtask: one file with a

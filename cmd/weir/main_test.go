@@ -187,6 +187,8 @@ func TestRefusals(t *testing.T) {
 		{"missing input", []string{"--input", "/no/such/input"}, 2, "/no/such/input: no such file or directory"},
 		{"bad socket", []string{"--input", "socket://nowhere"}, 2, `--input "socket://nowhere": want socket://HOST:PORT`},
 		{"unknown flag", []string{"--frobnicate"}, 2, "unknown flag: --frobnicate"},
+		{"not supported yet", []string{"-D", "state.backend.type=rocksdb"}, 2, `invalid value "pebble" for option state.backend.type: only the hashmap (heap) backend exists so far`},
+		{"bad restart option", []string{"-D", "restart-strategy.fixed-delay.attempts=-1"}, 2, "restart-strategy.fixed-delay.attempts"},
 		{"refused socket", []string{"--input", "socket://127.0.0.1:1"}, 1, "Socket (1/1) failed: socket source: cannot connect to 127.0.0.1:1"},
 		{"unwritable output", []string{"--output", "/proc/weir-out"}, 1, "/proc/weir-out"},
 	} {
