@@ -192,14 +192,35 @@ func findLocal(ctx context.Context, dir, shown string, none func(string) error) 
 	return listJobs(ctx, abs, subdirs, func(job string) string { return filepath.Join(abs, job) }, none)
 }
 
+// findRemote is findCheckpoints for s3:// and mem:// URLs. DIR is first
+// taken as a job directory (its parent opened as the storage root, as
+// ResolvePath does), then as a root whose immediate "directories" are jobs.
 func findRemote(ctx context.Context, loc, shown string, none func(string) error) ([]jobListing, error) {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return nil, none(err.Error())
+	}
+	base := strings.TrimRight(shown, "/")
+	var elems []string
+	for _, e := range strings.Split(u.Path, "/") {
+		if e != "" {
+			elems = append(elems, e)
+		}
+	}
+	if n := len(elems); n > 0 && storage.JobDir(elems[n-1]) == elems[n-1] {
+		parent := *u
+		parent.Path = "/" + strings.Join(elems[:n-1], "/")
+		jobs, err := listJobs(ctx, parent.String(), []string{elems[n-1]}, func(string) string { return base }, none)
+		if err == nil || !errors.As(err, new(usageError)) {
+			return jobs, err
+		}
+	}
 	st, err := storage.Open(ctx, loc)
 	if err != nil {
 		return nil, usageError{fmt.Errorf("checkpoint directory %s: %w", shown, err)}
 	}
 	defer st.Close()
 	var subdirs []string
-	jobDir := false
 	it := st.Bucket().List(&blob.ListOptions{Delimiter: "/"})
 	for {
 		o, err := it.Next(ctx)
@@ -212,31 +233,14 @@ func findRemote(ctx context.Context, loc, shown string, none func(string) error)
 		if err != nil {
 			return nil, fmt.Errorf("checkpoint directory %s: %w", shown, err)
 		}
-		if !o.IsDir {
-			continue
+		if o.IsDir {
+			subdirs = append(subdirs, strings.TrimSuffix(o.Key, "/"))
 		}
-		name := strings.TrimSuffix(o.Key, "/")
-		if isCheckpointDir(name) {
-			jobDir = true
-		}
-		subdirs = append(subdirs, name)
 	}
-	base := strings.TrimRight(shown, "/")
-	if !jobDir {
-		return listJobs(ctx, loc, subdirs, func(job string) string { return base + "/" + job }, none)
-	}
-	// A job directory: open its parent, the storage root.
-	u, err := url.Parse(loc)
-	if err != nil {
-		return nil, none(err.Error())
-	}
-	elems := strings.Split(strings.Trim(u.Path, "/"), "/")
-	job := elems[len(elems)-1]
-	if job == "" || storage.JobDir(job) != job {
+	if slices.ContainsFunc(subdirs, isCheckpointDir) {
 		return nil, none("it holds chk-<n> directories but names no job directory; name the root of checkpoint storage or a job directory under it")
 	}
-	u.Path = "/" + strings.Join(elems[:len(elems)-1], "/")
-	return listJobs(ctx, u.String(), []string{job}, func(string) string { return base }, none)
+	return listJobs(ctx, loc, subdirs, func(job string) string { return base + "/" + job }, none)
 }
 
 // listJobs opens root and lists each candidate job directory, keeping those
@@ -255,6 +259,9 @@ func listJobs(ctx context.Context, root string, jobs []string, where func(string
 				continue // not a directory Weir writes
 			}
 			infos, err := st.List(ctx, job)
+			if gcerrors.Code(err) == gcerrors.NotFound {
+				return nil, none("it does not exist")
+			}
 			if err != nil {
 				return nil, err
 			}
