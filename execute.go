@@ -161,11 +161,11 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 		res, err := storage.ResolvePath(ctx, target)
 		if err != nil {
 			if e.restorePath == "latest" {
-				why := "does not exist"
-				if !errors.Is(err, storage.ErrNotFound) {
-					why = "holds no chk-<n> directories"
-				}
 				if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrNotCheckpoint) {
+					why := "does not exist"
+					if !errors.Is(err, storage.ErrNotFound) {
+						why = "holds no chk-<n> directories"
+					}
 					return &noLatestError{err: err, msg: fmt.Sprintf(
 						"%v: --from-checkpoint latest: job %s has no checkpoint in %s (%s): %s %s",
 						ErrRestore, name, redactQuery(dir), config.CheckpointsDirectory.Key(), redactQuery(target), why)}
