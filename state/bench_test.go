@@ -69,7 +69,6 @@ func BenchmarkSnapshotWrite(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.SetBytes(size)
-			b.ReportMetric(float64(size), "bytes/checkpoint")
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
@@ -77,6 +76,7 @@ func BenchmarkSnapshotWrite(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(size), "bytes/checkpoint")
 		})
 	}
 }

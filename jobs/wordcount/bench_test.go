@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -78,7 +79,7 @@ func BenchmarkPlainLoop(b *testing.B) {
 		for sc.Scan() {
 			for _, w := range strings.Fields(sc.Text()) {
 				counts[w]++
-				sink += len(w + "," + fmt.Sprint(counts[w]))
+				sink += len(w + "," + strconv.FormatInt(counts[w], 10))
 			}
 		}
 		f.Close()
