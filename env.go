@@ -21,6 +21,7 @@ type Environment struct {
 
 	restorePath      string
 	allowNonRestored bool
+	info             *JobInfo
 }
 
 // NewEnvironment returns an environment with the given configuration (nil
@@ -29,8 +30,13 @@ func NewEnvironment(cfg *config.Config) *Environment {
 	if cfg == nil {
 		cfg = config.New()
 	}
-	return &Environment{cfg: cfg, logger: slog.Default()}
+	return &Environment{cfg: cfg, logger: slog.Default(), info: newJobInfo()}
 }
+
+// Job is the live view of the job this environment executes (its ID,
+// state, vertices with their figures, checkpoint statistics, exceptions),
+// for the REST API and dashboard; it also cancels the job.
+func (e *Environment) Job() *JobInfo { return e.info }
 
 // Config is the environment's configuration.
 func (e *Environment) Config() *config.Config { return e.cfg }

@@ -149,6 +149,23 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 		return err
 	}
 	interval, checkpointing := config.Lookup(c, config.CheckpointingInterval)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	info := e.info
+	info.started(name, CheckpointConfig{
+		Enabled: checkpointing, Interval: interval,
+		Timeout:           config.Get(c, config.CheckpointingTimeout),
+		MinPause:          config.Get(c, config.MinPauseBetweenCheckpoints),
+		MaxConcurrent:     config.Get(c, config.MaxConcurrentCheckpoints),
+		Mode:              config.Get(c, config.CheckpointingMode),
+		Retention:         config.Get(c, config.ExternalizedCheckpointRetention),
+		NumRetained:       config.Get(c, config.MaxRetainedCheckpoints),
+		TolerableFailures: config.Get(c, config.TolerableFailedCheckpoints),
+		Dir:               redactQuery(config.Get(c, config.CheckpointsDirectory)),
+		Unaligned:         config.Get(c, config.UnalignedCheckpointsEnabled),
+		StateBackend:      config.Get(c, config.StateBackendType),
+	}, cancel)
+	spec.OnCheckpointStats = info.checkpointStats
 	var st *storage.Storage
 	var restored *checkpoint.CompletedCheckpoint
 	dir := config.Get(c, config.CheckpointsDirectory)
@@ -256,13 +273,21 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 		if err != nil {
 			return failover.NoRestart(err)
 		}
+		info.attempt(job)
+		defer info.attemptEnded(job)
 		return job.Run()
 	}, func(n int, delay time.Duration, cause error) {
+		info.failed(cause, n-1, false)
 		e.logger.Warn("job failed; restarting", "job", name, "attempt", n, "delay", delay, "cause", cause)
 	})
+	cancelled := ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled)
+	if err != nil && !cancelled {
+		info.failed(err, info.Restarts(), true)
+	}
+	info.ended(err, cancelled)
 
 	if spec.Coordinator != nil && st != nil {
-		e.retain(name, st, restored, err, ctx.Err() != nil)
+		e.retain(name, st, restored, err, cancelled)
 	}
 	var ex *failover.ExhaustedError
 	if errors.As(err, &ex) && ex.Attempts == 0 && ex.Last != nil {

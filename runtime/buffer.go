@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"sync/atomic"
+	"time"
 )
 
 // Buffer is one network buffer: a fixed-size segment holding serialized
@@ -46,6 +47,12 @@ func NewBufferPool(capacity, segmentSize int) *BufferPool {
 // Request returns a free buffer, waiting for one to be recycled if all are
 // in use, until ctx is done.
 func (p *BufferPool) Request(ctx context.Context) (*Buffer, error) {
+	return p.RequestMeasured(ctx, nil)
+}
+
+// RequestMeasured is Request that adds the nanoseconds it waited (back
+// pressure) to waited, when not nil.
+func (p *BufferPool) RequestMeasured(ctx context.Context, waited *atomic.Int64) (*Buffer, error) {
 	var b *Buffer
 	select {
 	case b = <-p.free:
@@ -54,10 +61,14 @@ func (p *BufferPool) Request(ctx context.Context) (*Buffer, error) {
 			p.allocated++
 			b = &Buffer{data: make([]byte, 0, p.segmentSize), pool: p}
 		} else {
+			start := time.Now()
 			select {
 			case b = <-p.free:
 			case <-ctx.Done():
 				return nil, context.Cause(ctx)
+			}
+			if waited != nil {
+				waited.Add(int64(time.Since(start)))
 			}
 		}
 	}

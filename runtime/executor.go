@@ -43,6 +43,10 @@ type JobSpec struct {
 	// Restore is the checkpoint this attempt starts from; nil for a fresh
 	// start.
 	Restore *checkpoint.CompletedCheckpoint
+	// OnCheckpointStats, when set, receives the coordinator's statistics
+	// after every change, on the driver goroutine (the coordinator itself
+	// must not be read from elsewhere).
+	OnCheckpointStats func(checkpoint.Stats)
 }
 
 // Job is a wired, runnable instance of a JobSpec.
@@ -57,6 +61,7 @@ type Job struct {
 	messages chan any      // acks and declines for the driver
 	jobDone  chan struct{} // closed when every subtask's input ended
 	ended    atomic.Int64
+	sampler  sampler
 }
 
 type channelKey struct{ node, input, from, to int }
@@ -197,6 +202,7 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 			}
 			pool := NewBufferPool(len(cs)*(spec.BuffersPerChannel+1), spec.SegmentSize)
 			pw := NewPartitionWriter(j.ctx, pool, cs, spec.BufferTimeout == 0)
+			pw.recordsOut, pw.backPressured = &t.recordsOut, &t.backPressured
 			w, err := impl.OutType().newRecordWriter(pw, edge, spec.MaxParallelism, s)
 			if err != nil {
 				return nil, fmt.Errorf("operator %q: %w", n.Name, err)
@@ -368,6 +374,9 @@ func (j *Job) drive(ctx context.Context) {
 			return
 		}
 		j.act(ctx, acts)
+		if j.spec.OnCheckpointStats != nil {
+			j.spec.OnCheckpointStats(c.Stats())
+		}
 	}
 }
 
@@ -465,8 +474,12 @@ func (j *Job) Records() map[string]int64 {
 	return m
 }
 
-// progress logs each vertex's records and rate every ProgressInterval.
+// progress samples the subtasks' rates every second and logs each
+// vertex's records and rate every ProgressInterval.
 func (j *Job) progress(ctx context.Context, start time.Time) {
+	j.sample(start)
+	sample := time.NewTicker(time.Second)
+	defer sample.Stop()
 	tk := time.NewTicker(ProgressInterval)
 	defer tk.Stop()
 	last := map[string]int64{}
@@ -475,6 +488,8 @@ func (j *Job) progress(ctx context.Context, start time.Time) {
 		select {
 		case <-ctx.Done():
 			return
+		case now := <-sample.C:
+			j.sample(now)
 		case now := <-tk.C:
 			for _, v := range j.vertexCounts() {
 				rate := float64(v.records-last[v.name]) / now.Sub(lastAt).Seconds()

@@ -86,6 +86,13 @@ type subtask struct {
 	// records counts what the subtask took in: records read from the
 	// network, or emitted by its source. Updated once per buffer or batch.
 	records atomic.Int64
+	// recordsOut counts records written to the network (published per
+	// buffer), idle the nanoseconds spent waiting for input or mail, and
+	// backPressured those spent waiting for an output buffer or credit.
+	recordsOut    atomic.Int64
+	idle          atomic.Int64
+	backPressured atomic.Int64
+	started       time.Time
 
 	ckpt  *taskCheckpointer // nil when checkpointing is off
 	async sync.WaitGroup    // asynchronous snapshot parts in flight
@@ -159,6 +166,7 @@ func (t *subtask) run(ctx context.Context) (err error) {
 			}
 			continue
 		}
+		waitStart := time.Now()
 		select {
 		case <-t.input.available():
 		case <-t.mail.notify:
@@ -169,6 +177,7 @@ func (t *subtask) run(ctx context.Context) (err error) {
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
+		t.idle.Add(int64(time.Since(waitStart)))
 	}
 }
 
@@ -206,6 +215,8 @@ func (t *subtask) finish(ctx context.Context) error {
 		t.inputEnded()
 	}
 	if t.jobDone != nil {
+		waitStart := time.Now()
+		defer func() { t.idle.Add(int64(time.Since(waitStart))) }()
 		for done := false; !done; {
 			select {
 			case <-t.jobDone:

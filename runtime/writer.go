@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/graph"
@@ -25,12 +26,18 @@ type PartitionWriter struct {
 
 	bytesOut   int64
 	buffersOut int64
+	records    int64 // records written, published to recordsOut per buffer sent
+	published  int64
+	// recordsOut and backPressured are the owning subtask's counters.
+	recordsOut    *atomic.Int64
+	backPressured *atomic.Int64
 }
 
 // NewPartitionWriter returns a writer over channels, drawing buffers from
 // pool.
 func NewPartitionWriter(ctx context.Context, pool *BufferPool, channels []*InputChannel, flushAlways bool) *PartitionWriter {
-	return &PartitionWriter{ctx: ctx, pool: pool, channels: channels, current: make([]*Buffer, len(channels)), flushAlways: flushAlways}
+	return &PartitionWriter{ctx: ctx, pool: pool, channels: channels, current: make([]*Buffer, len(channels)), flushAlways: flushAlways,
+		recordsOut: new(atomic.Int64), backPressured: new(atomic.Int64)}
 }
 
 // Pool is the writer's buffer pool.
@@ -38,6 +45,7 @@ func (w *PartitionWriter) Pool() *BufferPool { return w.pool }
 
 // Write appends one framed record to subpartition sub.
 func (w *PartitionWriter) Write(sub int, rec []byte) error {
+	w.records++
 	var hdr [binary.MaxVarintLen64]byte
 	hl := binary.PutUvarint(hdr[:], uint64(len(rec)))
 	b := w.current[sub]
@@ -65,7 +73,7 @@ func (w *PartitionWriter) writeSpanning(sub int, p []byte) error {
 		b := w.current[sub]
 		if b == nil {
 			var err error
-			if b, err = w.pool.Request(w.ctx); err != nil {
+			if b, err = w.pool.RequestMeasured(w.ctx, w.backPressured); err != nil {
 				return err
 			}
 			w.current[sub] = b
@@ -90,7 +98,9 @@ func (w *PartitionWriter) send(sub int) error {
 	w.current[sub] = nil
 	w.bytesOut += int64(len(b.data))
 	w.buffersOut++
-	return w.channels[sub].SendBuffer(w.ctx, b)
+	w.recordsOut.Add(w.records - w.published)
+	w.published = w.records
+	return w.channels[sub].SendBufferMeasured(w.ctx, b, w.backPressured)
 }
 
 // Flush sends every partly filled buffer.

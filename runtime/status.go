@@ -1,0 +1,137 @@
+package runtime
+
+import (
+	"sync"
+	"time"
+)
+
+// SubtaskStatus is one subtask's figures: counters since the attempt
+// started, and rates over the last sampling second. Names follow Flink's
+// task metrics.
+type SubtaskStatus struct {
+	Subtask                      int
+	RecordsIn, RecordsOut        int64
+	RecordsInPerSecond           float64
+	RecordsOutPerSecond          float64
+	BusyTimeMsPerSecond          float64
+	BackPressuredTimeMsPerSecond float64
+	IdleTimeMsPerSecond          float64
+	// OutPoolUsage is the share of the subtask's output buffers in use
+	// (0..1); near 1 means its consumers do not keep up.
+	OutPoolUsage float64
+	// OutPoolBuffers and OutPoolCapacity are the buffers in use and the
+	// pools' size.
+	OutPoolBuffers, OutPoolCapacity int
+}
+
+// VertexStatus is one vertex (a chain of operators) and its subtasks.
+type VertexStatus struct {
+	ID          int
+	Name        string
+	Parallelism int
+	Operators   []OperatorInfo
+	Inputs      []VertexInputInfo
+	Subtasks    []SubtaskStatus
+}
+
+// OperatorInfo names one operator of a chain.
+type OperatorInfo struct{ Name, UID string }
+
+// VertexInputInfo is a network edge into a vertex.
+type VertexInputInfo struct {
+	FromVertex   int
+	Partitioning string // FORWARD, HASH, REBALANCE, BROADCAST
+}
+
+// rates is the last second's sample of one subtask.
+type rates struct {
+	in, out, busy, bp, idle float64
+}
+
+// sampler turns the subtasks' counters into per-second rates.
+type sampler struct {
+	mu    sync.Mutex
+	last  []counters
+	at    time.Time
+	rates []rates
+}
+
+type counters struct{ in, out, idle, bp int64 }
+
+func (j *Job) counters() []counters {
+	c := make([]counters, len(j.subtasks))
+	for i, t := range j.subtasks {
+		c[i] = counters{in: t.records.Load(), out: t.recordsOut.Load(), idle: t.idle.Load(), bp: t.backPressured.Load()}
+		if t.gate == nil { // a source: what it emitted is output, not input
+			c[i].in = 0
+		}
+	}
+	return c
+}
+
+// sample takes one sample; the first only sets the baseline.
+func (j *Job) sample(now time.Time) {
+	s := &j.sampler
+	cur := j.counters()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last != nil {
+		secs := now.Sub(s.at).Seconds()
+		ms := float64(now.Sub(s.at).Milliseconds())
+		s.rates = make([]rates, len(cur))
+		for i, c := range cur {
+			p := s.last[i]
+			idle := float64(c.idle-p.idle) / 1e6 / ms * 1000
+			bp := float64(c.bp-p.bp) / 1e6 / ms * 1000
+			s.rates[i] = rates{
+				in:   float64(c.in-p.in) / secs,
+				out:  float64(c.out-p.out) / secs,
+				idle: min(idle, 1000),
+				bp:   min(bp, 1000),
+				busy: max(0, 1000-idle-bp),
+			}
+		}
+	}
+	s.last, s.at = cur, now
+}
+
+// Status returns every vertex with its subtasks' figures. It may be called
+// from any goroutine while the job runs.
+func (j *Job) Status() []VertexStatus {
+	g, p := j.spec.Graph, j.spec.Plan
+	cur := j.counters()
+	j.sampler.mu.Lock()
+	rs := j.sampler.rates
+	j.sampler.mu.Unlock()
+	out := make([]VertexStatus, len(p.Vertices))
+	i := 0
+	for _, v := range p.Vertices {
+		vs := VertexStatus{ID: v.ID, Name: v.Name, Parallelism: v.Parallelism}
+		for _, id := range v.Nodes {
+			vs.Operators = append(vs.Operators, OperatorInfo{Name: g.Nodes[id].Name, UID: g.Nodes[id].UID})
+		}
+		for _, in := range v.Inputs {
+			vs.Inputs = append(vs.Inputs, VertexInputInfo{FromVertex: in.FromVertex, Partitioning: in.Edge.Partitioning.String()})
+		}
+		for s := 0; s < v.Parallelism; s++ {
+			t := j.subtasks[i]
+			st := SubtaskStatus{Subtask: s, RecordsIn: cur[i].in, RecordsOut: cur[i].out}
+			if i < len(rs) {
+				r := rs[i]
+				st.RecordsInPerSecond, st.RecordsOutPerSecond = r.in, r.out
+				st.BusyTimeMsPerSecond, st.BackPressuredTimeMsPerSecond, st.IdleTimeMsPerSecond = r.busy, r.bp, r.idle
+			}
+			for _, w := range t.writers {
+				st.OutPoolBuffers += w.pool.InUse()
+				st.OutPoolCapacity += w.pool.Capacity()
+			}
+			if st.OutPoolCapacity > 0 {
+				st.OutPoolUsage = float64(st.OutPoolBuffers) / float64(st.OutPoolCapacity)
+			}
+			vs.Subtasks = append(vs.Subtasks, st)
+			i++
+		}
+		out[v.ID] = vs
+	}
+	return out
+}
