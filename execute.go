@@ -11,6 +11,7 @@ import (
 	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/checkpoint/storage"
 	"github.com/weirstream/weir/config"
+	"github.com/weirstream/weir/diagnosis"
 	"github.com/weirstream/weir/failover"
 	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/runtime"
@@ -165,7 +166,12 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 		Unaligned:         config.Get(c, config.UnalignedCheckpointsEnabled),
 		StateBackend:      config.Get(c, config.StateBackendType),
 	}, cancel)
-	spec.OnCheckpointStats = info.checkpointStats
+	explained := checkpoint.ID(0)
+	timeout := config.Get(c, config.CheckpointingTimeout)
+	spec.OnCheckpointStats = func(st checkpoint.Stats) {
+		info.checkpointStats(st)
+		explained = e.logDiagnoses(name, st, explained, interval, timeout)
+	}
 	var st *storage.Storage
 	var restored *checkpoint.CompletedCheckpoint
 	dir := config.Get(c, config.CheckpointsDirectory)
@@ -381,4 +387,32 @@ func (e *Environment) retain(name string, st *storage.Storage, restored *checkpo
 			e.logger.Warn("cannot delete checkpoint", "job", name, "checkpoint", in.ID, "cause", err)
 		}
 	}
+}
+
+// logDiagnoses logs, once each, the explanation of every checkpoint that
+// ended since the one with ID after, if it failed or was slow; it returns
+// the newest ID it looked at.
+func (e *Environment) logDiagnoses(name string, st checkpoint.Stats, after checkpoint.ID, interval, timeout time.Duration) checkpoint.ID {
+	newest := after
+	var vertices []runtime.VertexStatus
+	for i := len(st.History) - 1; i >= 0; i-- { // oldest first
+		h := st.History[i]
+		if h.ID <= after || h.Status == checkpoint.StatusInProgress {
+			continue
+		}
+		newest = max(newest, h.ID)
+		if vertices == nil {
+			vertices = e.info.Vertices()
+		}
+		f, ok := diagnosis.Explain(diagnosis.Input{Checkpoint: h, Interval: interval, Timeout: timeout, Vertices: vertices})
+		if !ok {
+			continue
+		}
+		args := []any{"job", name, "checkpoint", h.ID, "summary", f.Summary}
+		if len(f.Advice) > 0 {
+			args = append(args, "advice", strings.Join(f.Advice, " "))
+		}
+		e.logger.Warn("checkpoint diagnosis", args...)
+	}
+	return newest
 }

@@ -2,6 +2,7 @@ package weir
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/graph"
@@ -76,13 +77,14 @@ func reduce[K comparable, T any](ks KeyedStream[K, T], name string, newF func() 
 		if err != nil {
 			return nil, nil, err
 		}
-		op := &reduceOp[K, T]{keyedSnapshots: keyedSnapshots[K]{b}, name: ctx.Node.Name, b: b, key: ks.key, f: newF(), state: vs, out: out}
+		op := &reduceOp[K, T]{forward: forward[T]{out}, keyedSnapshots: keyedSnapshots[K]{b}, name: ctx.Node.Name, b: b, key: ks.key, f: newF(), state: vs, out: out}
 		return op, op, nil
 	})
 }
 
 type reduceOp[K comparable, T any] struct {
 	noLifecycle
+	forward[T]
 	keyedSnapshots[K]
 	name  string
 	b     *state.KeyedBackend[K]
@@ -150,13 +152,58 @@ type OpenContext[K comparable] struct {
 	Subtask, Parallelism int
 }
 
-// Context is what a KeyedProcessFunction sees for each record.
+// Context is what a KeyedProcessFunction sees for each record and timer.
 type Context[K comparable] struct {
 	backend *state.KeyedBackend[K]
+	op      timerOwner
+	domain  TimeDomain
 }
 
-// CurrentKey is the key of the record being processed.
+// CurrentKey is the key of the record (or timer) being processed.
 func (c *Context[K]) CurrentKey() K { return c.backend.CurrentKey() }
+
+// Timestamp is the event time of the record being processed, or the time
+// of the firing timer; ok is false for a record without event time.
+func (c *Context[K]) Timestamp() (ts int64, ok bool) { return c.op.timestamp() }
+
+// TimeDomain says, in OnTimer, which kind of timer fired.
+func (c *Context[K]) TimeDomain() TimeDomain { return c.domain }
+
+// TimerService registers and deletes the current key's timers.
+func (c *Context[K]) TimerService() TimerService { return c.op.(TimerService) }
+
+// TimeDomain is event time or processing time.
+type TimeDomain int
+
+// Time domains.
+const (
+	EventTime TimeDomain = iota
+	ProcessingTime
+)
+
+// TimerService is a keyed function's access to time (Flink's
+// TimerService). Times are milliseconds since the epoch. Timers are
+// scoped to the current key; registering the same key and time twice
+// fires once. Event-time timers fire when the watermark reaches them,
+// processing-time timers when the wall clock does; both fire on the
+// subtask's goroutine, in time order, and are checkpointed with the key's
+// state.
+type TimerService interface {
+	CurrentWatermark() int64
+	CurrentProcessingTime() int64
+	RegisterEventTimeTimer(ts int64) error
+	RegisterProcessingTimeTimer(ts int64) error
+	DeleteEventTimeTimer(ts int64) error
+	DeleteProcessingTimeTimer(ts int64) error
+}
+
+// TimerFunction is implemented by a KeyedProcessFunction that reacts to
+// its timers.
+type TimerFunction[K comparable, O any] interface {
+	OnTimer(ctx *Context[K], ts int64, out Collector[O]) error
+}
+
+type timerOwner interface{ timestamp() (int64, bool) }
 
 // Keyed state handles.
 type (
@@ -197,7 +244,17 @@ func NewAggregatingState[IN, ACC, OUT any, K comparable](ctx *OpenContext[K], na
 // subtask.
 func Process[K comparable, I, O any](ks KeyedStream[K, I], newFn func() KeyedProcessFunction[K, I, O]) DataStream[O] {
 	return keyedInput(ks, "Process", func(ctx *runtime.OperatorContext, b *state.KeyedBackend[K], out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error) {
-		op := &processOp[K, I, O]{keyedSnapshots: keyedSnapshots[K]{b}, name: ctx.Node.Name, octx: ctx, b: b, key: ks.key, fn: newFn(), out: collector[O]{out: out}, ctx: Context[K]{backend: b}}
+		eq, err := state.NewTimerQueue(b, "event")
+		if err != nil {
+			return nil, nil, err
+		}
+		pq, err := state.NewTimerQueue(b, "processing")
+		if err != nil {
+			return nil, nil, err
+		}
+		op := &processOp[K, I, O]{keyedSnapshots: keyedSnapshots[K]{b}, name: ctx.Node.Name, octx: ctx, b: b, key: ks.key, fn: newFn(),
+			out: collector[O]{out: out}, eventTimers: eq, procTimers: pq, watermark: runtime.MinWatermark}
+		op.ctx = Context[K]{backend: b, op: op}
 		return op, op, nil
 	})
 }
@@ -211,13 +268,116 @@ type processOp[K comparable, I, O any] struct {
 	fn   KeyedProcessFunction[K, I, O]
 	out  collector[O]
 	ctx  Context[K]
+
+	eventTimers, procTimers *state.TimerQueue[K]
+	watermark               int64
+	// wake is the processing time the next processing-time firing is
+	// scheduled for (0: none); cancelWake cancels it.
+	wake       int64
+	cancelWake func()
 }
 
 func (p *processOp[K, I, O]) Open() error {
-	return runtime.WrapOperatorError(p.name, p.fn.Open(&OpenContext[K]{backend: p.b, Subtask: p.octx.Subtask, Parallelism: p.octx.Parallelism}))
+	if err := p.fn.Open(&OpenContext[K]{backend: p.b, Subtask: p.octx.Subtask, Parallelism: p.octx.Parallelism}); err != nil {
+		return runtime.WrapOperatorError(p.name, err)
+	}
+	p.scheduleWake()
+	return nil
 }
+
 func (p *processOp[K, I, O]) Finish() error { return nil }
-func (p *processOp[K, I, O]) Close() error  { return nil }
+
+func (p *processOp[K, I, O]) Close() error {
+	if p.cancelWake != nil {
+		p.cancelWake()
+	}
+	return nil
+}
+
+func (p *processOp[K, I, O]) timestamp() (int64, bool) {
+	rc := p.octx.Record
+	return rc.Timestamp, rc.HasTimestamp
+}
+
+func (p *processOp[K, I, O]) CurrentWatermark() int64 { return p.watermark }
+func (p *processOp[K, I, O]) CurrentProcessingTime() int64 {
+	return p.octx.Timers.Now().UnixMilli()
+}
+func (p *processOp[K, I, O]) RegisterEventTimeTimer(ts int64) error {
+	return p.eventTimers.Register(ts)
+}
+func (p *processOp[K, I, O]) DeleteEventTimeTimer(ts int64) error { return p.eventTimers.Delete(ts) }
+func (p *processOp[K, I, O]) RegisterProcessingTimeTimer(ts int64) error {
+	if err := p.procTimers.Register(ts); err != nil {
+		return err
+	}
+	p.scheduleWake()
+	return nil
+}
+func (p *processOp[K, I, O]) DeleteProcessingTimeTimer(ts int64) error {
+	return p.procTimers.Delete(ts)
+}
+
+// scheduleWake makes sure a firing is scheduled for the earliest
+// processing-time timer.
+func (p *processOp[K, I, O]) scheduleWake() {
+	next, ok := p.procTimers.Next()
+	if !ok || (p.wake != 0 && p.wake <= next) {
+		return
+	}
+	if p.cancelWake != nil {
+		p.cancelWake()
+	}
+	p.wake = next
+	p.cancelWake = p.octx.Timers.At(time.UnixMilli(next), func() error {
+		p.wake, p.cancelWake = 0, nil
+		err := p.fire(p.procTimers, p.octx.Timers.Now().UnixMilli(), ProcessingTime)
+		p.scheduleWake()
+		return err
+	})
+}
+
+// fire runs OnTimer for every timer of q due at upTo, in time order; each
+// firing's records carry the timer's time.
+func (p *processOp[K, I, O]) fire(q *state.TimerQueue[K], upTo int64, domain TimeDomain) error {
+	tf, ok := p.fn.(TimerFunction[K, O])
+	rc := p.octx.Record
+	saved := *rc
+	defer func() { *rc = saved }()
+	for {
+		ts, due, err := q.Pop(upTo)
+		if err != nil {
+			return runtime.WrapOperatorError(p.name, err)
+		}
+		if !due {
+			return nil
+		}
+		if !ok {
+			continue
+		}
+		rc.Timestamp, rc.HasTimestamp = ts, true
+		p.ctx.domain = domain
+		if err := tf.OnTimer(&p.ctx, ts, &p.out); err != nil {
+			return runtime.WrapOperatorError(p.name, err)
+		}
+		if err := p.out.err; err != nil {
+			p.out.err = nil
+			return err
+		}
+	}
+}
+
+// EmitWatermark fires the event-time timers the watermark passed, then
+// forwards it.
+func (p *processOp[K, I, O]) EmitWatermark(wm runtime.Watermark) error {
+	if !wm.Idle && wm.Time > p.watermark {
+		p.watermark = wm.Time
+		if err := p.fire(p.eventTimers, wm.Time, EventTime); err != nil {
+			return err
+		}
+	}
+	return p.out.out.EmitWatermark(wm)
+}
 
 func (p *processOp[K, I, O]) Collect(v I) error {
 	if err := p.b.SetCurrentKey(p.key(v)); err != nil {

@@ -56,6 +56,12 @@ func oneInput[I, O any](s DataStream[I], name string, keyed bool, e graph.Edge,
 		Impl: &opNode[I, O]{in: runtime.TypeOf(s.codec), out: runtime.TypeOf(c), build: build, inputs: 1}}, c)
 }
 
+// forward is embedded by operators without event-time state: they pass
+// watermarks straight on.
+type forward[O any] struct{ out runtime.Output[O] }
+
+func (f forward[O]) EmitWatermark(wm runtime.Watermark) error { return f.out.EmitWatermark(wm) }
+
 // noLifecycle is embedded by operators with nothing to open or close.
 type noLifecycle struct{}
 
@@ -66,13 +72,14 @@ func (noLifecycle) Close() error  { return nil }
 // Map applies f to every record.
 func Map[I, O any](s DataStream[I], f func(I) (O, error)) DataStream[O] {
 	return oneInput(s, "Map", false, s.edge(), func(ctx *runtime.OperatorContext, out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error) {
-		op := &mapOp[I, O]{name: ctx.Node.Name, f: f, out: out}
+		op := &mapOp[I, O]{forward: forward[O]{out}, name: ctx.Node.Name, f: f, out: out}
 		return op, op, nil
 	})
 }
 
 type mapOp[I, O any] struct {
 	noLifecycle
+	forward[O]
 	name string
 	f    func(I) (O, error)
 	out  runtime.Output[O]
@@ -89,13 +96,14 @@ func (m *mapOp[I, O]) Collect(v I) error {
 // Filter keeps the records for which f returns true.
 func Filter[T any](s DataStream[T], f func(T) (bool, error)) DataStream[T] {
 	return oneInput(s, "Filter", false, s.edge(), func(ctx *runtime.OperatorContext, out runtime.Output[T]) (runtime.Output[T], runtime.Operator, error) {
-		op := &filterOp[T]{name: ctx.Node.Name, f: f, out: out}
+		op := &filterOp[T]{forward: forward[T]{out}, name: ctx.Node.Name, f: f, out: out}
 		return op, op, nil
 	})
 }
 
 type filterOp[T any] struct {
 	noLifecycle
+	forward[T]
 	name string
 	f    func(T) (bool, error)
 	out  runtime.Output[T]
@@ -115,13 +123,14 @@ func (m *filterOp[T]) Collect(v T) error {
 // FlatMap calls f for every record; f emits any number of records.
 func FlatMap[I, O any](s DataStream[I], f func(I, Collector[O]) error) DataStream[O] {
 	return oneInput(s, "FlatMap", false, s.edge(), func(ctx *runtime.OperatorContext, out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error) {
-		op := &flatMapOp[I, O]{name: ctx.Node.Name, f: f, out: collector[O]{out: out}}
+		op := &flatMapOp[I, O]{forward: forward[O]{out}, name: ctx.Node.Name, f: f, out: collector[O]{out: out}}
 		return op, op, nil
 	})
 }
 
 type flatMapOp[I, O any] struct {
 	noLifecycle
+	forward[O]
 	name string
 	f    func(I, Collector[O]) error
 	out  collector[O]

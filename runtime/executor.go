@@ -171,6 +171,7 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 		mail: newMailbox(), timeout: spec.BufferTimeout, logger: logger,
 		jobDone: j.jobDone, inputEnded: j.inputEnded,
 	}
+	t.timers = newTimerService(t.mail)
 	if spec.Coordinator != nil {
 		t.ckpt = &taskCheckpointer{key: checkpoint.SubtaskKey{Vertex: v.ID, Subtask: s}, storage: spec.Storage, messages: j.messages}
 		for _, id := range v.Nodes {
@@ -203,7 +204,7 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 			pool := NewBufferPool(len(cs)*(spec.BuffersPerChannel+1), spec.SegmentSize)
 			pw := NewPartitionWriter(j.ctx, pool, cs, spec.BufferTimeout == 0)
 			pw.recordsOut, pw.backPressured = &t.recordsOut, &t.backPressured
-			w, err := impl.OutType().newRecordWriter(pw, edge, spec.MaxParallelism, s)
+			w, err := impl.OutType().newRecordWriter(pw, edge, spec.MaxParallelism, s, &t.rc)
 			if err != nil {
 				return nil, fmt.Errorf("operator %q: %w", n.Name, err)
 			}
@@ -219,6 +220,7 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 			Context: j.ctx, Node: n, Subtask: s, Parallelism: n.Parallelism, MaxParallelism: spec.MaxParallelism,
 			KeyGroups: keygroup.RangeFor(spec.MaxParallelism, n.Parallelism, s),
 			Logger:    logger.With("operator", n.Name),
+			Record:    &t.rc, Timers: t.timers,
 		}
 		if spec.Restore != nil {
 			r, err := restoreFor(j.ctx, spec.Restore, spec.Storage, n.UID, s, n.Parallelism, spec.MaxParallelism, cache)
@@ -253,8 +255,9 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 	}
 	impl := head.Impl.(NodeImpl)
 	for i, c := range gate.channels {
-		gi.readers[i] = impl.InType(c.input).newRecordReader(inputsOf[head.ID][c.input])
+		gi.readers[i] = impl.InType(c.input).newRecordReader(inputsOf[head.ID][c.input], &t.rc)
 	}
+	gi.initWatermarks(inputsOf[head.ID][0].(interface{ EmitWatermark(Watermark) error }))
 	t.input, t.gate = gi, gi
 	return t, nil
 }

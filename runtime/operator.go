@@ -12,9 +12,15 @@ import (
 
 // Output receives the records an operator emits. Collect is called on the
 // subtask's goroutine; an error (from this operator or any operator after it
-// in the chain) fails the task.
+// in the chain) fails the task. The record's event timestamp, if any, is in
+// the subtask's RecordContext.
+//
+// EmitWatermark passes event time on, in order with the records: an
+// operator that keeps event-time state (windows, timers) acts on it first
+// (fires what is due), then forwards it; others forward it at once.
 type Output[T any] interface {
 	Collect(v T) error
+	EmitWatermark(wm Watermark) error
 }
 
 // Operator is the lifecycle of one operator instance of a chain.
@@ -43,6 +49,10 @@ type OperatorContext struct {
 	Logger    *slog.Logger
 	// Restore is the state to start from; nil on a fresh start.
 	Restore *OperatorRestore
+	// Record is the current record's event timestamp, shared by the chain.
+	Record *RecordContext
+	// Timers schedules work on the subtask's goroutine.
+	Timers ProcessingTimeService
 }
 
 // TaskName is "Name (i/p)" with a 1-based subtask index, as Flink prints.

@@ -18,6 +18,7 @@ var ErrCorruptStream = errors.New("corrupt record stream")
 type recordReader[T any] struct {
 	codec   codec.Codec[T]
 	target  Output[T]
+	rc      *RecordContext
 	pending []byte
 	records int64
 }
@@ -86,6 +87,17 @@ func (r *recordReader[T]) completePending(data []byte) (rest []byte, ok bool, er
 }
 
 func (r *recordReader[T]) decode(rec []byte) error {
+	z, tl := binary.Uvarint(rec)
+	if tl <= 0 {
+		return fmt.Errorf("%w: bad record timestamp", ErrCorruptStream)
+	}
+	if z == 0 {
+		r.rc.HasTimestamp = false
+	} else {
+		z--
+		r.rc.Timestamp, r.rc.HasTimestamp = int64(z>>1)^-int64(z&1), true
+	}
+	rec = rec[tl:]
 	v, n, err := r.codec.Decode(rec)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrCorruptStream, err)

@@ -121,6 +121,7 @@ func (s *sourceOperator[T]) step() (stepResult, error) {
 	default:
 		return stepNone, nil
 	}
+	s.ctx.Record.HasTimestamp = false // sources emit records without event time
 	for _, r := range b.records {
 		if err := s.out.Collect(r); err != nil {
 			return stepNone, err
@@ -141,6 +142,10 @@ func (s *sourceOperator[T]) step() (stepResult, error) {
 	case b.err == nil:
 		return stepMore, nil
 	case errors.Is(b.err, io.EOF):
+		// The end of the input ends event time: every timer fires.
+		if err := s.out.EmitWatermark(Watermark{Time: MaxWatermark}); err != nil {
+			return stepNone, err
+		}
 		return stepEnd, nil
 	default:
 		return stepNone, WrapOperatorError(s.ctx.Node.Name, b.err)
@@ -205,6 +210,8 @@ func (s *sinkOperator[T]) Collect(v T) error {
 	}
 	return nil
 }
+
+func (s *sinkOperator[T]) EmitWatermark(Watermark) error { return nil }
 
 func (s *sinkOperator[T]) Finish() error {
 	if err := s.w.Flush(true); err != nil {

@@ -94,6 +94,9 @@ type subtask struct {
 	backPressured atomic.Int64
 	started       time.Time
 
+	rc     RecordContext // the current record's timestamp, for the chain
+	timers *timerService
+
 	ckpt  *taskCheckpointer // nil when checkpointing is off
 	async sync.WaitGroup    // asynchronous snapshot parts in flight
 	// inputEnded is called once when the input has ended and every
@@ -129,6 +132,7 @@ func (t *subtask) run(ctx context.Context) (err error) {
 		for _, w := range t.writers {
 			w.release()
 		}
+		t.timers.close()
 		t.async.Wait()
 	}()
 	for i := len(t.ops) - 1; i >= 0; i-- {
@@ -298,6 +302,68 @@ type gateInput struct {
 	readers []bufferProcessor // per channel
 	ended   int
 	onEvent func(ch int, ev Event) (ended bool, err error)
+
+	// Event time: each channel's watermark, whether it is idle or ended;
+	// the task's watermark is the minimum over channels neither idle nor
+	// ended, and never goes back.
+	head    interface{ EmitWatermark(Watermark) error }
+	wms     []int64
+	idle    []bool
+	chEnded []bool
+	current int64
+	idleAll bool
+}
+
+func (g *gateInput) initWatermarks(head interface{ EmitWatermark(Watermark) error }) {
+	n := len(g.readers)
+	g.head, g.wms, g.idle, g.chEnded, g.current = head, make([]int64, n), make([]bool, n), make([]bool, n), MinWatermark
+	for i := range g.wms {
+		g.wms[i] = MinWatermark
+	}
+}
+
+// watermark takes a watermark or idleness mark from channel ch.
+func (g *gateInput) watermark(ch int, wm Watermark) error {
+	if wm.Idle {
+		g.idle[ch] = true
+	} else {
+		g.idle[ch] = false
+		g.wms[ch] = max(g.wms[ch], wm.Time)
+	}
+	return g.advance()
+}
+
+// advance recomputes the task's watermark and passes it on when it moved,
+// or marks the task idle when every live channel is.
+func (g *gateInput) advance() error {
+	low, active, live := MaxWatermark, false, false
+	for i, w := range g.wms {
+		if g.chEnded[i] {
+			continue
+		}
+		live = true
+		if g.idle[i] {
+			continue
+		}
+		active = true
+		low = min(low, w)
+	}
+	switch {
+	case !live: // every channel ended: event time is over
+		low = MaxWatermark
+	case !active:
+		if !g.idleAll {
+			g.idleAll = true
+			return g.head.EmitWatermark(Watermark{Idle: true})
+		}
+		return nil
+	}
+	g.idleAll = false
+	if low > g.current {
+		g.current = low
+		return g.head.EmitWatermark(Watermark{Time: low})
+	}
+	return nil
 }
 
 func (g *gateInput) available() <-chan struct{} { return g.gate.notify }
@@ -308,6 +374,9 @@ func (g *gateInput) step() (stepResult, error) {
 		return stepNone, nil
 	}
 	if e.buf != nil {
+		if g.idle[ch.index] { // data makes an idle channel active again
+			g.idle[ch.index], g.idleAll = false, false
+		}
 		r := g.readers[ch.index]
 		before := r.count()
 		err := r.process(e.buf.data)
@@ -315,11 +384,18 @@ func (g *gateInput) step() (stepResult, error) {
 		ch.release(e.buf)
 		return stepMore, err
 	}
+	if wm, ok := e.ev.(Watermark); ok {
+		return stepMore, g.watermark(ch.index, wm)
+	}
 	ended, err := g.onEvent(ch.index, e.ev)
 	if err != nil {
 		return stepNone, err
 	}
 	if ended {
+		g.chEnded[ch.index] = true
+		if err := g.advance(); err != nil {
+			return stepNone, err
+		}
 		if g.ended++; g.ended == len(g.readers) {
 			return stepEnd, nil
 		}

@@ -9,8 +9,8 @@ import (
 // pieces (writers, readers, fan-outs) of a task whose wiring is decided at
 // run time, so the record path itself never goes through `any`.
 type TypeInfo interface {
-	newRecordWriter(pw *PartitionWriter, e graph.Edge, maxP, subtask int) (any, error)
-	newRecordReader(target any) bufferProcessor
+	newRecordWriter(pw *PartitionWriter, e graph.Edge, maxP, subtask int, rc *RecordContext) (any, error)
+	newRecordReader(target any, rc *RecordContext) bufferProcessor
 	fanOut(outs []any) any
 }
 
@@ -19,16 +19,17 @@ func TypeOf[T any](c codec.Codec[T]) TypeInfo { return typeInfo[T]{c} }
 
 type typeInfo[T any] struct{ codec codec.Codec[T] }
 
-func (t typeInfo[T]) newRecordWriter(pw *PartitionWriter, e graph.Edge, maxP, subtask int) (any, error) {
+func (t typeInfo[T]) newRecordWriter(pw *PartitionWriter, e graph.Edge, maxP, subtask int, rc *RecordContext) (any, error) {
 	w, err := newRecordWriter(t.codec, pw, e, maxP, subtask)
 	if err != nil {
 		return nil, err
 	}
+	w.rc = rc
 	return Output[T](w), nil
 }
 
-func (t typeInfo[T]) newRecordReader(target any) bufferProcessor {
-	return &recordReader[T]{codec: t.codec, target: target.(Output[T])}
+func (t typeInfo[T]) newRecordReader(target any, rc *RecordContext) bufferProcessor {
+	return &recordReader[T]{codec: t.codec, target: target.(Output[T]), rc: rc}
 }
 
 func (t typeInfo[T]) fanOut(outs []any) any {
@@ -56,6 +57,16 @@ func (f fanOut[T]) Collect(v T) error {
 	return nil
 }
 
+func (f fanOut[T]) EmitWatermark(wm Watermark) error {
+	for _, o := range f {
+		if err := o.EmitWatermark(wm); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 type discardOutput[T any] struct{}
 
-func (discardOutput[T]) Collect(T) error { return nil }
+func (discardOutput[T]) Collect(T) error               { return nil }
+func (discardOutput[T]) EmitWatermark(Watermark) error { return nil }

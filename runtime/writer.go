@@ -146,6 +146,7 @@ type recordWriter[T any] struct {
 	maxP    int
 	n       int // number of subpartitions
 	next    int // Rebalance: round-robin position
+	rc      *RecordContext
 }
 
 func newRecordWriter[T any](c codec.Codec[T], pw *PartitionWriter, e graph.Edge, maxP, producerSubtask int) (*recordWriter[T], error) {
@@ -164,8 +165,14 @@ func newRecordWriter[T any](c codec.Codec[T], pw *PartitionWriter, e graph.Edge,
 // writer (the function may keep scratch space and is not shared).
 type KeyGroupFactory[T any] func(maxParallelism int) func(T) int
 
+// EmitWatermark sends the watermark to every consumer subtask, after the
+// records written before it.
+func (w *recordWriter[T]) EmitWatermark(wm Watermark) error {
+	return w.pw.BroadcastEvent(wm)
+}
+
 func (w *recordWriter[T]) Collect(v T) error {
-	w.scratch = w.codec.Append(w.scratch[:0], v)
+	w.scratch = w.codec.Append(appendTimestamp(w.scratch[:0], w.rc), v)
 	switch w.mode {
 	case graph.Forward:
 		return w.pw.Write(0, w.scratch)

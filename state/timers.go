@@ -1,0 +1,111 @@
+package state
+
+import "container/heap"
+
+// TimerQueue holds the timers of one keyed operator in one time domain
+// (event or processing time): at most one timer per key and timestamp,
+// handed out in timestamp order. Timers persist as a map state (key →
+// timestamps), so checkpoints and rescaling carry them with the key's
+// group like any state; the ordering heap is rebuilt from it on restore.
+// It belongs to the subtask's goroutine, like the backend.
+type TimerQueue[K comparable] struct {
+	b     *KeyedBackend[K]
+	store *mapTable[K, int64, bool]
+	h     timerHeap[K]
+	set   map[timer[K]]struct{}
+}
+
+type timer[K comparable] struct {
+	ts  int64
+	key K
+}
+
+type timerHeap[K comparable] []timer[K]
+
+func (h timerHeap[K]) Len() int           { return len(h) }
+func (h timerHeap[K]) Less(i, j int) bool { return h[i].ts < h[j].ts }
+func (h timerHeap[K]) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap[K]) Push(x any)        { *h = append(*h, x.(timer[K])) }
+func (h *timerHeap[K]) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return t
+}
+
+// NewTimerQueue registers the timer queue called name (stored as map
+// state "_timers/<name>") and loads the timers restored into it.
+func NewTimerQueue[K comparable](b *KeyedBackend[K], name string) (*TimerQueue[K], error) {
+	ms, err := GetMapState[K, int64, bool](b, "_timers/"+name)
+	if err != nil {
+		return nil, err
+	}
+	q := &TimerQueue[K]{b: b, store: ms.(*mapTable[K, int64, bool]), set: map[timer[K]]struct{}{}}
+	for i := range q.store.groups {
+		for k, in := range q.store.read(i) {
+			for ts := range in.m {
+				q.add(timer[K]{ts: ts, key: k})
+			}
+		}
+	}
+	return q, nil
+}
+
+func (q *TimerQueue[K]) add(t timer[K]) bool {
+	if _, dup := q.set[t]; dup {
+		return false
+	}
+	q.set[t] = struct{}{}
+	heap.Push(&q.h, t)
+	return true
+}
+
+// Register adds a timer at ts for the current key; a second one for the
+// same key and time is a no-op.
+func (q *TimerQueue[K]) Register(ts int64) error {
+	if q.add(timer[K]{ts: ts, key: q.b.cur}) {
+		return q.store.Put(ts, true)
+	}
+	return nil
+}
+
+// Delete removes the current key's timer at ts, if any.
+func (q *TimerQueue[K]) Delete(ts int64) error {
+	t := timer[K]{ts: ts, key: q.b.cur}
+	if _, ok := q.set[t]; !ok {
+		return nil
+	}
+	delete(q.set, t)
+	for i := range q.h {
+		if q.h[i] == t {
+			heap.Remove(&q.h, i)
+			break
+		}
+	}
+	return q.store.Remove(ts)
+}
+
+// Next returns the earliest timer's time.
+func (q *TimerQueue[K]) Next() (ts int64, ok bool) {
+	if len(q.h) == 0 {
+		return 0, false
+	}
+	return q.h[0].ts, true
+}
+
+// Pop removes the earliest timer if it is due at upTo, makes its key the
+// current key, and returns its time.
+func (q *TimerQueue[K]) Pop(upTo int64) (ts int64, ok bool, err error) {
+	if len(q.h) == 0 || q.h[0].ts > upTo {
+		return 0, false, nil
+	}
+	t := heap.Pop(&q.h).(timer[K])
+	delete(q.set, t)
+	if err := q.b.SetCurrentKey(t.key); err != nil {
+		return 0, false, err
+	}
+	return t.ts, true, q.store.Remove(t.ts)
+}
+
+// Len is the number of timers.
+func (q *TimerQueue[K]) Len() int { return len(q.h) }

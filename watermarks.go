@@ -1,0 +1,166 @@
+package weir
+
+import (
+	"time"
+
+	"github.com/weirstream/weir/config"
+	"github.com/weirstream/weir/runtime"
+)
+
+// WatermarkGenerator decides a stream's watermarks from the timestamps it
+// sees (Flink's WatermarkGenerator). One instance per subtask, called on
+// its goroutine. A returned watermark is passed on only if it moves event
+// time forward.
+type WatermarkGenerator interface {
+	// OnEvent sees each record's timestamp; it may return a watermark to
+	// emit at once (punctuated watermarks).
+	OnEvent(ts int64) (wm int64, emit bool)
+	// OnPeriodicEmit is called every pipeline.auto-watermark-interval.
+	OnPeriodicEmit() (wm int64, emit bool)
+}
+
+// WatermarkStrategy says how a stream's records get their event time and
+// its watermarks (Flink's WatermarkStrategy). Timestamps are milliseconds.
+type WatermarkStrategy[T any] struct {
+	timestamp func(T) int64
+	newGen    func() WatermarkGenerator
+	idleness  time.Duration
+}
+
+// ForBoundedOutOfOrderness: records may arrive up to maxOutOfOrderness
+// late; the watermark trails the highest timestamp seen by that much (minus
+// 1 ms, as Flink's BoundedOutOfOrdernessWatermarks).
+func ForBoundedOutOfOrderness[T any](maxOutOfOrderness time.Duration, timestamp func(T) int64) WatermarkStrategy[T] {
+	delay := maxOutOfOrderness.Milliseconds()
+	return WatermarkStrategy[T]{timestamp: timestamp, newGen: func() WatermarkGenerator {
+		return &boundedOutOfOrderness{delay: delay, max: runtime.MinWatermark + delay + 1}
+	}}
+}
+
+// ForMonotonousTimestamps: timestamps never decrease; the watermark is the
+// highest timestamp seen minus 1 ms.
+func ForMonotonousTimestamps[T any](timestamp func(T) int64) WatermarkStrategy[T] {
+	return ForBoundedOutOfOrderness(0, timestamp)
+}
+
+// ForGenerator uses a custom generator, one per subtask from newGen.
+func ForGenerator[T any](timestamp func(T) int64, newGen func() WatermarkGenerator) WatermarkStrategy[T] {
+	return WatermarkStrategy[T]{timestamp: timestamp, newGen: newGen}
+}
+
+// WithIdleness marks a subtask's stream idle after d without records, so
+// that it does not hold event time back downstream; it becomes active
+// again with its next record.
+func (s WatermarkStrategy[T]) WithIdleness(d time.Duration) WatermarkStrategy[T] {
+	s.idleness = d
+	return s
+}
+
+type boundedOutOfOrderness struct{ delay, max int64 }
+
+func (b *boundedOutOfOrderness) OnEvent(ts int64) (int64, bool) {
+	b.max = max(b.max, ts)
+	return 0, false
+}
+
+func (b *boundedOutOfOrderness) OnPeriodicEmit() (int64, bool) {
+	return b.max - b.delay - 1, true
+}
+
+// AssignTimestampsAndWatermarks gives every record of s its event time and
+// emits watermarks by strategy, every pipeline.auto-watermark-interval.
+// Watermarks from upstream are not passed on, except the end of event time
+// when the input ends.
+func AssignTimestampsAndWatermarks[T any](s DataStream[T], strategy WatermarkStrategy[T]) DataStream[T] {
+	interval := config.Get(s.env.cfg, config.AutoWatermarkInterval)
+	return oneInput(s, "Timestamps/Watermarks", false, s.edge(), func(ctx *runtime.OperatorContext, out runtime.Output[T]) (runtime.Output[T], runtime.Operator, error) {
+		op := &assignerOp[T]{ctx: ctx, s: strategy, out: out, interval: interval, gen: strategy.newGen(), last: runtime.MinWatermark}
+		return op, op, nil
+	})
+}
+
+type assignerOp[T any] struct {
+	ctx        *runtime.OperatorContext
+	s          WatermarkStrategy[T]
+	out        runtime.Output[T]
+	gen        WatermarkGenerator
+	interval   time.Duration
+	last       int64 // the last watermark emitted
+	lastRecord time.Time
+	idle, done bool
+	cancel     func()
+}
+
+func (a *assignerOp[T]) Open() error {
+	a.lastRecord = a.ctx.Timers.Now()
+	if a.interval > 0 {
+		a.schedule()
+	}
+	return nil
+}
+
+func (a *assignerOp[T]) schedule() {
+	a.cancel = a.ctx.Timers.At(a.ctx.Timers.Now().Add(a.interval), a.tick)
+}
+
+func (a *assignerOp[T]) tick() error {
+	if a.done {
+		return nil
+	}
+	if wm, ok := a.gen.OnPeriodicEmit(); ok {
+		if err := a.emit(wm); err != nil {
+			return err
+		}
+	}
+	if a.s.idleness > 0 && !a.idle && a.ctx.Timers.Now().Sub(a.lastRecord) >= a.s.idleness {
+		a.idle = true
+		if err := a.out.EmitWatermark(runtime.Watermark{Idle: true}); err != nil {
+			return err
+		}
+	}
+	a.schedule()
+	return nil
+}
+
+func (a *assignerOp[T]) emit(wm int64) error {
+	if wm <= a.last {
+		return nil
+	}
+	a.last = wm
+	return a.out.EmitWatermark(runtime.Watermark{Time: wm})
+}
+
+func (a *assignerOp[T]) Collect(v T) error {
+	ts := a.s.timestamp(v)
+	rc := a.ctx.Record
+	rc.Timestamp, rc.HasTimestamp = ts, true
+	if a.s.idleness > 0 {
+		a.lastRecord = a.ctx.Timers.Now()
+		a.idle = false
+	}
+	if err := a.out.Collect(v); err != nil {
+		return err
+	}
+	if wm, ok := a.gen.OnEvent(ts); ok {
+		return a.emit(wm)
+	}
+	return nil
+}
+
+// EmitWatermark passes on only the end of event time.
+func (a *assignerOp[T]) EmitWatermark(wm runtime.Watermark) error {
+	if wm.Idle || wm.Time != runtime.MaxWatermark {
+		return nil
+	}
+	a.done = true
+	return a.emit(runtime.MaxWatermark)
+}
+
+func (a *assignerOp[T]) Finish() error { return nil }
+
+func (a *assignerOp[T]) Close() error {
+	if a.cancel != nil {
+		a.cancel()
+	}
+	return nil
+}
