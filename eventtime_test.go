@@ -22,6 +22,8 @@ type event struct {
 	N   int64
 }
 
+var lateTag = weir.NewOutputTag[string]("late")
+
 // tumblingCount counts events per key in event-time windows of size ms
 // with timers: a minimal window written with the process API, used to pin
 // watermark and timer semantics.
@@ -39,8 +41,7 @@ func (f *tumblingCount) ProcessElement(ctx *weir.Context[string], e event, out w
 	ts, _ := ctx.Timestamp()
 	end := ts - ts%f.size + f.size
 	if end-1 <= ctx.TimerService().CurrentWatermark() {
-		out.Collect(fmt.Sprintf("late %s@%d", e.Key, ts))
-		return nil
+		return weir.EmitTo(ctx, lateTag, fmt.Sprintf("late %s@%d", e.Key, ts))
 	}
 	n, _, _ := f.count.Get(end)
 	f.count.Put(end, n+e.N)
@@ -108,8 +109,9 @@ func TestEventTimeTimersAndWatermarks(t *testing.T) {
 	counts := weir.Process(weir.KeyBy(ts, func(e event) string { return e.Key }), func() weir.KeyedProcessFunction[string, event, string] {
 		return &tumblingCount{size: 10}
 	})
-	sink := collect.New[string]()
+	sink, late := collect.New[string](), collect.New[string]()
 	counts.SinkTo(sink, "Collect").SetParallelism(1)
+	weir.SideOutput(counts, lateTag).SinkTo(late, "Late").SetParallelism(1)
 	job, err := e.Build(context.Background(), "event-time")
 	if err != nil {
 		t.Fatal(err)
@@ -142,9 +144,11 @@ func TestEventTimeTimersAndWatermarks(t *testing.T) {
 	want := []string{
 		"a [0,10) 4", "a [10,20) 1", "a [30,40) 1",
 		"b [0,10) 1", "b [10,20) 1", "b [20,30) 1",
-		"late a@2",
 	}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("got\n %q\nwant\n %q", got, want)
+	}
+	if got := late.Records(); len(got) != 1 || got[0] != "late a@2" {
+		t.Fatalf("late side output %q, want [late a@2]", got)
 	}
 }

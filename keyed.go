@@ -203,7 +203,10 @@ type TimerFunction[K comparable, O any] interface {
 	OnTimer(ctx *Context[K], ts int64, out Collector[O]) error
 }
 
-type timerOwner interface{ timestamp() (int64, bool) }
+type timerOwner interface {
+	timestamp() (int64, bool)
+	side(tag string) any
+}
 
 // Keyed state handles.
 type (
@@ -294,6 +297,8 @@ func (p *processOp[K, I, O]) Close() error {
 	return nil
 }
 
+func (p *processOp[K, I, O]) side(tag string) any { return p.octx.SideOutputs[tag] }
+
 func (p *processOp[K, I, O]) timestamp() (int64, bool) {
 	rc := p.octx.Record
 	return rc.Timestamp, rc.HasTimestamp
@@ -375,6 +380,9 @@ func (p *processOp[K, I, O]) EmitWatermark(wm runtime.Watermark) error {
 		if err := p.fire(p.eventTimers, wm.Time, EventTime); err != nil {
 			return err
 		}
+	}
+	if err := emitSideWatermarks(p.octx, wm); err != nil {
+		return err
 	}
 	return p.out.out.EmitWatermark(wm)
 }

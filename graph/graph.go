@@ -69,6 +69,9 @@ type Edge struct {
 	// KeyGroup is, for Hash edges, the runtime's typed function from a record
 	// to its key group; opaque here.
 	KeyGroup any
+	// Tag, when set, makes the edge read the producer's side output of that
+	// name instead of its main output.
+	Tag string
 }
 
 // Graph is a job's logical graph. Nodes appear in the order the program

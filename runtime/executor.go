@@ -186,9 +186,19 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 			return nil, fmt.Errorf("operator %q has no runtime implementation (%T)", n.Name, n.Impl)
 		}
 		var outs []any
+		side := map[string][]any{}
+		sideType := map[string]TypeInfo{}
+		add := func(c graph.Consumer, o any) {
+			if tag := g.Nodes[c.Node].Inputs[c.Input].Tag; tag != "" {
+				side[tag] = append(side[tag], o)
+				sideType[tag] = g.Nodes[c.Node].Impl.(NodeImpl).InType(c.Input)
+				return
+			}
+			outs = append(outs, o)
+		}
 		chained, network := p.Outputs(g, n.ID)
 		for _, c := range chained {
-			outs = append(outs, inputsOf[c.Node][c.Input])
+			add(c, inputsOf[c.Node][c.Input])
 		}
 		for _, c := range network {
 			consumer := p.Vertices[p.VertexOf[c.Node]]
@@ -204,11 +214,15 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 			pool := NewBufferPool(len(cs)*(spec.BuffersPerChannel+1), spec.SegmentSize)
 			pw := NewPartitionWriter(j.ctx, pool, cs, spec.BufferTimeout == 0)
 			pw.recordsOut, pw.backPressured = &t.recordsOut, &t.backPressured
-			w, err := impl.OutType().newRecordWriter(pw, edge, spec.MaxParallelism, s, &t.rc)
+			ti := impl.OutType()
+			if edge.Tag != "" {
+				ti = g.Nodes[c.Node].Impl.(NodeImpl).InType(c.Input)
+			}
+			w, err := ti.newRecordWriter(pw, edge, spec.MaxParallelism, s, &t.rc)
 			if err != nil {
 				return nil, fmt.Errorf("operator %q: %w", n.Name, err)
 			}
-			outs = append(outs, w)
+			add(c, w)
 			t.writers = append(t.writers, pw)
 			j.pools = append(j.pools, pool)
 		}
@@ -221,6 +235,12 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 			KeyGroups: keygroup.RangeFor(spec.MaxParallelism, n.Parallelism, s),
 			Logger:    logger.With("operator", n.Name),
 			Record:    &t.rc, Timers: t.timers,
+		}
+		if len(side) > 0 {
+			octx.SideOutputs = map[string]any{}
+			for tag, os := range side {
+				octx.SideOutputs[tag] = sideType[tag].fanOut(os)
+			}
 		}
 		if spec.Restore != nil {
 			r, err := restoreFor(j.ctx, spec.Restore, spec.Storage, n.UID, s, n.Parallelism, spec.MaxParallelism, cache)

@@ -53,6 +53,20 @@ type OperatorContext struct {
 	Record *RecordContext
 	// Timers schedules work on the subtask's goroutine.
 	Timers ProcessingTimeService
+	// SideOutputs holds, by tag, an Output[X] for each side output some
+	// operator reads; an operator emitting to a tag that is absent drops
+	// the record (nobody asked for it). Watermarks must reach them too.
+	SideOutputs map[string]any
+}
+
+// SideOutput returns the side output for tag as an Output[X], or nil when
+// no operator reads it.
+func SideOutput[X any](ctx *OperatorContext, tag string) Output[X] {
+	o, ok := ctx.SideOutputs[tag]
+	if !ok {
+		return nil
+	}
+	return o.(Output[X])
 }
 
 // TaskName is "Name (i/p)" with a 1-based subtask index, as Flink prints.
