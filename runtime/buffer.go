@@ -47,12 +47,34 @@ func NewBufferPool(capacity, segmentSize int) *BufferPool {
 // Request returns a free buffer, waiting for one to be recycled if all are
 // in use, until ctx is done.
 func (p *BufferPool) Request(ctx context.Context) (*Buffer, error) {
-	return p.RequestMeasured(ctx, nil)
+	return p.RequestMeasured(ctx, waitMeter{})
 }
 
-// RequestMeasured is Request that adds the nanoseconds it waited (back
-// pressure) to waited, when not nil.
-func (p *BufferPool) RequestMeasured(ctx context.Context, waited *atomic.Int64) (*Buffer, error) {
+// waitMeter accumulates time spent waiting: total when a wait ends, since
+// while it lasts (so samplers see waits in progress). Zero fields measure
+// nothing.
+type waitMeter struct{ total, since *atomic.Int64 }
+
+func (m waitMeter) start() time.Time {
+	now := time.Now()
+	if m.since != nil {
+		m.since.Store(now.UnixNano())
+	}
+	return now
+}
+
+func (m waitMeter) stop(start time.Time) {
+	if m.total != nil {
+		m.total.Add(int64(time.Since(start)))
+	}
+	if m.since != nil {
+		m.since.Store(0)
+	}
+}
+
+// RequestMeasured is Request that counts the time it waits (back
+// pressure) in waited.
+func (p *BufferPool) RequestMeasured(ctx context.Context, waited waitMeter) (*Buffer, error) {
 	var b *Buffer
 	select {
 	case b = <-p.free:
@@ -61,15 +83,14 @@ func (p *BufferPool) RequestMeasured(ctx context.Context, waited *atomic.Int64) 
 			p.allocated++
 			b = &Buffer{data: make([]byte, 0, p.segmentSize), pool: p}
 		} else {
-			start := time.Now()
+			start := waited.start()
 			select {
 			case b = <-p.free:
 			case <-ctx.Done():
+				waited.stop(start)
 				return nil, context.Cause(ctx)
 			}
-			if waited != nil {
-				waited.Add(int64(time.Since(start)))
-			}
+			waited.stop(start)
 		}
 	}
 	n := p.inUse.Add(1)

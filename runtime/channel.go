@@ -3,8 +3,6 @@ package runtime
 import (
 	"context"
 	"sync"
-	"sync/atomic"
-	"time"
 )
 
 // Event is an in-band control element that travels in order with records.
@@ -72,25 +70,24 @@ func (g *InputGate) AddChannel(input, credits int) *InputChannel {
 
 // SendBuffer enqueues a data buffer, waiting for a credit until ctx is done.
 func (c *InputChannel) SendBuffer(ctx context.Context, b *Buffer) error {
-	return c.SendBufferMeasured(ctx, b, nil)
+	return c.SendBufferMeasured(ctx, b, waitMeter{})
 }
 
-// SendBufferMeasured is SendBuffer that adds the nanoseconds it waited for
-// a credit (back pressure) to waited, when not nil.
-func (c *InputChannel) SendBufferMeasured(ctx context.Context, b *Buffer, waited *atomic.Int64) error {
+// SendBufferMeasured is SendBuffer that counts the time it waits for a
+// credit (back pressure) in waited.
+func (c *InputChannel) SendBufferMeasured(ctx context.Context, b *Buffer, waited waitMeter) error {
 	select {
 	case <-c.credit:
 	default:
-		start := time.Now()
+		start := waited.start()
 		select {
 		case <-c.credit:
 		case <-ctx.Done():
+			waited.stop(start)
 			b.Recycle()
 			return context.Cause(ctx)
 		}
-		if waited != nil {
-			waited.Add(int64(time.Since(start)))
-		}
+		waited.stop(start)
 	}
 	c.enqueue(element{buf: b})
 	return nil

@@ -213,7 +213,7 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 			}
 			pool := NewBufferPool(len(cs)*(spec.BuffersPerChannel+1), spec.SegmentSize)
 			pw := NewPartitionWriter(j.ctx, pool, cs, spec.BufferTimeout == 0)
-			pw.recordsOut, pw.backPressured = &t.recordsOut, &t.backPressured
+			pw.recordsOut, pw.backPressured, pw.bpSince = &t.recordsOut, &t.backPressured, &t.bpSince
 			ti := impl.OutType()
 			if edge.Tag != "" {
 				ti = g.Nodes[c.Node].Impl.(NodeImpl).InType(c.Input)

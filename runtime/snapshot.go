@@ -148,7 +148,6 @@ func (t *subtask) checkpoint(ctx context.Context, b CheckpointBarrier, alignStar
 		return nil
 	}
 	c.last = b.ID
-	start := time.Now()
 	if !t.ended { // after the end of the input, downstream expects nothing more
 		for _, w := range t.writers {
 			if err := w.BroadcastEvent(b); err != nil {
@@ -156,6 +155,10 @@ func (t *subtask) checkpoint(ctx context.Context, b CheckpointBarrier, alignStar
 			}
 		}
 	}
+	// The synchronous part is the operators' snapshots alone: forwarding
+	// the barrier may wait for credit under backpressure, which is not
+	// snapshot time.
+	start := time.Now()
 	snaps := make([]OperatorSnapshot, len(t.ops))
 	for i, op := range t.ops {
 		so, ok := op.(StatefulOperator)

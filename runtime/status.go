@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -60,8 +61,18 @@ type counters struct{ in, out, idle, bp int64 }
 
 func (j *Job) counters() []counters {
 	c := make([]counters, len(j.subtasks))
+	now := time.Now().UnixNano()
+	inProgress := func(since *atomic.Int64) int64 {
+		if s := since.Load(); s > 0 && s < now {
+			return now - s
+		}
+		return 0
+	}
 	for i, t := range j.subtasks {
-		c[i] = counters{in: t.records.Load(), out: t.recordsOut.Load(), idle: t.idle.Load(), bp: t.backPressured.Load()}
+		// Waits still in progress count up to now, so a long wait spreads
+		// over the seconds it spans instead of landing in the last one.
+		c[i] = counters{in: t.records.Load(), out: t.recordsOut.Load(),
+			idle: t.idle.Load() + inProgress(&t.idleSince), bp: t.backPressured.Load() + inProgress(&t.bpSince)}
 		if t.gate == nil { // a source: what it emitted is output, not input
 			c[i].in = 0
 		}

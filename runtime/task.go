@@ -92,7 +92,11 @@ type subtask struct {
 	recordsOut    atomic.Int64
 	idle          atomic.Int64
 	backPressured atomic.Int64
-	started       time.Time
+	// idleSince is when the wait in progress began (unix nanoseconds; 0 when
+	// not waiting), so a sample can count a long wait before it ends.
+	idleSince atomic.Int64
+	bpSince   atomic.Int64 // likewise for back pressure
+	started   time.Time
 
 	rc     RecordContext // the current record's timestamp, for the chain
 	timers *timerService
@@ -171,6 +175,7 @@ func (t *subtask) run(ctx context.Context) (err error) {
 			continue
 		}
 		waitStart := time.Now()
+		t.idleSince.Store(waitStart.UnixNano())
 		select {
 		case <-t.input.available():
 		case <-t.mail.notify:
@@ -179,9 +184,11 @@ func (t *subtask) run(ctx context.Context) (err error) {
 				return t.fail(err)
 			}
 		case <-ctx.Done():
+			t.idleSince.Store(0)
 			return context.Cause(ctx)
 		}
 		t.idle.Add(int64(time.Since(waitStart)))
+		t.idleSince.Store(0)
 	}
 }
 

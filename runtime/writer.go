@@ -31,13 +31,14 @@ type PartitionWriter struct {
 	// recordsOut and backPressured are the owning subtask's counters.
 	recordsOut    *atomic.Int64
 	backPressured *atomic.Int64
+	bpSince       *atomic.Int64 // when the wait in progress began; 0 if none
 }
 
 // NewPartitionWriter returns a writer over channels, drawing buffers from
 // pool.
 func NewPartitionWriter(ctx context.Context, pool *BufferPool, channels []*InputChannel, flushAlways bool) *PartitionWriter {
 	return &PartitionWriter{ctx: ctx, pool: pool, channels: channels, current: make([]*Buffer, len(channels)), flushAlways: flushAlways,
-		recordsOut: new(atomic.Int64), backPressured: new(atomic.Int64)}
+		recordsOut: new(atomic.Int64), backPressured: new(atomic.Int64), bpSince: new(atomic.Int64)}
 }
 
 // Pool is the writer's buffer pool.
@@ -73,7 +74,7 @@ func (w *PartitionWriter) writeSpanning(sub int, p []byte) error {
 		b := w.current[sub]
 		if b == nil {
 			var err error
-			if b, err = w.pool.RequestMeasured(w.ctx, w.backPressured); err != nil {
+			if b, err = w.pool.RequestMeasured(w.ctx, w.waits()); err != nil {
 				return err
 			}
 			w.current[sub] = b
@@ -100,7 +101,11 @@ func (w *PartitionWriter) send(sub int) error {
 	w.buffersOut++
 	w.recordsOut.Add(w.records - w.published)
 	w.published = w.records
-	return w.channels[sub].SendBufferMeasured(w.ctx, b, w.backPressured)
+	return w.channels[sub].SendBufferMeasured(w.ctx, b, w.waits())
+}
+
+func (w *PartitionWriter) waits() waitMeter {
+	return waitMeter{total: w.backPressured, since: w.bpSince}
 }
 
 // Flush sends every partly filled buffer.

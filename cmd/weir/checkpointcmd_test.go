@@ -36,7 +36,7 @@ func TestCheckpointTools(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "in.txt"), []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := start(t, dir, "run", "wordcount", "--input", "in.txt", "--output", "discard", "-p", "2",
+	p := start(t, dir, "run", "wordcount", "--no-web", "--input", "in.txt", "--output", "discard", "-p", "2",
 		"--rate", "2000", "-D", "execution.checkpointing.interval=50ms")
 	p.await(t, "a completed checkpoint", func(_, errs []string) bool { return completed(errs) >= 1 })
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {

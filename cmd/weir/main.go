@@ -63,7 +63,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newRunCmd(stderr), newConfigCmd(), newCheckpointCmd(), &cobra.Command{
+	root.AddCommand(newRunCmd(stderr), newConfigCmd(), withDiagnose(newCheckpointCmd()), newCancelCmd(), &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Run:   func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), "weir", version) },
@@ -79,6 +79,8 @@ type commonFlags struct {
 	defines          []string
 	configFile       string
 	logLevel         string
+	web              string // --web HOST:PORT; "" for rest.bind-address:rest.port
+	noWeb            bool
 }
 
 func (f *commonFlags) register(cmd *cobra.Command) {
@@ -88,10 +90,15 @@ func (f *commonFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	cmd.Flags().StringVarP(&f.fromCheckpoint, "from-checkpoint", "s", "", "start from a retained checkpoint: a chk-<n> directory, its _metadata, a job directory, or latest")
 	cmd.Flags().BoolVar(&f.allowNonRestored, "allow-non-restored-state", false, "start even if the checkpoint holds state of operators the job no longer has (that state is dropped)")
+	cmd.Flags().StringVar(&f.web, "web", "", "serve the REST API, /metrics and the dashboard on HOST:PORT (port 0: any free port) instead of rest.bind-address:rest.port")
+	cmd.Flags().BoolVar(&f.noWeb, "no-web", false, "serve no REST API, metrics or dashboard")
 }
 
 // config builds the configuration: file first, then -D, then flags.
 func (f *commonFlags) config() (*config.Config, error) {
+	if err := f.checkWeb(); err != nil {
+		return nil, err
+	}
 	cfg := config.New()
 	if f.configFile != "" {
 		if err := cfg.LoadYAML(f.configFile); err != nil {
@@ -121,20 +128,22 @@ func (f *commonFlags) logger(stderr io.Writer) (*slog.Logger, error) {
 }
 
 // execute runs a declared job and words its end.
-func execute(ctx context.Context, env *weir.Environment, name string, f commonFlags) error {
+func execute(ctx context.Context, env *weir.Environment, name string, f commonFlags, logger *slog.Logger) error {
 	if _, _, err := env.Plan(); err != nil {
 		return usageError{err}
 	}
 	if f.fromCheckpoint != "" {
 		env.RestoreFrom(f.fromCheckpoint, f.allowNonRestored)
 	}
+	stopWeb := startWeb(env, f, logger)
 	err := env.Execute(ctx, name)
+	stopWeb()
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, weir.ErrRestore):
 		return usageError{err}
-	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled) && (ctx.Err() != nil || env.Job().State() == weir.StateCanceled):
 		return fmt.Errorf("job %s cancelled", name)
 	}
 	return fmt.Errorf("job %s failed: %w", name, err)
@@ -162,7 +171,7 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 			if err := wordcount.Declare(env, o); err != nil {
 				return err
 			}
-			return execute(cmd.Context(), env, "wordcount", common)
+			return execute(cmd.Context(), env, "wordcount", common, logger)
 		},
 	}
 	wc.Flags().StringVar(&o.Input, "input", "", "a file, a directory of files, or socket://HOST:PORT")

@@ -137,7 +137,7 @@ func TestSeedsSocketRecovery(t *testing.T) {
 			conns <- c
 		}
 	}()
-	p := start(t, t.TempDir(), "run", "wordcount", "--input", "socket://"+ln.Addr().String(), "--output", "-",
+	p := start(t, t.TempDir(), "run", "wordcount", "--no-web", "--input", "socket://"+ln.Addr().String(), "--output", "-",
 		"--fail-on", "ERROR", "-D", "execution.checkpointing.interval=100ms",
 		"-D", "restart-strategy.type=fixed-delay", "-D", "restart-strategy.fixed-delay.attempts=3",
 		"-D", "restart-strategy.fixed-delay.delay=200ms")
@@ -189,7 +189,7 @@ func TestKillAndResumeExactlyOnce(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "in.txt"), []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	common := []string{"run", "wordcount", "--input", "in.txt", "--output", "out", "-p", "2",
+	common := []string{"run", "wordcount", "--no-web", "--input", "in.txt", "--output", "out", "-p", "2",
 		"-D", "execution.checkpointing.interval=100ms"}
 	p := start(t, dir, append(common, "--rate", "2000")...)
 	p.await(t, "three completed checkpoints", func(_, errs []string) bool { return completed(errs) >= 3 })

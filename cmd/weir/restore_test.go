@@ -68,7 +68,7 @@ func killAfterCheckpoints(t *testing.T, p, n int, extra ...string) *checkpointRu
 			t.Fatal(err)
 		}
 	}
-	common := append([]string{"run", "wordcount", "--input", "in", "--output", "out",
+	common := append([]string{"run", "wordcount", "--no-web", "--input", "in", "--output", "out",
 		"-D", "execution.checkpointing.interval=100ms"}, extra...)
 	k := start(t, dir, append(common, "-p", strconv.Itoa(p), "--rate", "2000")...)
 	k.await(t, fmt.Sprintf("%d completed checkpoints", n), func(_, errs []string) bool { return completed(errs) >= n })

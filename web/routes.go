@@ -1,0 +1,180 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// params are the path segments a route binds, by name.
+type params map[string]string
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p params)
+
+// route is an API path pattern, split at slashes: literal segments, and
+// ":name" segments that bind any one segment. GET routes answer HEAD too.
+type route struct {
+	segs    []string
+	methods map[string]handlerFunc
+}
+
+func (rt route) match(segs []string) (params, bool) {
+	if len(segs) != len(rt.segs) {
+		return nil, false
+	}
+	var p params
+	for i, s := range rt.segs {
+		if name, ok := strings.CutPrefix(s, ":"); ok {
+			if p == nil {
+				p = params{}
+			}
+			p[name] = segs[i]
+		} else if s != segs[i] {
+			return nil, false
+		}
+	}
+	return p, true
+}
+
+func (rt route) allow() string {
+	var ms []string
+	for m := range rt.methods {
+		ms = append(ms, m)
+		if m == http.MethodGet {
+			ms = append(ms, http.MethodHead)
+		}
+	}
+	slices.Sort(ms)
+	return strings.Join(ms, ", ")
+}
+
+func (s *Server) apiRoutes() []route {
+	get := func(h handlerFunc) map[string]handlerFunc { return map[string]handlerFunc{http.MethodGet: h} }
+	r := func(pattern string, m map[string]handlerFunc) route {
+		return route{segs: strings.Split(strings.TrimPrefix(pattern, "/"), "/"), methods: m}
+	}
+	metrics := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	// Literal routes come before the patterns that would also match them.
+	return []route{
+		r("/overview", get(s.overview)),
+		r("/config", get(s.dashboardConfig)),
+		r("/metrics", get(func(w http.ResponseWriter, r *http.Request, _ params) {
+			w.Header().Set("Cache-Control", "no-store")
+			metrics.ServeHTTP(w, r)
+		})),
+		r("/jobs", get(s.jobList)),
+		r("/jobs/overview", get(s.jobsOverview)),
+		r("/jobs/:jobid", map[string]handlerFunc{http.MethodGet: s.jobDetails, http.MethodPatch: s.cancel}),
+		r("/jobs/:jobid/plan", get(s.jobPlan)),
+		r("/jobs/:jobid/exceptions", get(s.exceptions)),
+		r("/jobs/:jobid/vertices/:vertexid", get(s.vertexDetails)),
+		r("/jobs/:jobid/vertices/:vertexid/backpressure", get(s.backpressure)),
+		r("/jobs/:jobid/checkpoints", get(s.checkpoints)),
+		r("/jobs/:jobid/checkpoints/config", get(s.checkpointConfig)),
+		r("/jobs/:jobid/checkpoints/diagnosis", get(s.checkpointDiagnoses)),
+		r("/jobs/:jobid/checkpoints/details/:checkpointid", get(s.checkpointDetails)),
+		r("/jobs/:jobid/checkpoints/details/:checkpointid/subtasks/:vertexid", get(s.checkpointSubtasks)),
+	}
+}
+
+// apiRoots are the first path segments that belong to the API; every other
+// path goes to the dashboard.
+var apiRoots = map[string]bool{"overview": true, "config": true, "jobs": true, "metrics": true, "v1": true}
+
+func (s *Server) routes() http.Handler {
+	api := s.apiRoutes()
+	dashboard := Dashboard()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		if msg := badPath(r); msg != "" {
+			writeError(w, http.StatusBadRequest, msg)
+			return
+		}
+		p := r.URL.Path
+		if len(p) > 1 {
+			p = strings.TrimSuffix(p, "/")
+		}
+		segs := strings.Split(p[1:], "/")
+		if !apiRoots[segs[0]] {
+			dashboard.ServeHTTP(w, r)
+			return
+		}
+		if segs[0] == "v1" { // Flink's versioned paths: /v1/jobs is /jobs
+			segs = segs[1:]
+		}
+		for _, rt := range api {
+			p, ok := rt.match(segs)
+			if !ok {
+				continue
+			}
+			m := r.Method
+			if m == http.MethodHead {
+				m = http.MethodGet
+			}
+			if h := rt.methods[m]; h != nil {
+				h(w, r, p)
+				return
+			}
+			w.Header().Set("Allow", rt.allow())
+			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("Request method %s is not allowed on %s.", r.Method, r.URL.Path))
+			return
+		}
+		writeError(w, http.StatusNotFound, "Not found: "+r.URL.Path)
+	})
+}
+
+// badPath says why a request's path is refused before routing: a "." or
+// ".." segment (also percent-encoded), an empty segment, an encoded slash or
+// backslash, a backslash or a NUL. It returns "" for a good path.
+func badPath(r *http.Request) string {
+	p := r.URL.Path
+	if !strings.HasPrefix(p, "/") {
+		return "Bad request: the path must start with /."
+	}
+	if strings.ContainsAny(p, "\\\x00") {
+		return "Bad request: the path holds a backslash or a NUL."
+	}
+	segs := strings.Split(p[1:], "/")
+	for i, seg := range segs {
+		if seg == "." || seg == ".." {
+			return "Bad request: the path holds a dot segment."
+		}
+		if seg == "" && i != len(segs)-1 {
+			return "Bad request: the path holds an empty segment."
+		}
+	}
+	raw := strings.ToLower(r.URL.RawPath)
+	if strings.Contains(raw, "%2f") || strings.Contains(raw, "%5c") {
+		return "Bad request: the path holds an encoded slash or backslash."
+	}
+	return ""
+}
+
+// errorsJSON is the body of every error answer, as Flink's ErrorResponseBody.
+type errorsJSON struct {
+	Errors []string `json:"errors"`
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, errorsJSON{Errors: []string{msg}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(errorsJSON{Errors: []string{"Internal server error: " + err.Error()}})
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
