@@ -236,6 +236,15 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 			v := p.Vertices[k.Vertex]
 			names[k] = fmt.Sprintf("%s (%d/%d)", v.Name, k.Subtask+1, v.Parallelism)
 		}
+		props := map[string]string{
+			checkpoint.PropMode:           mode.String(),
+			checkpoint.PropMaxParallelism: fmt.Sprint(maxP),
+			checkpoint.PropStateBackend:   "heap",
+			checkpoint.PropInterval:       interval.String(),
+		}
+		for _, v := range p.Vertices {
+			props[fmt.Sprint(checkpoint.PropVertexPrefix, v.ID)] = v.Name
+		}
 		spec.Coordinator = checkpoint.NewCoordinator(checkpoint.CoordinatorConfig{
 			Job:               name,
 			Interval:          interval,
@@ -245,12 +254,8 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 			TolerableFailures: config.Get(c, config.TolerableFailedCheckpoints),
 			NumRetained:       config.Get(c, config.MaxRetainedCheckpoints),
 			Mode:              mode,
-			Properties: map[string]string{
-				checkpoint.PropMode:           mode.String(),
-				checkpoint.PropMaxParallelism: fmt.Sprint(maxP),
-				checkpoint.PropStateBackend:   "heap",
-			},
-			TaskName: func(k checkpoint.SubtaskKey) string { return names[k] },
+			Properties:        props,
+			TaskName:          func(k checkpoint.SubtaskKey) string { return names[k] },
 		}, all, sources, restored, time.Now())
 	}
 	if st != nil {
@@ -408,7 +413,7 @@ func (e *Environment) logDiagnoses(name string, st checkpoint.Stats, after check
 		if !ok {
 			continue
 		}
-		args := []any{"job", name, "checkpoint", h.ID, "summary", f.Summary}
+		args := []any{"job", name, "checkpoint", h.ID, "cause", f.Cause, "summary", f.Summary}
 		if len(f.Advice) > 0 {
 			args = append(args, "advice", strings.Join(f.Advice, " "))
 		}

@@ -260,6 +260,10 @@ const (
 	PropMode           = "mode"            // Mode.String() of the checkpoint
 	PropMaxParallelism = "max-parallelism" // the job's default max parallelism
 	PropStateBackend   = "state-backend"   // "heap" or "pebble"
+	PropInterval       = "interval"        // execution.checkpointing.interval, as a Go duration
+	// PropVertexPrefix + the vertex index holds the vertex's name, so that
+	// tools can name subtasks of a retained checkpoint.
+	PropVertexPrefix = "vertex."
 )
 
 // OperatorState is everything one operator (by UID) stored in a checkpoint.

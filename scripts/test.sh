@@ -30,6 +30,26 @@ if ! [ -x "$B/bin/staticcheck" ]; then
 fi
 staticcheck ./...
 
+# The dashboard is tested in a real headless Chromium driven by
+# playwright-core (Node 20+). Debian's chromium is installed when missing
+# (as root); Node comes with the machine, or from Debian when absent.
+if ! [ -x /usr/bin/chromium ] || ! command -v node >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "apt-get install chromium (and nodejs if missing)"
+    pkgs="chromium"
+    command -v node >/dev/null || pkgs="$pkgs nodejs npm"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+  else
+    echo "test.sh: the dashboard test needs /usr/bin/chromium and node; install them or run as root on Debian" >&2
+  fi
+fi
+if command -v npm >/dev/null; then
+  step "npm ci (dashboard test driver)"
+  npm ci --prefix web/e2e --no-audit --no-fund --loglevel=error
+fi
+export WEIR_ARTIFACTS="${WEIR_ARTIFACTS:-$B/artifacts}"
+
 cleanup() {
   if [ -x scripts/s3-server.sh ]; then scripts/s3-server.sh stop "$B" >/dev/null 2>&1 || true; fi
 }

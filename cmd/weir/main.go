@@ -180,5 +180,6 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 	wc.Flags().StringVar(&o.FailOn, "fail-on", "", "fail the job on a line equal to this token (to show recovery)")
 	common.register(wc)
 	run.AddCommand(wc)
+	run.AddCommand(newWindowWordCountCmd(stderr))
 	return run
 }

@@ -1,0 +1,722 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/weirstream/weir/checkpoint"
+	"github.com/weirstream/weir/checkpoint/storage"
+	"github.com/weirstream/weir/config"
+	"github.com/weirstream/weir/diagnosis"
+	"github.com/weirstream/weir/runtime"
+)
+
+// withDiagnose adds `weir checkpoint diagnose` to the checkpoint command.
+func withDiagnose(c *cobra.Command) *cobra.Command {
+	c.AddCommand(newDiagnoseCmd())
+	return c
+}
+
+type diagnoseFlags struct {
+	web       string
+	job       string
+	defines   []string
+	slowShare float64
+}
+
+func newDiagnoseCmd() *cobra.Command {
+	var f diagnoseFlags
+	c := &cobra.Command{
+		Use:   "diagnose PATH | --web http://HOST:PORT [--job ID]",
+		Short: "Explain slow, expired and failed checkpoints in plain words",
+		Long: "Explain in plain words why checkpoints were slow, expired or failed: which subtasks acknowledged late " +
+			"or never, where their time went (start delay, alignment, synchronous or asynchronous part), which vertex " +
+			"causes the backpressure, whether one subtask gets most of the records, and what would help.\n\n" +
+			"With --web, ask the REST API of a running job (Weir's, or any with Flink's /jobs/:jobid/checkpoints " +
+			"shapes); --job picks the job when there are several. Weir's API explains its checkpoints itself, with " +
+			"the job's figures of their time; with -D or --slow-share, or from an API that does not (Flink's), the " +
+			"checkpoints and the job's current backpressure are read and explained here. With PATH, read the statistics that completed " +
+			"checkpoints retain in their _metadata: PATH is a chk-<n> directory, its _metadata, a job directory, or " +
+			"the root of checkpoint storage, as `weir checkpoint list` and inspect take it. A retained checkpoint " +
+			"completed, so it can only have been slow: give the job's interval with -D " +
+			"execution.checkpointing.interval=DURATION. The metadata keeps no vertex names: vertices are numbered " +
+			"from the sources, \"vertex 1 (2/2)\" is the second subtask of the second operator chain. A completed checkpoint is slow when it took longer than " +
+			"--slow-share times the interval (default 0.5).\n\n" +
+			"Prints one block per checkpoint explained: the summary, then indented cause and advice lines; or " +
+			"\"no slow or failed checkpoints\".",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			th, err := f.thresholds(cmd)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if f.web != "" {
+				if len(args) != 0 {
+					return usageError{fmt.Errorf("%s takes PATH or --web, not both", cmd.CommandPath())}
+				}
+				return diagnoseWeb(cmd.Context(), out, f.web, f.job, th)
+			}
+			if len(args) != 1 {
+				return usageError{fmt.Errorf("%s takes one argument, PATH, or --web URL (got %d arguments)", cmd.CommandPath(), len(args))}
+			}
+			if f.job != "" {
+				return usageError{errors.New("--job goes with --web")}
+			}
+			return diagnoseRetained(cmd.Context(), out, cmd.ErrOrStderr(), args[0], th)
+		},
+	}
+	c.Flags().StringVar(&f.web, "web", "", "the REST API of a running job, http://HOST:PORT")
+	c.Flags().StringVar(&f.job, "job", "", "with --web: the job's ID (32 hexadecimal digits)")
+	c.Flags().StringArrayVarP(&f.defines, "define", "D", nil, "execution.checkpointing.interval or .timeout as key=value (repeatable)")
+	c.Flags().Float64Var(&f.slowShare, "slow-share", 0, "a completed checkpoint is slow above this share of the interval (default 0.5)")
+	return c
+}
+
+// thresholds are what the diagnosis judges checkpoints against; set is
+// false when they are the defaults, so that a job's own may be used.
+type thresholds struct {
+	interval, timeout       time.Duration
+	intervalSet, timeoutSet bool
+	share                   float64
+	set                     bool
+}
+
+func (f *diagnoseFlags) thresholds(cmd *cobra.Command) (thresholds, error) {
+	cfg := config.New()
+	if err := cfg.SetPairs(f.defines); err != nil {
+		return thresholds{}, usageError{err}
+	}
+	var th thresholds
+	th.interval, th.intervalSet = config.Lookup(cfg, config.CheckpointingInterval)
+	th.timeout, th.timeoutSet = config.Lookup(cfg, config.CheckpointingTimeout)
+	if cmd.Flags().Changed("slow-share") {
+		if !(f.slowShare > 0) || math.IsInf(f.slowShare, 0) {
+			return thresholds{}, usageError{fmt.Errorf("--slow-share %v: want a number above 0", f.slowShare)}
+		}
+		th.share = f.slowShare
+	}
+	th.set = th.intervalSet || th.timeoutSet || th.share > 0
+	return th, nil
+}
+
+// printFindings writes one block per finding, or the all-clear.
+func printFindings(w io.Writer, fs []diagnosis.Finding) {
+	if len(fs) == 0 {
+		fmt.Fprintln(w, "no slow or failed checkpoints")
+		return
+	}
+	for i, f := range fs {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w, f.Summary)
+		for _, c := range f.Causes {
+			fmt.Fprintf(w, "  cause:  %s\n", c)
+		}
+		for _, a := range f.Advice {
+			fmt.Fprintf(w, "  advice: %s\n", a)
+		}
+	}
+}
+
+// ---- retained checkpoints ----
+
+type retainedJob struct {
+	name, where string
+	cps         []*checkpoint.CompletedCheckpoint // newest first
+}
+
+func diagnoseRetained(ctx context.Context, stdout, stderr io.Writer, loc string, th thresholds) error {
+	jobs, err := retainedCheckpoints(ctx, stderr, loc)
+	if err != nil {
+		return err
+	}
+	for i, j := range jobs {
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		fmt.Fprintf(stdout, "job %s (%s)\n", j.name, j.where)
+		if len(j.cps) == 0 {
+			fmt.Fprintln(stdout, "no complete checkpoints to diagnose")
+			continue
+		}
+		var fs []diagnosis.Finding
+		for _, cp := range j.cps {
+			interval := th.interval
+			if !th.intervalSet {
+				// Checkpoints record their job's interval; older ones may not.
+				d, err := time.ParseDuration(cp.Properties[checkpoint.PropInterval])
+				if err != nil || d <= 0 {
+					return usageError{fmt.Errorf("checkpoint %d does not record its interval: give the job's with -D execution.checkpointing.interval=DURATION "+
+						"(a retained checkpoint completed, so it can only have been slow, and slow means slower than a share of the interval)", cp.ID)}
+				}
+				interval = d
+			}
+			in := diagnosis.Input{Checkpoint: retainedStats(cp), Interval: interval, SlowShare: th.share}
+			if th.timeoutSet {
+				in.Timeout = th.timeout
+			}
+			if f, ok := diagnosis.Explain(in); ok {
+				fs = append(fs, f)
+			}
+		}
+		printFindings(stdout, fs)
+	}
+	return nil
+}
+
+// retainedCheckpoints finds the complete checkpoints loc names: one for a
+// chk-<n> directory or its _metadata, else those of every job directory
+// `weir checkpoint list` would list.
+func retainedCheckpoints(ctx context.Context, stderr io.Writer, loc string) ([]retainedJob, error) {
+	base := loc
+	if u, err := url.Parse(loc); err == nil && strings.Contains(loc, "://") {
+		base = u.Path
+	}
+	base = path.Base(strings.TrimRight(filepath.ToSlash(base), "/"))
+	if base == storage.MetadataName || isCheckpointDir(base) {
+		res, err := storage.ResolvePath(ctx, loc)
+		if err != nil {
+			var pe *storage.PathError
+			if errors.As(err, &pe) {
+				return nil, usageError{err}
+			}
+			return nil, err
+		}
+		res.Storage.Close()
+		return []retainedJob{{name: res.Job, where: redactLocation(loc), cps: []*checkpoint.CompletedCheckpoint{res.Checkpoint}}}, nil
+	}
+	listings, err := findCheckpoints(ctx, loc)
+	if err != nil {
+		return nil, err
+	}
+	var out []retainedJob
+	for _, l := range listings {
+		j := retainedJob{name: l.job, where: l.where}
+		for k := len(l.infos) - 1; k >= 0; k-- {
+			in := l.infos[k]
+			switch {
+			case in.Status == storage.StatusComplete && in.Checkpoint != nil:
+				j.cps = append(j.cps, in.Checkpoint)
+			case in.Status == storage.StatusDamaged:
+				fmt.Fprintf(stderr, "weir: checkpoint %d of job %s is damaged; not diagnosed\n", in.ID, l.job)
+			}
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}
+
+// retainedStats turns what a completed checkpoint's metadata keeps into
+// statistics. The metadata has no vertex names: subtasks are named
+// "vertex 1 (2/2)".
+func retainedStats(cp *checkpoint.CompletedCheckpoint) checkpoint.CheckpointStats {
+	cs := checkpoint.CheckpointStats{
+		ID: cp.ID, Kind: cp.Kind, Status: checkpoint.StatusCompleted, TriggerTime: cp.Timestamp,
+		EndToEnd: cp.Duration, StateSize: cp.StateSize, CheckpointedSize: cp.CheckpointedSize,
+		ExternalPath: cp.ExternalPath, NumSubtasks: len(cp.Tasks), NumAcknowledged: len(cp.Tasks),
+	}
+	if !cp.Timestamp.IsZero() {
+		cs.EndTime = cp.Timestamp.Add(cp.Duration)
+		cs.LatestAck = cs.EndTime
+	}
+	parallelism := map[int]int{}
+	for _, t := range cp.Tasks {
+		parallelism[t.Task.Vertex]++
+	}
+	for _, t := range cp.Tasks {
+		st := checkpoint.SubtaskStats{Task: t.Task, Acknowledged: true, AckTime: t.AckTime, Metrics: t.Metrics}
+		if name := cp.Properties[fmt.Sprint(checkpoint.PropVertexPrefix, t.Task.Vertex)]; name != "" {
+			st.Name = fmt.Sprintf("%s (%d/%d)", name, t.Task.Subtask+1, parallelism[t.Task.Vertex])
+		}
+		if !t.AckTime.IsZero() && !cp.Timestamp.IsZero() {
+			st.EndToEnd = t.AckTime.Sub(cp.Timestamp)
+		}
+		cs.Subtasks = append(cs.Subtasks, st)
+	}
+	return cs
+}
+
+// ---- a running job, over the REST API ----
+
+type restClient struct {
+	base string // scheme://host[:port][/prefix], no trailing slash
+	hc   *http.Client
+}
+
+// restError is an answer other than 200.
+type restError struct {
+	url    string
+	status int
+	msg    string
+}
+
+func (e *restError) Error() string {
+	return fmt.Sprintf("GET %s: %d %s", e.url, e.status, e.msg)
+}
+
+func (c *restClient) get(ctx context.Context, p string, v any) error {
+	u := c.base + p
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach the REST API: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", u, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		msg := http.StatusText(resp.StatusCode)
+		var e struct {
+			Errors []string `json:"errors"`
+		}
+		if json.Unmarshal(body, &e) == nil && len(e.Errors) > 0 {
+			msg = strings.Join(e.Errors, "; ")
+		}
+		return &restError{url: u, status: resp.StatusCode, msg: msg}
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("GET %s: the answer is not the JSON expected: %w", u, err)
+	}
+	return nil
+}
+
+func notFound(err error) bool {
+	var re *restError
+	return errors.As(err, &re) && re.status == http.StatusNotFound
+}
+
+// The JSON read, after Flink's REST API (field names as Flink's).
+type (
+	jobsJSON struct {
+		Jobs []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		} `json:"jobs"`
+	}
+	jobJSON struct {
+		JID      string `json:"jid"`
+		Name     string `json:"name"`
+		State    string `json:"state"`
+		Vertices []struct {
+			ID          string `json:"id"`
+			Name        string `json:"name"`
+			Parallelism int    `json:"parallelism"`
+		} `json:"vertices"`
+		Plan struct {
+			Nodes []struct {
+				ID     string `json:"id"`
+				Inputs []struct {
+					ID           string `json:"id"`
+					ShipStrategy string `json:"ship_strategy"`
+				} `json:"inputs"`
+			} `json:"nodes"`
+		} `json:"plan"`
+	}
+	diagnosesJSON struct {
+		Entries []struct {
+			ID        int64 `json:"id"`
+			Diagnosis struct {
+				Summary string   `json:"summary"`
+				Causes  []string `json:"causes"`
+				Advice  []string `json:"advice"`
+			} `json:"diagnosis"`
+		} `json:"entries"`
+	}
+	checkpointConfigJSON struct {
+		Interval int64 `json:"interval"`
+		Timeout  int64 `json:"timeout"`
+	}
+	historyJSON struct {
+		Latest struct {
+			Failed *checkpointEntryJSON `json:"failed"`
+		} `json:"latest"`
+		History []checkpointEntryJSON `json:"history"`
+	}
+	checkpointEntryJSON struct {
+		ID                 int64                      `json:"id"`
+		Status             string                     `json:"status"`
+		IsSavepoint        bool                       `json:"is_savepoint"`
+		TriggerTimestamp   int64                      `json:"trigger_timestamp"`
+		LatestAckTimestamp int64                      `json:"latest_ack_timestamp"`
+		EndToEndDuration   int64                      `json:"end_to_end_duration"`
+		StateSize          int64                      `json:"state_size"`
+		CheckpointedSize   int64                      `json:"checkpointed_size"`
+		NumSubtasks        int                        `json:"num_subtasks"`
+		NumAcknowledged    int                        `json:"num_acknowledged_subtasks"`
+		FailureMessage     string                     `json:"failure_message"`
+		Tasks              map[string]json.RawMessage `json:"tasks"`
+	}
+	subtasksJSON struct {
+		Subtasks []struct {
+			Index            int    `json:"index"`
+			Status           string `json:"status"`
+			AckTimestamp     int64  `json:"ack_timestamp"`
+			EndToEndDuration int64  `json:"end_to_end_duration"`
+			StateSize        int64  `json:"state_size"`
+			CheckpointedSize int64  `json:"checkpointed_size"`
+			Checkpoint       struct {
+				Sync  int64 `json:"sync"`
+				Async int64 `json:"async"`
+			} `json:"checkpoint"`
+			Alignment struct {
+				Buffered  int64 `json:"buffered"`
+				Processed int64 `json:"processed"`
+				Persisted int64 `json:"persisted"`
+				Duration  int64 `json:"duration"`
+			} `json:"alignment"`
+			StartDelay int64 `json:"start_delay"`
+			Late       bool  `json:"late"` // Weir's
+		} `json:"subtasks"`
+	}
+	vertexJSON struct {
+		Subtasks []struct {
+			Subtask int `json:"subtask"`
+			Metrics struct {
+				ReadRecords        int64   `json:"read-records"`
+				RecordsInPerSecond float64 `json:"numRecordsInPerSecond"` // Weir's
+			} `json:"metrics"`
+		} `json:"subtasks"`
+	}
+	backpressureJSON struct {
+		Subtasks []struct {
+			Subtask   int     `json:"subtask"`
+			Ratio     float64 `json:"ratio"`
+			IdleRatio float64 `json:"idleRatio"`
+			BusyRatio float64 `json:"busyRatio"`
+		} `json:"subtasks"`
+	}
+)
+
+func diagnoseWeb(ctx context.Context, w io.Writer, base, jobID string, th thresholds) error {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usageError{fmt.Errorf("--web %s: want http://HOST:PORT", base)}
+	}
+	u.RawQuery, u.Fragment = "", ""
+	c := &restClient{base: strings.TrimRight(u.String(), "/"), hc: &http.Client{Timeout: 15 * time.Second}}
+	var jobs jobsJSON
+	if err := c.get(ctx, "/jobs", &jobs); err != nil {
+		return err
+	}
+	id, err := pickJob(jobs, jobID, c.base)
+	if err != nil {
+		return err
+	}
+	jp := "/jobs/" + url.PathEscape(id)
+	var job jobJSON
+	if err := c.get(ctx, jp, &job); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "job %s (%s)\n", job.Name, id)
+
+	// Weir's API explains checkpoints itself, with the job's figures of
+	// their time; the thresholds on the command line are applied here.
+	if !th.set {
+		var d diagnosesJSON
+		err := c.get(ctx, jp+"/checkpoints/diagnosis", &d)
+		if err == nil {
+			var fs []diagnosis.Finding
+			for _, e := range d.Entries {
+				fs = append(fs, diagnosis.Finding{Checkpoint: checkpoint.ID(e.ID), Summary: e.Diagnosis.Summary,
+					Causes: e.Diagnosis.Causes, Advice: e.Diagnosis.Advice})
+			}
+			printFindings(w, fs)
+			return nil
+		}
+		if !notFound(err) {
+			return err
+		}
+	}
+
+	var cfg checkpointConfigJSON
+	if err := c.get(ctx, jp+"/checkpoints/config", &cfg); err != nil {
+		if notFound(err) {
+			return fmt.Errorf("job %s takes no checkpoints (%v)", id, err)
+		}
+		return err
+	}
+	interval, timeout := time.Duration(cfg.Interval)*time.Millisecond, time.Duration(cfg.Timeout)*time.Millisecond
+	if th.intervalSet {
+		interval = th.interval
+	}
+	if th.timeoutSet {
+		timeout = th.timeout
+	}
+	var hist historyJSON
+	if err := c.get(ctx, jp+"/checkpoints", &hist); err != nil {
+		return err
+	}
+	entries := hist.History
+	if f := hist.Latest.Failed; f != nil && !slices.ContainsFunc(entries, func(e checkpointEntryJSON) bool { return e.ID == f.ID }) {
+		entries = append(entries, *f)
+	}
+	slices.SortStableFunc(entries, func(a, b checkpointEntryJSON) int { return int(b.ID - a.ID) })
+
+	vertices := vertexIndex(job)
+	var live []runtime.VertexStatus
+	if strings.EqualFold(job.State, "RUNNING") {
+		if live, err = liveFigures(ctx, c, jp, job, vertices); err != nil {
+			return err
+		}
+	}
+	share := th.share
+	if share == 0 {
+		share = 0.5
+	}
+	var fs []diagnosis.Finding
+	for _, e := range entries {
+		failed := strings.EqualFold(e.Status, "FAILED")
+		slow := strings.EqualFold(e.Status, "COMPLETED") && !e.IsSavepoint && interval > 0 &&
+			float64(e.EndToEndDuration)*float64(time.Millisecond) > share*float64(interval)
+		if !failed && !slow {
+			continue
+		}
+		cs, err := remoteStats(ctx, c, jp, job, e)
+		if err != nil {
+			return err
+		}
+		in := diagnosis.Input{Checkpoint: cs, Interval: interval, Timeout: timeout, Vertices: live, SlowShare: th.share}
+		if f, ok := diagnosis.Explain(in); ok {
+			fs = append(fs, f)
+		}
+	}
+	printFindings(w, fs)
+	return nil
+}
+
+// pickJob is the job --job names, or the only (running) one.
+func pickJob(jobs jobsJSON, id, base string) (string, error) {
+	var all, running []string
+	for _, j := range jobs.Jobs {
+		if id != "" && j.ID == id {
+			return id, nil
+		}
+		all = append(all, fmt.Sprintf("%s (%s)", j.ID, j.Status))
+		if strings.EqualFold(j.Status, "RUNNING") {
+			running = append(running, j.ID)
+		}
+	}
+	switch {
+	case id != "":
+		return "", usageError{fmt.Errorf("no job %s at %s; there are: %s", id, base, orNone(all))}
+	case len(jobs.Jobs) == 1:
+		return jobs.Jobs[0].ID, nil
+	case len(running) == 1:
+		return running[0], nil
+	case len(jobs.Jobs) == 0:
+		return "", fmt.Errorf("no jobs at %s", base)
+	}
+	return "", usageError{fmt.Errorf("%d jobs at %s; pick one with --job: %s", len(jobs.Jobs), base, strings.Join(all, ", "))}
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// vertexIndex maps the REST IDs of the job's vertices to their indexes
+// (their order in /jobs/:jobid, upstream first).
+func vertexIndex(job jobJSON) map[string]int {
+	m := map[string]int{}
+	for i, v := range job.Vertices {
+		m[v.ID] = i
+	}
+	return m
+}
+
+// liveFigures reads the vertices' records and busy, backpressured and idle
+// shares, and the edges from the plan.
+func liveFigures(ctx context.Context, c *restClient, jp string, job jobJSON, index map[string]int) ([]runtime.VertexStatus, error) {
+	out := make([]runtime.VertexStatus, len(job.Vertices))
+	for i, v := range job.Vertices {
+		vs := runtime.VertexStatus{ID: i, Name: v.Name, Parallelism: v.Parallelism, Subtasks: make([]runtime.SubtaskStatus, v.Parallelism)}
+		for k := range vs.Subtasks {
+			vs.Subtasks[k].Subtask = k
+		}
+		vp := jp + "/vertices/" + url.PathEscape(v.ID)
+		var vd vertexJSON
+		if err := c.get(ctx, vp, &vd); err != nil && !notFound(err) {
+			return nil, err
+		}
+		for _, s := range vd.Subtasks {
+			if s.Subtask >= 0 && s.Subtask < len(vs.Subtasks) {
+				vs.Subtasks[s.Subtask].RecordsIn = s.Metrics.ReadRecords
+				vs.Subtasks[s.Subtask].RecordsInPerSecond = s.Metrics.RecordsInPerSecond
+			}
+		}
+		var bp backpressureJSON
+		if err := c.get(ctx, vp+"/backpressure", &bp); err != nil && !notFound(err) {
+			return nil, err
+		}
+		for _, s := range bp.Subtasks {
+			if s.Subtask >= 0 && s.Subtask < len(vs.Subtasks) {
+				st := &vs.Subtasks[s.Subtask]
+				st.BackPressuredTimeMsPerSecond, st.BusyTimeMsPerSecond, st.IdleTimeMsPerSecond = 1000*s.Ratio, 1000*s.BusyRatio, 1000*s.IdleRatio
+			}
+		}
+		out[i] = vs
+	}
+	for _, n := range job.Plan.Nodes {
+		i, ok := index[n.ID]
+		if !ok {
+			continue
+		}
+		for _, in := range n.Inputs {
+			if from, ok := index[in.ID]; ok {
+				out[i].Inputs = append(out[i].Inputs, runtime.VertexInputInfo{FromVertex: from, Partitioning: strings.ToUpper(in.ShipStrategy)})
+			}
+		}
+	}
+	return out, nil
+}
+
+// remoteStats reads one checkpoint's per-subtask figures.
+func remoteStats(ctx context.Context, c *restClient, jp string, job jobJSON, e checkpointEntryJSON) (checkpoint.CheckpointStats, error) {
+	ms := func(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
+	at := func(v int64) time.Time {
+		if v <= 0 {
+			return time.Time{}
+		}
+		return time.UnixMilli(v)
+	}
+	cs := checkpoint.CheckpointStats{
+		ID: checkpoint.ID(e.ID), Status: checkpoint.StatusCompleted, TriggerTime: at(e.TriggerTimestamp),
+		LatestAck: at(e.LatestAckTimestamp), EndToEnd: ms(e.EndToEndDuration), StateSize: e.StateSize,
+		CheckpointedSize: e.CheckpointedSize, NumSubtasks: e.NumSubtasks, NumAcknowledged: e.NumAcknowledged,
+	}
+	if e.IsSavepoint {
+		cs.Kind = checkpoint.KindSavepoint
+	}
+	if strings.EqualFold(e.Status, "FAILED") {
+		cs.Status = checkpoint.StatusFailed
+	}
+	dp := fmt.Sprintf("%s/checkpoints/details/%d", jp, e.ID)
+	var d checkpointEntryJSON
+	if err := c.get(ctx, dp, &d); err != nil {
+		if notFound(err) { // gone from the history since
+			cs.Failure = remoteFailure(e.FailureMessage, nil)
+			return cs, nil
+		}
+		return cs, err
+	}
+	for i, v := range job.Vertices {
+		if _, ok := d.Tasks[v.ID]; !ok {
+			continue
+		}
+		var sd subtasksJSON
+		if err := c.get(ctx, dp+"/subtasks/"+url.PathEscape(v.ID), &sd); err != nil {
+			if notFound(err) {
+				continue
+			}
+			return cs, err
+		}
+		for _, s := range sd.Subtasks {
+			st := checkpoint.SubtaskStats{
+				Task: checkpoint.SubtaskKey{Vertex: i, Subtask: s.Index},
+				Name: fmt.Sprintf("%s (%d/%d)", v.Name, s.Index+1, v.Parallelism),
+			}
+			if strings.EqualFold(s.Status, "completed") {
+				st.Acknowledged, st.Late = true, s.Late
+				st.AckTime, st.EndToEnd = at(s.AckTimestamp), ms(s.EndToEndDuration)
+				st.Metrics = checkpoint.SubtaskMetrics{
+					StartDelay: ms(s.StartDelay), Alignment: ms(s.Alignment.Duration),
+					SyncDuration: ms(s.Checkpoint.Sync), AsyncDuration: ms(s.Checkpoint.Async),
+					AlignmentBuffered: s.Alignment.Buffered, ProcessedData: s.Alignment.Processed,
+					PersistedData: s.Alignment.Persisted, StateSize: s.StateSize, CheckpointedSize: s.CheckpointedSize,
+				}
+			}
+			cs.Subtasks = append(cs.Subtasks, st)
+		}
+	}
+	slices.SortStableFunc(cs.Subtasks, func(a, b checkpoint.SubtaskStats) int {
+		if a.Task.Vertex != b.Task.Vertex {
+			return a.Task.Vertex - b.Task.Vertex
+		}
+		return a.Task.Subtask - b.Task.Subtask
+	})
+	if cs.Status == checkpoint.StatusFailed {
+		cs.Failure = remoteFailure(e.FailureMessage, cs.Subtasks)
+	}
+	return cs, nil
+}
+
+// textError is a failure known by its message only, classified by the
+// words in it so that the diagnosis tells an expiry from a decline.
+type textError struct {
+	msg   string
+	kinds []error
+}
+
+func (e *textError) Error() string   { return e.msg }
+func (e *textError) Unwrap() []error { return e.kinds }
+
+// remoteFailure rebuilds a failure from its message: Weir's messages
+// ("checkpoint 7 expired after ...", "checkpoint 7 declined by Count (1/2):
+// ...") and Flink's ("Checkpoint expired before completing.", "Checkpoint
+// was declined ...").
+func remoteFailure(msg string, subs []checkpoint.SubtaskStats) error {
+	if msg == "" {
+		return nil
+	}
+	low := strings.ToLower(msg)
+	switch {
+	case strings.Contains(low, "expired"):
+		return &textError{msg, []error{checkpoint.ErrExpired}}
+	case strings.Contains(low, "declined"):
+		if _, rest, ok := strings.Cut(msg, " declined by "); ok {
+			if name, cause, ok := strings.Cut(rest, ": "); ok {
+				de := &checkpoint.DeclinedError{TaskName: name, Cause: taskCause(cause)}
+				for _, s := range subs {
+					if s.Name == name {
+						de.Task = s.Task
+					}
+				}
+				return de
+			}
+		}
+		return &textError{msg, []error{checkpoint.ErrDeclined, taskCause(msg)}}
+	case strings.Contains(low, "metadata"):
+		return &textError{msg, []error{checkpoint.ErrFinalize}}
+	case strings.Contains(low, "subsumed"):
+		return &textError{msg, []error{checkpoint.ErrSubsumed}}
+	case strings.Contains(low, "aborted"), strings.Contains(low, "tasks stopped"), strings.Contains(low, "suspend"),
+		strings.Contains(low, "shut down"), strings.Contains(low, "job has failed"):
+		return &textError{msg, []error{checkpoint.ErrTasksStopped}}
+	}
+	return errors.New(msg)
+}
+
+// taskCause is a decline's cause, wrapping the task-side sentinels whose
+// words it holds.
+func taskCause(msg string) error {
+	e := &textError{msg: msg}
+	for _, s := range []error{checkpoint.ErrTaskNotReady, checkpoint.ErrTaskClosing, checkpoint.ErrEndOfInput,
+		checkpoint.ErrBarrierSubsumed, checkpoint.ErrCancellationBarrier, checkpoint.ErrAsyncSnapshot, checkpoint.ErrNotAllTasksRunning} {
+		if strings.Contains(msg, s.Error()) {
+			e.kinds = append(e.kinds, s)
+		}
+	}
+	return e
+}

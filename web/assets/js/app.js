@@ -1,0 +1,146 @@
+// Weir dashboard: a hash router and a poller. Each page is a view with
+// load(signal) (REST requests) and render(root, data); the poller runs the
+// current view once a second and morphs the page in place. A failed poll
+// leaves the last good page on screen and shows a small banner.
+
+import { jobsView } from './views/jobs.js';
+import { graphView } from './views/graph.js';
+import { checkpointsView } from './views/checkpoints.js';
+import { checkpointView } from './views/checkpoint.js';
+import { exceptionsView } from './views/exceptions.js';
+import { notice } from './ui.js';
+import { morph } from './dom.js';
+import { ms } from './format.js';
+
+const POLL_MS = 1000;
+
+const routes = [
+  [/^\/?$/, () => jobsView()],
+  [/^\/jobs\/?$/, () => jobsView()],
+  [/^\/jobs\/([^/]+)\/?$/, (m) => graphView(m[1], null)],
+  [/^\/jobs\/([^/]+)\/vertices\/([^/]+)\/?$/, (m) => graphView(m[1], m[2])],
+  [/^\/jobs\/([^/]+)\/checkpoints\/?$/, (m) => checkpointsView(m[1])],
+  [/^\/jobs\/([^/]+)\/checkpoints\/(\d+)\/?$/, (m) => checkpointView(m[1], m[2])],
+  [/^\/jobs\/([^/]+)\/exceptions\/?$/, (m) => exceptionsView(m[1])],
+];
+
+function route(hash) {
+  const path = hash.replace(/^#/, '').split('?')[0];
+  for (const [re, make] of routes) {
+    const m = path.match(re);
+    if (m) return make(m.map((s) => (s === undefined ? s : decodeURIComponent(s))));
+  }
+  return {
+    key: 'notfound',
+    title: 'Not found',
+    load: async () => null,
+    render: (root) =>
+      morph(root, notice('No such page', `There is no dashboard page at ${path}.`, ['#/', 'Back to the job list'])),
+    final: true,
+  };
+}
+
+const root = document.getElementById('view');
+const banner = document.getElementById('banner');
+const live = document.getElementById('live');
+
+let view = null;
+let ctrl = null;
+let timer = 0;
+let generation = 0;
+let lastOK = 0;
+let failing = false;
+
+function setBanner(text) {
+  if (text) {
+    banner.textContent = text;
+    banner.hidden = false;
+  } else if (!banner.hidden) {
+    banner.hidden = true;
+    banner.textContent = '';
+  }
+}
+
+function setLive() {
+  const stale = !lastOK || Date.now() - lastOK > 3 * POLL_MS;
+  const state = view && view.stopped ? 'paused' : failing || stale ? 'stale' : 'live';
+  live.className = `live live-${state}`;
+  const text = state === 'paused' ? 'Paused' : state === 'live' ? 'Live' : lastOK ? `Updated ${ms(Date.now() - lastOK)} ago` : 'Connecting…';
+  if (live.lastChild.textContent !== text) live.lastChild.textContent = text;
+}
+
+async function tick(gen) {
+  if (gen !== generation) return;
+  const v = view;
+  try {
+    const data = await v.load(ctrl.signal);
+    if (gen !== generation) return;
+    v.render(root, data);
+    document.title = v.title ? `${v.title} · Weir` : 'Weir';
+    lastOK = Date.now();
+    failing = false;
+    setBanner('');
+  } catch (e) {
+    if (gen !== generation || e.name === 'AbortError') return;
+    failing = true;
+    if (e.status === 404 && v.notFound) {
+      // The object is gone (a job or checkpoint no longer known): say so
+      // in the page and stop asking.
+      v.stopped = true;
+      v.notFound(root, e);
+      setBanner('');
+    } else {
+      setBanner(`Cannot update: ${e.message.replace(/\.$/, '')}. Retrying every second.`);
+      if (!root.firstElementChild) morph(root, notice('Waiting for the REST API', e.message));
+    }
+  }
+  setLive();
+  if (gen === generation && !v.stopped && !v.final) timer = setTimeout(() => tick(gen), POLL_MS);
+}
+
+function navigate() {
+  generation++;
+  clearTimeout(timer);
+  if (ctrl) ctrl.abort();
+  if (view && view.unmount) view.unmount();
+  ctrl = new AbortController();
+  const next = route(location.hash || '#/');
+  if (!view || view.key !== next.key) {
+    root.textContent = '';
+    root.dataset.page = next.key;
+    window.scrollTo(0, 0);
+  }
+  view = next;
+  for (const a of document.querySelectorAll('.topnav a')) {
+    a.classList.toggle('active', a.dataset.nav === (next.nav || ''));
+  }
+  tick(generation);
+}
+
+// Rows and boxes with data-href act as links.
+document.addEventListener('click', (ev) => {
+  if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey) return;
+  const act = ev.target.closest('[data-action]');
+  if (act && view && view.action) {
+    ev.preventDefault();
+    view.action(act.dataset.action, root);
+    return;
+  }
+  const to = ev.target.closest('[data-scroll]');
+  if (to) {
+    ev.preventDefault();
+    document.getElementById(to.dataset.scroll)?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    return;
+  }
+  const el = ev.target.closest('[data-href]');
+  if (el && !ev.target.closest('a')) location.hash = el.dataset.href;
+});
+document.addEventListener('keydown', (ev) => {
+  if (ev.key !== 'Enter') return;
+  const el = ev.target.closest && ev.target.closest('[data-href]');
+  if (el) location.hash = el.dataset.href;
+});
+
+setInterval(setLive, 500);
+window.addEventListener('hashchange', navigate);
+navigate();

@@ -1,0 +1,143 @@
+// Shared pieces: the REST client, field accessors that tolerate the
+// variations of Flink-shaped JSON, badges and the job header.
+
+import { esc, ms, clock, stamp, count, DASH } from './format.js';
+
+// ApiError is a failed request: a status and the server's message.
+export class ApiError extends Error {
+  constructor(path, status, message) {
+    super(`${path}: ${status ? `${status} ` : ''}${message}`);
+    this.path = path;
+    this.status = status;
+  }
+}
+
+// get fetches a REST path relative to the page (so the dashboard also works
+// behind a proxy that adds a prefix) and decodes its JSON.
+export async function get(path, signal) {
+  let r;
+  try {
+    r = await fetch(path, { signal, cache: 'no-store', headers: { Accept: 'application/json' } });
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    throw new ApiError(path, 0, 'the server cannot be reached');
+  }
+  if (!r.ok) {
+    let msg = r.statusText;
+    try {
+      const j = await r.json();
+      if (Array.isArray(j.errors) && j.errors.length) msg = j.errors.join('; ');
+    } catch {
+      // not JSON: keep the status text
+    }
+    throw new ApiError(path, r.status, msg);
+  }
+  return r.json();
+}
+
+// pick returns the first of obj's fields that is present.
+export function pick(obj, ...names) {
+  if (!obj) return undefined;
+  for (const n of names) {
+    if (obj[n] !== undefined && obj[n] !== null) return obj[n];
+  }
+  return undefined;
+}
+
+export const enc = encodeURIComponent;
+
+// vertexName shows a chain's operators ("Source: A -> Map") with arrows.
+export function vertexName(name) {
+  return esc(String(name ?? '').split(' -> ').join(' → '));
+}
+
+const stateClass = {
+  RUNNING: 'ok', FINISHED: 'done', COMPLETED: 'ok', CANCELED: 'muted', CANCELLED: 'muted',
+  CANCELING: 'warn', FAILED: 'bad', FAILING: 'bad', RESTARTING: 'warn', SUSPENDED: 'warn',
+  IN_PROGRESS: 'info', PENDING: 'info', CREATED: 'info', INITIALIZING: 'info', SCHEDULED: 'info',
+  DEPLOYING: 'info', RECONCILING: 'info',
+};
+
+// stateBadge is a coloured pill for a job, vertex or checkpoint state.
+export function stateBadge(state) {
+  const s = String(state || 'UNKNOWN').toUpperCase();
+  return `<span class="pill pill-${stateClass[s] || 'muted'}">${esc(s.replace(/_/g, ' '))}</span>`;
+}
+
+// bpBadge is the backpressure badge: OK, LOW or HIGH.
+export function bpBadge(level, title = '') {
+  const l = String(level || '').toUpperCase();
+  if (!l) return `<span class="bp bp-none" title="no sample yet">${DASH}</span>`;
+  return `<span class="bp bp-${esc(l.toLowerCase())}" title="${esc(title || `backpressure ${l}`)}">${esc(l)}</span>`;
+}
+
+// jobTimes returns start, end and duration in ms of a job object.
+export function jobTimes(j, now = Date.now()) {
+  const start = pick(j, 'start-time', 'startTime', 'start_time');
+  let end = pick(j, 'end-time', 'endTime', 'end_time');
+  if (!(end > 0)) end = -1;
+  let dur = pick(j, 'duration');
+  if (!(dur >= 0) && start > 0) dur = (end > 0 ? end : now) - start;
+  return { start, end, dur };
+}
+
+// jobRestarts is a job's number of restarts, when the API gives it.
+export function jobRestarts(j) {
+  return pick(j, 'restarts', 'num-restarts', 'numRestarts', 'restart-count');
+}
+
+// jobHeader is the block at the top of every job page: name, state,
+// timings and the tabs.
+export function jobHeader(job, tab) {
+  const jid = pick(job, 'jid', 'id');
+  const { start, end, dur } = jobTimes(job);
+  const restarts = jobRestarts(job);
+  const base = `#/jobs/${enc(jid)}`;
+  const t = (id, href, label) =>
+    `<a class="tab${tab === id ? ' active' : ''}" href="${href}"${tab === id ? ' aria-current="page"' : ''}>${label}</a>`;
+  return `
+<section class="jobhead" data-key="jobhead">
+  <div class="jobhead-main">
+    <h1 class="jobname" title="${esc(job.name)}">${esc(job.name || jid)}</h1>
+    ${stateBadge(job.state)}
+  </div>
+  <dl class="facts">
+    <div><dt>Job ID</dt><dd class="mono">${esc(jid)}</dd></div>
+    <div><dt>Started</dt><dd title="${esc(stamp(start))}">${clock(start)}</dd></div>
+    ${end > 0 ? `<div><dt>Ended</dt><dd title="${esc(stamp(end))}">${clock(end)}</dd></div>` : ''}
+    <div><dt>Duration</dt><dd class="num">${ms(dur)}</dd></div>
+    <div><dt>Restarts</dt><dd class="num">${restarts === undefined ? DASH : count(restarts)}</dd></div>
+  </dl>
+  <nav class="tabs" aria-label="Job pages">
+    ${t('graph', base, 'Overview')}
+    ${t('checkpoints', `${base}/checkpoints`, 'Checkpoints')}
+    ${t('exceptions', `${base}/exceptions`, 'Exceptions')}
+  </nav>
+</section>`;
+}
+
+// notice is a full-width message in place of a page's content.
+export function notice(title, text, link) {
+  return `<section class="card notice" data-key="notice"><h2>${esc(title)}</h2><p>${esc(text)}</p>${
+    link ? `<p><a href="${link[0]}">${esc(link[1])}</a></p>` : ''}</section>`;
+}
+
+// diagnosisBlock shows Weir's explanation of a slow, expired or failed
+// checkpoint: the summary sentence prominently, causes and advice below.
+export function diagnosisBlock(d, key = 'diagnosis', heading = '', jid = '') {
+  if (!d || !d.summary) return '';
+  const list = (title, items) =>
+    Array.isArray(items) && items.length
+      ? `<div class="diag-list"><h4>${title}</h4><ul>${items.map((s) => `<li>${esc(s)}</li>`).join('')}</ul></div>`
+      : '';
+  return `
+<section class="diag" data-key="${esc(key)}" role="note">
+  <div class="diag-icon" aria-hidden="true">!</div>
+  <div class="diag-body">
+    ${heading ? `<div class="diag-heading">${heading}</div>` : ''}
+    <p class="diag-summary">${esc(d.summary)}</p>
+    ${d.bottleneck_vertex && jid ? `<p class="diag-link">Bottleneck: <a href="#/jobs/${enc(jid)}/vertices/${enc(d.bottleneck_vertex)}">${esc(d.bottleneck_vertex_name || d.bottleneck_vertex)}</a></p>` : ''}
+    <div class="diag-cols">${list('Causes', d.causes)}${list('Advice', d.advice)}</div>
+  </div>
+</section>`;
+}

@@ -1,0 +1,636 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/weirstream/weir"
+	"github.com/weirstream/weir/checkpoint"
+	"github.com/weirstream/weir/config"
+	"github.com/weirstream/weir/diagnosis"
+)
+
+// checkpointView is a job with its checkpoint statistics, read once for one
+// answer.
+type checkpointView struct {
+	*jobView
+	cfg   weir.CheckpointConfig
+	stats checkpoint.Stats
+}
+
+// lookupCheckpoints finds the job p names and reads its statistics; it
+// answers 400 or 404 itself (404 also when checkpointing is off, as Flink)
+// and returns nil then.
+func (s *Server) lookupCheckpoints(w http.ResponseWriter, p params) *checkpointView {
+	v := s.lookupJob(w, p)
+	if v == nil {
+		return nil
+	}
+	c := &checkpointView{jobView: v, cfg: v.job.CheckpointConfig()}
+	if !c.cfg.Enabled {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Checkpointing is not enabled for job %s.", v.id))
+		return nil
+	}
+	c.stats, _ = v.job.CheckpointStats()
+	return c
+}
+
+// find returns the statistics of one checkpoint.
+func (c *checkpointView) find(id checkpoint.ID) (checkpoint.CheckpointStats, bool) {
+	for _, cs := range c.stats.History {
+		if cs.ID == id {
+			return cs, true
+		}
+	}
+	for _, cs := range []*checkpoint.CheckpointStats{c.stats.LatestCompleted, c.stats.LatestSavepoint, c.stats.LatestFailed} {
+		if cs != nil && cs.ID == id {
+			return *cs, true
+		}
+	}
+	return checkpoint.CheckpointStats{}, false
+}
+
+// vid is the REST ID of vertex index i.
+func (v *jobView) vid(i int) string {
+	if i >= 0 && i < len(v.vids) {
+		return v.vids[i]
+	}
+	return fmt.Sprintf("%032x", i)
+}
+
+// ---- JSON shapes, after Flink's CheckpointStatistics and its parts ----
+
+type checkpointJSON struct {
+	ClassName               string                        `json:"className"`
+	ID                      int64                         `json:"id"`
+	Status                  string                        `json:"status"`
+	IsSavepoint             bool                          `json:"is_savepoint"`
+	TriggerTimestamp        int64                         `json:"trigger_timestamp"`
+	LatestAckTimestamp      int64                         `json:"latest_ack_timestamp"`
+	CheckpointedSize        int64                         `json:"checkpointed_size"`
+	StateSize               int64                         `json:"state_size"`
+	EndToEndDuration        int64                         `json:"end_to_end_duration"`
+	AlignmentBuffered       int64                         `json:"alignment_buffered"`
+	ProcessedData           int64                         `json:"processed_data"`
+	PersistedData           int64                         `json:"persisted_data"`
+	NumSubtasks             int                           `json:"num_subtasks"`
+	NumAcknowledgedSubtasks int                           `json:"num_acknowledged_subtasks"`
+	CheckpointType          string                        `json:"checkpoint_type"`
+	Tasks                   map[string]taskCheckpointJSON `json:"tasks"`
+
+	// Completed checkpoints only.
+	ExternalPath *string `json:"external_path,omitempty"`
+	Discarded    *bool   `json:"discarded,omitempty"`
+	// Failed checkpoints only.
+	FailureTimestamp *int64  `json:"failure_timestamp,omitempty"`
+	FailureMessage   *string `json:"failure_message,omitempty"`
+
+	// Weir: why the checkpoint was slow, expired or failed, when there is
+	// something to say.
+	Diagnosis *diagnosisJSON `json:"diagnosis,omitempty"`
+}
+
+type taskCheckpointJSON struct {
+	ID                      int64  `json:"id"`
+	Status                  string `json:"status"`
+	LatestAckTimestamp      int64  `json:"latest_ack_timestamp"`
+	CheckpointedSize        int64  `json:"checkpointed_size"`
+	StateSize               int64  `json:"state_size"`
+	EndToEndDuration        int64  `json:"end_to_end_duration"`
+	AlignmentBuffered       int64  `json:"alignment_buffered"`
+	ProcessedData           int64  `json:"processed_data"`
+	PersistedData           int64  `json:"persisted_data"`
+	NumSubtasks             int    `json:"num_subtasks"`
+	NumAcknowledgedSubtasks int    `json:"num_acknowledged_subtasks"`
+}
+
+type diagnosisJSON struct {
+	// Cause is the main cause in one word (backpressure, alignment, sync,
+	// async, storage, ack-delay, no-ack, declined, metadata, failed,
+	// unclear).
+	Cause   string   `json:"cause"`
+	Summary string   `json:"summary"`
+	Causes  []string `json:"causes"`
+	Advice  []string `json:"advice"`
+	// BottleneckVertex is the ID of the vertex causing backpressure.
+	BottleneckVertex     string           `json:"bottleneck_vertex,omitempty"`
+	BottleneckVertexName string           `json:"bottleneck_vertex_name,omitempty"`
+	LateSubtasks         []subtaskRefJSON `json:"late_subtasks,omitempty"`
+	// HotVertex and HotSubtask name a subtask that gets far more records
+	// than its siblings.
+	HotVertex  string `json:"hot_vertex,omitempty"`
+	HotSubtask *int   `json:"hot_subtask,omitempty"`
+}
+
+type subtaskRefJSON struct {
+	Vertex  string `json:"vertex"`
+	Subtask int    `json:"subtask"`
+}
+
+func className(s checkpoint.Status) string {
+	switch s {
+	case checkpoint.StatusCompleted:
+		return "completed"
+	case checkpoint.StatusFailed:
+		return "failed"
+	}
+	return "in_progress"
+}
+
+func (c *checkpointView) checkpointType(cs *checkpoint.CheckpointStats) string {
+	switch {
+	case cs.Kind == checkpoint.KindSavepoint:
+		return "SAVEPOINT"
+	case c.cfg.Unaligned:
+		return "UNALIGNED_CHECKPOINT"
+	}
+	return "CHECKPOINT"
+}
+
+// checkpoint shapes cs; withTasks adds the per-vertex figures (Flink leaves
+// them out of the overview's history), diag the diagnosis.
+func (s *Server) checkpoint(c *checkpointView, cs checkpoint.CheckpointStats, withTasks bool) checkpointJSON {
+	j := checkpointJSON{
+		ClassName: className(cs.Status), ID: int64(cs.ID), Status: cs.Status.String(),
+		IsSavepoint: cs.Kind == checkpoint.KindSavepoint, TriggerTimestamp: epochMs(cs.TriggerTime),
+		LatestAckTimestamp: epochMs(cs.LatestAck), CheckpointedSize: cs.CheckpointedSize, StateSize: cs.StateSize,
+		EndToEndDuration: cs.EndToEnd.Milliseconds(), AlignmentBuffered: cs.AlignmentBuffered,
+		ProcessedData: cs.ProcessedData, PersistedData: cs.PersistedData,
+		NumSubtasks: cs.NumSubtasks, NumAcknowledgedSubtasks: cs.NumAcknowledged,
+		CheckpointType: c.checkpointType(&cs), Tasks: map[string]taskCheckpointJSON{},
+	}
+	switch cs.Status {
+	case checkpoint.StatusCompleted:
+		path, discarded := cs.ExternalPath, cs.Discarded
+		j.ExternalPath, j.Discarded = &path, &discarded
+	case checkpoint.StatusFailed:
+		ts, msg := epochMs(cs.EndTime), "unknown"
+		if cs.Failure != nil {
+			msg = cs.Failure.Error()
+		}
+		j.FailureTimestamp, j.FailureMessage = &ts, &msg
+	}
+	if withTasks {
+		for _, vs := range cs.Vertices() {
+			j.Tasks[c.vid(vs.Vertex)] = taskCheckpoint(cs, vs)
+		}
+	}
+	j.Diagnosis = s.diagnose(c, cs)
+	return j
+}
+
+func taskCheckpoint(cs checkpoint.CheckpointStats, vs checkpoint.VertexStats) taskCheckpointJSON {
+	return taskCheckpointJSON{
+		ID: int64(cs.ID), Status: cs.Status.String(), LatestAckTimestamp: epochMs(vs.LatestAck),
+		CheckpointedSize: vs.CheckpointedSize, StateSize: vs.StateSize, EndToEndDuration: vs.EndToEnd.Milliseconds(),
+		AlignmentBuffered: vs.AlignmentBuffered, ProcessedData: vs.ProcessedData, PersistedData: vs.PersistedData,
+		NumSubtasks: vs.NumSubtasks, NumAcknowledgedSubtasks: vs.NumAcknowledged,
+	}
+}
+
+// ---- /jobs/:jobid/checkpoints ----
+
+type minMaxAvgJSON struct {
+	Min int64 `json:"min"`
+	Max int64 `json:"max"`
+	Avg int64 `json:"avg"`
+}
+
+type checkpointingJSON struct {
+	Counts struct {
+		Restored   int64 `json:"restored"`
+		Total      int64 `json:"total"`
+		InProgress int64 `json:"in_progress"`
+		Completed  int64 `json:"completed"`
+		Failed     int64 `json:"failed"`
+	} `json:"counts"`
+	Summary struct {
+		CheckpointedSize  minMaxAvgJSON `json:"checkpointed_size"`
+		StateSize         minMaxAvgJSON `json:"state_size"`
+		EndToEndDuration  minMaxAvgJSON `json:"end_to_end_duration"`
+		AlignmentBuffered minMaxAvgJSON `json:"alignment_buffered"`
+		ProcessedData     minMaxAvgJSON `json:"processed_data"`
+		PersistedData     minMaxAvgJSON `json:"persisted_data"`
+	} `json:"summary"`
+	Latest struct {
+		Completed *checkpointJSON `json:"completed"`
+		Savepoint *checkpointJSON `json:"savepoint"`
+		Failed    *checkpointJSON `json:"failed"`
+		Restored  *restoredJSON   `json:"restored"`
+	} `json:"latest"`
+	History []checkpointJSON `json:"history"`
+}
+
+type restoredJSON struct {
+	ID               int64  `json:"id"`
+	RestoreTimestamp int64  `json:"restore_timestamp"`
+	IsSavepoint      bool   `json:"is_savepoint"`
+	ExternalPath     string `json:"external_path"`
+}
+
+func sizeSummary(s checkpoint.SizeSummary) minMaxAvgJSON {
+	return minMaxAvgJSON{Min: s.Min, Max: s.Max, Avg: s.Avg}
+}
+
+func (s *Server) checkpoints(w http.ResponseWriter, _ *http.Request, p params) {
+	c := s.lookupCheckpoints(w, p)
+	if c == nil {
+		return
+	}
+	st := c.stats
+	var out checkpointingJSON
+	out.Counts.Restored, out.Counts.Total, out.Counts.InProgress = st.Restored, st.Triggered, st.InProgress
+	out.Counts.Completed, out.Counts.Failed = st.Completed, st.Failed
+	sum := &out.Summary
+	sum.CheckpointedSize = sizeSummary(st.Summary.CheckpointedSize)
+	sum.StateSize = sizeSummary(st.Summary.StateSize)
+	sum.ProcessedData = sizeSummary(st.Summary.ProcessedData)
+	sum.PersistedData = sizeSummary(st.Summary.PersistedData)
+	e2e := st.Summary.EndToEnd
+	sum.EndToEndDuration = minMaxAvgJSON{Min: e2e.Min.Milliseconds(), Max: e2e.Max.Milliseconds(), Avg: e2e.Avg.Milliseconds()}
+	// The coordinator's summary has no alignment figure: this one covers
+	// the completed checkpoints in the history.
+	var n, total int64
+	for _, cs := range st.History {
+		if cs.Status != checkpoint.StatusCompleted {
+			continue
+		}
+		b := cs.AlignmentBuffered
+		if n == 0 || b < sum.AlignmentBuffered.Min {
+			sum.AlignmentBuffered.Min = b
+		}
+		sum.AlignmentBuffered.Max = max(sum.AlignmentBuffered.Max, b)
+		n, total = n+1, total+b
+	}
+	if n > 0 {
+		sum.AlignmentBuffered.Avg = total / n
+	}
+	latest := func(cs *checkpoint.CheckpointStats) *checkpointJSON {
+		if cs == nil {
+			return nil
+		}
+		j := s.checkpoint(c, *cs, false)
+		return &j
+	}
+	out.Latest.Completed = latest(st.LatestCompleted)
+	out.Latest.Savepoint = latest(st.LatestSavepoint)
+	out.Latest.Failed = latest(st.LatestFailed)
+	if r := st.LatestRestore; r != nil {
+		out.Latest.Restored = &restoredJSON{
+			ID: int64(r.ID), RestoreTimestamp: epochMs(r.RestoreTime),
+			IsSavepoint: r.Kind == checkpoint.KindSavepoint, ExternalPath: r.ExternalPath,
+		}
+	}
+	out.History = []checkpointJSON{}
+	for _, cs := range st.History {
+		out.History = append(out.History, s.checkpoint(c, cs, false))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// ---- /jobs/:jobid/checkpoints/config ----
+
+type checkpointConfigJSON struct {
+	Mode            string `json:"mode"`
+	Interval        int64  `json:"interval"`
+	Timeout         int64  `json:"timeout"`
+	MinPause        int64  `json:"min_pause"`
+	MaxConcurrent   int    `json:"max_concurrent"`
+	Externalization struct {
+		Enabled              bool `json:"enabled"`
+		DeleteOnCancellation bool `json:"delete_on_cancellation"`
+	} `json:"externalization"`
+	StateBackend                string `json:"state_backend"`
+	CheckpointStorage           string `json:"checkpoint_storage"`
+	UnalignedCheckpoints        bool   `json:"unaligned_checkpoints"`
+	TolerableFailedCheckpoints  int    `json:"tolerable_failed_checkpoints"`
+	AlignedCheckpointTimeout    int64  `json:"aligned_checkpoint_timeout"`
+	CheckpointsAfterTasksFinish bool   `json:"checkpoints_after_tasks_finish"`
+	StateChangelogEnabled       bool   `json:"state_changelog_enabled"`
+	// Weir: where checkpoints are written (credentials redacted) and how
+	// many completed ones are kept.
+	CheckpointsDirectory string `json:"checkpoints_directory"`
+	NumRetained          int    `json:"num_retained"`
+}
+
+func (s *Server) checkpointConfig(w http.ResponseWriter, _ *http.Request, p params) {
+	c := s.lookupCheckpoints(w, p)
+	if c == nil {
+		return
+	}
+	cfg := c.cfg
+	out := checkpointConfigJSON{
+		Mode: strings.ToLower(cfg.Mode), Interval: cfg.Interval.Milliseconds(), Timeout: cfg.Timeout.Milliseconds(),
+		MinPause: cfg.MinPause.Milliseconds(), MaxConcurrent: cfg.MaxConcurrent,
+		StateBackend: cfg.StateBackend, CheckpointStorage: "JobManagerCheckpointStorage",
+		UnalignedCheckpoints: cfg.Unaligned, TolerableFailedCheckpoints: cfg.TolerableFailures,
+		CheckpointsDirectory: cfg.Dir, NumRetained: cfg.NumRetained,
+	}
+	if cfg.Dir != "" {
+		out.CheckpointStorage = "FileSystemCheckpointStorage"
+	}
+	out.Externalization.Enabled = cfg.Retention != config.NoExternalizedCheckpoints
+	out.Externalization.DeleteOnCancellation = cfg.Retention == config.DeleteOnCancellation
+	writeJSON(w, http.StatusOK, out)
+}
+
+// ---- /jobs/:jobid/checkpoints/details/:checkpointid ----
+
+// lookupCheckpoint finds the checkpoint p names; it answers 400 or 404
+// itself.
+func (s *Server) lookupCheckpoint(w http.ResponseWriter, p params) (*checkpointView, checkpoint.CheckpointStats, bool) {
+	c := s.lookupCheckpoints(w, p)
+	if c == nil {
+		return nil, checkpoint.CheckpointStats{}, false
+	}
+	id, err := strconv.ParseInt(p["checkpointid"], 10, 64)
+	if err != nil || id < 0 {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("Bad request: checkpoint ID %q is not a number.", p["checkpointid"]))
+		return nil, checkpoint.CheckpointStats{}, false
+	}
+	cs, ok := c.find(checkpoint.ID(id))
+	if !ok {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Could not find checkpointing statistics for checkpoint %d.", id))
+	}
+	return c, cs, ok
+}
+
+func (s *Server) checkpointDetails(w http.ResponseWriter, _ *http.Request, p params) {
+	if c, cs, ok := s.lookupCheckpoint(w, p); ok {
+		writeJSON(w, http.StatusOK, s.checkpoint(c, cs, true))
+	}
+}
+
+// ---- /jobs/:jobid/checkpoints/details/:checkpointid/subtasks/:vertexid ----
+
+type taskCheckpointDetailsJSON struct {
+	taskCheckpointJSON
+	Summary  subtasksSummaryJSON `json:"summary"`
+	Subtasks []any               `json:"subtasks"` // subtaskCheckpointJSON or pendingSubtaskJSON
+}
+
+type subtasksSummaryJSON struct {
+	CheckpointedSize   minMaxAvgJSON `json:"checkpointed_size"`
+	StateSize          minMaxAvgJSON `json:"state_size"`
+	EndToEndDuration   minMaxAvgJSON `json:"end_to_end_duration"`
+	CheckpointDuration struct {
+		Sync  minMaxAvgJSON `json:"sync"`
+		Async minMaxAvgJSON `json:"async"`
+	} `json:"checkpoint_duration"`
+	Alignment struct {
+		Buffered  minMaxAvgJSON `json:"buffered"`
+		Processed minMaxAvgJSON `json:"processed"`
+		Persisted minMaxAvgJSON `json:"persisted"`
+		Duration  minMaxAvgJSON `json:"duration"`
+	} `json:"alignment"`
+	StartDelay minMaxAvgJSON `json:"start_delay"`
+}
+
+type subtaskCheckpointJSON struct {
+	ClassName        string `json:"className"`
+	Index            int    `json:"index"`
+	Status           string `json:"status"`
+	AckTimestamp     int64  `json:"ack_timestamp"`
+	EndToEndDuration int64  `json:"end_to_end_duration"`
+	StateSize        int64  `json:"state_size"`
+	CheckpointedSize int64  `json:"checkpointed_size"`
+	Checkpoint       struct {
+		Sync  int64 `json:"sync"`
+		Async int64 `json:"async"`
+	} `json:"checkpoint"`
+	Alignment struct {
+		Buffered  int64 `json:"buffered"`
+		Processed int64 `json:"processed"`
+		Persisted int64 `json:"persisted"`
+		Duration  int64 `json:"duration"`
+	} `json:"alignment"`
+	StartDelay          int64 `json:"start_delay"`
+	UnalignedCheckpoint bool  `json:"unaligned_checkpoint"`
+	Aborted             bool  `json:"aborted"`
+	// Weir: the acknowledgement came after the checkpoint had failed.
+	Late bool `json:"late"`
+}
+
+type pendingSubtaskJSON struct {
+	ClassName string `json:"className"`
+	Index     int    `json:"index"`
+	Status    string `json:"status"`
+}
+
+// summarizer accumulates minimum, maximum and average.
+type summarizer struct {
+	n             int64
+	min, max, sum int64
+}
+
+func (a *summarizer) add(v int64) {
+	if a.n == 0 || v < a.min {
+		a.min = v
+	}
+	if a.n == 0 || v > a.max {
+		a.max = v
+	}
+	a.n++
+	a.sum += v
+}
+
+func (a *summarizer) json() minMaxAvgJSON {
+	if a.n == 0 {
+		return minMaxAvgJSON{}
+	}
+	return minMaxAvgJSON{Min: a.min, Max: a.max, Avg: a.sum / a.n}
+}
+
+func (s *Server) checkpointSubtasks(w http.ResponseWriter, _ *http.Request, p params) {
+	c, cs, ok := s.lookupCheckpoint(w, p)
+	if !ok {
+		return
+	}
+	vi, ok := lookupVertex(w, c.jobView, p)
+	if !ok {
+		return
+	}
+	var vs *checkpoint.VertexStats
+	for _, v := range cs.Vertices() {
+		if v.Vertex == vi {
+			vs = &v
+			break
+		}
+	}
+	if vs == nil {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Checkpoint %d has no statistics for vertex %s.", cs.ID, c.vid(vi)))
+		return
+	}
+	out := taskCheckpointDetailsJSON{taskCheckpointJSON: taskCheckpoint(cs, *vs), Subtasks: []any{}}
+	var cp, state, e2e, sync, async, buffered, processed, persisted, align, delay summarizer
+	unaligned := c.cfg.Unaligned && cs.Kind != checkpoint.KindSavepoint
+	for _, st := range cs.Subtasks {
+		if st.Task.Vertex != vi {
+			continue
+		}
+		if !st.Acknowledged {
+			out.Subtasks = append(out.Subtasks, pendingSubtaskJSON{ClassName: "pending", Index: st.Task.Subtask, Status: "pending_or_failed"})
+			continue
+		}
+		m := st.Metrics
+		j := subtaskCheckpointJSON{
+			ClassName: "completed", Index: st.Task.Subtask, Status: "completed",
+			AckTimestamp: epochMs(st.AckTime), EndToEndDuration: st.EndToEnd.Milliseconds(),
+			StateSize: m.StateSize, CheckpointedSize: m.CheckpointedSize,
+			StartDelay: m.StartDelay.Milliseconds(), UnalignedCheckpoint: unaligned || m.PersistedData > 0, Late: st.Late,
+		}
+		j.Checkpoint.Sync, j.Checkpoint.Async = m.SyncDuration.Milliseconds(), m.AsyncDuration.Milliseconds()
+		j.Alignment.Buffered, j.Alignment.Processed, j.Alignment.Persisted = m.AlignmentBuffered, m.ProcessedData, m.PersistedData
+		j.Alignment.Duration = m.Alignment.Milliseconds()
+		out.Subtasks = append(out.Subtasks, j)
+		if st.Late {
+			continue // as in the vertex's figures
+		}
+		cp.add(j.CheckpointedSize)
+		state.add(j.StateSize)
+		e2e.add(j.EndToEndDuration)
+		sync.add(j.Checkpoint.Sync)
+		async.add(j.Checkpoint.Async)
+		buffered.add(j.Alignment.Buffered)
+		processed.add(j.Alignment.Processed)
+		persisted.add(j.Alignment.Persisted)
+		align.add(j.Alignment.Duration)
+		delay.add(j.StartDelay)
+	}
+	sum := &out.Summary
+	sum.CheckpointedSize, sum.StateSize, sum.EndToEndDuration = cp.json(), state.json(), e2e.json()
+	sum.CheckpointDuration.Sync, sum.CheckpointDuration.Async = sync.json(), async.json()
+	sum.Alignment.Buffered, sum.Alignment.Processed, sum.Alignment.Persisted = buffered.json(), processed.json(), persisted.json()
+	sum.Alignment.Duration, sum.StartDelay = align.json(), delay.json()
+	writeJSON(w, http.StatusOK, out)
+}
+
+// ---- diagnosis ----
+
+type diagnosisEntryJSON struct {
+	ID               int64         `json:"id"`
+	Status           string        `json:"status"`
+	CheckpointType   string        `json:"checkpoint_type"`
+	TriggerTimestamp int64         `json:"trigger_timestamp"`
+	EndToEndDuration int64         `json:"end_to_end_duration"`
+	Diagnosis        diagnosisJSON `json:"diagnosis"`
+}
+
+// checkpointDiagnoses is GET /jobs/:jobid/checkpoints/diagnosis: every
+// checkpoint in the history (and the latest failed one) that diagnosis
+// finds something to say about, newest first.
+func (s *Server) checkpointDiagnoses(w http.ResponseWriter, _ *http.Request, p params) {
+	c := s.lookupCheckpoints(w, p)
+	if c == nil {
+		return
+	}
+	all := c.stats.History
+	if f := c.stats.LatestFailed; f != nil {
+		if !containsID(all, f.ID) {
+			all = append(all[:len(all):len(all)], *f)
+		}
+	}
+	out := struct {
+		Entries []diagnosisEntryJSON `json:"entries"`
+	}{Entries: []diagnosisEntryJSON{}}
+	for _, cs := range all {
+		if d := s.diagnose(c, cs); d != nil {
+			out.Entries = append(out.Entries, diagnosisEntryJSON{
+				ID: int64(cs.ID), Status: cs.Status.String(), CheckpointType: c.checkpointType(&cs),
+				TriggerTimestamp: epochMs(cs.TriggerTime), EndToEndDuration: cs.EndToEnd.Milliseconds(), Diagnosis: *d,
+			})
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func containsID(h []checkpoint.CheckpointStats, id checkpoint.ID) bool {
+	for _, cs := range h {
+		if cs.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// recentWindow is how long after a checkpoint ended the job's live figures
+// still describe it well enough to be handed to the diagnosis.
+const recentWindow = 10 * time.Second
+
+// diagnosisCache keeps the findings on ended checkpoints, so that one
+// diagnosed while the figures of its time were at hand keeps what they
+// showed.
+type diagnosisCache struct {
+	mu       sync.Mutex
+	findings map[diagnosisKey]*diagnosisJSON // nil value: nothing to say
+}
+
+type diagnosisKey struct {
+	job string
+	id  checkpoint.ID
+}
+
+const maxCachedDiagnoses = 4096
+
+// diagnose explains cs with diagnosis.Explain; nil when there is nothing
+// to say.
+func (s *Server) diagnose(c *checkpointView, cs checkpoint.CheckpointStats) *diagnosisJSON {
+	ended := cs.Status != checkpoint.StatusInProgress
+	key := diagnosisKey{c.id, cs.ID}
+	if ended {
+		s.diagnoses.mu.Lock()
+		d, ok := s.diagnoses.findings[key]
+		s.diagnoses.mu.Unlock()
+		if ok {
+			return d
+		}
+	}
+	in := diagnosis.Input{Checkpoint: cs, Interval: c.cfg.Interval, Timeout: c.cfg.Timeout}
+	live := c.state == weir.StateRunning && (!ended || c.now.Sub(cs.EndTime) < recentWindow)
+	if live {
+		in.Vertices = c.vertices
+	}
+	var d *diagnosisJSON
+	if f, ok := diagnosis.Explain(in); ok {
+		d = c.diagnosisJSON(f)
+	}
+	// The figures of an ended checkpoint's time are live now or never
+	// again: what was found stays.
+	if ended {
+		s.diagnoses.mu.Lock()
+		if s.diagnoses.findings == nil || len(s.diagnoses.findings) >= maxCachedDiagnoses {
+			s.diagnoses.findings = map[diagnosisKey]*diagnosisJSON{}
+		}
+		s.diagnoses.findings[key] = d
+		s.diagnoses.mu.Unlock()
+	}
+	return d
+}
+
+func (c *checkpointView) diagnosisJSON(f diagnosis.Finding) *diagnosisJSON {
+	d := &diagnosisJSON{Cause: f.Cause, Summary: f.Summary, Causes: f.Causes, Advice: f.Advice}
+	if d.Causes == nil {
+		d.Causes = []string{}
+	}
+	if d.Advice == nil {
+		d.Advice = []string{}
+	}
+	if f.Bottleneck >= 0 {
+		d.BottleneckVertex = c.vid(f.Bottleneck)
+		if f.Bottleneck < len(c.vertices) {
+			d.BottleneckVertexName = c.vertices[f.Bottleneck].Name
+		}
+	}
+	for _, k := range f.Late {
+		d.LateSubtasks = append(d.LateSubtasks, subtaskRefJSON{Vertex: c.vid(k.Vertex), Subtask: k.Subtask})
+	}
+	if f.HotVertex >= 0 && f.HotSubtask >= 0 {
+		sub := f.HotSubtask
+		d.HotVertex, d.HotSubtask = c.vid(f.HotVertex), &sub
+	}
+	return d
+}

@@ -1,0 +1,315 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/weirstream/weir"
+	"github.com/weirstream/weir/config"
+	"github.com/weirstream/weir/connector"
+	"github.com/weirstream/weir/connector/datagen"
+	"github.com/weirstream/weir/web"
+)
+
+func get(t *testing.T, h http.Handler, method, target string, hdr ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	r := httptest.NewRequest(method, "http://weir.test"+target, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		r.Header.Set(hdr[i], hdr[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func TestDashboardServesEmbeddedFiles(t *testing.T) {
+	h := web.Dashboard()
+	for _, c := range []struct{ path, ctype, contains string }{
+		{"/", "text/html; charset=utf-8", `<main id="view"`},
+		{"/index.html", "text/html; charset=utf-8", `<main id="view"`},
+		{"/style.css", "text/css; charset=utf-8", "--accent"},
+		{"/js/app.js", "text/javascript; charset=utf-8", "hashchange"},
+		{"/favicon.svg", "image/svg+xml", "<svg"},
+		{"/vendor/uplot/uPlot.iife.min.js", "text/javascript; charset=utf-8", "uPlot"},
+		{"/vendor/uplot/uPlot.min.css", "text/css; charset=utf-8", ".uplot"},
+		{"/vendor/uplot/LICENSE", "text/plain; charset=utf-8", "MIT License"},
+	} {
+		w := get(t, h, http.MethodGet, c.path)
+		if w.Code != http.StatusOK {
+			t.Errorf("GET %s: %d", c.path, w.Code)
+			continue
+		}
+		if got := w.Header().Get("Content-Type"); got != c.ctype {
+			t.Errorf("GET %s: Content-Type %q, want %q", c.path, got, c.ctype)
+		}
+		if got := w.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("GET %s: X-Content-Type-Options %q", c.path, got)
+		}
+		if !strings.Contains(w.Body.String(), c.contains) {
+			t.Errorf("GET %s: body lacks %q", c.path, c.contains)
+		}
+	}
+	if csp := get(t, h, http.MethodGet, "/").Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+		t.Errorf("index.html: Content-Security-Policy %q", csp)
+	}
+
+	// No directory listings, no escapes, nothing outside the embedded files.
+	for _, p := range []string{
+		"/js", "/js/", "/vendor/", "/vendor/uplot/", "/assets/index.html", "/nope.html",
+		"/js/../index.html", "/..%2fdashboard.go", "/../dashboard.go", "//index.html",
+		"/dashboard.go", "/index.html/", "/%2e%2e/dashboard.go",
+	} {
+		r := httptest.NewRequest(http.MethodGet, "http://weir.test/", nil)
+		r.URL.Path = p // as sent, not cleaned
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusNotFound {
+			t.Errorf("GET %q: %d, want 404", p, w.Code)
+		}
+	}
+
+	if w := get(t, h, http.MethodPost, "/"); w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "GET, HEAD" {
+		t.Errorf("POST /: %d, Allow %q", w.Code, w.Header().Get("Allow"))
+	}
+	if w := get(t, h, http.MethodHead, "/js/app.js"); w.Code != http.StatusOK || w.Body.Len() != 0 {
+		t.Errorf("HEAD /js/app.js: %d with %d bytes", w.Code, w.Body.Len())
+	}
+	etag := get(t, h, http.MethodGet, "/style.css").Header().Get("ETag")
+	if etag == "" {
+		t.Fatal("no ETag")
+	}
+	if w := get(t, h, http.MethodGet, "/style.css", "If-None-Match", etag); w.Code != http.StatusNotModified {
+		t.Errorf("GET /style.css with its ETag: %d, want 304", w.Code)
+	}
+}
+
+// Every file that index.html and the JavaScript modules refer to is
+// embedded: a missing one would be a 404 in the browser.
+func TestDashboardReferencesResolve(t *testing.T) {
+	h := web.Dashboard()
+	htmlRefs := regexp.MustCompile(`(?:src|href)="([^"#:]+)"`)
+	jsRefs := regexp.MustCompile(`(?:from|import)\s+'(\.[^']+)'`)
+	seen := map[string]bool{}
+	var walk func(p string)
+	walk = func(p string) {
+		if seen[p] {
+			return
+		}
+		seen[p] = true
+		w := get(t, h, http.MethodGet, "/"+p)
+		if w.Code != http.StatusOK {
+			t.Errorf("%s is referred to but not served: %d", p, w.Code)
+			return
+		}
+		if !strings.HasSuffix(p, ".html") && !strings.HasSuffix(p, ".js") || strings.Contains(p, "vendor/") {
+			return
+		}
+		refs := jsRefs
+		if strings.HasSuffix(p, ".html") {
+			refs = htmlRefs
+		}
+		for _, m := range refs.FindAllStringSubmatch(w.Body.String(), -1) {
+			if m[1] == "jobs/overview" {
+				continue // the REST API, named in <noscript>
+			}
+			walk(path.Join(path.Dir(p), m[1]))
+		}
+	}
+	walk("index.html")
+	if len(seen) < 10 {
+		t.Errorf("only %d files reached from index.html: %v", len(seen), seen)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// slowSink writes a record every perRecord: the job's bottleneck.
+type slowSink struct{ perRecord time.Duration }
+
+func (s slowSink) CreateWriter(weir.SinkContext) (weir.SinkWriter[weir.Tuple2[string, int64]], error) {
+	return s, nil
+}
+func (s slowSink) Write(weir.Tuple2[string, int64]) error { time.Sleep(s.perRecord); return nil }
+func (slowSink) Flush(bool) error                         { return nil }
+func (slowSink) Close() error                             { return nil }
+
+// startJob runs a keyed sum over a throttled generator into a slow sink,
+// with a checkpoint every 100 ms, until the test ends. The job fails once
+// early on; startJob returns when it runs again.
+func startJob(t *testing.T) *weir.Environment {
+	cfg := config.New()
+	err := cfg.SetPairs([]string{
+		"parallelism.default=2",
+		"execution.checkpointing.interval=100ms",
+		"execution.checkpointing.dir=" + filepath.Join(t.TempDir(), "ckpt"),
+		// Small buffers, so that a barrier waits behind little data.
+		"taskmanager.memory.segment-size=4kb",
+		"taskmanager.network.memory.buffers-per-channel=1",
+		"taskmanager.network.memory.floating-buffers-per-gate=1",
+		"restart-strategy.type=fixed-delay",
+		"restart-strategy.fixed-delay.attempts=3",
+		"restart-strategy.fixed-delay.delay=200ms",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := weir.NewEnvironment(cfg)
+	logs := &syncBuffer{}
+	e.SetLogger(slog.New(slog.NewTextHandler(logs, nil)))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("job log:\n%s", logs.String())
+		}
+	})
+	pad := strings.Repeat("·", 40)
+	gen := datagen.New(-1, 1, func(i int64, rnd uint64) weir.Tuple2[string, int64] {
+		return weir.Tuple2[string, int64]{F0: fmt.Sprintf("sensor-%02d %s", rnd%50, pad), F1: 1}
+	})
+	src := weir.FromSource(e, connector.RateLimit(gen, 1200), "Sensors").UID("sensors")
+	// One failure, once a checkpoint or two completed, for the exceptions
+	// page and a restore.
+	var seen atomic.Int64
+	valid := weir.Map(src, func(r weir.Tuple2[string, int64]) (weir.Tuple2[string, int64], error) {
+		if seen.Add(1) == 800 {
+			return r, errors.New("sensor reading out of range (injected once by the test)")
+		}
+		return r, nil
+	}).Name("Validate").UID("validate")
+	sums := weir.Sum(weir.KeyBy(valid, func(r weir.Tuple2[string, int64]) string { return r.F0 }),
+		func(r *weir.Tuple2[string, int64]) *int64 { return &r.F1 }).Name("Count per sensor").UID("count")
+	sums.Rebalance().SinkTo(slowSink{perRecord: 2 * time.Millisecond}, "Slow sink").UID("sink").SetParallelism(1)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Execute(ctx, "sensor-counts") }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("job: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("the job did not stop within 30 s of its cancellation")
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for e.Job().State() != weir.StateRunning || e.Job().Restarts() == 0 || len(e.Job().Vertices()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("job not running again after a restart within 20 s: %s, %d restarts", e.Job().State(), e.Job().Restarts())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return e
+}
+
+// browserTools finds node and Chromium; it skips the test when either is
+// missing, unless CI is "true", where a missing browser is a failure.
+func browserTools(t *testing.T) (node string) {
+	node, err := exec.LookPath("node")
+	var missing []string
+	if err != nil {
+		missing = append(missing, "node (apt-get install nodejs)")
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
+		missing = append(missing, "/usr/bin/chromium (apt-get install chromium)")
+	}
+	if len(missing) > 0 {
+		msg := "the dashboard test needs " + strings.Join(missing, " and ")
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	if _, err := os.Stat(filepath.Join("e2e", "node_modules", "playwright-core", "package.json")); err != nil {
+		t.Fatal("playwright-core is not installed: run npm ci --prefix web/e2e")
+	}
+	return node
+}
+
+// artifactsDir is where the screenshots go: $WEIR_ARTIFACTS, else
+// .testenv/artifacts/dashboard at the repository's root.
+func artifactsDir(t *testing.T) string {
+	dir := os.Getenv("WEIR_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", ".testenv", "artifacts", "dashboard")
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestDashboardInBrowser runs a job with backpressure and checkpoints,
+// serves it with the REST server, and drives the dashboard in headless
+// Chromium (web/e2e/dashboard.mjs): job list, job graph, checkpoints, one
+// checkpoint's detail, exceptions, and an API outage.
+func TestDashboardInBrowser(t *testing.T) {
+	node := browserTools(t)
+	out := artifactsDir(t)
+	e := startJob(t)
+
+	srv := web.NewServer(web.Options{Version: "test"}, e.Job())
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	url := srv.URL()
+	t.Logf("dashboard at %s, screenshots in %s", url, out)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, filepath.Join("e2e", "dashboard.mjs"), url, out)
+	var output bytes.Buffer
+	cmd.Stdout = &output
+	cmd.Stderr = &output
+	cmd.WaitDelay = 10 * time.Second
+	err := cmd.Run()
+	for _, line := range strings.Split(strings.TrimSpace(output.String()), "\n") {
+		t.Log(line)
+	}
+	if err != nil {
+		t.Fatalf("%s: %v (screenshots in %s)", strings.Join(cmd.Args, " "), err, out)
+	}
+}

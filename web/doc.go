@@ -1,0 +1,22 @@
+// Package web serves what Weir shows about its running jobs over HTTP: a
+// REST API shaped after Apache Flink's (same paths, same JSON field names
+// where the meaning is the same, so that habits and scripts carry over),
+// Prometheus metrics at /metrics, and the embedded dashboard at /.
+//
+// A Server reads jobs through the small Job interface, which *weir.JobInfo
+// implements; every request and every scrape reads the jobs' live figures
+// afresh, so nothing is cached but checkpoint diagnoses of ended
+// checkpoints. The only request that changes anything is
+// PATCH /jobs/:jobid?mode=cancel, refused with 403 when web.cancel.enable is
+// false.
+//
+// No request path ever reaches the file system: the API is routed by hand,
+// the dashboard's assets are embedded in the binary, and a path holding a
+// dot segment, an encoded slash or backslash, or a NUL is refused with 400
+// before any routing (Flink's CVE-2020-17519 was a path traversal through
+// its REST API).
+//
+// A Server is safe for concurrent use. Start runs it on its own goroutine,
+// which Shutdown stops and joins. The endpoints, their fields and the
+// metric names, with their Flink equivalents, are in docs/rest-api.md.
+package web

@@ -1,0 +1,679 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/weirstream/weir"
+	"github.com/weirstream/weir/runtime"
+)
+
+// Flink's JobStatus and ExecutionState names, for the maps keyed by state.
+var (
+	jobStates  = []string{"INITIALIZING", "CREATED", "RUNNING", "FAILING", "FAILED", "CANCELLING", "CANCELED", "FINISHED", "RESTARTING", "SUSPENDED", "RECONCILING"}
+	taskStates = []string{"CREATED", "SCHEDULED", "DEPLOYING", "RUNNING", "FINISHED", "CANCELING", "CANCELED", "FAILED", "RECONCILING", "INITIALIZING"}
+)
+
+// jobView is one consistent reading of a job for one answer.
+type jobView struct {
+	job        Job
+	id, name   string
+	state      string
+	start, end time.Time
+	now        time.Time
+	vertices   []runtime.VertexStatus
+	vids       []string // REST IDs, indexed like vertices
+}
+
+func newJobView(j Job) *jobView {
+	v := &jobView{job: j, id: j.ID(), name: j.Name(), state: j.State(), now: time.Now()}
+	v.start, v.end = j.Times()
+	v.vertices = j.Vertices()
+	v.vids = vertexIDs(v.vertices)
+	return v
+}
+
+// duration is how long the job ran, or has run so far; -1 before it started.
+func (v *jobView) duration() int64 {
+	if v.start.IsZero() {
+		return -1
+	}
+	end := v.end
+	if end.IsZero() {
+		end = v.now
+	}
+	return end.Sub(v.start).Milliseconds()
+}
+
+// taskState is the state of the job's tasks, by Flink's ExecutionState: the
+// job's state for a running or ended job, CREATED before it runs and while
+// it restarts.
+func (v *jobView) taskState() string {
+	switch v.state {
+	case weir.StateRunning, weir.StateFinished, weir.StateCanceled, weir.StateFailed:
+		return v.state
+	}
+	return "CREATED"
+}
+
+// vertex finds a vertex by REST ID.
+func (v *jobView) vertex(vid string) (int, bool) {
+	for i, id := range v.vids {
+		if id == vid {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// epochMs is t in milliseconds since the epoch, -1 for the zero time.
+func epochMs(t time.Time) int64 {
+	if t.IsZero() {
+		return -1
+	}
+	return t.UnixMilli()
+}
+
+// finite keeps NaN and infinities out of the JSON (encoding/json refuses
+// them) and the metrics.
+func finite(f float64) float64 {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0
+	}
+	return f
+}
+
+func isHexID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// lookupJob finds the job p names; it answers 400 or 404 itself and returns
+// nil when there is none.
+func (s *Server) lookupJob(w http.ResponseWriter, p params) *jobView {
+	id := strings.ToLower(p["jobid"])
+	if !isHexID(id) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("Bad request: job ID %q is not 32 hexadecimal digits.", p["jobid"]))
+		return nil
+	}
+	j := s.job(id)
+	if j == nil {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Job %s not found.", id))
+		return nil
+	}
+	return newJobView(j)
+}
+
+// lookupVertex finds the vertex p names in v; it answers 400 or 404 itself
+// and returns false when there is none.
+func lookupVertex(w http.ResponseWriter, v *jobView, p params) (int, bool) {
+	vid := strings.ToLower(p["vertexid"])
+	if !isHexID(vid) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("Bad request: vertex ID %q is not 32 hexadecimal digits.", p["vertexid"]))
+		return 0, false
+	}
+	i, ok := v.vertex(vid)
+	if !ok {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Vertex %s not found in job %s.", vid, v.id))
+	}
+	return i, ok
+}
+
+// ---- /overview and /config ----
+
+type overviewJSON struct {
+	TaskManagers   int    `json:"taskmanagers"`
+	SlotsTotal     int    `json:"slots-total"`
+	SlotsAvailable int    `json:"slots-available"`
+	JobsRunning    int    `json:"jobs-running"`
+	JobsFinished   int    `json:"jobs-finished"`
+	JobsCancelled  int    `json:"jobs-cancelled"`
+	JobsFailed     int    `json:"jobs-failed"`
+	WeirVersion    string `json:"weir-version"`
+	WeirCommit     string `json:"weir-commit"`
+}
+
+func (s *Server) overview(w http.ResponseWriter, _ *http.Request, _ params) {
+	o := overviewJSON{TaskManagers: 1, WeirVersion: s.version}
+	for _, j := range s.jobs {
+		state := j.State()
+		switch state {
+		case weir.StateFinished:
+			o.JobsFinished++
+		case weir.StateCanceled:
+			o.JobsCancelled++
+		case weir.StateFailed:
+			o.JobsFailed++
+		default:
+			o.JobsRunning++
+		}
+		if state == weir.StateRunning {
+			// One slot per subtask of the widest vertex, as Flink's slot
+			// sharing would need; the embedded runtime has them all in use.
+			most := 0
+			for _, v := range j.Vertices() {
+				most = max(most, v.Parallelism)
+			}
+			o.SlotsTotal += most
+		}
+	}
+	writeJSON(w, http.StatusOK, o)
+}
+
+type dashboardConfigJSON struct {
+	RefreshInterval int64          `json:"refresh-interval"`
+	TimezoneName    string         `json:"timezone-name"`
+	TimezoneOffset  int64          `json:"timezone-offset"`
+	WeirVersion     string         `json:"weir-version"`
+	WeirRevision    string         `json:"weir-revision"`
+	Features        map[string]any `json:"features"`
+}
+
+func (s *Server) dashboardConfig(w http.ResponseWriter, _ *http.Request, _ params) {
+	name, offset := time.Now().Zone()
+	writeJSON(w, http.StatusOK, dashboardConfigJSON{
+		RefreshInterval: 3000,
+		TimezoneName:    name,
+		TimezoneOffset:  int64(offset) * 1000,
+		WeirVersion:     s.version,
+		Features: map[string]any{
+			"web-submit":  false, // no job upload endpoint
+			"web-cancel":  s.cancelEnabled,
+			"web-rescale": false,
+			"web-history": false,
+		},
+	})
+}
+
+// ---- /jobs, /jobs/overview ----
+
+type jobIDJSON struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
+func (s *Server) jobList(w http.ResponseWriter, _ *http.Request, _ params) {
+	out := struct {
+		Jobs []jobIDJSON `json:"jobs"`
+	}{Jobs: []jobIDJSON{}}
+	for _, j := range s.jobs {
+		out.Jobs = append(out.Jobs, jobIDJSON{ID: j.ID(), Status: j.State()})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type jobOverviewJSON struct {
+	JID              string         `json:"jid"`
+	Name             string         `json:"name"`
+	State            string         `json:"state"`
+	StartTime        int64          `json:"start-time"`
+	EndTime          int64          `json:"end-time"`
+	Duration         int64          `json:"duration"`
+	LastModification int64          `json:"last-modification"`
+	Tasks            map[string]int `json:"tasks"`
+}
+
+// taskCounts counts the job's subtasks by state, with Flink's keys
+// (lowercase in /jobs/overview, uppercase elsewhere).
+func (v *jobView) taskCounts(lower bool) map[string]int {
+	m := map[string]int{}
+	n := 0
+	for _, vs := range v.vertices {
+		n += len(vs.Subtasks)
+	}
+	state := v.taskState()
+	for _, st := range taskStates {
+		c := 0
+		if st == state {
+			c = n
+		}
+		if lower {
+			st = strings.ToLower(st)
+		}
+		m[st] = c
+	}
+	if lower {
+		m["total"] = n
+	}
+	return m
+}
+
+func (s *Server) jobsOverview(w http.ResponseWriter, _ *http.Request, _ params) {
+	out := struct {
+		Jobs []jobOverviewJSON `json:"jobs"`
+	}{Jobs: []jobOverviewJSON{}}
+	for _, j := range s.jobs {
+		v := newJobView(j)
+		lastMod := max(epochMs(v.start), epochMs(v.end))
+		out.Jobs = append(out.Jobs, jobOverviewJSON{
+			JID: v.id, Name: v.name, State: v.state,
+			StartTime: epochMs(v.start), EndTime: epochMs(v.end), Duration: v.duration(),
+			LastModification: lastMod, Tasks: v.taskCounts(true),
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// ---- /jobs/:jobid ----
+
+// ioMetricsJSON is Flink's IOMetricsInfo (records only: Weir does not count
+// bytes) with the task metrics Weir samples every second, under Flink's
+// metric names.
+type ioMetricsJSON struct {
+	ReadRecords          int64 `json:"read-records"`
+	ReadRecordsComplete  bool  `json:"read-records-complete"`
+	WriteRecords         int64 `json:"write-records"`
+	WriteRecordsComplete bool  `json:"write-records-complete"`
+
+	RecordsInPerSecond           float64 `json:"numRecordsInPerSecond"`
+	RecordsOutPerSecond          float64 `json:"numRecordsOutPerSecond"`
+	BusyTimeMsPerSecond          float64 `json:"busyTimeMsPerSecond"`
+	BackPressuredTimeMsPerSecond float64 `json:"backPressuredTimeMsPerSecond"`
+	IdleTimeMsPerSecond          float64 `json:"idleTimeMsPerSecond"`
+	OutPoolUsage                 float64 `json:"outPoolUsage"`
+}
+
+func subtaskMetrics(st runtime.SubtaskStatus) ioMetricsJSON {
+	return ioMetricsJSON{
+		ReadRecords: st.RecordsIn, ReadRecordsComplete: true,
+		WriteRecords: st.RecordsOut, WriteRecordsComplete: true,
+		RecordsInPerSecond:           finite(st.RecordsInPerSecond),
+		RecordsOutPerSecond:          finite(st.RecordsOutPerSecond),
+		BusyTimeMsPerSecond:          finite(st.BusyTimeMsPerSecond),
+		BackPressuredTimeMsPerSecond: finite(st.BackPressuredTimeMsPerSecond),
+		IdleTimeMsPerSecond:          finite(st.IdleTimeMsPerSecond),
+		OutPoolUsage:                 finite(st.OutPoolUsage),
+	}
+}
+
+// vertexMetrics aggregates a vertex's subtasks: counts and rates of records
+// are summed; busy, backpressured and idle time and the output pool usage
+// are those of the subtask where each is highest, as Flink's job graph
+// shows "Busy (max)" and "Backpressured (max)".
+func vertexMetrics(vs runtime.VertexStatus) ioMetricsJSON {
+	m := ioMetricsJSON{ReadRecordsComplete: true, WriteRecordsComplete: true}
+	for _, st := range vs.Subtasks {
+		s := subtaskMetrics(st)
+		m.ReadRecords += s.ReadRecords
+		m.WriteRecords += s.WriteRecords
+		m.RecordsInPerSecond += s.RecordsInPerSecond
+		m.RecordsOutPerSecond += s.RecordsOutPerSecond
+		m.BusyTimeMsPerSecond = max(m.BusyTimeMsPerSecond, s.BusyTimeMsPerSecond)
+		m.BackPressuredTimeMsPerSecond = max(m.BackPressuredTimeMsPerSecond, s.BackPressuredTimeMsPerSecond)
+		m.IdleTimeMsPerSecond = max(m.IdleTimeMsPerSecond, s.IdleTimeMsPerSecond)
+		m.OutPoolUsage = max(m.OutPoolUsage, s.OutPoolUsage)
+	}
+	return m
+}
+
+type jobVertexJSON struct {
+	ID             string         `json:"id"`
+	Name           string         `json:"name"`
+	MaxParallelism int            `json:"maxParallelism"`
+	Parallelism    int            `json:"parallelism"`
+	Status         string         `json:"status"`
+	StartTime      int64          `json:"start-time"`
+	EndTime        int64          `json:"end-time"`
+	Duration       int64          `json:"duration"`
+	Tasks          map[string]int `json:"tasks"`
+	Metrics        ioMetricsJSON  `json:"metrics"`
+}
+
+type jobDetailsJSON struct {
+	JID            string           `json:"jid"`
+	Name           string           `json:"name"`
+	IsStoppable    bool             `json:"isStoppable"`
+	State          string           `json:"state"`
+	JobType        string           `json:"job-type"`
+	StartTime      int64            `json:"start-time"`
+	EndTime        int64            `json:"end-time"`
+	Duration       int64            `json:"duration"`
+	MaxParallelism int              `json:"maxParallelism"`
+	Now            int64            `json:"now"`
+	Timestamps     map[string]int64 `json:"timestamps"`
+	Vertices       []jobVertexJSON  `json:"vertices"`
+	StatusCounts   map[string]int   `json:"status-counts"`
+	Plan           planJSON         `json:"plan"`
+	// Weir: restarts so far.
+	Restarts int `json:"restarts"`
+}
+
+type planJSON struct {
+	JID   string         `json:"jid"`
+	Name  string         `json:"name"`
+	Type  string         `json:"type"`
+	Nodes []planNodeJSON `json:"nodes"`
+}
+
+type planNodeJSON struct {
+	ID                  string          `json:"id"`
+	Parallelism         int             `json:"parallelism"`
+	Operator            string          `json:"operator"`
+	OperatorStrategy    string          `json:"operator_strategy"`
+	Description         string          `json:"description"`
+	Inputs              []planInputJSON `json:"inputs,omitempty"`
+	OptimizerProperties struct{}        `json:"optimizer_properties"`
+	// Weir: the chained operators, head first, with their UIDs.
+	Operators []operatorJSON `json:"operators"`
+}
+
+type planInputJSON struct {
+	Num          int    `json:"num"`
+	ID           string `json:"id"`
+	ShipStrategy string `json:"ship_strategy"`
+	Exchange     string `json:"exchange"`
+}
+
+type operatorJSON struct {
+	Name string `json:"name"`
+	UID  string `json:"uid"`
+}
+
+func (v *jobView) plan() planJSON {
+	p := planJSON{JID: v.id, Name: v.name, Type: "STREAMING", Nodes: []planNodeJSON{}}
+	for i, vs := range v.vertices {
+		n := planNodeJSON{ID: v.vids[i], Parallelism: vs.Parallelism, Description: vs.Name, Operators: []operatorJSON{}}
+		for k, in := range vs.Inputs {
+			from := fmt.Sprintf("%032x", in.FromVertex)
+			if in.FromVertex >= 0 && in.FromVertex < len(v.vids) {
+				from = v.vids[in.FromVertex]
+			}
+			n.Inputs = append(n.Inputs, planInputJSON{Num: k, ID: from, ShipStrategy: in.Partitioning, Exchange: "pipelined_bounded"})
+		}
+		for _, op := range vs.Operators {
+			n.Operators = append(n.Operators, operatorJSON(op))
+		}
+		p.Nodes = append(p.Nodes, n)
+	}
+	return p
+}
+
+func (s *Server) jobDetails(w http.ResponseWriter, _ *http.Request, p params) {
+	v := s.lookupJob(w, p)
+	if v == nil {
+		return
+	}
+	d := jobDetailsJSON{
+		JID: v.id, Name: v.name, State: v.state, JobType: "STREAMING",
+		StartTime: epochMs(v.start), EndTime: epochMs(v.end), Duration: v.duration(),
+		MaxParallelism: -1, Now: v.now.UnixMilli(),
+		Timestamps: map[string]int64{}, Vertices: []jobVertexJSON{}, StatusCounts: map[string]int{},
+		Plan: v.plan(), Restarts: v.job.Restarts(),
+	}
+	for _, st := range jobStates {
+		d.Timestamps[st] = 0
+	}
+	if !v.start.IsZero() {
+		for _, st := range []string{"INITIALIZING", "CREATED", "RUNNING"} {
+			d.Timestamps[st] = v.start.UnixMilli()
+		}
+	}
+	if !v.end.IsZero() {
+		d.Timestamps[v.state] = v.end.UnixMilli()
+	}
+	state := v.taskState()
+	for _, st := range taskStates {
+		d.StatusCounts[st] = 0
+	}
+	for i, vs := range v.vertices {
+		tasks := map[string]int{}
+		for _, st := range taskStates {
+			tasks[st] = 0
+		}
+		tasks[state] = len(vs.Subtasks)
+		d.StatusCounts[state]++
+		d.Vertices = append(d.Vertices, jobVertexJSON{
+			ID: v.vids[i], Name: vs.Name, MaxParallelism: -1, Parallelism: vs.Parallelism, Status: state,
+			StartTime: epochMs(v.start), EndTime: epochMs(v.end), Duration: v.duration(),
+			Tasks: tasks, Metrics: vertexMetrics(vs),
+		})
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) jobPlan(w http.ResponseWriter, _ *http.Request, p params) {
+	if v := s.lookupJob(w, p); v != nil {
+		writeJSON(w, http.StatusOK, struct {
+			Plan planJSON `json:"plan"`
+		}{v.plan()})
+	}
+}
+
+// cancel is PATCH /jobs/:jobid?mode=cancel.
+func (s *Server) cancel(w http.ResponseWriter, r *http.Request, p params) {
+	if mode := r.URL.Query().Get("mode"); mode != "" && mode != "cancel" {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("Bad request: mode %q is not supported; the only mode is cancel.", mode))
+		return
+	}
+	if !s.cancelEnabled {
+		writeError(w, http.StatusForbidden, "Cancelling jobs through the REST API is disabled (web.cancel.enable: false).")
+		return
+	}
+	if !trustedHost(r.Host) {
+		writeError(w, http.StatusForbidden, fmt.Sprintf("Cancel refused: Host %q is neither an IP address nor localhost.", r.Host))
+		return
+	}
+	v := s.lookupJob(w, p)
+	if v == nil {
+		return
+	}
+	if err := v.job.Cancel(); err != nil {
+		if errors.Is(err, weir.ErrNotRunning) {
+			writeError(w, http.StatusConflict, fmt.Sprintf("Job %s cannot be cancelled: %v.", v.id, err))
+			return
+		}
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("Cancelling job %s: %v.", v.id, err))
+		return
+	}
+	s.logger.Info("job cancel requested through the REST API", "job", v.name, "jid", v.id, "remote", r.RemoteAddr)
+	writeJSON(w, http.StatusAccepted, struct{}{})
+}
+
+// trustedHost accepts the Host of a request that may change something: an
+// IP address or localhost. A page that rebinds its own DNS name to this
+// machine's address sends its own name, and is refused.
+func trustedHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	return net.ParseIP(host) != nil || strings.EqualFold(host, "localhost")
+}
+
+// ---- /jobs/:jobid/vertices/:vertexid ----
+
+type subtaskJSON struct {
+	Subtask       int           `json:"subtask"`
+	Status        string        `json:"status"`
+	Attempt       int           `json:"attempt"`
+	Endpoint      string        `json:"endpoint"`
+	StartTime     int64         `json:"start-time"`
+	EndTime       int64         `json:"end-time"`
+	Duration      int64         `json:"duration"`
+	Metrics       ioMetricsJSON `json:"metrics"`
+	TaskManagerID string        `json:"taskmanager-id"`
+}
+
+type vertexDetailsJSON struct {
+	ID             string        `json:"id"`
+	Name           string        `json:"name"`
+	MaxParallelism int           `json:"maxParallelism"`
+	Parallelism    int           `json:"parallelism"`
+	Now            int64         `json:"now"`
+	Subtasks       []subtaskJSON `json:"subtasks"`
+	// Weir: the chained operators, head first.
+	Operators []operatorJSON `json:"operators"`
+}
+
+func (s *Server) vertexDetails(w http.ResponseWriter, _ *http.Request, p params) {
+	v := s.lookupJob(w, p)
+	if v == nil {
+		return
+	}
+	i, ok := lookupVertex(w, v, p)
+	if !ok {
+		return
+	}
+	vs := v.vertices[i]
+	d := vertexDetailsJSON{
+		ID: v.vids[i], Name: vs.Name, MaxParallelism: -1, Parallelism: vs.Parallelism, Now: v.now.UnixMilli(),
+		Subtasks: []subtaskJSON{}, Operators: []operatorJSON{},
+	}
+	attempt := v.job.Restarts()
+	for _, st := range vs.Subtasks {
+		d.Subtasks = append(d.Subtasks, subtaskJSON{
+			Subtask: st.Subtask, Status: v.taskState(), Attempt: attempt, Endpoint: "localhost",
+			StartTime: epochMs(v.start), EndTime: epochMs(v.end), Duration: v.duration(),
+			Metrics: subtaskMetrics(st), TaskManagerID: "embedded",
+		})
+	}
+	for _, op := range vs.Operators {
+		d.Operators = append(d.Operators, operatorJSON(op))
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// ---- /jobs/:jobid/vertices/:vertexid/backpressure ----
+
+// BackpressureLevel is Flink's level for a share of time backpressured:
+// "ok" up to 10%, "low" up to 50%, "high" above.
+func BackpressureLevel(ratio float64) string {
+	switch {
+	case ratio <= 0.10:
+		return "ok"
+	case ratio <= 0.50:
+		return "low"
+	}
+	return "high"
+}
+
+type backpressureJSON struct {
+	Status            string                    `json:"status"`
+	BackpressureLevel string                    `json:"backpressure-level"`
+	EndTimestamp      int64                     `json:"end-timestamp"`
+	Subtasks          []subtaskBackpressureJSON `json:"subtasks"`
+}
+
+type subtaskBackpressureJSON struct {
+	Subtask           int     `json:"subtask"`
+	AttemptNumber     int     `json:"attempt-number"`
+	BackpressureLevel string  `json:"backpressure-level"`
+	Ratio             float64 `json:"ratio"`
+	IdleRatio         float64 `json:"idleRatio"`
+	BusyRatio         float64 `json:"busyRatio"`
+}
+
+func ratio(msPerSecond float64) float64 { return min(max(finite(msPerSecond)/1000, 0), 1) }
+
+func (s *Server) backpressure(w http.ResponseWriter, _ *http.Request, p params) {
+	v := s.lookupJob(w, p)
+	if v == nil {
+		return
+	}
+	i, ok := lookupVertex(w, v, p)
+	if !ok {
+		return
+	}
+	b := backpressureJSON{Status: "ok", EndTimestamp: v.now.UnixMilli(), Subtasks: []subtaskBackpressureJSON{}}
+	worst := 0.0
+	attempt := v.job.Restarts()
+	for _, st := range v.vertices[i].Subtasks {
+		r := ratio(st.BackPressuredTimeMsPerSecond)
+		worst = max(worst, r)
+		b.Subtasks = append(b.Subtasks, subtaskBackpressureJSON{
+			Subtask: st.Subtask, AttemptNumber: attempt, BackpressureLevel: BackpressureLevel(r),
+			Ratio: r, IdleRatio: ratio(st.IdleTimeMsPerSecond), BusyRatio: ratio(st.BusyTimeMsPerSecond),
+		})
+	}
+	b.BackpressureLevel = BackpressureLevel(worst)
+	writeJSON(w, http.StatusOK, b)
+}
+
+// ---- /jobs/:jobid/exceptions ----
+
+type exceptionsJSON struct {
+	RootException    *string              `json:"root-exception"`
+	Timestamp        *int64               `json:"timestamp"`
+	AllExceptions    []taskExceptionJSON  `json:"all-exceptions"`
+	Truncated        bool                 `json:"truncated"`
+	ExceptionHistory exceptionHistoryJSON `json:"exceptionHistory"`
+}
+
+type taskExceptionJSON struct {
+	Exception     string `json:"exception"`
+	Task          string `json:"task"`
+	Location      string `json:"location"`
+	Timestamp     int64  `json:"timestamp"`
+	TaskManagerID string `json:"taskManagerId"`
+}
+
+type exceptionHistoryJSON struct {
+	Entries   []exceptionEntryJSON `json:"entries"`
+	Truncated bool                 `json:"truncated"`
+}
+
+type exceptionEntryJSON struct {
+	ExceptionName        string               `json:"exceptionName"`
+	Stacktrace           string               `json:"stacktrace"`
+	Timestamp            int64                `json:"timestamp"`
+	TaskName             *string              `json:"taskName"`
+	Endpoint             *string              `json:"endpoint"`
+	TaskManagerID        *string              `json:"taskManagerId"`
+	FailureLabels        map[string]string    `json:"failureLabels"`
+	ConcurrentExceptions []exceptionEntryJSON `json:"concurrentExceptions"`
+	// Weir: the attempt that failed (0 for the first run), and whether the
+	// failure ended the job.
+	Attempt int  `json:"attempt"`
+	Final   bool `json:"final"`
+}
+
+// maxExceptions is how many failures weir.JobInfo keeps.
+const maxExceptions = 100
+
+func (s *Server) exceptions(w http.ResponseWriter, _ *http.Request, p params) {
+	v := s.lookupJob(w, p)
+	if v == nil {
+		return
+	}
+	exs := v.job.Exceptions() // newest first
+	out := exceptionsJSON{
+		AllExceptions:    []taskExceptionJSON{},
+		ExceptionHistory: exceptionHistoryJSON{Entries: []exceptionEntryJSON{}, Truncated: len(exs) >= maxExceptions},
+	}
+	if len(exs) > 0 {
+		root := exs[0]
+		out.RootException = &root.Message
+		ts := root.Time.UnixMilli()
+		out.Timestamp = &ts
+	}
+	for _, e := range exs {
+		name, _, _ := strings.Cut(e.Message, "\n")
+		entry := exceptionEntryJSON{
+			ExceptionName: name, Stacktrace: e.Message, Timestamp: e.Time.UnixMilli(),
+			FailureLabels: map[string]string{}, ConcurrentExceptions: []exceptionEntryJSON{},
+			Attempt: e.Attempt, Final: e.Final,
+		}
+		if e.Task != "" {
+			task, endpoint, tm := e.Task, "localhost", "embedded"
+			entry.TaskName, entry.Endpoint, entry.TaskManagerID = &task, &endpoint, &tm
+			out.AllExceptions = append(out.AllExceptions, taskExceptionJSON{
+				Exception: e.Message, Task: e.Task, Location: endpoint, Timestamp: e.Time.UnixMilli(), TaskManagerID: tm,
+			})
+		}
+		out.ExceptionHistory.Entries = append(out.ExceptionHistory.Entries, entry)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
