@@ -73,7 +73,7 @@ Durations are Go durations (10s, 500ms, 1m) or milliseconds.`,
 				}
 				return err
 			}
-			return execute(cmd.Context(), env, "window-wordcount", common)
+			return execute(cmd.Context(), env, "window-wordcount", common, logger)
 		},
 	}
 	f := cmd.Flags()
