@@ -96,7 +96,6 @@ type subtask struct {
 	// not waiting), so a sample can count a long wait before it ends.
 	idleSince atomic.Int64
 	bpSince   atomic.Int64 // likewise for back pressure
-	started   time.Time
 
 	rc     RecordContext // the current record's timestamp, for the chain
 	timers *timerService

@@ -1,10 +1,8 @@
 package windowwordcount
 
 import (
-	"errors"
 	"fmt"
 	"math"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -12,11 +10,10 @@ import (
 
 	"github.com/weirstream/weir"
 	"github.com/weirstream/weir/config"
-	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/connector/discard"
 	"github.com/weirstream/weir/connector/file"
 	"github.com/weirstream/weir/connector/print"
-	"github.com/weirstream/weir/connector/socket"
+	"github.com/weirstream/weir/jobs"
 )
 
 // Options are the job's parameters.
@@ -43,7 +40,7 @@ type Options struct {
 }
 
 // ErrBadOption marks an option the job refuses before it runs.
-var ErrBadOption = errors.New("bad option")
+var ErrBadOption = jobs.ErrBadOption
 
 // Word is one word of a line, with the line's timestamp.
 type Word struct {
@@ -142,31 +139,10 @@ func Declare(env *weir.Environment, o Options) error {
 	if o.OutOfOrderness < 0 || o.AllowedLateness < 0 {
 		return fmt.Errorf("%w: --out-of-orderness and --allowed-lateness must not be negative", ErrBadOption)
 	}
-	var src weir.Source[string]
-	name := "Lines"
-	switch {
-	case strings.HasPrefix(o.Input, "socket://"):
-		host, portText, err := net.SplitHostPort(strings.TrimPrefix(o.Input, "socket://"))
-		port, perr := strconv.Atoi(portText)
-		if err != nil || perr != nil || port <= 0 || port > 65535 {
-			return fmt.Errorf("%w: --input %q: want socket://HOST:PORT", ErrBadOption, o.Input)
-		}
-		src, name = socket.New(host, port, "\n"), "Socket"
-	case o.Input == "":
-		return fmt.Errorf("%w: --input is required (a file, a directory or socket://HOST:PORT)", ErrBadOption)
-	default:
-		if _, err := os.Stat(o.Input); err != nil {
-			return fmt.Errorf("%w: --input: %w", ErrBadOption, err)
-		}
-		src = file.NewSource(o.Input)
+	lines, isSocket, err := jobs.Lines(env, o.Input, o.Rate)
+	if err != nil {
+		return err
 	}
-	if o.Rate < 0 {
-		return fmt.Errorf("%w: --rate %v: must not be negative", ErrBadOption, o.Rate)
-	}
-	if o.Rate > 0 {
-		src = connector.RateLimit(src, o.Rate)
-	}
-	lines := weir.FromSource(env, src, name).UID("source")
 	words := weir.FlatMap(lines, func(line string, out weir.Collector[Word]) error {
 		if strings.TrimSpace(line) == "" {
 			return nil // nothing to count, nothing lost
@@ -185,9 +161,8 @@ func Declare(env *weir.Environment, o Options) error {
 	timed := weir.AssignTimestampsAndWatermarks(words, weir.ForGenerator(func(w Word) int64 { return w.TS }, func() weir.WatermarkGenerator {
 		return &watermarks{delay: delay, max: math.MinInt64 + delay + 1, perRecord: perRecord}
 	})).Name("Timestamps").UID("timestamps")
-	if name == "Socket" {
+	if isSocket {
 		// One socket, one stream of event time: keep it in one subtask.
-		lines.SetParallelism(1)
 		words.SetParallelism(1)
 		timed.SetParallelism(1)
 	}

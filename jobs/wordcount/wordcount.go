@@ -1,19 +1,16 @@
 package wordcount
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"strings"
 
 	"github.com/weirstream/weir"
-	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/connector/discard"
 	"github.com/weirstream/weir/connector/file"
 	"github.com/weirstream/weir/connector/print"
-	"github.com/weirstream/weir/connector/socket"
+	"github.com/weirstream/weir/jobs"
 )
 
 // Options are the job's parameters.
@@ -30,37 +27,13 @@ type Options struct {
 }
 
 // ErrBadOption marks an option the job refuses before it runs.
-var ErrBadOption = errors.New("bad option")
+var ErrBadOption = jobs.ErrBadOption
 
 // Declare adds the word count to env.
 func Declare(env *weir.Environment, o Options) error {
-	var src weir.Source[string]
-	name := "Lines"
-	switch {
-	case strings.HasPrefix(o.Input, "socket://"):
-		host, portText, err := net.SplitHostPort(strings.TrimPrefix(o.Input, "socket://"))
-		port, perr := strconv.Atoi(portText)
-		if err != nil || perr != nil || port <= 0 || port > 65535 {
-			return fmt.Errorf("%w: --input %q: want socket://HOST:PORT", ErrBadOption, o.Input)
-		}
-		src, name = socket.New(host, port, "\n"), "Socket"
-	case o.Input == "":
-		return fmt.Errorf("%w: --input is required (a file, a directory or socket://HOST:PORT)", ErrBadOption)
-	default:
-		if _, err := os.Stat(o.Input); err != nil {
-			return fmt.Errorf("%w: --input: %w", ErrBadOption, err)
-		}
-		src = file.NewSource(o.Input)
-	}
-	if o.Rate < 0 {
-		return fmt.Errorf("%w: --rate %v: must not be negative", ErrBadOption, o.Rate)
-	}
-	if o.Rate > 0 {
-		src = connector.RateLimit(src, o.Rate)
-	}
-	lines := weir.FromSource(env, src, name).UID("source")
-	if name == "Socket" {
-		lines = lines.SetParallelism(1)
+	lines, _, err := jobs.Lines(env, o.Input, o.Rate)
+	if err != nil {
+		return err
 	}
 	failOn := o.FailOn
 	words := weir.FlatMap(lines, func(line string, out weir.Collector[weir.Tuple2[string, int64]]) error {

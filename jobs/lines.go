@@ -1,0 +1,56 @@
+package jobs
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/weirstream/weir"
+	"github.com/weirstream/weir/connector"
+	"github.com/weirstream/weir/connector/file"
+	"github.com/weirstream/weir/connector/socket"
+)
+
+// ErrBadOption marks an option a built-in job refuses before it runs.
+var ErrBadOption = errors.New("bad option")
+
+// Lines declares the text source the built-in jobs read: a file or a
+// directory of files, or socket://HOST:PORT (not parallel, so the stream's
+// parallelism is 1), throttled to rate lines per second when rate > 0. The
+// source's UID is "source". socket says whether input is a socket.
+func Lines(env *weir.Environment, input string, rate float64) (lines weir.DataStream[string], socket bool, err error) {
+	var src weir.Source[string]
+	name := "Lines"
+	switch {
+	case strings.HasPrefix(input, "socket://"):
+		host, portText, err := net.SplitHostPort(strings.TrimPrefix(input, "socket://"))
+		port, perr := strconv.Atoi(portText)
+		if err != nil || perr != nil || port <= 0 || port > 65535 {
+			return lines, false, fmt.Errorf("%w: --input %q: want socket://HOST:PORT", ErrBadOption, input)
+		}
+		src, name, socket = newSocket(host, port), "Socket", true
+	case input == "":
+		return lines, false, fmt.Errorf("%w: --input is required (a file, a directory or socket://HOST:PORT)", ErrBadOption)
+	default:
+		if _, err := os.Stat(input); err != nil {
+			return lines, false, fmt.Errorf("%w: --input: %w", ErrBadOption, err)
+		}
+		src = file.NewSource(input)
+	}
+	if rate < 0 {
+		return lines, false, fmt.Errorf("%w: --rate %v: must not be negative", ErrBadOption, rate)
+	}
+	if rate > 0 {
+		src = connector.RateLimit(src, rate)
+	}
+	lines = weir.FromSource(env, src, name).UID("source")
+	if socket {
+		lines = lines.SetParallelism(1)
+	}
+	return lines, socket, nil
+}
+
+func newSocket(host string, port int) weir.Source[string] { return socket.New(host, port, "\n") }
