@@ -1,14 +1,12 @@
 package weir_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,30 +17,12 @@ import (
 	"github.com/weirstream/weir/connector/discard"
 )
 
-// syncBuffer is a log sink safe for the runtime's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 const restoreRecords = 50000
 
 // restoreJob declares a keyed count: a datagen source of (key, 1) records
 // (UID "source"), a Sum keyed by key with the given UID, and a discarding
 // sink. rate 0 means unthrottled.
-func restoreJob(t *testing.T, ckptDir, countUID string, rate float64, kv ...string) (*weir.Environment, *discard.Sink[weir.Tuple2[string, int64]], *syncBuffer) {
+func restoreJob(t *testing.T, ckptDir, countUID string, rate float64, kv ...string) (*weir.Environment, *discard.Sink[weir.Tuple2[string, int64]], *lockedBuffer) {
 	t.Helper()
 	cfg := config.New()
 	if err := cfg.SetPairs(append([]string{
@@ -53,7 +33,7 @@ func restoreJob(t *testing.T, ckptDir, countUID string, rate float64, kv ...stri
 		t.Fatal(err)
 	}
 	e := weir.NewEnvironment(cfg)
-	logs := &syncBuffer{}
+	logs := &lockedBuffer{}
 	e.SetLogger(slog.New(slog.NewTextHandler(logs, nil)))
 	var src weir.Source[weir.Tuple2[string, int64]] = datagen.New(restoreRecords, 7, func(_ int64, rnd uint64) weir.Tuple2[string, int64] {
 		return weir.Tuple2[string, int64]{F0: fmt.Sprintf("k%d", rnd%20), F1: 1}
