@@ -85,7 +85,7 @@ func TestWindowCountsEqualBruteForce(t *testing.T) {
 			t.Run(fmt.Sprintf("%s-seed%d", c.name, seed), func(t *testing.T) {
 				const n = 3000
 				e := env(t, "parallelism.default=2", "pipeline.auto-watermark-interval=1ms")
-				var logs syncBuffer
+				var logs lockedBuffer
 				e.SetLogger(slog.New(slog.NewTextHandler(&logs, nil)))
 				// Throttled, so that many watermarks fire windows mid-stream.
 				src := weir.FromSource(e, connector.RateLimit[event](winEvents(n, seed, 13), 30000), "Events")

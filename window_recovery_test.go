@@ -208,7 +208,7 @@ func runWinRecoveryJob(t *testing.T, job winRecoveryJob, in *injector) (lines []
 		"restart-strategy.type=fixed-delay",
 		"restart-strategy.fixed-delay.attempts=10",
 		"restart-strategy.fixed-delay.delay=10ms")
-	var logs syncBuffer
+	var logs lockedBuffer
 	e.SetLogger(slog.New(slog.NewTextHandler(&logs, nil)))
 	check := func(int) error { return nil }
 	if in != nil {

@@ -48,7 +48,7 @@ func winGoldenRun(t *testing.T, events []event, delay int64,
 	declare func(ks weir.KeyedStream[string, event]) (main, late weir.DataStream[string])) (got, late []string, log string) {
 	t.Helper()
 	e := env(t, "parallelism.default=2", "pipeline.auto-watermark-interval=0")
-	var logs syncBuffer
+	var logs lockedBuffer
 	e.SetLogger(slog.New(slog.NewTextHandler(&logs, nil)))
 	src := weir.FromSource(e, sliceSource[event]{events}, "Events").SetParallelism(1)
 	ts := weir.AssignTimestampsAndWatermarks(src, weir.ForGenerator(func(e event) int64 { return e.TS },
