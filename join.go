@@ -189,6 +189,8 @@ func IntervalJoin[K comparable, A, B, O any](a KeyedStream[K, A], b KeyedStream[
 		}
 		op := &intervalJoinOp[K, A, B, O]{keyedSnapshots: keyedSnapshots[K]{kb}, name: ctx.Node.Name, octx: ctx, b: kb, keyA: a.key, keyB: b.key,
 			lower: lo, upper: up, f: f, left: left, right: right, leftTimers: lt, rightTimers: rt, watermark: runtime.MinWatermark, out: out}
+		op.emitA = op.emit
+		op.emitB = func(b B, a A, ts int64) error { return op.emit(a, b, ts) }
 		return inputFunc[A]{collect: op.collectA, watermark: op.EmitWatermark}, inputFunc[B]{collect: op.collectB, watermark: op.EmitWatermark}, op, nil
 	})
 }
@@ -211,6 +213,10 @@ type intervalJoinOp[K comparable, A, B, O any] struct {
 	out                     runtime.Output[O]
 	lateDropped             int64
 	matches                 []int64
+	// emitA and emitB join a record of each side with one of the other;
+	// made once, so that no closure is made per record.
+	emitA func(A, B, int64) error
+	emitB func(B, A, int64) error
 }
 
 func (j *intervalJoinOp[K, A, B, O]) fail(err error) error {
@@ -248,40 +254,24 @@ func inRange[V any](m map[int64]V, lo, hi int64, dst []int64) []int64 {
 }
 
 func (j *intervalJoinOp[K, A, B, O]) collectA(v A) error {
-	if err := j.b.SetCurrentKey(j.keyA(v)); err != nil {
-		return j.fail(err)
-	}
-	ts, late, err := j.timestamp()
-	if err != nil || late {
-		if late {
-			j.lateDropped++
-		}
-		return err
-	}
-	if err := addToBucket(j.left, ts, v); err != nil {
-		return j.fail(err)
-	}
-	others, err := j.right.Entries()
-	if err != nil {
-		return j.fail(err)
-	}
-	j.matches = inRange(others, ts+j.lower, ts+j.upper, j.matches)
-	for _, t := range j.matches {
-		for _, w := range others[t] {
-			if err := j.emit(v, w, max(ts, t)); err != nil {
-				return err
-			}
-		}
-	}
-	cleanup := ts
-	if j.upper > 0 {
-		cleanup = ts + j.upper
-	}
-	return j.fail(j.leftTimers.Register(cleanup))
+	// a matches b when b.ts ∈ [a.ts+lower, a.ts+upper]; a is needed until
+	// the watermark passes a.ts+upper.
+	return joinSide(j, j.keyA(v), v, j.left, j.right, j.lower, j.upper, max(j.upper, 0), j.leftTimers, j.emitA)
 }
 
 func (j *intervalJoinOp[K, A, B, O]) collectB(v B) error {
-	if err := j.b.SetCurrentKey(j.keyB(v)); err != nil {
+	// b matches a when a.ts ∈ [b.ts-upper, b.ts-lower]; b is needed until
+	// the watermark passes b.ts-lower.
+	return joinSide(j, j.keyB(v), v, j.right, j.left, -j.upper, -j.lower, max(-j.lower, 0), j.rightTimers, j.emitB)
+}
+
+// joinSide is one input of the interval join: it buffers v at its time,
+// joins it with the other side's records whose time lies in
+// [ts+lo, ts+hi], and registers v's cleanup at ts+keep.
+func joinSide[K comparable, A, B, O, V, W any](j *intervalJoinOp[K, A, B, O], key K, v V,
+	mine state.MapState[int64, []V], others state.MapState[int64, []W], lo, hi, keep int64,
+	cleanup *state.TimerQueue[K], emit func(V, W, int64) error) error {
+	if err := j.b.SetCurrentKey(key); err != nil {
 		return j.fail(err)
 	}
 	ts, late, err := j.timestamp()
@@ -291,26 +281,22 @@ func (j *intervalJoinOp[K, A, B, O]) collectB(v B) error {
 		}
 		return err
 	}
-	if err := addToBucket(j.right, ts, v); err != nil {
+	if err := addToBucket(mine, ts, v); err != nil {
 		return j.fail(err)
 	}
-	others, err := j.left.Entries()
+	buffered, err := others.Entries()
 	if err != nil {
 		return j.fail(err)
 	}
-	j.matches = inRange(others, ts-j.upper, ts-j.lower, j.matches)
+	j.matches = inRange(buffered, ts+lo, ts+hi, j.matches)
 	for _, t := range j.matches {
-		for _, a := range others[t] {
-			if err := j.emit(a, v, max(ts, t)); err != nil {
+		for _, w := range buffered[t] {
+			if err := emit(v, w, max(ts, t)); err != nil {
 				return err
 			}
 		}
 	}
-	cleanup := ts
-	if j.lower < 0 {
-		cleanup = ts - j.lower
-	}
-	return j.fail(j.rightTimers.Register(cleanup))
+	return j.fail(cleanup.Register(ts + keep))
 }
 
 // addToBucket appends v to the list at ts. Appending never changes what a
