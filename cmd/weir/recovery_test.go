@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -205,36 +204,5 @@ func TestKillAndResumeExactlyOnce(t *testing.T) {
 	if !strings.Contains(strings.Join(r.err, "\n"), `msg=restoring`) {
 		t.Fatalf("resumed run did not restore:\n%s", strings.Join(r.err, "\n"))
 	}
-	entries, err := os.ReadDir(filepath.Join(dir, "out"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines []string
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
-			t.Fatalf("hidden file %s left behind", e.Name())
-		}
-		b, err := os.ReadFile(filepath.Join(dir, "out", e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines = append(lines, strings.Split(strings.TrimSpace(string(b)), "\n")...)
-	}
-	// The failure-free output: every word's counts 1..n, each once.
-	var expected []string
-	for w, n := range want {
-		for i := int64(1); i <= n; i++ {
-			expected = append(expected, fmt.Sprintf("%s,%d", w, i))
-		}
-	}
-	sort.Strings(lines)
-	sort.Strings(expected)
-	if len(lines) != len(expected) {
-		t.Fatalf("%d committed updates, want %d", len(lines), len(expected))
-	}
-	for i := range lines {
-		if lines[i] != expected[i] {
-			t.Fatalf("committed output differs at %d: %q, want %q", i, lines[i], expected[i])
-		}
-	}
+	checkCommittedExactlyOnce(t, filepath.Join(dir, "out"), want)
 }
