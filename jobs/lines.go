@@ -10,7 +10,9 @@ import (
 
 	"github.com/weirstream/weir"
 	"github.com/weirstream/weir/connector"
+	"github.com/weirstream/weir/connector/discard"
 	"github.com/weirstream/weir/connector/file"
+	"github.com/weirstream/weir/connector/print"
 	"github.com/weirstream/weir/connector/socket"
 )
 
@@ -54,3 +56,21 @@ func Lines(env *weir.Environment, input string, rate float64) (lines weir.DataSt
 }
 
 func newSocket(host string, port int) weir.Source[string] { return socket.New(host, port, "\n") }
+
+// Output declares the sink the built-in jobs write their lines to: "-" for
+// standard output (one line per record, no subtask prefix), "discard", or a
+// directory of part files (exactly-once with checkpoints). The sink's UID is
+// "sink".
+func Output(s weir.DataStream[string], output string) error {
+	switch output {
+	case "-":
+		s.SinkTo(print.New[string](os.Stdout, nil, print.WithoutPrefix()), "Print").UID("sink")
+	case "discard":
+		s.SinkTo(discard.New[string](), "Discard").UID("sink")
+	case "":
+		return fmt.Errorf("%w: --output is required (-, discard or a directory)", ErrBadOption)
+	default:
+		s.SinkTo(file.NewSink(output), "Files").UID("sink")
+	}
+	return nil
+}

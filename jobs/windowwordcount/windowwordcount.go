@@ -3,16 +3,13 @@ package windowwordcount
 import (
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/weirstream/weir"
 	"github.com/weirstream/weir/config"
-	"github.com/weirstream/weir/connector/discard"
 	"github.com/weirstream/weir/connector/file"
-	"github.com/weirstream/weir/connector/print"
 	"github.com/weirstream/weir/jobs"
 )
 
@@ -174,15 +171,8 @@ func Declare(env *weir.Environment, o Options) error {
 		out.Collect(fmt.Sprintf("%d,%d,%s,%d", ctx.Window.Start, ctx.Window.End, ctx.Key, n[0]))
 		return nil
 	}).Name("Window").UID("window")
-	switch o.Output {
-	case "-":
-		counts.SinkTo(print.New[string](os.Stdout, nil, print.WithoutPrefix()), "Print").UID("sink")
-	case "discard":
-		counts.SinkTo(discard.New[string](), "Discard").UID("sink")
-	case "":
-		return fmt.Errorf("%w: --output is required (-, discard or a directory)", ErrBadOption)
-	default:
-		counts.SinkTo(file.NewSink(o.Output), "Files").UID("sink")
+	if err := jobs.Output(counts, o.Output); err != nil {
+		return err
 	}
 	if o.LateOutput != "" {
 		late := weir.Map(weir.SideOutput(counts, lateTag), func(w Word) (string, error) {

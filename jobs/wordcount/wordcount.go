@@ -2,14 +2,10 @@ package wordcount
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/weirstream/weir"
-	"github.com/weirstream/weir/connector/discard"
-	"github.com/weirstream/weir/connector/file"
-	"github.com/weirstream/weir/connector/print"
 	"github.com/weirstream/weir/jobs"
 )
 
@@ -50,15 +46,5 @@ func Declare(env *weir.Environment, o Options) error {
 	out := weir.Map(counts, func(t weir.Tuple2[string, int64]) (string, error) {
 		return t.F0 + "," + strconv.FormatInt(t.F1, 10), nil
 	}).Name("Format").UID("format")
-	switch o.Output {
-	case "-":
-		out.SinkTo(print.New[string](os.Stdout, nil, print.WithoutPrefix()), "Print").UID("sink")
-	case "discard":
-		out.SinkTo(discard.New[string](), "Discard").UID("sink")
-	case "":
-		return fmt.Errorf("%w: --output is required (-, discard or a directory)", ErrBadOption)
-	default:
-		out.SinkTo(file.NewSink(o.Output), "Files").UID("sink")
-	}
-	return nil
+	return jobs.Output(out, o.Output)
 }
