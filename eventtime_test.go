@@ -131,8 +131,6 @@ func TestEventTimeTimersAndWatermarks(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	waitWatermark := func() { time.Sleep(30 * time.Millisecond) } // several periodic emits
-	waitWatermark()
 	src.next <- struct{}{}
 	awaitRecords(4)
 	src.next <- struct{}{}

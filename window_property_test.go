@@ -15,6 +15,7 @@ import (
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/connector/collect"
 	"github.com/weirstream/weir/connector/datagen"
+	"github.com/weirstream/weir/runtime"
 )
 
 // winEvents generates n events over keys, the i-th at 2i plus up to 15 ms
@@ -110,6 +111,16 @@ func TestWindowCountsEqualBruteForce(t *testing.T) {
 	}
 }
 
+// windowRecordsIn is what the job's union-and-window vertex has taken in.
+func windowRecordsIn(job *runtime.Job) int64 {
+	for name, n := range job.Records() {
+		if strings.HasPrefix(name, "Union") {
+			return n
+		}
+	}
+	return 0
+}
+
 func winFirstDiff(a, b []string) string {
 	for i := range min(len(a), len(b)) {
 		if a[i] != b[i] {
@@ -160,7 +171,18 @@ func TestIdleSourceDoesNotHoldWindowsBack(t *testing.T) {
 					time.Sleep(2 * time.Millisecond)
 				}
 			} else {
-				time.Sleep(200 * time.Millisecond)
+				// Nothing must fire: absence cannot be awaited, so await what
+				// can be (every record has reached the window), then give
+				// watermarks well over the idleness timeout of the other case
+				// (20 ms, 5 ms per watermark) to show up.
+				deadline := time.Now().Add(10 * time.Second)
+				for windowRecordsIn(job) < int64(len(active)+1) {
+					if time.Now().After(deadline) {
+						t.Fatalf("records did not reach the window: %v", job.Records())
+					}
+					time.Sleep(time.Millisecond)
+				}
+				time.Sleep(100 * time.Millisecond)
 			}
 			got := sink.Records()
 			slices.Sort(got)
