@@ -80,19 +80,23 @@ func AssignTimestampsAndWatermarks[T any](s DataStream[T], strategy WatermarkStr
 }
 
 type assignerOp[T any] struct {
-	ctx        *runtime.OperatorContext
-	s          WatermarkStrategy[T]
-	out        runtime.Output[T]
-	gen        WatermarkGenerator
-	interval   time.Duration
-	last       int64 // the last watermark emitted
-	lastRecord time.Time
-	idle, done bool
-	cancel     func()
+	ctx      *runtime.OperatorContext
+	s        WatermarkStrategy[T]
+	out      runtime.Output[T]
+	gen      WatermarkGenerator
+	interval time.Duration
+	last     int64 // the last watermark emitted
+	// Idleness, as Flink's IdlenessTimer: records counts what arrived, and
+	// each periodic emit compares it with the count seen before, so the
+	// clock is read once per interval, not once per record.
+	records, seen int64
+	activeAt      time.Time // when records last moved, as seen by a tick
+	idle, done    bool
+	cancel        func()
 }
 
 func (a *assignerOp[T]) Open() error {
-	a.lastRecord = a.ctx.Timers.Now()
+	a.activeAt = a.ctx.Timers.Now()
 	if a.interval > 0 {
 		a.schedule()
 	}
@@ -112,10 +116,15 @@ func (a *assignerOp[T]) tick() error {
 			return err
 		}
 	}
-	if a.s.idleness > 0 && !a.idle && a.ctx.Timers.Now().Sub(a.lastRecord) >= a.s.idleness {
-		a.idle = true
-		if err := a.out.EmitWatermark(runtime.Watermark{Idle: true}); err != nil {
-			return err
+	if a.s.idleness > 0 {
+		now := a.ctx.Timers.Now()
+		if a.records != a.seen {
+			a.seen, a.activeAt = a.records, now
+		} else if !a.idle && now.Sub(a.activeAt) >= a.s.idleness {
+			a.idle = true
+			if err := a.out.EmitWatermark(runtime.Watermark{Idle: true}); err != nil {
+				return err
+			}
 		}
 	}
 	a.schedule()
@@ -134,10 +143,8 @@ func (a *assignerOp[T]) Collect(v T) error {
 	ts := a.s.timestamp(v)
 	rc := a.ctx.Record
 	rc.Timestamp, rc.HasTimestamp = ts, true
-	if a.s.idleness > 0 {
-		a.lastRecord = a.ctx.Timers.Now()
-		a.idle = false
-	}
+	a.records++
+	a.idle = false
 	if err := a.out.Collect(v); err != nil {
 		return err
 	}
