@@ -1,7 +1,5 @@
 package state
 
-import "container/heap"
-
 // TimerQueue holds the timers of one keyed operator in one time domain
 // (event or processing time): at most one timer per key and timestamp,
 // handed out in timestamp order. Timers persist as a map state (key →
@@ -20,17 +18,60 @@ type timer[K comparable] struct {
 	key K
 }
 
+// timerHeap is a binary min-heap by time, typed so that pushing and
+// popping a timer does not box it (container/heap works on interfaces).
 type timerHeap[K comparable] []timer[K]
 
-func (h timerHeap[K]) Len() int           { return len(h) }
-func (h timerHeap[K]) Less(i, j int) bool { return h[i].ts < h[j].ts }
-func (h timerHeap[K]) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap[K]) Push(x any)        { *h = append(*h, x.(timer[K])) }
-func (h *timerHeap[K]) Pop() any {
+func (h *timerHeap[K]) push(t timer[K]) {
+	*h = append(*h, t)
+	h.up(len(*h) - 1)
+}
+
+// remove takes out the timer at index i and returns it.
+func (h *timerHeap[K]) remove(i int) timer[K] {
 	old := *h
-	t := old[len(old)-1]
-	*h = old[:len(old)-1]
+	n := len(old) - 1
+	t := old[i]
+	old[i] = old[n]
+	*h = old[:n]
+	if i < n {
+		if !h.down(i) {
+			h.up(i)
+		}
+	}
 	return t
+}
+
+func (h timerHeap[K]) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if h[p].ts <= h[i].ts {
+			return
+		}
+		h[p], h[i] = h[i], h[p]
+		i = p
+	}
+}
+
+// down moves the timer at i down to its place and reports whether it moved.
+func (h timerHeap[K]) down(i int) bool {
+	start := i
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			break
+		}
+		m := l
+		if r := l + 1; r < len(h) && h[r].ts < h[l].ts {
+			m = r
+		}
+		if h[i].ts <= h[m].ts {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	return i > start
 }
 
 // NewTimerQueue registers the timer queue called name (stored as map
@@ -56,7 +97,7 @@ func (q *TimerQueue[K]) add(t timer[K]) bool {
 		return false
 	}
 	q.set[t] = struct{}{}
-	heap.Push(&q.h, t)
+	q.h.push(t)
 	return true
 }
 
@@ -78,7 +119,7 @@ func (q *TimerQueue[K]) Delete(ts int64) error {
 	delete(q.set, t)
 	for i := range q.h {
 		if q.h[i] == t {
-			heap.Remove(&q.h, i)
+			q.h.remove(i)
 			break
 		}
 	}
@@ -99,7 +140,7 @@ func (q *TimerQueue[K]) Pop(upTo int64) (ts int64, ok bool, err error) {
 	if len(q.h) == 0 || q.h[0].ts > upTo {
 		return 0, false, nil
 	}
-	t := heap.Pop(&q.h).(timer[K])
+	t := q.h.remove(0)
 	delete(q.set, t)
 	if err := q.b.SetCurrentKey(t.key); err != nil {
 		return 0, false, err
