@@ -24,10 +24,8 @@ type PartitionWriter struct {
 	// (execution.buffer-timeout.interval: 0).
 	flushAlways bool
 
-	bytesOut   int64
-	buffersOut int64
-	records    int64 // records written, published to recordsOut per buffer sent
-	published  int64
+	records   int64 // records written, published to recordsOut per buffer sent
+	published int64
 	// recordsOut and backPressured are the owning subtask's counters.
 	recordsOut    *atomic.Int64
 	backPressured *atomic.Int64
@@ -97,8 +95,6 @@ func (w *PartitionWriter) send(sub int) error {
 		return nil
 	}
 	w.current[sub] = nil
-	w.bytesOut += int64(len(b.data))
-	w.buffersOut++
 	w.recordsOut.Add(w.records - w.published)
 	w.published = w.records
 	return w.channels[sub].SendBufferMeasured(w.ctx, b, w.waits())

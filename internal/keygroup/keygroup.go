@@ -20,12 +20,6 @@ func Of(key []byte, maxParallelism int) int {
 	return int(xxhash.Sum64(key) % uint64(maxParallelism))
 }
 
-// OfString is Of for a key whose serialized form is the string's bytes; it
-// does not copy.
-func OfString(key string, maxParallelism int) int {
-	return int(xxhash.Sum64String(key) % uint64(maxParallelism))
-}
-
 // RangeFor returns the key groups owned by subtask i of parallelism p.
 func RangeFor(maxParallelism, parallelism, subtask int) Range {
 	start := (subtask*maxParallelism + parallelism - 1) / parallelism
