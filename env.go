@@ -90,6 +90,7 @@ func (e *Environment) spec(name string, g *graph.Graph, p *graph.Plan) (runtime.
 	if !config.Get(e.cfg, config.BufferTimeoutEnabled) {
 		timeout = -1 // flush only when full or at the end
 	}
+	budget, from := heapBudget(e.cfg)
 	return runtime.JobSpec{
 		Name:              name,
 		Graph:             g,
@@ -99,6 +100,15 @@ func (e *Environment) spec(name string, g *graph.Graph, p *graph.Plan) (runtime.
 		SegmentSize:       int(config.Get(e.cfg, config.MemorySegmentSize)),
 		BuffersPerChannel: config.Get(e.cfg, config.BuffersPerChannel),
 		Logger:            e.logger,
+		Incremental:       config.Get(e.cfg, config.IncrementalCheckpoints),
+		StateBackend: runtime.StateBackendConfig{
+			Type:            config.Get(e.cfg, config.StateBackendType),
+			LocalRecovery:   config.Get(e.cfg, config.LocalRecovery),
+			WriteBufferSize: config.Get(e.cfg, config.PebbleWriteBufferSize),
+			BlockCacheSize:  config.Get(e.cfg, config.PebbleBlockCacheSize),
+			HeapBudget:      budget,
+			HeapBudgetFrom:  from,
+		},
 	}, nil
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/weirstream/weir/failover"
 	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/state"
 )
 
 // ErrRestore marks a checkpoint the job refuses to start from; the message
@@ -45,8 +48,24 @@ func (a storageAdapter) ReadState(ctx context.Context, ref checkpoint.FileRef) (
 func (a storageAdapter) WriteMetadata(ctx context.Context, cp *checkpoint.CompletedCheckpoint) error {
 	return a.st.WriteMetadata(ctx, a.job, cp)
 }
+func (a storageAdapter) WriteStateFrom(ctx context.Context, id int64, name string, r io.Reader) (checkpoint.FileRef, error) {
+	return a.st.WriteStateFile(ctx, a.job, checkpoint.ID(id), name, r)
+}
+func (a storageAdapter) WriteShared(ctx context.Context, id int64, name string, r io.Reader) (checkpoint.FileRef, error) {
+	return a.st.WriteSharedFile(ctx, a.job, storage.SharedName(checkpoint.ID(id), name), r)
+}
+func (a storageAdapter) OpenState(ctx context.Context, _ int64, ref checkpoint.FileRef) (io.ReadCloser, error) {
+	return a.st.OpenStateFile(ctx, a.job, ref)
+}
+
+// Discard deletes checkpoint id, then the shared files (of incremental
+// checkpoints) that no checkpoint left references.
 func (a storageAdapter) Discard(ctx context.Context, id int64) error {
-	return a.st.Discard(ctx, a.job, checkpoint.ID(id))
+	if err := a.st.Discard(ctx, a.job, checkpoint.ID(id)); err != nil {
+		return err
+	}
+	_, err := a.st.CollectShared(ctx, a.job, false)
+	return err
 }
 
 // checkUnsupported refuses options Weir knows but does not carry out yet,
@@ -56,17 +75,15 @@ func checkUnsupported(c *config.Config) error {
 	refuse := func(key, value, why string) {
 		errs = append(errs, &config.Error{Key: key, Value: value, Reason: why})
 	}
-	if config.Get(c, config.StateBackendType) != "hashmap" {
-		refuse(config.StateBackendType.Key(), config.Get(c, config.StateBackendType), "only the hashmap (heap) backend exists so far")
-	}
-	if config.Get(c, config.IncrementalCheckpoints) {
-		refuse(config.IncrementalCheckpoints.Key(), "true", "incremental checkpoints come with the pebble backend, which does not exist yet")
+	heap := config.Get(c, config.StateBackendType) == config.HashMapBackend
+	if heap && config.Get(c, config.IncrementalCheckpoints) {
+		refuse(config.IncrementalCheckpoints.Key(), "true", "the hashmap backend takes full checkpoints only; set state.backend.type: pebble for incremental ones")
 	}
 	if config.Get(c, config.UnalignedCheckpointsEnabled) {
 		refuse(config.UnalignedCheckpointsEnabled.Key(), "true", "unaligned checkpoints are not supported yet")
 	}
-	if config.Get(c, config.LocalRecovery) {
-		refuse(config.LocalRecovery.Key(), "true", "local recovery comes with the pebble backend, which does not exist yet")
+	if heap && config.Get(c, config.LocalRecovery) {
+		refuse(config.LocalRecovery.Key(), "true", "local recovery is done by the pebble backend only; set state.backend.type: pebble, or drop this option")
 	}
 	return errors.Join(errs...)
 }
@@ -94,7 +111,7 @@ func (e *Environment) restartStrategy() (failover.Strategy, error) {
 }
 
 // checkRestore refuses a checkpoint whose state does not fit the job.
-func checkRestore(cp *checkpoint.CompletedCheckpoint, g *graph.Graph, maxP int, allowNonRestored bool) error {
+func checkRestore(cp *checkpoint.CompletedCheckpoint, g *graph.Graph, maxP int, backend string, allowNonRestored bool) error {
 	where := fmt.Sprintf("checkpoint %d", cp.ID)
 	if cp.ExternalPath != "" {
 		where += " (" + cp.ExternalPath + ")"
@@ -102,8 +119,9 @@ func checkRestore(cp *checkpoint.CompletedCheckpoint, g *graph.Graph, maxP int, 
 	if v := cp.Properties[checkpoint.PropMaxParallelism]; v != "" && v != fmt.Sprint(maxP) {
 		return fmt.Errorf("%w: %s was taken with pipeline.max-parallelism %s and the job now has %d; key groups cannot be remapped, so keep the same max parallelism", ErrRestore, where, v, maxP)
 	}
-	if b := cp.Properties[checkpoint.PropStateBackend]; b != "" && b != "heap" {
-		return fmt.Errorf("%w: %s was written by the %s state backend; this job uses heap", ErrRestore, where, b)
+	if b := cp.Properties[checkpoint.PropStateBackend]; b != "" && b != backendProp(backend) {
+		return fmt.Errorf("%w: %s was written by the %s state backend and this job uses %s; state is not converted between backends, so set %s: %s to resume from it",
+			ErrRestore, where, b, backend, config.StateBackendType.Key(), configBackend(b))
 	}
 	uids := map[string]bool{}
 	for _, n := range g.Nodes {
@@ -119,6 +137,22 @@ func checkRestore(cp *checkpoint.CompletedCheckpoint, g *graph.Graph, maxP int, 
 		return fmt.Errorf("%w: %s holds state of operators the job no longer has (UIDs %s); give those operators back their UIDs, or pass --allow-non-restored-state to drop that state", ErrRestore, where, strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// backendProp is the PropStateBackend value of a state.backend.type.
+func backendProp(t string) string {
+	if t == config.PebbleBackend {
+		return "pebble"
+	}
+	return "heap"
+}
+
+// configBackend is the state.backend.type of a PropStateBackend value.
+func configBackend(prop string) string {
+	if prop == "pebble" {
+		return config.PebbleBackend
+	}
+	return config.HashMapBackend
 }
 
 func hasState(os *checkpoint.OperatorState) bool {
@@ -150,6 +184,14 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 		return err
 	}
 	interval, checkpointing := config.Lookup(c, config.CheckpointingInterval)
+	if config.Get(c, config.StateBackendType) == config.PebbleBackend {
+		dir, err := localStateDir(c, name)
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		spec.LocalStateDir = dir
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	info := e.info
@@ -201,7 +243,7 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 			e.logger.Warn("skipping damaged checkpoint", "job", name, "checkpoint", s.String())
 		}
 		restored = res.Checkpoint
-		if err := checkRestore(restored, g, maxP, e.allowNonRestored); err != nil {
+		if err := checkRestore(restored, g, maxP, config.Get(c, config.StateBackendType), e.allowNonRestored); err != nil {
 			res.Storage.Close()
 			return err
 		}
@@ -239,7 +281,7 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 		props := map[string]string{
 			checkpoint.PropMode:           mode.String(),
 			checkpoint.PropMaxParallelism: fmt.Sprint(maxP),
-			checkpoint.PropStateBackend:   "heap",
+			checkpoint.PropStateBackend:   backendProp(config.Get(c, config.StateBackendType)),
 			checkpoint.PropInterval:       interval.String(),
 		}
 		for _, v := range p.Vertices {
@@ -286,7 +328,12 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 		}
 		info.attempt(job)
 		defer info.attemptEnded(job)
-		return job.Run()
+		err = job.Run()
+		if errors.Is(err, state.ErrHeapBudget) {
+			// A restart would restore the same state and fail again.
+			return failover.NoRestart(err)
+		}
+		return err
 	}, func(n int, delay time.Duration, cause error) {
 		info.failed(cause, n-1, false)
 		e.logger.Warn("job failed; restarting", "job", name, "attempt", n, "delay", delay, "cause", cause)
@@ -299,6 +346,11 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 
 	if spec.Coordinator != nil && st != nil {
 		e.retain(name, st, restored, err, cancelled)
+		if n, err := st.CollectShared(context.WithoutCancel(ctx), name, true); err != nil {
+			e.logger.Warn("deleting unreferenced shared state files", "job", name, "err", err)
+		} else if n > 0 {
+			e.logger.Info("deleted unreferenced shared state files", "job", name, "files", n)
+		}
 	}
 	var ex *failover.ExhaustedError
 	if errors.As(err, &ex) && ex.Attempts == 0 && ex.Last != nil {
@@ -309,12 +361,44 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 	return err
 }
 
+// localStateDir makes this run's directory for local state under
+// state.backend.rocksdb.localdir (or the system's temporary directory).
+func localStateDir(c *config.Config, job string) (string, error) {
+	root, ok := config.Lookup(c, config.PebbleLocalDir)
+	if !ok || root == "" {
+		root = os.TempDir()
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", &config.Error{Key: config.PebbleLocalDir.Key(), Value: root, Reason: err.Error()}
+	}
+	safe := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, job)
+	dir, err := os.MkdirTemp(root, "weir-"+safe+"-")
+	if err != nil {
+		return "", &config.Error{Key: config.PebbleLocalDir.Key(), Value: root, Reason: err.Error()}
+	}
+	return dir, nil
+}
+
 // restoreThen reads state from the restored checkpoint's storage and
 // writes new checkpoints to the job's own.
 type restoreThen struct {
 	storageAdapter
 	read       storageAdapter
 	restoredID checkpoint.ID
+}
+
+// OpenState reads the files of the restored checkpoint, its shared ones
+// included, from where it was restored.
+func (r restoreThen) OpenState(ctx context.Context, cp int64, ref checkpoint.FileRef) (io.ReadCloser, error) {
+	if checkpoint.ID(cp) == r.restoredID {
+		return r.read.OpenState(ctx, cp, ref)
+	}
+	return r.storageAdapter.OpenState(ctx, cp, ref)
 }
 
 func (r restoreThen) ReadState(ctx context.Context, ref checkpoint.FileRef) ([]byte, error) {

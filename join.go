@@ -55,13 +55,9 @@ func keyedTwoInput[K comparable, A, B, O any](a KeyedStream[K, A], b KeyedStream
 	kc := a.keyCodec
 	impl := &twoInputNode[A, B, O]{a: runtime.TypeOf(a.in.codec), b: runtime.TypeOf(b.in.codec), out: runtime.TypeOf(c),
 		build: func(ctx *runtime.OperatorContext, out runtime.Output[O]) (runtime.Output[A], runtime.Output[B], runtime.Operator, error) {
-			kb := state.NewKeyedBackend(kc, ctx.MaxParallelism, ctx.KeyGroups)
-			if ctx.Restore != nil {
-				for _, r := range ctx.Restore.Keyed {
-					if err := kb.Restore(r.KeyGroups, r.Offsets, r.Data); err != nil {
-						return nil, nil, nil, fmt.Errorf("restoring keyed state of %q: %w", ctx.Node.Name, err)
-					}
-				}
+			kb, err := newKeyedBackend(ctx, kc)
+			if err != nil {
+				return nil, nil, nil, err
 			}
 			return build(ctx, kb, out)
 		}}

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/codec"
+	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/internal/keygroup"
 	"github.com/weirstream/weir/runtime"
@@ -38,24 +40,77 @@ func (ks KeyedStream[K, T]) edge() graph.Edge {
 func keyedInput[K comparable, I, O any](ks KeyedStream[K, I], name string,
 	build func(ctx *runtime.OperatorContext, b *state.KeyedBackend[K], out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error)) DataStream[O] {
 	return oneInput(ks.in, name, true, ks.edge(), func(ctx *runtime.OperatorContext, out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error) {
-		b := state.NewKeyedBackend(ks.keyCodec, ctx.MaxParallelism, ctx.KeyGroups)
-		if ctx.Restore != nil {
-			for _, r := range ctx.Restore.Keyed {
-				if err := b.Restore(r.KeyGroups, r.Offsets, r.Data); err != nil {
-					return nil, nil, fmt.Errorf("restoring keyed state of %q: %w", ctx.Node.Name, err)
-				}
-			}
+		b, err := newKeyedBackend(ctx, ks.keyCodec)
+		if err != nil {
+			return nil, nil, err
 		}
 		return build(ctx, b, out)
 	})
+}
+
+// newKeyedBackend builds the state backend of a keyed operator subtask, of
+// the configured type, restored from ctx.Restore, and closed when the
+// subtask ends.
+func newKeyedBackend[K comparable](ctx *runtime.OperatorContext, kc codec.Codec[K]) (*state.KeyedBackend[K], error) {
+	var keyed []runtime.KeyedRestore
+	if ctx.Restore != nil {
+		keyed = ctx.Restore.Keyed
+	}
+	pebble := ctx.StateBackend.Type == config.PebbleBackend
+	for _, r := range keyed {
+		if (r.Format == checkpoint.FormatPebble) != pebble {
+			written, runs := "heap (hashmap)", "pebble"
+			if !pebble {
+				written, runs = runs, written
+			}
+			return nil, fmt.Errorf("restoring keyed state of %q: %w: the checkpoint's state was written by the %s backend and this job runs %s; set %s to the backend that wrote it",
+				ctx.Node.Name, state.ErrBackendMismatch, written, runs, config.StateBackendType.Key())
+		}
+	}
+	if !pebble {
+		b := state.NewKeyedBackend(kc, ctx.MaxParallelism, ctx.KeyGroups)
+		b.SetMemoryBudget(ctx.StateBackend.HeapBudget, ctx.StateBackend.HeapBudgetFrom, ctx.Node.Name)
+		for _, r := range keyed {
+			if err := b.Restore(r.KeyGroups, r.Offsets, r.Data); err != nil {
+				return nil, fmt.Errorf("restoring keyed state of %q: %w", ctx.Node.Name, err)
+			}
+		}
+		return b, nil
+	}
+	if ctx.LocalDir == "" {
+		return nil, fmt.Errorf("operator %q: the pebble state backend needs a local directory", ctx.Node.Name)
+	}
+	restores := make([]state.PebbleRestore, 0, len(keyed))
+	for _, r := range keyed {
+		pr := state.PebbleRestore{KeyGroups: r.KeyGroups, Checkpoint: r.Checkpoint}
+		for _, f := range r.Files {
+			pr.Files = append(pr.Files, state.PebbleFile{Name: f.Name, Size: f.Size, Open: f.Open})
+		}
+		restores = append(restores, pr)
+	}
+	sb := ctx.StateBackend
+	b, err := state.NewPebbleBackend(ctx.Context, kc, ctx.MaxParallelism, ctx.KeyGroups, state.PebbleOptions{
+		Dir: ctx.LocalDir, WriteBufferSize: sb.WriteBufferSize, BlockCacheSize: sb.BlockCacheSize,
+		LocalRecovery: sb.LocalRecovery, Logger: ctx.Logger,
+	}, restores)
+	if err != nil {
+		return nil, fmt.Errorf("keyed state of %q: %w", ctx.Node.Name, err)
+	}
+	ctx.OnCheckpointComplete(b.OnCheckpointComplete)
+	ctx.OnClose(func() {
+		if err := b.Close(); err != nil {
+			ctx.Logger.Warn("closing pebble state", "err", err)
+		}
+	})
+	return b, nil
 }
 
 // keyedSnapshots gives a keyed operator its part in checkpoints.
 type keyedSnapshots[K comparable] struct{ b *state.KeyedBackend[K] }
 
 // SnapshotState implements runtime.StatefulOperator.
-func (k keyedSnapshots[K]) SnapshotState(int64) (runtime.OperatorSnapshot, error) {
-	s, err := k.b.Snapshot()
+func (k keyedSnapshots[K]) SnapshotState(id int64) (runtime.OperatorSnapshot, error) {
+	s, err := k.b.Checkpoint(id)
 	if err != nil {
 		return runtime.OperatorSnapshot{}, err
 	}

@@ -170,7 +170,7 @@ func (h *winHarness[O]) snapshot() *runtime.OperatorRestore {
 		h.t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	offsets, _, err := s.Keyed.WriteSections(&buf)
+	offsets, _, err := s.Keyed.(runtime.SectionSnapshot).WriteSections(&buf)
 	if err != nil {
 		h.t.Fatal(err)
 	}

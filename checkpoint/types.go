@@ -161,13 +161,47 @@ func KeyGroupRangeFor(maxParallelism, parallelism, subtask int) KeyGroupRange {
 	return KeyGroupRange{Start: r.Start, End: r.End}
 }
 
-// KeyedStateHandle is the keyed state of one operator subtask: one file with a
-// section per key group. Offsets[i] is the byte offset in File of the section
-// of key group KeyGroups.Start+i, so len(Offsets) == KeyGroups.Len().
+// Keyed state formats, the value of KeyedStateHandle.Format.
+const (
+	// FormatSections is the heap backend's: one file with a section per key
+	// group (docs/state-format.md).
+	FormatSections = ""
+	// FormatPebble is the pebble backend's: the files of a Pebble database
+	// checkpoint, in Files.
+	FormatPebble = "pebble"
+)
+
+// KeyedStateHandle is the keyed state of one operator subtask for the key
+// groups KeyGroups, in one of two formats.
+//
+// FormatSections: one file with a section per key group. Offsets[i] is the
+// byte offset in File of the section of key group KeyGroups.Start+i, so
+// len(Offsets) == KeyGroups.Len().
+//
+// FormatPebble: the files of a Pebble database, each by its name in the
+// database directory; File and Offsets are unused. Files under shared/ may
+// be referenced by several checkpoints (incremental checkpoints).
 type KeyedStateHandle struct {
 	KeyGroups KeyGroupRange
+	Format    string
 	File      FileRef
 	Offsets   []int64
+	Files     []NamedFile
+}
+
+// NamedFile is one file of a multi-file keyed state handle.
+type NamedFile struct {
+	Name string
+	File FileRef
+}
+
+// Backend names the state backend that wrote h, as in
+// PropStateBackend: "heap" or "pebble".
+func (h *KeyedStateHandle) Backend() string {
+	if h.Format == FormatPebble {
+		return "pebble"
+	}
+	return "heap"
 }
 
 // OperatorStateHandle is the operator (non-keyed) state of one operator
@@ -200,6 +234,12 @@ type OperatorSubtaskState struct {
 // Files calls fn for every file reference in the state, inline ones included.
 func (s *OperatorSubtaskState) Files(fn func(FileRef)) {
 	for _, k := range s.Keyed {
+		if k.Format == FormatPebble {
+			for _, f := range k.Files {
+				fn(f.File)
+			}
+			continue
+		}
 		fn(k.File)
 	}
 	for _, o := range s.Operator {

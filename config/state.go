@@ -28,6 +28,26 @@ var (
 			"Flink 1.x's key state.backend.local-recovery is accepted.").
 		WithAliases("state.backend.local-recovery")
 
+	// PebbleLocalDir is where pebble databases live.
+	PebbleLocalDir = OptionalStringOption("state.backend.rocksdb.localdir",
+		"The local directory under which the pebble backend keeps its databases and local checkpoint copies, "+
+			"one subdirectory per job run, deleted when the job ends. Unset means the system's temporary "+
+			"directory. Flink's key for RocksDB (RocksDBOptions.LOCAL_DIRECTORIES); one directory only.")
+
+	// PebbleWriteBufferSize is the memtable size of each pebble database.
+	PebbleWriteBufferSize = MemorySizeOption("state.backend.rocksdb.writebuffer.size", 64<<20,
+		"The memtable size of each pebble database: writes collect there before they are flushed to an SST, "+
+			"and each checkpoint flushes it, so it bounds the synchronous part of a checkpoint. Default from "+
+			"Flink's RocksDBConfigurableOptions.WRITE_BUFFER_SIZE.", SizeAtLeast(64<<10))
+
+	// PebbleBlockCacheSize is the block cache of each pebble database.
+	PebbleBlockCacheSize = MemorySizeOption("state.backend.rocksdb.block.cache-size", 64<<20,
+		"The block cache of each pebble database (uncompressed blocks of SSTs kept in memory for reads). "+
+			"Flink's key (RocksDBConfigurableOptions.BLOCK_CACHE_SIZE); Flink's 8 MB default applies only when "+
+			"RocksDB does not use managed memory, which by default it does, so Weir defaults to 64 MB: a "+
+			"random read-modify-write over 1 M keys took 16.6 us with 8 MB and 3.5 us with 256 MB "+
+			"(docs/benchmarks.md).", SizeAtLeast(0))
+
 	// HeapMemoryBudget caps the memory the hashmap backend may use before
 	// it reports memory pressure. Weir-only.
 	HeapMemoryBudget = OptionalMemorySizeOption("state.backend.heap.memory-budget",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,14 @@ type JobSpec struct {
 	// Restore is the checkpoint this attempt starts from; nil for a fresh
 	// start.
 	Restore *checkpoint.CompletedCheckpoint
+	// Incremental is execution.checkpointing.incremental: file-based keyed
+	// state (pebble) uploads only files not in storage already.
+	Incremental bool
+	// StateBackend configures keyed operators' state backends.
+	StateBackend StateBackendConfig
+	// LocalStateDir is where subtasks keep local state, one directory each
+	// ("<uid>-<subtask>"); the caller removes it when the job is over.
+	LocalStateDir string
 	// OnCheckpointStats, when set, receives the coordinator's statistics
 	// after every change, on the driver goroutine (the coordinator itself
 	// must not be read from elsewhere).
@@ -173,7 +182,8 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 	}
 	t.timers = newTimerService(t.mail)
 	if spec.Coordinator != nil {
-		t.ckpt = &taskCheckpointer{key: checkpoint.SubtaskKey{Vertex: v.ID, Subtask: s}, storage: spec.Storage, messages: j.messages}
+		t.ckpt = &taskCheckpointer{key: checkpoint.SubtaskKey{Vertex: v.ID, Subtask: s}, storage: spec.Storage, messages: j.messages,
+			incremental: spec.Incremental, shared: &sharedFiles{}}
 		for _, id := range v.Nodes {
 			t.ckpt.uids = append(t.ckpt.uids, g.Nodes[id].UID)
 		}
@@ -235,6 +245,11 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 			KeyGroups: keygroup.RangeFor(spec.MaxParallelism, n.Parallelism, s),
 			Logger:    logger.With("operator", n.Name),
 			Record:    &t.rc, Timers: t.timers,
+			StateBackend: spec.StateBackend,
+			task:         t,
+		}
+		if spec.LocalStateDir != "" {
+			octx.LocalDir = filepath.Join(spec.LocalStateDir, fmt.Sprintf("%s-%d", n.UID, s))
 		}
 		if len(side) > 0 {
 			octx.SideOutputs = map[string]any{}

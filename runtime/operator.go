@@ -57,6 +57,39 @@ type OperatorContext struct {
 	// operator reads; an operator emitting to a tag that is absent drops
 	// the record (nobody asked for it). Watermarks must reach them too.
 	SideOutputs map[string]any
+	// StateBackend configures a keyed operator's state backend.
+	StateBackend StateBackendConfig
+	// LocalDir is this operator subtask's own directory for local state
+	// (created on demand; stable across restarts of the job in this
+	// process, which local recovery relies on).
+	LocalDir string
+
+	task *subtask
+}
+
+// StateBackendConfig is what a keyed operator needs to build its state
+// backend.
+type StateBackendConfig struct {
+	Type          string // config.HashMapBackend or config.PebbleBackend
+	LocalRecovery bool   // keep a local copy of each checkpoint's state
+	// WriteBufferSize and BlockCacheSize size a pebble database's memtable
+	// and block cache, in bytes.
+	WriteBufferSize, BlockCacheSize int64
+	// HeapBudget is the live heap beyond which the heap backend fails the
+	// job; 0 means no limit. HeapBudgetFrom says where it comes from.
+	HeapBudget     int64
+	HeapBudgetFrom string
+}
+
+// OnClose registers f to run when the subtask ends (also after a failure),
+// after every operator closed and every asynchronous checkpoint part
+// finished: the place to delete local files a snapshot may still read.
+func (c *OperatorContext) OnClose(f func()) { c.task.cleanups = append(c.task.cleanups, f) }
+
+// OnCheckpointComplete registers f to run on the subtask's goroutine when a
+// checkpoint completes.
+func (c *OperatorContext) OnCheckpointComplete(f func(id int64)) {
+	c.task.completions = append(c.task.completions, f)
 }
 
 // SideOutput returns the side output for tag as an Output[X], or nil when

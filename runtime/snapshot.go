@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/internal/keygroup"
+	"github.com/weirstream/weir/state"
 )
 
 // CheckpointBarrier travels in-band with the records: every record before
@@ -50,13 +53,34 @@ type OperatorSnapshot struct {
 	Lists []ListSnapshot
 }
 
-// KeyedSnapshot is an immutable view of keyed state. WriteTo may run on any
-// goroutine, concurrently with the operator; it writes one section per key
-// group and returns each section's offset. Release frees the view.
+// KeyedSnapshot is an immutable view of keyed state, taken by the
+// synchronous part of a checkpoint and written by the asynchronous part on
+// another goroutine, concurrently with the operator. It is a
+// SectionSnapshot (heap backend) or a FileSnapshot (pebble backend).
+// Release frees the view once it is written or abandoned.
 type KeyedSnapshot interface {
-	WriteSections(w io.Writer) (offsets []int64, size int64, err error)
 	Release()
 }
+
+// SectionSnapshot writes keyed state as one file with a section per key
+// group and returns each section's offset.
+type SectionSnapshot interface {
+	KeyedSnapshot
+	WriteSections(w io.Writer) (offsets []int64, size int64, err error)
+}
+
+// FileSnapshot is keyed state as a set of local files that do not change
+// until Release (a Pebble checkpoint of hard links).
+type FileSnapshot interface {
+	KeyedSnapshot
+	Files() []SnapshotFile
+}
+
+// SnapshotFile is one file of a FileSnapshot. Immutable is set for a file
+// whose name always means the same content (an SST): an incremental
+// checkpoint uploads it once, to shared/, and refers to that copy while it
+// lives.
+type SnapshotFile = state.SnapshotFile
 
 // ListSnapshot is one operator list state: entries are redistributed
 // among subtasks by Mode when the parallelism changes.
@@ -77,19 +101,43 @@ type OperatorRestore struct {
 	Lists map[string][][]byte
 }
 
-// KeyedRestore is one keyed state file: the groups it covers, the offset of
-// each group's section, and its bytes.
+// KeyedRestore is one keyed state handle that covers some of the subtask's
+// key groups. For the heap backend's format (Format ""), Offsets locates
+// each group's section in Data. For the pebble format, Files are the
+// database's files, read on demand.
 type KeyedRestore struct {
 	KeyGroups keygroup.Range
+	Format    string // checkpoint.FormatSections or checkpoint.FormatPebble
 	Offsets   []int64
 	Data      []byte
+	// Checkpoint is the id of the checkpoint restored from (for local
+	// recovery); Subtask is the subtask that wrote the handle.
+	Checkpoint int64
+	Subtask    int
+	Files      []RestoreFile
+}
+
+// RestoreFile is one file of a multi-file keyed state handle.
+type RestoreFile struct {
+	Name string
+	Size int64
+	// Open reads the file from checkpoint storage, checking its size and
+	// checksum at the end.
+	Open func(ctx context.Context) (io.ReadCloser, error)
 }
 
 // CheckpointStorage is where a job's checkpoints go; the executor's caller
 // binds it to one job and one location.
 type CheckpointStorage interface {
 	WriteState(ctx context.Context, id int64, name string, data []byte) (checkpoint.FileRef, error)
+	// WriteStateFrom is WriteState for a stream.
+	WriteStateFrom(ctx context.Context, id int64, name string, r io.Reader) (checkpoint.FileRef, error)
+	// WriteShared writes a file that later checkpoints may reference too,
+	// first uploaded for checkpoint id.
+	WriteShared(ctx context.Context, id int64, name string, r io.Reader) (checkpoint.FileRef, error)
 	ReadState(ctx context.Context, ref checkpoint.FileRef) ([]byte, error)
+	// OpenState streams a file of checkpoint cp.
+	OpenState(ctx context.Context, cp int64, ref checkpoint.FileRef) (io.ReadCloser, error)
 	WriteMetadata(ctx context.Context, cp *checkpoint.CompletedCheckpoint) error
 	Discard(ctx context.Context, id int64) error
 }
@@ -105,12 +153,14 @@ const (
 
 // taskCheckpointer is a subtask's part in checkpoints.
 type taskCheckpointer struct {
-	key      checkpoint.SubtaskKey
-	uids     []string // per operator of the chain
-	storage  CheckpointStorage
-	messages chan<- any // acks and declines, to the coordinator's driver
-	aligner  *aligner   // nil for sources
-	last     int64      // newest checkpoint taken
+	key         checkpoint.SubtaskKey
+	incremental bool // execution.checkpointing.incremental
+	shared      *sharedFiles
+	uids        []string // per operator of the chain
+	storage     CheckpointStorage
+	messages    chan<- any // acks and declines, to the coordinator's driver
+	aligner     *aligner   // nil for sources
+	last        int64      // newest checkpoint taken
 	// awaiting holds triggers of checkpoints whose barrier has not reached
 	// this (non-source) subtask yet: if the input ends first, the subtask
 	// takes them with its final state.
@@ -186,7 +236,7 @@ func (t *subtask) checkpoint(ctx context.Context, b CheckpointBarrier, alignStar
 	go func() {
 		defer t.async.Done()
 		asyncStart := time.Now()
-		states, err := c.write(ctx, b.ID, snaps)
+		states, written, err := c.write(ctx, b.ID, snaps)
 		if err != nil {
 			t.decline(ctx, b.ID, fmt.Errorf("%w: %w", checkpoint.ErrAsyncSnapshot, err))
 			return
@@ -195,7 +245,7 @@ func (t *subtask) checkpoint(ctx context.Context, b CheckpointBarrier, alignStar
 		for _, s := range states {
 			metrics.StateSize += s.Size()
 		}
-		metrics.CheckpointedSize = metrics.StateSize
+		metrics.CheckpointedSize = written
 		t.send(ctx, &checkpoint.Ack{Checkpoint: checkpoint.ID(b.ID), Task: c.key, States: states, Metrics: metrics, At: time.Now()})
 	}()
 	return nil
@@ -221,25 +271,22 @@ func (t *subtask) send(ctx context.Context, msg any) {
 }
 
 // write is the asynchronous part: keyed state to files, list states inline.
-func (c *taskCheckpointer) write(ctx context.Context, id int64, snaps []OperatorSnapshot) ([]checkpoint.OperatorSubtaskState, error) {
+// It returns the states and the number of bytes it wrote (less than their
+// size when an incremental checkpoint referred to files already uploaded).
+func (c *taskCheckpointer) write(ctx context.Context, id int64, snaps []OperatorSnapshot) ([]checkpoint.OperatorSubtaskState, int64, error) {
 	states := make([]checkpoint.OperatorSubtaskState, len(snaps))
 	var errs []error
+	var written int64
 	for i, s := range snaps {
 		st := checkpoint.OperatorSubtaskState{OperatorUID: c.uids[i], Subtask: c.key.Subtask}
 		if s.Keyed != nil {
-			var buf bytes.Buffer
-			offsets, _, err := s.Keyed.WriteSections(&buf)
+			h, n, err := c.writeKeyed(ctx, id, i, s)
 			s.Keyed.Release()
-			if err == nil {
-				var ref checkpoint.FileRef
-				name := fmt.Sprintf("%s-%d-keyed", c.uids[i], c.key.Subtask)
-				ref, err = c.storage.WriteState(ctx, id, name, buf.Bytes())
-				st.Keyed = append(st.Keyed, checkpoint.KeyedStateHandle{
-					KeyGroups: checkpoint.KeyGroupRange{Start: s.KeyGroups.Start, End: s.KeyGroups.End},
-					File:      ref, Offsets: offsets})
-			}
+			written += n
 			if err != nil {
 				errs = append(errs, fmt.Errorf("operator %s: keyed state: %w", c.uids[i], err))
+			} else {
+				st.Keyed = append(st.Keyed, h)
 			}
 		}
 		if len(s.Lists) > 0 {
@@ -257,11 +304,121 @@ func (c *taskCheckpointer) write(ctx context.Context, id int64, snaps []Operator
 				data = []byte{}
 			}
 			h.File = checkpoint.InlineRef(data)
+			written += h.File.Size
 			st.Operator = append(st.Operator, h)
 		}
 		states[i] = st
 	}
-	return states, errors.Join(errs...)
+	return states, written, errors.Join(errs...)
+}
+
+// writeKeyed writes operator op's keyed snapshot and returns its handle and
+// the bytes written.
+func (c *taskCheckpointer) writeKeyed(ctx context.Context, id int64, op int, s OperatorSnapshot) (checkpoint.KeyedStateHandle, int64, error) {
+	h := checkpoint.KeyedStateHandle{KeyGroups: checkpoint.KeyGroupRange{Start: s.KeyGroups.Start, End: s.KeyGroups.End}}
+	prefix := fmt.Sprintf("%s-%d", c.uids[op], c.key.Subtask)
+	switch k := s.Keyed.(type) {
+	case SectionSnapshot:
+		var buf bytes.Buffer
+		offsets, _, err := k.WriteSections(&buf)
+		if err != nil {
+			return h, 0, err
+		}
+		ref, err := c.storage.WriteState(ctx, id, prefix+"-keyed", buf.Bytes())
+		h.File, h.Offsets = ref, offsets
+		return h, ref.Size, err
+	case FileSnapshot:
+		h.Format = checkpoint.FormatPebble
+		var written int64
+		immutable := map[string]checkpoint.FileRef{}
+		for _, f := range k.Files() {
+			var ref checkpoint.FileRef
+			reused := false
+			if c.incremental && f.Immutable {
+				ref, reused = c.shared.lookup(op, f.Name)
+			}
+			if !reused {
+				var err error
+				if ref, err = c.upload(ctx, id, prefix, f); err != nil {
+					return h, written, fmt.Errorf("%s: %w", f.Name, err)
+				}
+				written += ref.Size
+			}
+			if f.Immutable {
+				immutable[f.Name] = ref
+			}
+			h.Files = append(h.Files, checkpoint.NamedFile{Name: f.Name, File: ref})
+		}
+		if c.incremental {
+			c.shared.add(id, op, immutable)
+		}
+		return h, written, nil
+	default:
+		return h, 0, fmt.Errorf("keyed snapshot of unknown kind %T", s.Keyed)
+	}
+}
+
+// upload copies one local file of a FileSnapshot to checkpoint storage:
+// to shared/ if it is immutable and the checkpoint incremental, else to the
+// checkpoint's own directory.
+func (c *taskCheckpointer) upload(ctx context.Context, id int64, prefix string, f SnapshotFile) (checkpoint.FileRef, error) {
+	r, err := os.Open(f.Path)
+	if err != nil {
+		return checkpoint.FileRef{}, err
+	}
+	defer r.Close()
+	if c.incremental && f.Immutable {
+		return c.storage.WriteShared(ctx, id, prefix+"-"+f.Name, r)
+	}
+	return c.storage.WriteStateFrom(ctx, id, prefix+"-db/"+f.Name, r)
+}
+
+// sharedFiles remembers, per operator of a chain, which immutable files
+// are in checkpoint storage already. Only the files of the newest
+// checkpoint known to be complete are reused: a completed checkpoint is
+// retained until a newer one completes, and shared files are deleted only
+// when no retained checkpoint references them (storage.CollectShared), so
+// what the newest complete checkpoint references is safe to refer to
+// again. Files uploaded for a checkpoint still in progress are not reused:
+// that checkpoint may fail and its files be collected.
+type sharedFiles struct {
+	mu        sync.Mutex
+	confirmed map[int]map[string]checkpoint.FileRef           // by operator, file name
+	pending   map[int64]map[int]map[string]checkpoint.FileRef // by checkpoint, operator, file name
+}
+
+func (s *sharedFiles) lookup(op int, name string) (checkpoint.FileRef, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ref, ok := s.confirmed[op][name]
+	return ref, ok
+}
+
+func (s *sharedFiles) add(id int64, op int, files map[string]checkpoint.FileRef) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil {
+		s.pending = map[int64]map[int]map[string]checkpoint.FileRef{}
+	}
+	if s.pending[id] == nil {
+		s.pending[id] = map[int]map[string]checkpoint.FileRef{}
+	}
+	s.pending[id][op] = files
+}
+
+// complete makes checkpoint id's files the ones to reuse and forgets
+// older pending ones.
+func (s *sharedFiles) complete(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.pending[id]; ok {
+		s.confirmed = p
+	}
+	for pid := range s.pending {
+		if pid <= id {
+			delete(s.pending, pid)
+		}
+	}
 }
 
 // restoreFor computes what operator uid's subtask of parallelism p starts
@@ -282,6 +439,16 @@ func restoreFor(ctx context.Context, cp *checkpoint.CompletedCheckpoint, storage
 			if max(kr.Start, mine.Start) >= min(kr.End, mine.End) {
 				continue
 			}
+			kr2 := KeyedRestore{KeyGroups: kr, Format: k.Format, Checkpoint: int64(cp.ID), Subtask: st.Subtask}
+			if k.Format == checkpoint.FormatPebble {
+				for _, f := range k.Files {
+					ref := f.File
+					kr2.Files = append(kr2.Files, RestoreFile{Name: f.Name, Size: ref.Size,
+						Open: func(ctx context.Context) (io.ReadCloser, error) { return storage.OpenState(ctx, int64(cp.ID), ref) }})
+				}
+				r.Keyed = append(r.Keyed, kr2)
+				continue
+			}
 			data, ok := cache[k.File.Path]
 			if !ok || k.File.IsInline() { // inline state has no path to cache by
 				var err error
@@ -292,7 +459,8 @@ func restoreFor(ctx context.Context, cp *checkpoint.CompletedCheckpoint, storage
 					cache[k.File.Path] = data
 				}
 			}
-			r.Keyed = append(r.Keyed, KeyedRestore{KeyGroups: kr, Offsets: k.Offsets, Data: data})
+			kr2.Offsets, kr2.Data = k.Offsets, data
+			r.Keyed = append(r.Keyed, kr2)
 		}
 		for _, h := range st.Operator {
 			data := h.File.Inline

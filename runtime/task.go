@@ -108,6 +108,10 @@ type subtask struct {
 	inputEnded func()
 	jobDone    <-chan struct{}
 	ended      bool // the input ended; no more checkpoints
+	// cleanups and completions are what operators registered through
+	// OperatorContext.OnClose and OnCheckpointComplete.
+	cleanups    []func()
+	completions []func(id int64)
 }
 
 func (t *subtask) fail(err error) error {
@@ -137,6 +141,11 @@ func (t *subtask) run(ctx context.Context) (err error) {
 		}
 		t.timers.close()
 		t.async.Wait()
+		// Cleanups run after the asynchronous parts, which may still read
+		// local files the operators own.
+		for _, c := range t.cleanups {
+			c()
+		}
 	}()
 	for i := len(t.ops) - 1; i >= 0; i-- {
 		opened = i
@@ -251,6 +260,12 @@ func (t *subtask) finish(ctx context.Context) error {
 // notifyComplete tells every listening operator that checkpoint id is
 // complete.
 func (t *subtask) notifyComplete(id int64) error {
+	if t.ckpt != nil && id != FinalCheckpoint {
+		t.ckpt.shared.complete(id)
+	}
+	for _, f := range t.completions {
+		f(id)
+	}
 	for _, op := range t.ops {
 		if l, ok := op.(CheckpointListener); ok {
 			if err := l.NotifyCheckpointComplete(id); err != nil {

@@ -46,6 +46,9 @@ type section struct {
 // error, which wraps ErrCorruptState (or ErrStateType for a kind mismatch),
 // nothing is loaded.
 func (b *KeyedBackend[K]) Restore(r keygroup.Range, offsets []int64, data []byte) error {
+	if b.pb != nil {
+		return fmt.Errorf("%w: keyed state in the heap backend's format cannot be restored into the pebble backend", ErrBackendMismatch)
+	}
 	if r.Len() < 0 || len(offsets) != r.Len() {
 		return fmt.Errorf("%w: %d offsets for key groups %d-%d", ErrCorruptState, len(offsets), r.Start, r.End-1)
 	}
@@ -95,7 +98,7 @@ func (b *KeyedBackend[K]) Restore(r keygroup.Range, offsets []int64, data []byte
 	var commits []func()
 	for name, rs := range fresh {
 		if t, ok := b.tables[name]; ok {
-			commit, err := t.decode(name, rs.groups)
+			commit, err := t.(heapTable).decode(name, rs.groups)
 			if err != nil {
 				return err
 			}

@@ -77,6 +77,9 @@ type tableSnap interface {
 // The error is reserved for backends that can fail here; the heap backend
 // returns nil.
 func (b *KeyedBackend[K]) Snapshot() (*KeyedSnapshot, error) {
+	if b.pb != nil {
+		return nil, errors.New("state: Snapshot is the heap backend's; use Checkpoint")
+	}
 	names := make([]string, 0, len(b.tables)+len(b.restored))
 	for name := range b.tables {
 		names = append(names, name)
@@ -89,7 +92,7 @@ func (b *KeyedBackend[K]) Snapshot() (*KeyedSnapshot, error) {
 	for i, name := range names {
 		st := snapState{name: name}
 		if t, ok := b.tables[name]; ok {
-			st.kind, st.snap = t.kindByte(), t.snapshot()
+			st.kind, st.snap = t.kindByte(), t.(heapTable).snapshot()
 		} else {
 			rs := b.restored[name]
 			// The payloads are never modified; copy the slice of them
@@ -103,6 +106,45 @@ func (b *KeyedBackend[K]) Snapshot() (*KeyedSnapshot, error) {
 	}
 	s.refs.Store(1)
 	return s, nil
+}
+
+// Snapshot is a backend's view of its state for one checkpoint: a
+// *KeyedSnapshot (heap) or a *PebbleSnapshot (pebble). Release frees it.
+type Snapshot interface{ Release() }
+
+// Checkpoint takes the synchronous part of checkpoint id: Snapshot for the
+// heap backend; for the pebble backend, a flush of the memtable and a
+// Pebble checkpoint of hard links.
+func (b *KeyedBackend[K]) Checkpoint(id int64) (Snapshot, error) {
+	if b.pb != nil {
+		return b.pb.snapshot(id)
+	}
+	return b.Snapshot()
+}
+
+// OnCheckpointComplete drops the local checkpoint copies older than id
+// (pebble backend with local recovery).
+func (b *KeyedBackend[K]) OnCheckpointComplete(id int64) {
+	if b.pb != nil && b.pb.opts.LocalRecovery {
+		b.pb.dropLocal(id)
+	}
+}
+
+// Close releases the backend: the pebble backend closes its database and
+// deletes its directory. The heap backend has nothing to release.
+func (b *KeyedBackend[K]) Close() error {
+	if b.pb != nil {
+		return b.pb.close()
+	}
+	return nil
+}
+
+// Backend names the backend: "heap" or "pebble".
+func (b *KeyedBackend[K]) Backend() string {
+	if b.pb != nil {
+		return "pebble"
+	}
+	return "heap"
 }
 
 // KeyGroups is the range of key groups the snapshot covers.

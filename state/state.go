@@ -74,6 +74,12 @@ type KeyedBackend[K comparable] struct {
 	// restoredGroups marks the groups (relative to groups.Start) a Restore
 	// has already loaded.
 	restoredGroups []bool
+	// pb is the database of a pebble backend; nil for the heap backend.
+	pb *pebbleStore
+	// curKey is the current key's encoding (pebble backend only).
+	curKey []byte
+	// budget is the heap backend's memory budget; nil for none.
+	budget *budget
 }
 
 // table is the type-erased face of a registered state.
@@ -82,6 +88,11 @@ type table interface {
 	kind() string
 	// kindByte is the kind as written in snapshots (kindValue...).
 	kindByte() byte
+}
+
+// heapTable is a table of the heap backend.
+type heapTable interface {
+	table
 	// snapshot pins every group and returns the immutable view.
 	snapshot() tableSnap
 	// decode decodes restored payloads (one per group relative to the
@@ -104,7 +115,13 @@ func NewKeyedBackend[K comparable](kc codec.Codec[K], maxParallelism int, r keyg
 
 // SetCurrentKey makes k the key every state handle reads and writes.
 func (b *KeyedBackend[K]) SetCurrentKey(k K) error {
-	g := b.grouper.Group(k)
+	var g int
+	if b.pb != nil {
+		b.curKey = b.kc.Append(b.curKey[:0], k)
+		g = keygroup.Of(b.curKey, b.maxP)
+	} else {
+		g = b.grouper.Group(k)
+	}
 	if !b.groups.Contains(g) {
 		return fmt.Errorf("%w: key %v has key group %d, this subtask owns %d-%d", ErrKeyOutOfRange, k, g, b.groups.Start, b.groups.End-1)
 	}
@@ -136,7 +153,7 @@ func register[K comparable, T table](b *KeyedBackend[K], name string, mk func() 
 		if rs.kind != t.kindByte() {
 			return zero, fmt.Errorf("%w: state %q was restored as %s, registered as %s", ErrStateType, name, kindName(rs.kind), t.kind())
 		}
-		commit, err := t.decode(name, rs.groups)
+		commit, err := any(t).(heapTable).decode(name, rs.groups)
 		if err != nil {
 			return zero, err
 		}
@@ -159,6 +176,12 @@ func (*valueTable[K, V]) kindByte() byte { return kindValue }
 // GetValueState returns the value state called name, registering it on
 // first use. V needs a codec (codec.For).
 func GetValueState[K comparable, V any](b *KeyedBackend[K], name string) (ValueState[V], error) {
+	if b.pb != nil {
+		return register(b, name, func() (*pebbleValue[K, V], error) {
+			vc, err := codec.For[V]()
+			return &pebbleValue[K, V]{pebbleTable: newPebbleTable(b, name), vc: vc}, err
+		})
+	}
 	return register(b, name, func() (*valueTable[K, V], error) {
 		vc, err := codec.For[V]()
 		if err != nil {
@@ -174,6 +197,9 @@ func (t *valueTable[K, V]) Value() (V, bool, error) {
 }
 
 func (t *valueTable[K, V]) Update(v V) error {
+	if err := t.b.charge(); err != nil {
+		return err
+	}
 	t.write(t.b.curIdx).m[t.b.cur] = v
 	return nil
 }
@@ -197,6 +223,12 @@ func (*listTable[K, V]) kindByte() byte { return kindList }
 
 // GetListState returns the list state called name. V needs a codec.
 func GetListState[K comparable, V any](b *KeyedBackend[K], name string) (ListState[V], error) {
+	if b.pb != nil {
+		return register(b, name, func() (*pebbleList[K, V], error) {
+			vc, err := codec.For[V]()
+			return &pebbleList[K, V]{pebbleTable: newPebbleTable(b, name), vc: vc}, err
+		})
+	}
 	return register(b, name, func() (*listTable[K, V], error) {
 		vc, err := codec.For[V]()
 		if err != nil {
@@ -211,6 +243,9 @@ func (t *listTable[K, V]) Get() ([]V, error) {
 }
 
 func (t *listTable[K, V]) Add(v V) error {
+	if err := t.b.charge(); err != nil {
+		return err
+	}
 	m := t.write(t.b.curIdx).m
 	// Appending writes at index len, which no snapshot reads: a snapshot
 	// holds its own slice header with the length at snapshot time, and the
@@ -222,6 +257,9 @@ func (t *listTable[K, V]) Add(v V) error {
 func (t *listTable[K, V]) Update(vs []V) error {
 	if len(vs) == 0 {
 		return t.Clear()
+	}
+	if err := t.b.charge(); err != nil {
+		return err
 	}
 	t.write(t.b.curIdx).m[t.b.cur] = append([]V(nil), vs...)
 	return nil
@@ -255,6 +293,16 @@ func (*mapTable[K, UK, UV]) kindByte() byte { return kindMap }
 
 // GetMapState returns the map state called name. UK and UV need codecs.
 func GetMapState[K, UK comparable, UV any](b *KeyedBackend[K], name string) (MapState[UK, UV], error) {
+	if b.pb != nil {
+		return register(b, name, func() (*pebbleMap[K, UK, UV], error) {
+			ukc, err := codec.For[UK]()
+			if err != nil {
+				return nil, err
+			}
+			uvc, err := codec.For[UV]()
+			return &pebbleMap[K, UK, UV]{pebbleTable: newPebbleTable(b, name), ukc: ukc, uvc: uvc}, err
+		})
+	}
 	return register(b, name, func() (*mapTable[K, UK, UV], error) {
 		ukc, err := codec.For[UK]()
 		if err != nil {
@@ -298,6 +346,9 @@ func (t *mapTable[K, UK, UV]) writable(create bool) map[UK]UV {
 }
 
 func (t *mapTable[K, UK, UV]) Put(k UK, v UV) error {
+	if err := t.b.charge(); err != nil {
+		return err
+	}
 	t.writable(true)[k] = v
 	return nil
 }

@@ -1,5 +1,7 @@
 package state
 
+import "fmt"
+
 // TimerQueue holds the timers of one keyed operator in one time domain
 // (event or processing time): at most one timer per key and timestamp,
 // handed out in timestamp order. Timers persist as a map state (key →
@@ -8,7 +10,7 @@ package state
 // It belongs to the subtask's goroutine, like the backend.
 type TimerQueue[K comparable] struct {
 	b     *KeyedBackend[K]
-	store *mapTable[K, int64, bool]
+	store timerStore[K]
 	h     timerHeap[K]
 	set   map[timer[K]]struct{}
 }
@@ -81,15 +83,38 @@ func NewTimerQueue[K comparable](b *KeyedBackend[K], name string) (*TimerQueue[K
 	if err != nil {
 		return nil, err
 	}
-	q := &TimerQueue[K]{b: b, store: ms.(*mapTable[K, int64, bool]), set: map[timer[K]]struct{}{}}
-	for i := range q.store.groups {
-		for k, in := range q.store.read(i) {
-			for ts := range in.m {
-				q.add(timer[K]{ts: ts, key: k})
+	q := &TimerQueue[K]{b: b, store: ms.(timerStore[K]), set: map[timer[K]]struct{}{}}
+	err = q.store.forEach(func(k K, ts int64) error {
+		q.add(timer[K]{ts: ts, key: k})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("timers %q: %w", name, err)
+	}
+	return q, nil
+}
+
+// timerStore is the map state timers persist in, on either backend.
+// The ordering heap and the dedup set stay in memory on both: timers are
+// few next to state (one per key and firing time), as with Flink's heap
+// timer service for RocksDB.
+type timerStore[K comparable] interface {
+	MapState[int64, bool]
+	forEach(fn func(k K, ts int64) error) error
+}
+
+// forEach calls fn with every (key, user key) of the heap map table.
+func (t *mapTable[K, UK, UV]) forEach(fn func(k K, uk UK) error) error {
+	for i := range t.groups {
+		for k, in := range t.read(i) {
+			for uk := range in.m {
+				if err := fn(k, uk); err != nil {
+					return err
+				}
 			}
 		}
 	}
-	return q, nil
+	return nil
 }
 
 func (q *TimerQueue[K]) add(t timer[K]) bool {

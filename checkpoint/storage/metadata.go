@@ -20,8 +20,10 @@ import (
 
 // Metadata file format; docs/format.md draws it byte by byte.
 const (
-	metadataMagic   = "WCKP"
-	metadataVersion = 1
+	metadataMagic = "WCKP"
+	// metadataVersion is the version written. Version 1 (before keyed
+	// state handles had a format) is still read.
+	metadataVersion = 2
 	headerLen       = 16 // magic 4, version 2, flags 2, body length 8
 	trailerLen      = 4  // CRC32C of header and body
 	// MaxMetadataSize bounds what ReadMetadata accepts (256 MiB).
@@ -89,8 +91,9 @@ func DecodeMetadata(data []byte) (*checkpoint.CompletedCheckpoint, error) {
 	if string(data[:4]) != metadataMagic {
 		return nil, corrupt("not checkpoint metadata (magic %q, expected %q)", data[:4], metadataMagic)
 	}
-	if v := binary.BigEndian.Uint16(data[4:]); v != metadataVersion {
-		return nil, fmt.Errorf("%s: %w %d (this build reads version %d)", MetadataName, ErrUnsupportedVersion, v, metadataVersion)
+	version := binary.BigEndian.Uint16(data[4:])
+	if version != 1 && version != metadataVersion {
+		return nil, fmt.Errorf("%s: %w %d (this build reads versions 1 to %d)", MetadataName, ErrUnsupportedVersion, version, metadataVersion)
 	}
 	if f := binary.BigEndian.Uint16(data[6:]); f != 0 {
 		return nil, corrupt("unknown flags %#04x", f)
@@ -103,7 +106,7 @@ func DecodeMetadata(data []byte) (*checkpoint.CompletedCheckpoint, error) {
 	if want, got := binary.BigEndian.Uint32(data[end:]), crc32.Checksum(data[:end], castagnoli); want != got {
 		return nil, corrupt("checksum mismatch (CRC32C %08x, expected %08x)", got, want)
 	}
-	d := decoder{b: data[headerLen:end]}
+	d := decoder{b: data[headerLen:end], version: version}
 	cp := &checkpoint.CompletedCheckpoint{}
 	cp.ID = checkpoint.ID(d.varint())
 	cp.Job = d.str()
@@ -206,6 +209,16 @@ func (e *encoder) subtaskState(s *checkpoint.OperatorSubtaskState) {
 	for _, k := range s.Keyed {
 		e.varint(int64(k.KeyGroups.Start))
 		e.varint(int64(k.KeyGroups.End))
+		if k.Format == checkpoint.FormatPebble {
+			e.u8(keyedFormatPebble)
+			e.uvarint(uint64(len(k.Files)))
+			for _, f := range k.Files {
+				e.str(f.Name)
+				e.file(f.File)
+			}
+			continue
+		}
+		e.u8(keyedFormatSections)
 		e.file(k.File)
 		e.offsets(k.Offsets)
 	}
@@ -228,9 +241,16 @@ func (e *encoder) subtaskState(s *checkpoint.OperatorSubtaskState) {
 // decoder reads the body; the first error sticks and later reads return
 // zero values, so decoding code need not check after every field.
 type decoder struct {
-	b   []byte
-	err error
+	b       []byte
+	err     error
+	version uint16
 }
+
+// Keyed state handle formats in version 2.
+const (
+	keyedFormatSections uint8 = 0
+	keyedFormatPebble   uint8 = 1
+)
 
 func (d *decoder) fail(format string, a ...any) {
 	if d.err == nil {
@@ -357,8 +377,24 @@ func (d *decoder) subtaskState() checkpoint.OperatorSubtaskState {
 		s.Keyed = make([]checkpoint.KeyedStateHandle, 0, n)
 		for range n {
 			k := checkpoint.KeyedStateHandle{KeyGroups: checkpoint.KeyGroupRange{Start: int(d.varint()), End: int(d.varint())}}
-			k.File = d.file()
-			k.Offsets = d.offsets()
+			format := keyedFormatSections
+			if d.version >= 2 {
+				format = d.u8()
+			}
+			switch format {
+			case keyedFormatSections:
+				k.File = d.file()
+				k.Offsets = d.offsets()
+			case keyedFormatPebble:
+				k.Format = checkpoint.FormatPebble
+				m := d.count()
+				k.Files = make([]checkpoint.NamedFile, 0, m)
+				for range m {
+					k.Files = append(k.Files, checkpoint.NamedFile{Name: d.str(), File: d.file()})
+				}
+			default:
+				d.fail("unknown keyed state format %d", format)
+			}
 			s.Keyed = append(s.Keyed, k)
 		}
 	}

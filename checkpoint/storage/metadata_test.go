@@ -34,12 +34,42 @@ func exampleCheckpoint() *checkpoint.CompletedCheckpoint {
 	}
 }
 
-// TestMetadataGolden pins format version 1: the example must encode to the
-// golden bytes and decode back. Run with -update after a deliberate change
-// (and bump the version).
-func TestMetadataGolden(t *testing.T) {
-	const golden = "testdata/metadata-v1.hex"
+// pebbleExample adds a keyed state handle of the pebble format, with an
+// exclusive and a shared file, to the example.
+func pebbleExample() *checkpoint.CompletedCheckpoint {
 	cp := exampleCheckpoint()
+	cp.Operators["sum"] = &checkpoint.OperatorState{Parallelism: 1, MaxParallelism: 128,
+		Subtasks: []checkpoint.OperatorSubtaskState{{OperatorUID: "sum", Subtask: 0,
+			Keyed: []checkpoint.KeyedStateHandle{{KeyGroups: checkpoint.KeyGroupRange{Start: 0, End: 128},
+				Format: checkpoint.FormatPebble, Files: []checkpoint.NamedFile{
+					{Name: "000005.sst", File: checkpoint.FileRef{Path: "shared/sum-0-c1-000005.sst", Size: 1000, CRC32C: 7}},
+					{Name: "MANIFEST-000001", File: checkpoint.FileRef{Path: "chk-1/sum-0-db/MANIFEST-000001", Size: 90, CRC32C: 8}},
+				}}}}}}
+	return cp
+}
+
+// TestMetadataGoldenV1 pins format version 1, which this build still reads:
+// the golden bytes decode to the example.
+func TestMetadataGoldenV1(t *testing.T) {
+	dump, err := os.ReadFile("testdata/metadata-v1.hex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodeMetadata(undump(t, string(dump)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp := exampleCheckpoint(); !reflect.DeepEqual(back, cp) {
+		t.Fatalf("decode:\ngot  %+v\nwant %+v", back, cp)
+	}
+}
+
+// TestMetadataGolden pins format version 2: the example (with a pebble
+// handle) must encode to the golden bytes and decode back. Run with -update
+// after a deliberate change (and bump the version).
+func TestMetadataGolden(t *testing.T) {
+	const golden = "testdata/metadata-v2.hex"
+	cp := pebbleExample()
 	got := EncodeMetadata(cp)
 	if *update {
 		if err := os.WriteFile(golden, []byte(hex.Dump(got)), 0o644); err != nil {
@@ -103,9 +133,9 @@ func TestMetadataRoundTripEdgeCases(t *testing.T) {
 
 func TestMetadataVersion(t *testing.T) {
 	data := EncodeMetadata(exampleCheckpoint())
-	data[5] = 2
-	if _, err := DecodeMetadata(data); !errors.Is(err, ErrUnsupportedVersion) || !strings.Contains(err.Error(), "version 2") {
-		t.Fatalf("version 2: %v", err)
+	data[5] = 3
+	if _, err := DecodeMetadata(data); !errors.Is(err, ErrUnsupportedVersion) || !strings.Contains(err.Error(), "version 3") {
+		t.Fatalf("version 3: %v", err)
 	}
 }
 
@@ -113,6 +143,7 @@ func TestMetadataVersion(t *testing.T) {
 // and whatever it accepts encodes back to the same bytes.
 func FuzzDecodeMetadata(f *testing.F) {
 	f.Add(EncodeMetadata(exampleCheckpoint()))
+	f.Add(EncodeMetadata(pebbleExample()))
 	f.Add(EncodeMetadata(&checkpoint.CompletedCheckpoint{ID: 3}))
 	f.Add([]byte("WCKP"))
 	f.Add([]byte{})
