@@ -47,9 +47,12 @@ func TestDeclaredOptions(t *testing.T) {
 		"execution.checkpointing.unaligned.enabled":                 "false",
 		"execution.checkpointing.aligned-checkpoint-timeout":        "0 ms",
 
-		"state.backend.type":                  "hashmap",
-		"execution.state-recovery.from-local": "false",
-		"state.backend.heap.memory-budget":    "(none)",
+		"state.backend.type":                     "hashmap",
+		"execution.state-recovery.from-local":    "false",
+		"state.backend.heap.memory-budget":       "(none)",
+		"state.backend.rocksdb.localdir":         "(none)",
+		"state.backend.rocksdb.writebuffer.size": "64 mb",
+		"state.backend.rocksdb.block.cache-size": "64 mb",
 
 		"restart-strategy.type":                                            "(none)",
 		"restart-strategy.fixed-delay.attempts":                            "1",
