@@ -8,16 +8,13 @@ import (
 )
 
 // WatermarkGenerator decides a stream's watermarks from the timestamps it
-// sees (Flink's WatermarkGenerator). One instance per subtask, called on
-// its goroutine. A returned watermark is passed on only if it moves event
-// time forward.
-type WatermarkGenerator interface {
-	// OnEvent sees each record's timestamp; it may return a watermark to
-	// emit at once (punctuated watermarks).
-	OnEvent(ts int64) (wm int64, emit bool)
-	// OnPeriodicEmit is called every pipeline.auto-watermark-interval.
-	OnPeriodicEmit() (wm int64, emit bool)
-}
+// sees (Flink's WatermarkGenerator): OnEvent sees each record's timestamp
+// and may return a watermark at once (punctuated), OnPeriodicEmit is called
+// every pipeline.auto-watermark-interval. One instance per subtask, or per
+// source split with FromSourceWithWatermarks, called on the subtask's
+// goroutine. A returned watermark is passed on only if it moves event time
+// forward.
+type WatermarkGenerator = runtime.WatermarkGenerator
 
 // WatermarkStrategy says how a stream's records get their event time and
 // its watermarks (Flink's WatermarkStrategy). Timestamps are milliseconds.
@@ -43,14 +40,17 @@ func ForMonotonousTimestamps[T any](timestamp func(T) int64) WatermarkStrategy[T
 	return ForBoundedOutOfOrderness(0, timestamp)
 }
 
-// ForGenerator uses a custom generator, one per subtask from newGen.
+// ForGenerator uses a custom generator, one per subtask (or per source
+// split) from newGen.
 func ForGenerator[T any](timestamp func(T) int64, newGen func() WatermarkGenerator) WatermarkStrategy[T] {
 	return WatermarkStrategy[T]{timestamp: timestamp, newGen: newGen}
 }
 
 // WithIdleness marks a subtask's stream idle after d without records, so
 // that it does not hold event time back downstream; it becomes active
-// again with its next record.
+// again with its next record. With per-split watermarks
+// (FromSourceWithWatermarks) each split is idle on its own, and the
+// subtask's stream only when all its splits are.
 func (s WatermarkStrategy[T]) WithIdleness(d time.Duration) WatermarkStrategy[T] {
 	s.idleness = d
 	return s
@@ -65,6 +65,32 @@ func (b *boundedOutOfOrderness) OnEvent(ts int64) (int64, bool) {
 
 func (b *boundedOutOfOrderness) OnPeriodicEmit() (int64, bool) {
 	return b.max - b.delay - 1, true
+}
+
+// FromSourceWithWatermarks declares a source that gives its records their
+// event time and emits watermarks by strategy itself (Flink's
+// env.fromSource(source, strategy, name)), every
+// pipeline.auto-watermark-interval; no AssignTimestampsAndWatermarks is
+// needed after it.
+//
+// When the source's reader reports the split of each record
+// (runtime.SplitFetcher, as the file and datagen sources do), each split
+// has its own generator and the subtask's watermark is the minimum over its
+// splits that are neither idle nor finished, so that how the reader
+// interleaves its splits does not make records late: a record is late only
+// if it is late within its own split, or its split starts behind the
+// watermark (a split counts from its first record on). Readers that report
+// no splits get one generator per subtask, as AssignTimestampsAndWatermarks
+// chained to the source.
+func FromSourceWithWatermarks[T any](e *Environment, src Source[T], name string, strategy WatermarkStrategy[T]) DataStream[T] {
+	s := FromSource(e, src, name)
+	s.node.Impl.(*runtime.SourceNode[T]).Watermarks = &runtime.SourceWatermarks[T]{
+		Timestamp:    strategy.timestamp,
+		NewGenerator: strategy.newGen,
+		Idleness:     strategy.idleness,
+		Interval:     config.Get(e.cfg, config.AutoWatermarkInterval),
+	}
+	return s
 }
 
 // AssignTimestampsAndWatermarks gives every record of s its event time and

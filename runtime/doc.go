@@ -1,7 +1,8 @@
 // Package runtime executes a planned job on one machine: it owns subtasks,
 // their mailboxes, the network stack between them, and their part in
-// checkpoints. It also owns the connector contract (Source, SourceReader,
-// Sink, SinkWriter, and the two-phase-commit CheckpointedSinkWriter and
+// checkpoints. It also owns the connector contract (Source, SourceReader
+// with the optional SplitFetcher for per-split watermarks, Sink,
+// SinkWriter, and the two-phase-commit CheckpointedSinkWriter and
 // RecoverableSink), since the runtime is what calls it.
 //
 // Subtasks. Each parallel instance of a vertex (a chain of operators joined

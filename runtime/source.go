@@ -16,11 +16,14 @@ const sourceBatchSize = 1024
 type SourceNode[T any] struct {
 	Source Source[T]
 	Out    TypeInfo
+	// Watermarks, when set, makes the source stamp its records with event
+	// time and emit watermarks itself.
+	Watermarks *SourceWatermarks[T]
 }
 
 // Build implements NodeImpl.
 func (s *SourceNode[T]) Build(ctx *OperatorContext, out any) ([]any, Operator, error) {
-	return nil, &sourceOperator[T]{ctx: ctx, src: s.Source, out: out.(Output[T]), emitted: new(atomic.Int64)}, nil
+	return nil, &sourceOperator[T]{ctx: ctx, src: s.Source, wmCfg: s.Watermarks, out: out.(Output[T]), emitted: new(atomic.Int64)}, nil
 }
 
 // OutType implements NodeImpl.
@@ -32,16 +35,19 @@ func (s *SourceNode[T]) InType(int) TypeInfo { return nil }
 type sourceBatch[T any] struct {
 	records  []T
 	position [][]byte
-	err      error // io.EOF at the end of the input
+	splits   *SplitBatch // the records' splits, from a SplitFetcher
+	err      error       // io.EOF at the end of the input
 }
 
 // sourceOperator drives a SourceReader: a fetcher goroutine it owns calls
 // Fetch and hands batches over; the subtask's goroutine emits them between
 // its mails, and remembers the position of the last batch it emitted.
 type sourceOperator[T any] struct {
-	ctx *OperatorContext
-	src Source[T]
-	out Output[T]
+	ctx   *OperatorContext
+	src   Source[T]
+	wmCfg *SourceWatermarks[T]
+	out   Output[T]
+	ts    *sourceTimestamps[T] // nil without wmCfg
 
 	reader  SourceReader[T]
 	batches chan sourceBatch[T]
@@ -69,6 +75,9 @@ func (s *sourceOperator[T]) Open() error {
 		return WrapOperatorError(s.ctx.Node.Name, err)
 	}
 	s.reader = r
+	if s.wmCfg != nil {
+		s.ts = newSourceTimestamps(s.ctx, s.wmCfg, r, s.out)
+	}
 	s.batches = make(chan sourceBatch[T], 2)
 	s.ready = make(chan struct{}, 1)
 	s.free = make(chan []T, 3)
@@ -90,12 +99,12 @@ func (s *sourceOperator[T]) fetch(ctx context.Context) {
 		default:
 			buf = make([]T, 0, sourceBatchSize)
 		}
-		recs, pos, err := s.reader.Fetch(ctx, buf[:0])
+		recs, splits, pos, err := s.read(ctx, buf[:0])
 		if ctx.Err() != nil {
 			return
 		}
 		select {
-		case s.batches <- sourceBatch[T]{records: recs, position: pos, err: err}:
+		case s.batches <- sourceBatch[T]{records: recs, position: pos, splits: splits, err: err}:
 		case <-ctx.Done():
 			return
 		}
@@ -121,10 +130,16 @@ func (s *sourceOperator[T]) step() (stepResult, error) {
 	default:
 		return stepNone, nil
 	}
-	s.ctx.Record.HasTimestamp = false // sources emit records without event time
-	for _, r := range b.records {
-		if err := s.out.Collect(r); err != nil {
+	if s.ts != nil {
+		if err := s.ts.emit(b.records, b.splits); err != nil {
 			return stepNone, err
+		}
+	} else {
+		s.ctx.Record.HasTimestamp = false // without watermarks, sources emit no event time
+		for _, r := range b.records {
+			if err := s.out.Collect(r); err != nil {
+				return stepNone, err
+			}
 		}
 	}
 	s.emitted.Add(int64(len(b.records)))
@@ -143,7 +158,7 @@ func (s *sourceOperator[T]) step() (stepResult, error) {
 		return stepMore, nil
 	case errors.Is(b.err, io.EOF):
 		// The end of the input ends event time: every timer fires.
-		if err := s.out.EmitWatermark(Watermark{Time: MaxWatermark}); err != nil {
+		if err := s.endEventTime(); err != nil {
 			return stepNone, err
 		}
 		return stepEnd, nil
@@ -168,6 +183,9 @@ func (s *sourceOperator[T]) Close() error {
 	}
 	s.cancel()
 	s.wg.Wait()
+	if s.ts != nil {
+		s.ts.close()
+	}
 	return WrapOperatorError(s.ctx.Node.Name, s.reader.Close())
 }
 

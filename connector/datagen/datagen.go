@@ -57,6 +57,7 @@ func (s *Source[T]) CreateReader(ctx runtime.SourceContext) (runtime.SourceReade
 			if err != nil {
 				return nil, fmt.Errorf("datagen: restore: position entry %d of %d: %w", i+1, len(ctx.Restored), err)
 			}
+			sp.id = sp.name()
 			r.splits = append(r.splits, sp)
 		}
 	} else {
@@ -64,7 +65,9 @@ func (s *Source[T]) CreateReader(ctx runtime.SourceContext) (runtime.SourceReade
 		if ctx.Subtask < 0 || ctx.Subtask >= p {
 			return nil, fmt.Errorf("datagen: subtask %d out of range for parallelism %d", ctx.Subtask, p)
 		}
-		r.splits = []split{{next: int64(ctx.Subtask), stride: int64(p)}}
+		sp := split{next: int64(ctx.Subtask), stride: int64(p)}
+		sp.id = sp.name()
+		r.splits = []split{sp}
 	}
 	return r, nil
 }
@@ -72,7 +75,15 @@ func (s *Source[T]) CreateReader(ctx runtime.SourceContext) (runtime.SourceReade
 // split is the arithmetic sequence next, next+stride, ... (below count).
 type split struct {
 	next, stride int64
+	// For runtime.SplitFetcher: the split's name and whether its end has
+	// been reported.
+	id       string
+	reported bool
 }
+
+// name names a split by what stays the same as it advances: its first
+// index modulo its stride, and its stride.
+func (sp split) name() string { return fmt.Sprintf("%d/%d", sp.next%sp.stride, sp.stride) }
 
 const positionVersion = 1
 
@@ -116,9 +127,22 @@ func (r *reader[T]) exhausted(sp split) bool {
 	return r.src.count >= 0 && sp.next >= r.src.count
 }
 
+var _ runtime.SplitFetcher[int] = (*reader[int])(nil)
+
 // Fetch fills buf with the next records of its splits, the lowest index
 // first.
 func (r *reader[T]) Fetch(ctx context.Context, buf []T) ([]T, [][]byte, error) {
+	return r.fetch(ctx, buf, nil)
+}
+
+// FetchSplits implements runtime.SplitFetcher: Fetch, naming each record's
+// split "i/p" (the split of indices i, i+p, ...). A split of a bounded
+// source finishes when it reaches the count.
+func (r *reader[T]) FetchSplits(ctx context.Context, buf []T, splits *runtime.SplitBatch) ([]T, [][]byte, error) {
+	return r.fetch(ctx, buf, splits)
+}
+
+func (r *reader[T]) fetch(ctx context.Context, buf []T, splits *runtime.SplitBatch) ([]T, [][]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return buf, nil, err
 	}
@@ -126,9 +150,13 @@ func (r *reader[T]) Fetch(ctx context.Context, buf []T) ([]T, [][]byte, error) {
 	if len(r.splits) == 1 {
 		// Common case: one split, no merging.
 		sp := &r.splits[0]
+		n := len(buf)
 		for len(buf) < cap(buf) && !r.exhausted(*sp) {
 			buf = append(buf, gen(sp.next, Mix(seed, sp.next)))
 			sp.next += sp.stride
+		}
+		if splits != nil && len(buf) > n {
+			splits.Runs = append(splits.Runs, runtime.SplitRun{ID: sp.id, Records: len(buf) - n})
 		}
 	} else {
 		for len(buf) < cap(buf) {
@@ -144,6 +172,17 @@ func (r *reader[T]) Fetch(ctx context.Context, buf []T) ([]T, [][]byte, error) {
 			sp := &r.splits[k]
 			buf = append(buf, gen(sp.next, Mix(seed, sp.next)))
 			sp.next += sp.stride
+			if splits != nil {
+				splits.Add(sp.id)
+			}
+		}
+	}
+	if splits != nil && r.src.count >= 0 {
+		for i := range r.splits {
+			if sp := &r.splits[i]; !sp.reported && r.exhausted(*sp) {
+				sp.reported = true
+				splits.Finished = append(splits.Finished, sp.id)
+			}
 		}
 	}
 	pos := make([][]byte, len(r.splits))

@@ -266,3 +266,51 @@ func BenchmarkLines(b *testing.B) {
 		buf, _, _ = r.Fetch(context.Background(), buf[:0])
 	}
 }
+
+// TestFetchSplits: FetchSplits names each record's split "i/p" and
+// reports a bounded split as finished in the batch that exhausts it,
+// returning the same records as Fetch.
+func TestFetchSplits(t *testing.T) {
+	testutil.CheckGoroutines(t)
+	src := New(10, 3, genRec)
+	render := func(recs []rec, sb *runtime.SplitBatch) string {
+		var s []string
+		for _, r := range recs {
+			s = append(s, fmt.Sprint(r.Index))
+		}
+		s = append(s, "|")
+		for _, r := range sb.Runs {
+			s = append(s, fmt.Sprintf("%s:%d", r.ID, r.Records))
+		}
+		s = append(s, "|")
+		return strings.Join(append(s, sb.Finished...), " ")
+	}
+	check := func(name string, ctx runtime.SourceContext, capacity int, want []string) {
+		t.Helper()
+		r := newReader(t, src, ctx).(runtime.SplitFetcher[rec])
+		plain := newReader(t, src, ctx)
+		for i, w := range want {
+			var sb runtime.SplitBatch
+			recs, _, err := r.FetchSplits(context.Background(), make([]rec, 0, capacity), &sb)
+			if err != nil && err != io.EOF || (err == io.EOF) != (i == len(want)-1) {
+				t.Fatalf("%s, batch %d: error %v", name, i, err)
+			}
+			if got := render(recs, &sb); got != w {
+				t.Errorf("%s, batch %d: %q, want %q", name, i, got, w)
+			}
+			if precs, _, _ := plain.Fetch(context.Background(), make([]rec, 0, capacity)); !slices.Equal(precs, recs) {
+				t.Errorf("%s, batch %d: Fetch gave %v, FetchSplits %v", name, i, precs, recs)
+			}
+		}
+	}
+	check("one split", runtime.SourceContext{Subtask: 1, Parallelism: 2}, 3, []string{
+		"1 3 5 | 1/2:3 |",
+		"7 9 | 1/2:2 | 1/2",
+	})
+	// Two splits of a former parallelism of 3, merged in index order.
+	restored := [][]byte{split{next: 0, stride: 3}.encode(), split{next: 2, stride: 3}.encode()}
+	check("two splits", runtime.SourceContext{Parallelism: 1, Restored: restored}, 4, []string{
+		"0 2 3 5 | 0/3:1 2/3:1 0/3:1 2/3:1 |",
+		"6 8 9 | 0/3:1 2/3:1 0/3:1 | 0/3 2/3",
+	})
+}

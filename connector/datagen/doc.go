@@ -34,4 +34,11 @@
 // unbounded source, never produces anything). Since generation is a pure
 // function of the index, replay after a restore is exact: exactly-once.
 // A non-nil empty SourceContext.Restored means "no splits".
+//
+// # Splits and watermarks
+//
+// The reader implements runtime.SplitFetcher, for per-split watermarks
+// (weir.FromSourceWithWatermarks): the split of indices i, i+p, i+2p, ...
+// is named "i/p", and a split of a bounded source finishes when it reaches
+// the count.
 package datagen

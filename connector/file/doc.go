@@ -19,6 +19,13 @@
 // checkpoints and resumed at the exact byte offset after a restore),
 // provided the files do not change while the job runs.
 //
+// The reader implements runtime.SplitFetcher: for per-split watermarks
+// (weir.FromSourceWithWatermarks) each file is a split, named by its path,
+// that finishes after its last line. A reader reads its files one after
+// another, so at most one of its splits holds event time back at a time: a
+// file's records older than the watermark its predecessors reached are late,
+// as with one generator per subtask.
+//
 // # Source position
 //
 // A position has one entry per file assigned to the reader (finished files

@@ -124,8 +124,22 @@ type reader struct {
 	long   []byte // scratch for lines longer than the read buffer
 }
 
+var _ runtime.SplitFetcher[string] = (*reader)(nil)
+
 // Fetch implements runtime.SourceReader.
 func (r *reader) Fetch(ctx context.Context, buf []string) ([]string, [][]byte, error) {
+	return r.fetch(ctx, buf, nil)
+}
+
+// FetchSplits implements runtime.SplitFetcher: each file is a split, named
+// by its path, finished when its last line has been read.
+func (r *reader) FetchSplits(ctx context.Context, buf []string, splits *runtime.SplitBatch) ([]string, [][]byte, error) {
+	return r.fetch(ctx, buf, splits)
+}
+
+// fetch reads lines into buf; with splits non-nil it also says which file
+// each came from.
+func (r *reader) fetch(ctx context.Context, buf []string, splits *runtime.SplitBatch) ([]string, [][]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return buf, nil, err
 	}
@@ -148,10 +162,16 @@ func (r *reader) Fetch(ctx context.Context, buf []string) ([]string, [][]byte, e
 			sp.offset += n
 			sp.enc = nil
 			buf = append(buf, line)
+			if splits != nil {
+				splits.Add(sp.path)
+			}
 		}
 		if err == io.EOF {
 			sp.done = true
 			sp.enc = nil
+			if splits != nil {
+				splits.Finished = append(splits.Finished, sp.path)
+			}
 			r.closeFile()
 			r.cur++
 			continue

@@ -313,3 +313,65 @@ func TestPositionDecodeErrors(t *testing.T) {
 		t.Errorf("CreateReader with a bad entry: err = %v", err)
 	}
 }
+
+// splitsOf renders a batch's split description with file base names:
+// "a.txt:3 b.txt:2 | a.txt" (runs | finished).
+func splitsOf(b *runtime.SplitBatch) string {
+	var s []string
+	for _, r := range b.Runs {
+		s = append(s, fmt.Sprintf("%s:%d", filepath.Base(r.ID), r.Records))
+	}
+	s = append(s, "|")
+	for _, f := range b.Finished {
+		s = append(s, filepath.Base(f))
+	}
+	return strings.Join(s, " ")
+}
+
+// TestSourceSplits: FetchSplits names each line's file and reports a file
+// as finished in the batch that reads to its end (an empty file too),
+// returning the same lines and positions as Fetch.
+func TestSourceSplits(t *testing.T) {
+	testutil.CheckGoroutines(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.txt": "a1\na2\na3\na4\n", "b.txt": "b1\nb2", "e.txt": ""})
+	src := NewSource(dir)
+	plain := newReader(t, src, runtime.SourceContext{Parallelism: 1})
+	r := newReader(t, src, runtime.SourceContext{Parallelism: 1}).(runtime.SplitFetcher[string])
+	want := []struct {
+		lines  string
+		splits string
+		eof    bool
+	}{
+		{"a1 a2 a3", "a.txt:3 |", false},
+		{"a4 b1 b2", "a.txt:1 b.txt:2 | a.txt b.txt", false},
+		{"", "| e.txt", true},
+	}
+	for i, w := range want {
+		var sb runtime.SplitBatch
+		recs, pos, err := r.FetchSplits(context.Background(), make([]string, 0, 3), &sb)
+		if (err == io.EOF) != w.eof || (err != nil && err != io.EOF) {
+			t.Fatalf("batch %d: error %v, want EOF %v", i, err, w.eof)
+		}
+		if got := strings.Join(recs, " "); got != w.lines {
+			t.Errorf("batch %d: lines %q, want %q", i, got, w.lines)
+		}
+		if got := splitsOf(&sb); got != w.splits {
+			t.Errorf("batch %d: splits %q, want %q", i, got, w.splits)
+		}
+		precs, ppos, perr := plain.Fetch(context.Background(), make([]string, 0, 3))
+		if !slices.Equal(precs, recs) || !reflect.DeepEqual(ppos, pos) || perr != err {
+			t.Errorf("batch %d: Fetch gave %q %q %v, FetchSplits %q %q %v", i, precs, ppos, perr, recs, pos, err)
+		}
+	}
+
+	// A restored reader reports only the files it still reads: a.txt was
+	// finished before the checkpoint, b.txt resumes after b1.
+	restored := [][]byte{encodeEntry(filepath.Join(dir, "a.txt"), 12, true), encodeEntry(filepath.Join(dir, "b.txt"), 3, false)}
+	r = newReader(t, src, runtime.SourceContext{Parallelism: 1, Restored: restored}).(runtime.SplitFetcher[string])
+	var sb runtime.SplitBatch
+	recs, _, err := r.FetchSplits(context.Background(), make([]string, 0, 10), &sb)
+	if err != io.EOF || strings.Join(recs, " ") != "b2" || splitsOf(&sb) != "b.txt:1 | b.txt" {
+		t.Fatalf("restored: %q, splits %q, %v; want b2, \"b.txt:1 | b.txt\", EOF", recs, splitsOf(&sb), err)
+	}
+}
