@@ -509,7 +509,7 @@ func (v *view) delayed(f *Finding, expired bool, limit time.Duration) {
 	case f.Cause == CauseSyncPart && rep.Metrics.StateSize < smallState:
 		f.Advice = append(f.Advice, fmt.Sprintf("With only %s of state, a long synchronous part points at a starved task thread: look at the machine's CPU load and at garbage collection.", bytes(rep.Metrics.StateSize)))
 	case f.Cause == CauseSyncPart, f.Cause == CauseAsyncPart:
-		f.Advice = append(f.Advice, "Keep the state smaller: expire keys no longer needed and store less per key. Flink users move large state to RocksDB with incremental checkpoints; Weir's counterpart, the pebble backend, is not there yet.")
+		f.Advice = append(f.Advice, "Keep the state smaller: expire keys no longer needed and store less per key. For large state, use the pebble backend with incremental checkpoints (state.backend.type: pebble, execution.checkpointing.incremental: true): each checkpoint then uploads only the files written since the last one.")
 	case f.Cause == CauseStorage:
 		f.Advice = append(f.Advice, "Check the checkpoint storage (execution.checkpointing.dir): a slow or remote disk, a congested network, or a throttled object store.")
 	case f.Cause == CauseAckDelay:

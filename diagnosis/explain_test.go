@@ -208,7 +208,7 @@ func TestExplain(t *testing.T) {
 		bottleneck: -1, hot: [2]int{-1, -1},
 		late:   []checkpoint.SubtaskKey{{Vertex: 1, Subtask: 0}, {Vertex: 1, Subtask: 1}},
 		causes: []string{"Count (1/2) acknowledged last, after 1.5s; also later than 500ms: Count (2/2) after 1.45s.", "synchronous part 1.4s (93%)", "No vertex is backpressured"},
-		advice: []string{"Keep the state smaller: expire keys no longer needed and store less per key. Flink users move large state to RocksDB with incremental checkpoints; Weir's counterpart, the pebble backend, is not there yet."},
+		advice: []string{"Keep the state smaller: expire keys no longer needed and store less per key. For large state, use the pebble backend with incremental checkpoints (state.backend.type: pebble, execution.checkpointing.incremental: true): each checkpoint then uploads only the files written since the last one."},
 	}, {
 		name: "slow, synchronous part with little state",
 		in: diagnosis.Input{Interval: 100 * ms,
