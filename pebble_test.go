@@ -269,5 +269,3 @@ func checkSharedFiles(t *testing.T, dir, job string, incremental bool) {
 		}
 	}
 }
-
-
