@@ -80,5 +80,21 @@
 // wrapping ErrCorruptState that names the key group; a state registered
 // with another kind than it was restored with, ErrStateType.
 //
-// The heap backend (state.backend.type: hashmap) is the only one so far.
+// # The pebble backend
+//
+// NewPebbleBackend returns the same KeyedBackend type, its states stored in
+// a Pebble database (github.com/cockroachdb/pebble/v2) on local disk
+// instead of maps: every state handle constructor picks the table of the
+// backend's kind, so operators and user functions do not know which one
+// they use. It lives in this package rather than in state/pebble because
+// the handles are generic over the key type and share the backend struct.
+// Keys are group:u16be, name, key (and user key for MapState), so a key
+// group is one contiguous range; ListState.Add is a Pebble merge
+// (concatenation). Checkpoint takes a Pebble checkpoint of hard links after
+// a flush; the runtime uploads its files (incrementally when asked) and
+// restores them with PebbleRestore, copying key-group ranges after a change
+// of parallelism. docs/state-backends.md describes both backends for users.
+//
+// The heap backend has a memory budget (SetMemoryBudget): past it, writes
+// fail with ErrHeapBudget naming the largest state and its estimated size.
 package state

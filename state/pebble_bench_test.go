@@ -3,6 +3,10 @@ package state
 import (
 	"context"
 	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/weirstream/weir/codec"
@@ -15,7 +19,7 @@ func backendKinds(tb testing.TB) map[string]func() *KeyedBackend[int64] {
 		"heap": func() *KeyedBackend[int64] { return newBackend(maxP, keygroup.Range{Start: 0, End: maxP}) },
 		"pebble": func() *KeyedBackend[int64] {
 			kb, err := NewPebbleBackend(context.Background(), codec.Int64(), maxP, keygroup.Range{Start: 0, End: maxP},
-				PebbleOptions{Dir: tb.TempDir(), WriteBufferSize: 16 << 20, BlockCacheSize: 256 << 20}, nil)
+				PebbleOptions{Dir: tb.TempDir()}, nil)
 			if err != nil {
 				tb.Fatal(err)
 			}
@@ -86,4 +90,84 @@ func BenchmarkStateRead(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkPebbleRestore measures opening a pebble backend from a
+// checkpoint of 100 MB and 1 GB of state: downloaded (copied from another
+// directory, standing for checkpoint storage on the same disk) against
+// local recovery (hard links to the task's local copy).
+//
+//	go test -run '^$' -bench PebbleRestore -benchtime 3x ./state
+func BenchmarkPebbleRestore(b *testing.B) {
+	for _, keys := range []int{100_000, 1_000_000} {
+		dir, remote := b.TempDir(), b.TempDir()
+		r := keygroup.Range{Start: 0, End: maxP}
+		kb, err := NewPebbleBackend(context.Background(), codec.Int64(), maxP, r, PebbleOptions{Dir: dir, LocalRecovery: true}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		vs, _ := GetValueState[int64, []byte](kb, "blob")
+		val := make([]byte, 1024)
+		rng := rand.New(rand.NewPCG(1, 2))
+		for k := range int64(keys) {
+			for i := range val {
+				val[i] = byte(rng.Uint32()) // incompressible, as the checkpoint test's
+			}
+			_ = kb.SetCurrentKey(k)
+			if err := vs.Update(val); err != nil {
+				b.Fatal(err)
+			}
+		}
+		h := copyCheckpoint(b, kb, 1, remote)
+		kb.OnCheckpointComplete(1)
+		if err := kb.Close(); err != nil {
+			b.Fatal(err)
+		}
+		var size int64
+		for _, f := range h.Files {
+			size += f.Size
+		}
+		for _, local := range []bool{false, true} {
+			name := map[bool]string{false: "download", true: "local"}[local]
+			b.Run(fmt.Sprintf("state=%dMB/%s", keys*1024/1e6, name), func(b *testing.B) {
+				b.SetBytes(size)
+				for b.Loop() {
+					kb, err := NewPebbleBackend(context.Background(), codec.Int64(), maxP, r, PebbleOptions{Dir: dir, LocalRecovery: local}, []PebbleRestore{h})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if want := map[bool]string{false: "downloaded", true: "local"}[local]; kb.pb.restored != want {
+						b.Fatalf("restored %s, want %s", kb.pb.restored, want)
+					}
+					b.StopTimer()
+					kb.pb.opts.LocalRecovery = true // keep chk-1 for the next round
+					_ = kb.Close()
+					b.StartTimer()
+				}
+			})
+		}
+	}
+}
+
+// copyCheckpoint takes checkpoint id and copies its files to remote.
+func copyCheckpoint(b *testing.B, kb *KeyedBackend[int64], id int64, remote string) PebbleRestore {
+	s, err := kb.Checkpoint(id)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Release()
+	r := PebbleRestore{KeyGroups: kb.KeyGroups(), Checkpoint: id}
+	for _, f := range s.(*PebbleSnapshot).Files() {
+		data, err := os.ReadFile(f.Path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := filepath.Join(remote, f.Name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		r.Files = append(r.Files, PebbleFile{Name: f.Name, Size: int64(len(data)),
+			Open: func(context.Context) (io.ReadCloser, error) { return os.Open(p) }})
+	}
+	return r
 }
