@@ -175,7 +175,7 @@ func TestWindowJobsExactlyOnceUnderRandomFailures(t *testing.T) {
 	}()
 	for i, job := range winRecoveryJobs {
 		t.Run(job.name, func(t *testing.T) {
-			want, _ := runWinRecoveryJob(t, job, nil)
+			want, _, _ := runWinRecoveryJob(t, job, nil)
 			if len(want) == 0 {
 				t.Fatal("the job produced nothing")
 			}
@@ -199,7 +199,16 @@ func TestWindowJobsExactlyOnceUnderRandomFailures(t *testing.T) {
 				if backend != nil {
 					name = "pebble"
 				}
-				got, restored := runWinRecoveryJob(t, job, in, backend...)
+				got, restored, logs := runWinRecoveryJob(t, job, in, backend...)
+				if backend != nil && restored > 0 {
+					local := false
+					for _, l := range strings.Split(logs, "\n") {
+						local = local || strings.Contains(l, `msg="restored pebble state"`) && strings.Contains(l, " how=local ")
+					}
+					if !local {
+						t.Errorf("%s: no restart on pebble used the local copy (local recovery is on)", job.name)
+					}
+				}
 				if in.failures.Load() == 0 {
 					t.Fatalf("%s: no failure was injected; the test proves nothing", name)
 				}
@@ -221,7 +230,7 @@ func TestWindowJobsExactlyOnceUnderRandomFailures(t *testing.T) {
 // restarts, failing where in says (nil: never), and returns the sorted
 // lines its exactly-once file sink committed, and how many restarts
 // started from a checkpoint.
-func runWinRecoveryJob(t *testing.T, job winRecoveryJob, in *injector, extra ...string) (lines []string, fromCheckpoint int) {
+func runWinRecoveryJob(t *testing.T, job winRecoveryJob, in *injector, extra ...string) (lines []string, fromCheckpoint int, log string) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "out")
 	e := env(t, append([]string{"parallelism.default=2",
@@ -257,5 +266,5 @@ func runWinRecoveryJob(t *testing.T, job winRecoveryJob, in *injector, extra ...
 		}
 	}
 	slices.Sort(lines)
-	return lines, strings.Count(logs.String(), `msg="restarting job"`) - strings.Count(logs.String(), `from="the beginning"`)
+	return lines, strings.Count(logs.String(), `msg="restarting job"`) - strings.Count(logs.String(), `from="the beginning"`), logs.String()
 }

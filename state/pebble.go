@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -92,12 +93,25 @@ func NewPebbleBackend[K comparable](ctx context.Context, kc codec.Codec[K], maxP
 		return nil, fmt.Errorf("pebble state: %w", err)
 	}
 	s := &pebbleStore{opts: o, dbDir: dbDir, log: o.Logger, restored: "empty"}
+	start := time.Now()
 	if err := s.open(ctx, r, restores); err != nil {
 		if s.db != nil {
 			_ = s.db.Close()
 		}
 		_ = os.RemoveAll(dbDir)
 		return nil, err
+	}
+	if len(restores) > 0 {
+		var files int
+		var bytes int64
+		for _, rs := range restores {
+			files += len(rs.Files)
+			for _, f := range rs.Files {
+				bytes += f.Size
+			}
+		}
+		s.log.Info("restored pebble state", "how", s.restored, "checkpoint", restores[0].Checkpoint,
+			"handles", len(restores), "files", files, "bytes", bytes, "duration", time.Since(start).Round(time.Millisecond))
 	}
 	b := NewKeyedBackend(kc, maxParallelism, r)
 	b.pb = s
