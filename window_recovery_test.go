@@ -236,7 +236,7 @@ func runWinRecoveryJob(t *testing.T, job winRecoveryJob, in *injector, extra ...
 	e := env(t, append([]string{"parallelism.default=2",
 		"pipeline.auto-watermark-interval=5ms",
 		"execution.checkpointing.interval=20ms",
-		"execution.checkpointing.dir="+filepath.Join(t.TempDir(), "ckpt"),
+		"execution.checkpointing.dir=" + filepath.Join(t.TempDir(), "ckpt"),
 		"restart-strategy.type=fixed-delay",
 		"restart-strategy.fixed-delay.attempts=10",
 		"restart-strategy.fixed-delay.delay=10ms",
