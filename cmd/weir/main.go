@@ -63,7 +63,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newRunCmd(stderr), newConfigCmd(), withDiagnose(newCheckpointCmd()), newCancelCmd(), &cobra.Command{
+	root.AddCommand(newRunCmd(stderr), newBenchCmd(stdout, stderr), newConfigCmd(), withDiagnose(newCheckpointCmd()), newCancelCmd(), &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Run:   func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), "weir", version) },

@@ -1,0 +1,203 @@
+package nexmark
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/weirstream/weir/runtime"
+)
+
+// Source is the Nexmark generator as a parallel, checkpointed source of
+// Events. It implements runtime.Source[Event]; see the package doc.
+type Source struct {
+	cfg     Config
+	emitted atomic.Int64
+}
+
+var _ runtime.Source[Event] = (*Source)(nil)
+
+// NewSource returns a source of the events of cfg, which must be valid.
+func NewSource(cfg Config) (*Source, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Source{cfg: cfg}, nil
+}
+
+// Config is the source's configuration.
+func (s *Source) Config() Config { return s.cfg }
+
+// Emitted is how many events the source's readers have generated so far,
+// counting again those generated anew after a restore: a progress figure.
+func (s *Source) Emitted() int64 { return s.emitted.Load() }
+
+// CreateReader implements runtime.Source: on a fresh start subtask i of p
+// owns split i of cfg.Splits(p); after a restore, the splits of the
+// position entries it is given (any number).
+func (s *Source) CreateReader(ctx runtime.SourceContext) (runtime.SourceReader[Event], error) {
+	r := &reader{src: s}
+	if ctx.Restored != nil {
+		for i, b := range ctx.Restored {
+			sp, err := decodeSplit(b)
+			if err != nil {
+				return nil, fmt.Errorf("nexmark: restore: position entry %d of %d: %w", i+1, len(ctx.Restored), err)
+			}
+			r.gens = append(r.gens, NewGenerator(s.cfg, sp))
+		}
+	} else {
+		p := max(ctx.Parallelism, 1)
+		if ctx.Subtask < 0 || ctx.Subtask >= p {
+			return nil, fmt.Errorf("nexmark: subtask %d out of range for parallelism %d", ctx.Subtask, p)
+		}
+		r.gens = []*Generator{NewGenerator(s.cfg, s.cfg.Splits(p)[ctx.Subtask])}
+	}
+	return r, nil
+}
+
+// Position entries: one per split.
+//
+//	byte     version (1)
+//	uvarint  first event id
+//	uvarint  events in the split
+//	uvarint  generators the events were split among
+//	uvarint  events generated so far
+const positionVersion = 1
+
+func (s Split) encode() []byte {
+	b := make([]byte, 0, 1+4*binary.MaxVarintLen64)
+	b = append(b, positionVersion)
+	b = binary.AppendUvarint(b, uint64(s.FirstEventID))
+	b = binary.AppendUvarint(b, uint64(s.MaxEvents))
+	b = binary.AppendUvarint(b, uint64(s.Generators))
+	return binary.AppendUvarint(b, uint64(s.Next))
+}
+
+func decodeSplit(b []byte) (Split, error) {
+	if len(b) == 0 {
+		return Split{}, errors.New("empty entry")
+	}
+	if b[0] != positionVersion {
+		return Split{}, fmt.Errorf("unsupported version %d (this reader knows version %d)", b[0], positionVersion)
+	}
+	var v [4]uint64
+	off := 1
+	for i := range v {
+		x, n := binary.Uvarint(b[off:])
+		if n <= 0 {
+			return Split{}, errors.New("truncated or malformed entry")
+		}
+		if x > math.MaxInt64 {
+			return Split{}, fmt.Errorf("field %d out of range", i+1)
+		}
+		v[i], off = x, off+n
+	}
+	if off != len(b) {
+		return Split{}, fmt.Errorf("%d trailing bytes", len(b)-off)
+	}
+	s := Split{FirstEventID: int64(v[0]), MaxEvents: int64(v[1]), Generators: int(min(v[2], math.MaxInt32)), Next: int64(v[3])}
+	if s.Generators < 1 || s.Next > s.MaxEvents {
+		return Split{}, fmt.Errorf("invalid split %+v", s)
+	}
+	return s, nil
+}
+
+type reader struct {
+	src  *Source
+	gens []*Generator
+	// Pacing (RateLimited): the wall clock at which the event at time
+	// paceTS is due; later events are due that much later.
+	paced  bool
+	paceAt time.Time
+	paceTS int64
+}
+
+// pick returns the generator whose next event is earliest, or nil when all
+// are done.
+func (r *reader) pick() *Generator {
+	if len(r.gens) == 1 {
+		if r.gens[0].HasNext() {
+			return r.gens[0]
+		}
+		return nil
+	}
+	var best *Generator
+	var bestTS int64
+	for _, g := range r.gens {
+		if !g.HasNext() {
+			continue
+		}
+		if ts := g.NextTimestamp(); best == nil || ts < bestTS {
+			best, bestTS = g, ts
+		}
+	}
+	return best
+}
+
+// Fetch implements runtime.SourceReader: it generates up to cap(buf)
+// events, the earliest of its splits first, and returns the splits'
+// positions after them.
+func (r *reader) Fetch(ctx context.Context, buf []Event) ([]Event, [][]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return buf, nil, err
+	}
+	start := len(buf)
+	for len(buf) < cap(buf) {
+		g := r.pick()
+		if g == nil {
+			break
+		}
+		if r.src.cfg.RateLimited {
+			wait := r.due(g.NextTimestamp())
+			if wait > 0 {
+				if len(buf) > start {
+					break // hand over what is ready first
+				}
+				t := time.NewTimer(wait)
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+					return buf, nil, ctx.Err()
+				}
+			}
+		}
+		buf = buf[:len(buf)+1]
+		g.Next(&buf[len(buf)-1])
+	}
+	r.src.emitted.Add(int64(len(buf) - start))
+	pos := make([][]byte, len(r.gens))
+	for i, g := range r.gens {
+		pos[i] = g.split.encode()
+	}
+	if r.pick() == nil {
+		if r.src.cfg.Events > 0 || len(r.gens) > 0 {
+			return buf, pos, io.EOF
+		}
+	}
+	if len(r.gens) == 0 {
+		// Unbounded, and no split to generate: nothing will ever come.
+		<-ctx.Done()
+		return buf, pos, ctx.Err()
+	}
+	return buf, pos, nil
+}
+
+// due says how long to wait until the event at ts is due on the wall
+// clock, the first event seen being due at once.
+func (r *reader) due(ts int64) time.Duration {
+	now := time.Now()
+	if !r.paced {
+		r.paced, r.paceAt, r.paceTS = true, now, ts
+		return 0
+	}
+	return r.paceAt.Add(time.Duration(ts-r.paceTS) * time.Millisecond).Sub(now)
+}
+
+// Close implements runtime.SourceReader.
+func (r *reader) Close() error { return nil }
