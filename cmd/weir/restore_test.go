@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/checkpoint/storage"
+	"gocloud.dev/blob"
 )
 
 // lastLine is the last line of stderr.
@@ -396,11 +399,74 @@ func TestS3KillAndResume(t *testing.T) {
 			}
 		}
 	})
-	c := killAfterCheckpoints(t, 2, 3, "-D", "execution.checkpointing.dir="+u.String())
-	res := c.resume(t, "-p", "2", "--from-checkpoint", "latest")
-	id, path := restoredFrom(t, res.err)
-	if path != prefix+strconv.Itoa(id) {
-		t.Fatalf("restored from %s, want %s%d", path, prefix, id)
+	for _, backend := range []string{"hashmap", "pebble"} {
+		t.Run(backend, func(t *testing.T) {
+			extra := []string{"-D", "state.backend.type=hashmap"}
+			if backend == "pebble" {
+				extra = pebbleArgs
+			}
+			c := killAfterCheckpoints(t, 2, 3, append([]string{"-D", "execution.checkpointing.dir=" + u.String()}, extra...)...)
+			res := c.resume(t, "-p", "2", "--from-checkpoint", "latest")
+			id, path := restoredFrom(t, res.err)
+			if path != prefix+strconv.Itoa(id) {
+				t.Fatalf("restored from %s, want %s%d", path, prefix, id)
+			}
+			checkCommittedExactlyOnce(t, filepath.Join(c.dir, "out"), c.want)
+			checkSharedObjects(t, u.String(), "wordcount", backend == "pebble")
+		})
 	}
-	checkCommittedExactlyOnce(t, filepath.Join(c.dir, "out"), c.want)
+}
+
+// checkSharedObjects checks that the objects under the job's shared/ in
+// the storage at loc are exactly those its checkpoints reference, and that
+// there are some when incremental is set.
+func checkSharedObjects(t *testing.T, loc, job string, incremental bool) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := storage.Open(ctx, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	infos, err := st.List(ctx, job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	referenced := map[string]bool{}
+	for _, in := range infos {
+		if in.Checkpoint != nil {
+			in.Checkpoint.Files(func(f checkpoint.FileRef) {
+				if strings.HasPrefix(f.Path, "shared/") {
+					referenced[storage.JobDir(job)+"/"+f.Path] = true
+				}
+			})
+		}
+	}
+	stored := map[string]bool{}
+	it := st.Bucket().List(&blob.ListOptions{Prefix: storage.JobDir(job) + "/shared/"})
+	for {
+		o, err := it.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !o.IsDir {
+			stored[o.Key] = true
+		}
+	}
+	if incremental && len(referenced) == 0 {
+		t.Fatal("no retained checkpoint references a shared file")
+	}
+	for k := range referenced {
+		if !stored[k] {
+			t.Errorf("a checkpoint references %s, which is gone", k)
+		}
+	}
+	for k := range stored {
+		if !referenced[k] {
+			t.Errorf("%s is stored but no checkpoint references it", k)
+		}
+	}
 }
