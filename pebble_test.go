@@ -2,7 +2,6 @@ package weir_test
 
 import (
 	"context"
-	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -215,7 +214,7 @@ func TestIncrementalCheckpointsUploadWhatChanged(t *testing.T) {
 }
 
 // checkSharedFiles checks that the files under <dir>/<job>/shared are
-// exactly those the retained checkpoints reference.
+// exactly those the retained checkpoint references.
 func checkSharedFiles(t *testing.T, dir, job string, incremental bool) {
 	t.Helper()
 	st, err := storage.Open(context.Background(), dir)
@@ -227,45 +226,20 @@ func checkSharedFiles(t *testing.T, dir, job string, incremental bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	referenced := map[string]bool{}
-	retained := 0
-	for _, in := range infos {
-		if in.Status != storage.StatusComplete {
-			continue
-		}
-		retained++
-		in.Checkpoint.Files(func(f checkpoint.FileRef) {
-			if strings.HasPrefix(f.Path, "shared/") {
-				referenced[f.Path] = true
-			}
-		})
+	if len(infos) != 1 || infos[0].Status != storage.StatusComplete {
+		t.Fatalf("retained %+v, want one complete checkpoint", infos)
 	}
-	if retained != 1 {
-		t.Fatalf("%d checkpoints retained, want 1", retained)
+	u, err := st.SharedFiles(context.Background(), job)
+	if err != nil {
+		t.Fatal(err)
 	}
-	onDisk := map[string]bool{}
-	root := filepath.Join(dir, job)
-	_ = filepath.WalkDir(filepath.Join(root, "shared"), func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			rel, _ := filepath.Rel(root, p)
-			onDisk[filepath.ToSlash(rel)] = true
-		}
-		return nil
-	})
-	if incremental && len(referenced) == 0 {
+	if incremental && len(u.Referenced) == 0 {
 		t.Fatal("the retained incremental checkpoint references no shared file")
 	}
-	if !incremental && len(onDisk) != 0 {
-		t.Fatalf("full checkpoints left shared files: %v", onDisk)
+	if !incremental && len(u.Stored) != 0 {
+		t.Fatalf("full checkpoints left shared files: %v", u.Stored)
 	}
-	for p := range referenced {
-		if !onDisk[p] {
-			t.Errorf("retained checkpoint references %s, which is gone", p)
-		}
-	}
-	for p := range onDisk {
-		if !referenced[p] {
-			t.Errorf("%s is in shared/ but no retained checkpoint references it", p)
-		}
+	for _, p := range u.Problems() {
+		t.Error(p)
 	}
 }

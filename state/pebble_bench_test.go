@@ -3,10 +3,7 @@ package state
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/weirstream/weir/codec"
@@ -118,7 +115,7 @@ func BenchmarkPebbleRestore(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		h := copyCheckpoint(b, kb, 1, remote)
+		h := checkpointTo(b, kb, 1, remote)
 		kb.OnCheckpointComplete(1)
 		if err := kb.Close(); err != nil {
 			b.Fatal(err)
@@ -147,27 +144,4 @@ func BenchmarkPebbleRestore(b *testing.B) {
 			})
 		}
 	}
-}
-
-// copyCheckpoint takes checkpoint id and copies its files to remote.
-func copyCheckpoint(b *testing.B, kb *KeyedBackend[int64], id int64, remote string) PebbleRestore {
-	s, err := kb.Checkpoint(id)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Release()
-	r := PebbleRestore{KeyGroups: kb.KeyGroups(), Checkpoint: id}
-	for _, f := range s.(*PebbleSnapshot).Files() {
-		data, err := os.ReadFile(f.Path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		p := filepath.Join(remote, f.Name)
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			b.Fatal(err)
-		}
-		r.Files = append(r.Files, PebbleFile{Name: f.Name, Size: int64(len(data)),
-			Open: func(context.Context) (io.ReadCloser, error) { return os.Open(p) }})
-	}
-	return r
 }

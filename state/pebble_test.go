@@ -28,7 +28,7 @@ func openPebble(t *testing.T, dir string, r keygroup.Range, local bool, restores
 
 // checkpointTo takes checkpoint id of kb and copies its files into
 // "remote", as checkpoint storage would hold them, returning the handle.
-func checkpointTo(t *testing.T, kb *KeyedBackend[int64], id int64, remote string) PebbleRestore {
+func checkpointTo(t testing.TB, kb *KeyedBackend[int64], id int64, remote string) PebbleRestore {
 	t.Helper()
 	s, err := kb.Checkpoint(id)
 	if err != nil {

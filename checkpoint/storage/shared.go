@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -51,45 +52,17 @@ func sharedID(rel string) (checkpoint.ID, bool) {
 // Call it after discarding checkpoints; concurrent calls are safe (each
 // deletes only unreferenced files) but wasteful.
 func (s *Storage) CollectShared(ctx context.Context, job string, idle bool) (int, error) {
-	infos, err := s.List(ctx, job)
+	u, err := s.SharedFiles(ctx, job)
 	if err != nil {
 		return 0, err
 	}
-	referenced := map[string]bool{}
-	var newest checkpoint.ID
-	for _, in := range infos {
-		if in.Checkpoint == nil {
-			continue
-		}
-		if in.Status == StatusComplete {
-			newest = max(newest, in.ID)
-		}
-		in.Checkpoint.Files(func(f checkpoint.FileRef) {
-			if strings.HasPrefix(f.Path, SharedDir+"/") {
-				referenced[f.Path] = true
-			}
-		})
-	}
-	prefix := JobDir(job) + "/" + SharedDir + "/"
-	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
 	var doomed []string
-	for {
-		o, err := it.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return 0, fmt.Errorf("checkpoint storage: list %s: %w", prefix, err)
-		}
-		if o.IsDir {
-			continue
-		}
-		rel := strings.TrimPrefix(o.Key, JobDir(job)+"/")
+	for rel := range u.Stored {
 		id, ok := sharedID(rel)
-		if !ok || (id > newest && !idle) || referenced[rel] {
+		if !ok || (id > u.Newest && !idle) || u.Referenced[rel] {
 			continue
 		}
-		doomed = append(doomed, o.Key)
+		doomed = append(doomed, JobDir(job)+"/"+rel)
 	}
 	var errs []error
 	n := 0
@@ -113,4 +86,69 @@ func (s *Storage) CollectShared(ctx context.Context, job string, idle bool) (int
 		return n, fmt.Errorf("checkpoint storage: collect shared files of job %s: %w", job, errors.Join(errs...))
 	}
 	return n, nil
+}
+
+// SharedUsage is what job's shared/ directory holds and what refers to it.
+// Paths are relative to the job's directory ("shared/c3/...").
+type SharedUsage struct {
+	Stored     map[string]bool // files under shared/
+	Referenced map[string]bool // shared files some checkpoint's metadata references
+	Newest     checkpoint.ID   // the newest complete checkpoint; 0 if none
+}
+
+// SharedFiles lists job's shared files and the references to them from
+// every checkpoint whose metadata decodes.
+func (s *Storage) SharedFiles(ctx context.Context, job string) (SharedUsage, error) {
+	u := SharedUsage{Stored: map[string]bool{}, Referenced: map[string]bool{}}
+	infos, err := s.List(ctx, job)
+	if err != nil {
+		return u, err
+	}
+	for _, in := range infos {
+		if in.Checkpoint == nil {
+			continue
+		}
+		if in.Status == StatusComplete {
+			u.Newest = max(u.Newest, in.ID)
+		}
+		in.Checkpoint.Files(func(f checkpoint.FileRef) {
+			if strings.HasPrefix(f.Path, SharedDir+"/") {
+				u.Referenced[f.Path] = true
+			}
+		})
+	}
+	prefix := JobDir(job) + "/" + SharedDir + "/"
+	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
+	for {
+		o, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return u, nil
+		}
+		if err != nil {
+			return u, fmt.Errorf("checkpoint storage: list %s: %w", prefix, err)
+		}
+		if !o.IsDir {
+			u.Stored[strings.TrimPrefix(o.Key, JobDir(job)+"/")] = true
+		}
+	}
+}
+
+// Problems lists what is wrong with u, sorted: a referenced file that is
+// not stored (a checkpoint that cannot be restored), and a stored file no
+// checkpoint references (left behind; CollectShared deletes it unless a
+// checkpoint in progress may still use it).
+func (u SharedUsage) Problems() []string {
+	var out []string
+	for p := range u.Referenced {
+		if !u.Stored[p] {
+			out = append(out, "referenced but missing: "+p)
+		}
+	}
+	for p := range u.Stored {
+		if !u.Referenced[p] {
+			out = append(out, "stored but not referenced: "+p)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -116,16 +116,10 @@ Other -D options configure the engine (checkpoints: -D execution.checkpointing.i
 			if err := gcfg.Validate(); err != nil {
 				return usageError{err}
 			}
-			cfg, err := engine.config()
+			env, logger, err := engine.environment(stderr)
 			if err != nil {
 				return err
 			}
-			logger, err := common.logger(stderr)
-			if err != nil {
-				return err
-			}
-			env := weir.NewEnvironment(cfg)
-			env.SetLogger(logger)
 			in, src, err := nexmark.Events(env, gcfg, rate)
 			if err != nil {
 				return usageError{err}
@@ -217,11 +211,7 @@ temporary file first), and report its throughput in words (the events).
 			if lines <= 0 && input == "" {
 				return usageError{errors.New("--lines must be positive (or give --input)")}
 			}
-			cfg, err := common.config()
-			if err != nil {
-				return err
-			}
-			logger, err := common.logger(stderr)
+			env, logger, err := common.environment(stderr)
 			if err != nil {
 				return err
 			}
@@ -240,8 +230,6 @@ temporary file first), and report its throughput in words (the events).
 			if err != nil {
 				return usageError{fmt.Errorf("--input: %w", err)}
 			}
-			env := weir.NewEnvironment(cfg)
-			env.SetLogger(logger)
 			out := bf.output
 			if out == "" {
 				out = "discard"
@@ -257,7 +245,7 @@ temporary file first), and report its throughput in words (the events).
 			if err != nil {
 				return err
 			}
-			rep.Job, rep.Events, rep.Parallelism = "wordcount", words, config.Get(cfg, config.DefaultParallelism)
+			rep.Job, rep.Events, rep.Parallelism = "wordcount", words, config.Get(env.Config(), config.DefaultParallelism)
 			return rep.print(reportWriter(stdout, stderr, bf.output), bf.json)
 		},
 	}

@@ -127,6 +127,22 @@ func (f *commonFlags) logger(stderr io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})), nil
 }
 
+// environment makes the job's environment from the flags' configuration,
+// with their logger.
+func (f *commonFlags) environment(stderr io.Writer) (*weir.Environment, *slog.Logger, error) {
+	cfg, err := f.config()
+	if err != nil {
+		return nil, nil, err
+	}
+	logger, err := f.logger(stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	env := weir.NewEnvironment(cfg)
+	env.SetLogger(logger)
+	return env, logger, nil
+}
+
 // execute runs a declared job and words its end.
 func execute(ctx context.Context, env *weir.Environment, name string, f commonFlags, logger *slog.Logger) error {
 	if _, _, err := env.Plan(); err != nil {
@@ -158,16 +174,10 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 		Short: "Count words: every update is written as word,count",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := common.config()
+			env, logger, err := common.environment(stderr)
 			if err != nil {
 				return err
 			}
-			logger, err := common.logger(stderr)
-			if err != nil {
-				return err
-			}
-			env := weir.NewEnvironment(cfg)
-			env.SetLogger(logger)
 			if err := wordcount.Declare(env, o); err != nil {
 				return err
 			}

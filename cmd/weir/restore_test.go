@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,9 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/checkpoint/storage"
-	"gocloud.dev/blob"
 )
 
 // lastLine is the last line of stderr.
@@ -428,45 +425,14 @@ func checkSharedObjects(t *testing.T, loc, job string, incremental bool) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	infos, err := st.List(ctx, job)
+	u, err := st.SharedFiles(ctx, job)
 	if err != nil {
 		t.Fatal(err)
 	}
-	referenced := map[string]bool{}
-	for _, in := range infos {
-		if in.Checkpoint != nil {
-			in.Checkpoint.Files(func(f checkpoint.FileRef) {
-				if strings.HasPrefix(f.Path, "shared/") {
-					referenced[storage.JobDir(job)+"/"+f.Path] = true
-				}
-			})
-		}
-	}
-	stored := map[string]bool{}
-	it := st.Bucket().List(&blob.ListOptions{Prefix: storage.JobDir(job) + "/shared/"})
-	for {
-		o, err := it.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !o.IsDir {
-			stored[o.Key] = true
-		}
-	}
-	if incremental && len(referenced) == 0 {
+	if incremental && len(u.Referenced) == 0 {
 		t.Fatal("no retained checkpoint references a shared file")
 	}
-	for k := range referenced {
-		if !stored[k] {
-			t.Errorf("a checkpoint references %s, which is gone", k)
-		}
-	}
-	for k := range stored {
-		if !referenced[k] {
-			t.Errorf("%s is stored but no checkpoint references it", k)
-		}
+	for _, p := range u.Problems() {
+		t.Error(p)
 	}
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/weirstream/weir"
 	"github.com/weirstream/weir/jobs/windowwordcount"
 )
 
@@ -57,16 +56,10 @@ pipeline.auto-watermark-interval=0 emits it with every record instead.
 Durations are Go durations (10s, 500ms, 1m) or milliseconds.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := common.config()
+			env, logger, err := common.environment(stderr)
 			if err != nil {
 				return err
 			}
-			logger, err := common.logger(stderr)
-			if err != nil {
-				return err
-			}
-			env := weir.NewEnvironment(cfg)
-			env.SetLogger(logger)
 			if err := windowwordcount.Declare(env, o); err != nil {
 				if errors.Is(err, windowwordcount.ErrBadOption) {
 					return usageError{err}

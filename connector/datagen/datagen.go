@@ -2,11 +2,12 @@ package datagen
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/weirstream/weir/connector/internal/position"
 
 	"github.com/weirstream/weir/runtime"
 )
@@ -88,34 +89,18 @@ func (sp split) name() string { return fmt.Sprintf("%d/%d", sp.next%sp.stride, s
 const positionVersion = 1
 
 func (sp split) encode() []byte {
-	b := make([]byte, 0, 1+2*binary.MaxVarintLen64)
-	b = append(b, positionVersion)
-	b = binary.AppendUvarint(b, uint64(sp.next))
-	return binary.AppendUvarint(b, uint64(sp.stride))
+	return position.Encode(positionVersion, uint64(sp.next), uint64(sp.stride))
 }
 
 func decodeSplit(b []byte) (split, error) {
-	if len(b) == 0 {
-		return split{}, errors.New("empty entry")
+	v, err := position.Decode(b, positionVersion, "next index", "stride")
+	if err != nil {
+		return split{}, err
 	}
-	if b[0] != positionVersion {
-		return split{}, fmt.Errorf("unsupported version %d (this reader knows version %d)", b[0], positionVersion)
+	if v[1] == 0 || v[1] > math.MaxInt32 {
+		return split{}, fmt.Errorf("invalid split (next %d, stride %d)", v[0], v[1])
 	}
-	next, n := binary.Uvarint(b[1:])
-	if n <= 0 {
-		return split{}, errors.New("truncated or malformed next index")
-	}
-	stride, m := binary.Uvarint(b[1+n:])
-	if m <= 0 {
-		return split{}, errors.New("truncated or malformed stride")
-	}
-	if 1+n+m != len(b) {
-		return split{}, fmt.Errorf("%d trailing bytes", len(b)-1-n-m)
-	}
-	if next > math.MaxInt64 || stride == 0 || stride > math.MaxInt32 {
-		return split{}, fmt.Errorf("invalid split (next %d, stride %d)", next, stride)
-	}
-	return split{next: int64(next), stride: int64(stride)}, nil
+	return split{next: int64(v[0]), stride: int64(v[1])}, nil
 }
 
 type reader[T any] struct {

@@ -2,13 +2,13 @@ package nexmark
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"sync/atomic"
 	"time"
+
+	"github.com/weirstream/weir/connector/internal/position"
 
 	"github.com/weirstream/weir/runtime"
 )
@@ -70,35 +70,13 @@ func (s *Source) CreateReader(ctx runtime.SourceContext) (runtime.SourceReader[E
 const positionVersion = 1
 
 func (s Split) encode() []byte {
-	b := make([]byte, 0, 1+4*binary.MaxVarintLen64)
-	b = append(b, positionVersion)
-	b = binary.AppendUvarint(b, uint64(s.FirstEventID))
-	b = binary.AppendUvarint(b, uint64(s.MaxEvents))
-	b = binary.AppendUvarint(b, uint64(s.Generators))
-	return binary.AppendUvarint(b, uint64(s.Next))
+	return position.Encode(positionVersion, uint64(s.FirstEventID), uint64(s.MaxEvents), uint64(s.Generators), uint64(s.Next))
 }
 
 func decodeSplit(b []byte) (Split, error) {
-	if len(b) == 0 {
-		return Split{}, errors.New("empty entry")
-	}
-	if b[0] != positionVersion {
-		return Split{}, fmt.Errorf("unsupported version %d (this reader knows version %d)", b[0], positionVersion)
-	}
-	var v [4]uint64
-	off := 1
-	for i := range v {
-		x, n := binary.Uvarint(b[off:])
-		if n <= 0 {
-			return Split{}, errors.New("truncated or malformed entry")
-		}
-		if x > math.MaxInt64 {
-			return Split{}, fmt.Errorf("field %d out of range", i+1)
-		}
-		v[i], off = x, off+n
-	}
-	if off != len(b) {
-		return Split{}, fmt.Errorf("%d trailing bytes", len(b)-off)
+	v, err := position.Decode(b, positionVersion, "first event id", "max events", "generators", "next")
+	if err != nil {
+		return Split{}, err
 	}
 	s := Split{FirstEventID: int64(v[0]), MaxEvents: int64(v[1]), Generators: int(min(v[2], math.MaxInt32)), Next: int64(v[3])}
 	if s.Generators < 1 || s.Next > s.MaxEvents {
