@@ -332,6 +332,7 @@ type report struct {
 	PerCore      float64 `json:"events_per_second_per_core"`
 	PeakMemory   int64   `json:"peak_memory_bytes"`
 	Checkpoints  int     `json:"checkpoints"`
+	StateBackend string  `json:"state_backend"`
 	Restarts     int     `json:"restarts"`
 }
 
@@ -397,10 +398,11 @@ func measure(ctx context.Context, env *weir.Environment, name string, f commonFl
 		return nil, err
 	}
 	r := &report{
-		Seconds:    time.Since(start).Seconds(),
-		CPUSeconds: (cpuTime() - cpu0).Seconds(),
-		PeakMemory: peakMemory(),
-		Restarts:   env.Job().Restarts(),
+		Seconds:      time.Since(start).Seconds(),
+		CPUSeconds:   (cpuTime() - cpu0).Seconds(),
+		PeakMemory:   peakMemory(),
+		Restarts:     env.Job().Restarts(),
+		StateBackend: config.Get(env.Config(), config.StateBackendType),
 	}
 	if st, ok := env.Job().CheckpointStats(); ok {
 		r.Checkpoints = int(st.Completed)

@@ -1,8 +1,10 @@
 package nexmark_test
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
+	"os"
 	"testing"
 
 	"github.com/weirstream/weir"
@@ -12,7 +14,8 @@ import (
 )
 
 // BenchmarkQuery runs each query over 2 million events at parallelism 1,
-// rows discarded, as `weir bench nexmark` does; for CPU profiles:
+// rows discarded, as `weir bench nexmark` does, on the heap backend or, with
+// WEIR_BENCH_BACKEND=pebble, on pebble; for CPU profiles:
 //
 //	go test -run '^$' -bench 'Query/q4' -benchtime 3x -cpuprofile q4.prof ./examples/nexmark/
 //	go tool pprof -top q4.prof
@@ -24,7 +27,8 @@ func BenchmarkQuery(b *testing.B) {
 			c.Events = events
 			for b.Loop() {
 				cfg := config.New()
-				if err := cfg.SetPairs([]string{"parallelism.default=1"}); err != nil {
+				backend := cmp.Or(os.Getenv("WEIR_BENCH_BACKEND"), "hashmap")
+				if err := cfg.SetPairs([]string{"parallelism.default=1", "state.backend.type=" + backend}); err != nil {
 					b.Fatal(err)
 				}
 				e := weir.NewEnvironment(cfg)

@@ -22,9 +22,10 @@ var flink = map[string]float64{
 var queries = []string{"q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8"}
 
 type report struct {
-	Job         string  `json:"job"`
-	Parallelism int     `json:"parallelism"`
-	PerCore     float64 `json:"events_per_second_per_core"`
+	Job          string  `json:"job"`
+	Parallelism  int     `json:"parallelism"`
+	PerCore      float64 `json:"events_per_second_per_core"`
+	StateBackend string  `json:"state_backend"` // "" in reports from before it was recorded: hashmap
 }
 
 func main() {
@@ -47,7 +48,11 @@ func run(in io.Reader, out io.Writer) error {
 			return fmt.Errorf("line %q: %w", line, err)
 		}
 		q := strings.TrimPrefix(r.Job, "nexmark-")
-		runs[fmt.Sprintf("%s/%d", q, r.Parallelism)] = append(runs[fmt.Sprintf("%s/%d", q, r.Parallelism)], r.PerCore)
+		if r.StateBackend == "" {
+			r.StateBackend = "hashmap"
+		}
+		k := fmt.Sprintf("%s/%d/%s", q, r.Parallelism, r.StateBackend)
+		runs[k] = append(runs[k], r.PerCore)
 	}
 	if err := sc.Err(); err != nil {
 		return err
@@ -56,8 +61,10 @@ func run(in io.Reader, out io.Writer) error {
 		name, color string
 		value       func(q string) float64
 	}{
-		{"Weir, parallelism 1", "#1f77b4", func(q string) float64 { return median(runs[q+"/1"]) }},
-		{"Weir, parallelism 2", "#6baed6", func(q string) float64 { return median(runs[q+"/2"]) }},
+		{"Weir, heap, parallelism 1", "#1f77b4", func(q string) float64 { return median(runs[q+"/1/hashmap"]) }},
+		{"Weir, heap, parallelism 2", "#6baed6", func(q string) float64 { return median(runs[q+"/2/hashmap"]) }},
+		{"Weir, pebble, parallelism 1", "#2ca02c", func(q string) float64 { return median(runs[q+"/1/pebble"]) }},
+		{"Weir, pebble, parallelism 2", "#98df8a", func(q string) float64 { return median(runs[q+"/2/pebble"]) }},
 		{"Flink 1.13 (published, other hardware)", "#ff7f0e", func(q string) float64 { return flink[q] }},
 	}
 	const (
@@ -66,7 +73,7 @@ func run(in io.Reader, out io.Writer) error {
 		minV, maxV                            = 1e4, 1e8
 	)
 	groupH := len(series)*(barH+gap) + groupGap
-	height := top + len(queries)*groupH + 60
+	height := top + len(queries)*groupH + 80
 	plotW := float64(width - left - right)
 	x := func(v float64) float64 {
 		v = math.Min(math.Max(v, minV), maxV)
@@ -75,11 +82,11 @@ func run(in io.Reader, out io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", width, height, width, height)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
-	fmt.Fprintf(&b, `<text x="%d" y="20" font-size="15" font-weight="bold">Nexmark: events per second per core (log scale), checkpoints every 10 s, heap backend</text>`+"\n", left)
+	fmt.Fprintf(&b, `<text x="%d" y="20" font-size="15" font-weight="bold">Nexmark: events per second per core (log scale), checkpoints every 10 s</text>`+"\n", left)
 	for v := minV; v <= maxV; v *= 10 {
 		xv := x(v)
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/>`+"\n", xv, top-5, xv, height-55)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="#555">%s</text>`+"\n", xv, height-40, human(v))
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/>`+"\n", xv, top-5, xv, height-75)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="#555">%s</text>`+"\n", xv, height-60, human(v))
 	}
 	for i, q := range queries {
 		y0 := top + i*groupH
@@ -88,18 +95,17 @@ func run(in io.Reader, out io.Writer) error {
 			v := s.value(q)
 			y := y0 + j*(barH+gap)
 			if v <= 0 {
-				fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#999">not measured</text>`+"\n", left+4, y+barH-3)
+				fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#999">not measured (a stateless query runs the same on either backend)</text>`+"\n", left+4, y+barH-3)
 				continue
 			}
 			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>`+"\n", left, y, x(v)-left, barH, s.color)
 			fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#222">%s</text>`+"\n", x(v)+4, y+barH-3, human(v))
 		}
 	}
-	ly := height - 20
-	lx := left
-	for _, s := range series {
+	// The legend, two entries a row.
+	for i, s := range series {
+		lx, ly := left+(i%2)*(width-left-right)/2, height-28+(i/2)*18-18
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n", lx, ly-10, s.color, lx+16, ly, s.name)
-		lx += 16 + 8*len(s.name) + 20
 	}
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(out, b.String())
