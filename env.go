@@ -106,6 +106,7 @@ func (e *Environment) spec(name string, g *graph.Graph, p *graph.Plan) (runtime.
 			LocalRecovery:   config.Get(e.cfg, config.LocalRecovery),
 			WriteBufferSize: config.Get(e.cfg, config.PebbleWriteBufferSize),
 			BlockCacheSize:  config.Get(e.cfg, config.PebbleBlockCacheSize),
+			StateCacheSize:  config.Get(e.cfg, config.PebbleStateCacheSize),
 			HeapBudget:      budget,
 			HeapBudgetFrom:  from,
 		},

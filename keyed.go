@@ -90,7 +90,7 @@ func newKeyedBackend[K comparable](ctx *runtime.OperatorContext, kc codec.Codec[
 	}
 	sb := ctx.StateBackend
 	b, err := state.NewPebbleBackend(ctx.Context, kc, ctx.MaxParallelism, ctx.KeyGroups, state.PebbleOptions{
-		Dir: ctx.LocalDir, WriteBufferSize: sb.WriteBufferSize, BlockCacheSize: sb.BlockCacheSize,
+		Dir: ctx.LocalDir, WriteBufferSize: sb.WriteBufferSize, BlockCacheSize: sb.BlockCacheSize, CacheSize: sb.StateCacheSize,
 		LocalRecovery: sb.LocalRecovery, Logger: ctx.Logger,
 	}, restores)
 	if err != nil {

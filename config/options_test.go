@@ -53,6 +53,7 @@ func TestDeclaredOptions(t *testing.T) {
 		"state.backend.rocksdb.localdir":         "(none)",
 		"state.backend.rocksdb.writebuffer.size": "64 mb",
 		"state.backend.rocksdb.block.cache-size": "64 mb",
+		"state.backend.pebble.state-cache.size":  "32 mb",
 
 		"restart-strategy.type":                                            "(none)",
 		"restart-strategy.fixed-delay.attempts":                            "1",

@@ -48,6 +48,13 @@ var (
 			"random read-modify-write over 1 M keys took 16.6 us with 8 MB and 3.5 us with 256 MB "+
 			"(docs/benchmarks.md).", SizeAtLeast(0))
 
+	// PebbleStateCacheSize bounds the pebble backend's write-back cache.
+	PebbleStateCacheSize = MemorySizeOption("state.backend.pebble.state-cache.size", 32<<20,
+		"Weir-only (no Flink equivalent): the memory of each pebble database's write-back cache of recently "+
+			"used state entries, in front of the memtable and the SSTs, so that a key read or written again soon "+
+			"costs a map lookup. Its dirty entries are written in one batch when it is full and before every "+
+			"checkpoint. 0 is not allowed; use a small size to turn it nearly off.", SizeAtLeast(4<<10))
+
 	// HeapMemoryBudget caps the memory the hashmap backend may use before
 	// it reports memory pressure. Weir-only.
 	HeapMemoryBudget = OptionalMemorySizeOption("state.backend.heap.memory-budget",

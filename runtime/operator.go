@@ -75,6 +75,8 @@ type StateBackendConfig struct {
 	// WriteBufferSize and BlockCacheSize size a pebble database's memtable
 	// and block cache, in bytes.
 	WriteBufferSize, BlockCacheSize int64
+	// StateCacheSize bounds a pebble database's write-back entry cache.
+	StateCacheSize int64
 	// HeapBudget is the live heap beyond which the heap backend fails the
 	// job; 0 means no limit. HeapBudgetFrom says where it comes from.
 	HeapBudget     int64

@@ -35,6 +35,9 @@ type PebbleOptions struct {
 	// block cache's. Zero picks 64 MiB for both (see the options
 	// state.backend.rocksdb.writebuffer.size and block.cache-size).
 	WriteBufferSize, BlockCacheSize int64
+	// CacheSize bounds the write-back cache of recently used entries in
+	// front of the database (stateCache); zero picks 32 MiB.
+	CacheSize int64
 	// LocalRecovery keeps each checkpoint's local copy until a newer
 	// checkpoint completes, so that a restart in this process opens it
 	// instead of downloading the files.
@@ -59,6 +62,7 @@ type PebbleFile struct {
 // pebbleStore is the database of one pebble-backed KeyedBackend.
 type pebbleStore struct {
 	db    *pebble.DB
+	cache *stateCache
 	opts  PebbleOptions
 	dbDir string
 	log   *slog.Logger
@@ -81,6 +85,9 @@ func NewPebbleBackend[K comparable](ctx context.Context, kc codec.Codec[K], maxP
 	}
 	if o.BlockCacheSize <= 0 {
 		o.BlockCacheSize = 64 << 20
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = 32 << 20
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -165,6 +172,7 @@ func (s *pebbleStore) open(ctx context.Context, mine keygroup.Range, restores []
 		return fmt.Errorf("pebble state: open %s: %w", s.dbDir, err)
 	}
 	s.db = db
+	s.cache = newStateCache(db, s.opts.CacheSize)
 	if s.restored == "rescaled" {
 		for i, r := range restores {
 			if err := s.copyGroups(ctx, r, mine, filepath.Join(s.opts.Dir, "restore-"+strconv.Itoa(i))); err != nil {
@@ -333,6 +341,9 @@ type SnapshotFile struct {
 // "<Dir>/chk-<id>": hard links of the SSTs and copies of the small
 // metadata files, in time that grows with the memtable, not the state.
 func (s *pebbleStore) snapshot(id int64) (*PebbleSnapshot, error) {
+	if err := s.cache.flush(); err != nil {
+		return nil, err
+	}
 	if err := s.db.Flush(); err != nil {
 		return nil, fmt.Errorf("pebble state: flush: %w", err)
 	}
@@ -454,24 +465,20 @@ func (*pebbleValue[K, V]) kindByte() byte { return kindValue }
 
 func (t *pebbleValue[K, V]) Value() (V, bool, error) {
 	var zero V
-	raw, closer, err := t.b.pb.db.Get(t.key())
-	if errors.Is(err, pebble.ErrNotFound) {
-		return zero, false, nil
-	}
-	if err != nil {
-		return zero, false, fmt.Errorf("pebble state: %w", err)
+	raw, ok, err := t.b.pb.cache.get(t.key())
+	if err != nil || !ok {
+		return zero, false, err
 	}
 	v, err := decodeAll(t.vc, raw, t.name)
-	closer.Close()
 	return v, err == nil, err
 }
 
 func (t *pebbleValue[K, V]) Update(v V) error {
 	t.enc = t.vc.Append(t.enc[:0], v)
-	return t.b.pb.db.Set(t.key(), t.enc, wo)
+	return t.b.pb.cache.set(t.key(), t.enc)
 }
 
-func (t *pebbleValue[K, V]) Clear() error { return t.b.pb.db.Delete(t.key(), wo) }
+func (t *pebbleValue[K, V]) Clear() error { return t.b.pb.cache.del(t.key()) }
 
 // ---- ListState: elements as  len:uvarint bytes, appended by Merge ----
 
@@ -485,14 +492,10 @@ func (*pebbleList[K, V]) kind() string   { return fmt.Sprintf("ListState[%T]", *
 func (*pebbleList[K, V]) kindByte() byte { return kindList }
 
 func (t *pebbleList[K, V]) Get() ([]V, error) {
-	raw, closer, err := t.b.pb.db.Get(t.key())
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, nil
+	raw, ok, err := t.b.pb.cache.get(t.key())
+	if err != nil || !ok {
+		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("pebble state: %w", err)
-	}
-	defer closer.Close()
 	var out []V
 	for len(raw) > 0 {
 		n, k := binary.Uvarint(raw)
@@ -516,7 +519,7 @@ func (t *pebbleList[K, V]) element(dst []byte, v V) []byte {
 }
 
 func (t *pebbleList[K, V]) Add(v V) error {
-	return t.b.pb.db.Merge(t.key(), t.element(nil, v), wo)
+	return t.b.pb.cache.merge(t.key(), t.element(nil, v))
 }
 
 func (t *pebbleList[K, V]) Update(vs []V) error {
@@ -527,10 +530,10 @@ func (t *pebbleList[K, V]) Update(vs []V) error {
 	for _, v := range vs {
 		all = t.element(all, v)
 	}
-	return t.b.pb.db.Set(t.key(), all, wo)
+	return t.b.pb.cache.set(t.key(), all)
 }
 
-func (t *pebbleList[K, V]) Clear() error { return t.b.pb.db.Delete(t.key(), wo) }
+func (t *pebbleList[K, V]) Clear() error { return t.b.pb.cache.del(t.key()) }
 
 // ---- MapState: one entry per user key, ukey appended to the key ----
 
@@ -552,25 +555,21 @@ func (t *pebbleMap[K, UK, UV]) userKey(uk UK) []byte {
 
 func (t *pebbleMap[K, UK, UV]) Get(uk UK) (UV, bool, error) {
 	var zero UV
-	raw, closer, err := t.b.pb.db.Get(t.userKey(uk))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return zero, false, nil
-	}
-	if err != nil {
-		return zero, false, fmt.Errorf("pebble state: %w", err)
+	raw, ok, err := t.b.pb.cache.get(t.userKey(uk))
+	if err != nil || !ok {
+		return zero, false, err
 	}
 	v, err := decodeAll(t.uvc, raw, t.name)
-	closer.Close()
 	return v, err == nil, err
 }
 
 func (t *pebbleMap[K, UK, UV]) Put(uk UK, v UV) error {
 	t.enc = t.uvc.Append(t.enc[:0], v)
-	return t.b.pb.db.Set(t.userKey(uk), t.enc, wo)
+	return t.b.pb.cache.set(t.userKey(uk), t.enc)
 }
 
 func (t *pebbleMap[K, UK, UV]) Remove(uk UK) error {
-	return t.b.pb.db.Delete(t.userKey(uk), wo)
+	return t.b.pb.cache.del(t.userKey(uk))
 }
 
 func (t *pebbleMap[K, UK, UV]) Entries() (map[UK]UV, error) {
@@ -591,14 +590,31 @@ func (t *pebbleMap[K, UK, UV]) Entries() (map[UK]UV, error) {
 	return out, err
 }
 
+// Clear deletes the current key's entries one by one through the cache
+// (a range deletion would leave stale entries in it).
 func (t *pebbleMap[K, UK, UV]) Clear() error {
-	p := t.key()
-	return t.b.pb.db.DeleteRange(p, prefixEnd(p), wo)
+	var keys [][]byte
+	err := t.scan(bytes.Clone(t.key()), func(key, _, _ []byte) error {
+		keys = append(keys, bytes.Clone(key))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := t.b.pb.cache.del(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // scan calls fn for every entry whose key starts with prefix, with the key,
 // the rest of the key after prefix, and the value (valid during the call).
 func (t *pebbleTable[K]) scan(prefix []byte, fn func(key, rest, v []byte) error) error {
+	if err := t.b.pb.cache.flush(); err != nil {
+		return err
+	}
 	it, err := t.b.pb.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return fmt.Errorf("pebble state: %w", err)

@@ -112,7 +112,7 @@ func run(n int64, backend, localDir string) error {
 	e := weir.NewEnvironment(nil)
 	for _, kv := range []string{"parallelism.default=1", "state.backend.type=" + backend,
 		"state.backend.rocksdb.localdir=" + localDir, "state.backend.rocksdb.writebuffer.size=4mb",
-		"state.backend.rocksdb.block.cache-size=8mb"} {
+		"state.backend.rocksdb.block.cache-size=8mb", "state.backend.pebble.state-cache.size=4mb"} {
 		k, v, _ := strings.Cut(kv, "=")
 		if err := e.Config().Set(k, v); err != nil {
 			return err
