@@ -96,11 +96,20 @@ func (c *stateCache) del(key []byte) error {
 }
 
 // merge appends operand to key's value (ListState.Add). A key not in the
-// cache is merged in the database directly, without reading it.
+// cache is read first: a list that is added to is read again soon (a
+// window's contents, a join's buffer), and a value in the cache is written
+// back whole, where merge operands left in the database would be
+// concatenated again on every read (Pebble's merge prepends each older
+// operand, which copies the value each time).
 func (c *stateCache) merge(key, operand []byte) error {
 	e, ok := c.m[string(key)]
 	if !ok {
-		return c.db.Merge(key, operand, wo)
+		if _, _, err := c.get(key); err != nil {
+			return err
+		}
+		if e, ok = c.m[string(key)]; !ok { // evicted by its own insertion
+			return c.db.Merge(key, operand, wo)
+		}
 	}
 	if !e.dirty {
 		e.dirty = true
