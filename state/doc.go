@@ -89,8 +89,10 @@
 // they use. It lives in this package rather than in state/pebble because
 // the handles are generic over the key type and share the backend struct.
 // Keys are group:u16be, name, key (and user key for MapState), so a key
-// group is one contiguous range; ListState.Add is a Pebble merge
-// (concatenation). Checkpoint takes a Pebble checkpoint of hard links after
+// group is one contiguous range. A write-back cache of entries
+// (pebblecache.go) sits in front of the database; ListState.Add appends in
+// it, or merges (concatenation) in the database when the cache cannot hold
+// the list. Checkpoint takes a Pebble checkpoint of hard links after
 // a flush; the runtime uploads its files (incrementally when asked) and
 // restores them with PebbleRestore, copying key-group ranges after a change
 // of parallelism. docs/state-backends.md describes both backends for users.
