@@ -360,6 +360,19 @@ type keyedJSON struct {
 	KeyGroupStart int   `json:"key_group_start"`
 	KeyGroupEnd   int   `json:"key_group_end"` // exclusive
 	Size          int64 `json:"size"`
+	// Backend is "heap" (one file, its location below) or "pebble" (the
+	// database's files in Files).
+	Backend string `json:"backend"`
+	locationJSON
+	Files []namedFileJSON `json:"files,omitempty"`
+}
+
+// namedFileJSON is one file of a pebble handle.
+type namedFileJSON struct {
+	Name string `json:"name"`
+	Size int64  `json:"size"`
+	// Shared is set for a file under shared/ (incremental checkpoints).
+	Shared bool `json:"shared"`
 	locationJSON
 }
 
@@ -444,8 +457,17 @@ func describe(res *storage.Resolved) checkpointJSON {
 			s := &op.Subtasks[i]
 			sj := subtaskJSON{Index: s.Subtask, StateSize: s.Size(), Keyed: []keyedJSON{}, OperatorState: []operatorStateJSON{}}
 			for _, k := range s.Keyed {
-				sj.Keyed = append(sj.Keyed, keyedJSON{KeyGroupStart: k.KeyGroups.Start, KeyGroupEnd: k.KeyGroups.End,
-					Size: k.File.Size, locationJSON: locationOf(k.File)})
+				kj := keyedJSON{KeyGroupStart: k.KeyGroups.Start, KeyGroupEnd: k.KeyGroups.End, Backend: k.Backend()}
+				if k.Format == checkpoint.FormatPebble {
+					for _, f := range k.Files {
+						kj.Size += f.File.Size
+						kj.Files = append(kj.Files, namedFileJSON{Name: f.Name, Size: f.File.Size,
+							Shared: strings.HasPrefix(f.File.Path, storage.SharedDir+"/"), locationJSON: locationOf(f.File)})
+					}
+				} else {
+					kj.Size, kj.locationJSON = k.File.Size, locationOf(k.File)
+				}
+				sj.Keyed = append(sj.Keyed, kj)
 			}
 			for _, h := range s.Operator {
 				for li, l := range h.States {
@@ -563,7 +585,20 @@ func printCheckpoint(w io.Writer, cp *checkpoint.CompletedCheckpoint, doc checkp
 			}
 			fmt.Fprintf(tw, "  subtask %d: %s\n", s.Index, humanBytes(s.StateSize))
 			for _, k := range s.Keyed {
-				fmt.Fprintf(tw, "    keyed\tkey groups [%d, %d)\t%s\t%s\n", k.KeyGroupStart, k.KeyGroupEnd, humanBytes(k.Size), where(k.locationJSON))
+				if k.Backend != "pebble" {
+					fmt.Fprintf(tw, "    keyed\tkey groups [%d, %d)\t%s\t%s\n", k.KeyGroupStart, k.KeyGroupEnd, humanBytes(k.Size), where(k.locationJSON))
+					continue
+				}
+				shared := 0
+				for _, f := range k.Files {
+					if f.Shared {
+						shared++
+					}
+				}
+				fmt.Fprintf(tw, "    keyed (pebble)\tkey groups [%d, %d)\t%s\t%s, %d shared\n", k.KeyGroupStart, k.KeyGroupEnd, humanBytes(k.Size), plural(len(k.Files), "file", "files"), shared)
+				for _, f := range k.Files {
+					fmt.Fprintf(tw, "      file\t%s\t%s\t%s\n", f.Name, humanBytes(f.Size), where(f.locationJSON))
+				}
 			}
 			for _, l := range s.OperatorState {
 				fmt.Fprintf(tw, "    list %q\t%s, %s\t%s\t%s\n", l.Name, l.Distribution, plural(l.Entries, "entry", "entries"), humanBytes(l.Size), where(l.locationJSON))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -25,6 +26,59 @@ func TestPebbleKillAndResumeExactlyOnce(t *testing.T) {
 		t.Fatalf("restored checkpoint %d, older than the last completed %d", id, c.ids[len(c.ids)-1])
 	}
 	checkCommittedExactlyOnce(t, filepath.Join(c.dir, "out"), c.want)
+
+	// What the killed run left, as `weir checkpoint inspect --json` shows
+	// it: the count's keyed state is pebble files, SSTs under shared/, and
+	// the handle's size is the sum of its files'.
+	r := runWeir(t, "", "checkpoint", "inspect", "--json", filepath.Join(c.dir, "weir-checkpoints", "wordcount"))
+	if r.code != 0 {
+		t.Fatalf("inspect: exit %d: %s", r.code, r.stderr)
+	}
+	var doc struct {
+		Operators []struct {
+			UID      string `json:"uid"`
+			Subtasks []struct {
+				Keyed []struct {
+					Backend string `json:"backend"`
+					Size    int64  `json:"size"`
+					Files   []struct {
+						Name   string `json:"name"`
+						Size   int64  `json:"size"`
+						Shared bool   `json:"shared"`
+						Path   string `json:"path"`
+					} `json:"files"`
+				} `json:"keyed"`
+			} `json:"subtasks"`
+		} `json:"operators"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("inspect --json: %v", err)
+	}
+	handles := 0
+	for _, op := range doc.Operators {
+		for _, st := range op.Subtasks {
+			for _, k := range st.Keyed {
+				handles++
+				var sum int64
+				shared := 0
+				for _, f := range k.Files {
+					sum += f.Size
+					if f.Shared {
+						shared++
+						if !strings.HasPrefix(f.Path, "shared/") || !strings.HasSuffix(f.Name, ".sst") {
+							t.Errorf("shared file %s at %s", f.Name, f.Path)
+						}
+					}
+				}
+				if k.Backend != "pebble" || sum != k.Size || shared == 0 {
+					t.Errorf("operator %s: keyed handle %+v", op.UID, k)
+				}
+			}
+		}
+	}
+	if handles != 2 {
+		t.Fatalf("%d keyed handles, want 2 (the count at parallelism 2)", handles)
+	}
 }
 
 // TestRescaleChain resumes 2 -> 3 -> 1 on both backends, SIGKILLing the
