@@ -441,7 +441,7 @@ func (j *Job) act(ctx context.Context, acts []checkpoint.Action) {
 			err := j.spec.Storage.WriteMetadata(context.WithoutCancel(ctx), a.Checkpoint)
 			if err == nil {
 				j.spec.Logger.Info("checkpoint completed", "job", j.spec.Name, "checkpoint", a.Checkpoint.ID,
-					"size", a.Checkpoint.StateSize, "duration", a.Checkpoint.Duration.Round(time.Millisecond))
+					"size", a.Checkpoint.StateSize, "written", a.Checkpoint.CheckpointedSize, "duration", a.Checkpoint.Duration.Round(time.Millisecond))
 			}
 			acts = append(acts, c.Finalized(a.Checkpoint.ID, a.Checkpoint, err, time.Now())...)
 		case checkpoint.NotifyCompleteAction:
