@@ -183,8 +183,11 @@ func (s *pebbleStore) open(ctx context.Context, mine keygroup.Range, restores []
 	return nil
 }
 
-// linkLocal hard-links the local copy of checkpoint r into dbDir, when one
-// exists with exactly r's files and sizes.
+// linkLocal fills dbDir from the local copy of checkpoint r, when one
+// exists with exactly r's files and sizes: SSTs are hard-linked (they never
+// change), the other files (MANIFEST, OPTIONS, markers, which the opened
+// database appends to or replaces) are copied, so the local copy stays as
+// it was for another restart.
 func (s *pebbleStore) linkLocal(r PebbleRestore) bool {
 	src := filepath.Join(s.opts.Dir, "chk-"+strconv.FormatInt(r.Checkpoint, 10))
 	for _, f := range r.Files {
@@ -194,7 +197,14 @@ func (s *pebbleStore) linkLocal(r PebbleRestore) bool {
 		}
 	}
 	for _, f := range r.Files {
-		if err := os.Link(filepath.Join(src, f.Name), filepath.Join(s.dbDir, f.Name)); err != nil {
+		from, to := filepath.Join(src, f.Name), filepath.Join(s.dbDir, f.Name)
+		var err error
+		if immutableFile(f.Name) {
+			err = os.Link(from, to)
+		} else {
+			err = copyFile(from, to)
+		}
+		if err != nil {
 			s.log.Warn("local recovery failed; downloading", "checkpoint", r.Checkpoint, "err", err)
 			_ = os.RemoveAll(s.dbDir)
 			_ = os.MkdirAll(s.dbDir, 0o755)
@@ -202,6 +212,29 @@ func (s *pebbleStore) linkLocal(r PebbleRestore) bool {
 		}
 	}
 	return true
+}
+
+// immutableFile reports whether a database file never changes under its
+// name: SSTs and blob files.
+func immutableFile(name string) bool {
+	return strings.HasSuffix(name, ".sst") || strings.HasSuffix(name, ".blob")
+}
+
+func copyFile(from, to string) error {
+	r, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	w, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, r); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
 }
 
 // download copies files from checkpoint storage into dir; each reader
@@ -364,8 +397,7 @@ func (s *pebbleStore) snapshot(id int64) (*PebbleSnapshot, error) {
 			continue
 		}
 		name := e.Name()
-		p.files = append(p.files, SnapshotFile{Name: name, Path: filepath.Join(dir, name),
-			Immutable: strings.HasSuffix(name, ".sst") || strings.HasSuffix(name, ".blob")})
+		p.files = append(p.files, SnapshotFile{Name: name, Path: filepath.Join(dir, name), Immutable: immutableFile(name)})
 	}
 	return p, nil
 }

@@ -241,11 +241,33 @@ func TestPebbleLocalRecovery(t *testing.T) {
 		h.Files[i].Open = func(context.Context) (io.ReadCloser, error) { return nil, errors.New("storage is down") }
 	}
 	kb = openPebble(t, dir, keygroup.Range{Start: 0, End: maxP}, true, h)
-	defer kb.Close()
 	if kb.pb.restored != "local" {
 		t.Fatalf("restored %s, want local", kb.pb.restored)
 	}
 	pcheck(t, kb, 200)
+	// The restored database moves on (a flush and a checkpoint that never
+	// completes edit its MANIFEST); a second restart from checkpoint 3
+	// must still find checkpoint 3's state in the local copy.
+	vs, _ := GetValueState[int64, int64](kb, "value")
+	for k := int64(1000); k < 3000; k++ {
+		must(t, kb.SetCurrentKey(k))
+		must(t, vs.Update(k))
+	}
+	s, err := kb.Checkpoint(4)
+	must(t, err)
+	s.Release()
+	must(t, kb.Close())
+	kb = openPebble(t, dir, keygroup.Range{Start: 0, End: maxP}, true, h)
+	defer kb.Close()
+	if kb.pb.restored != "local" {
+		t.Fatalf("second restore: %s, want local", kb.pb.restored)
+	}
+	pcheck(t, kb, 200)
+	vs, _ = GetValueState[int64, int64](kb, "value")
+	must(t, kb.SetCurrentKey(1500))
+	if _, ok, _ := vs.Value(); ok {
+		t.Fatal("the second restore sees a write made after checkpoint 3")
+	}
 }
 
 // TestPebbleRefusesHeapFormat: heap sections are not silently dropped.
