@@ -70,13 +70,14 @@ func newBenchNexmarkCmd(stdout, stderr io.Writer) *cobra.Command {
 	var rate float64
 	cmd := &cobra.Command{
 		Use:   "nexmark --query qN --events N",
-		Short: "Run a Nexmark query (q0-q5, q7, q8) over generated events",
+		Short: "Run a Nexmark query (q0-q8) over generated events",
 		Long: `Run a Nexmark query over the events of the Nexmark generator (connector/nexmark)
 and report the throughput. Queries: ` + queryList() + `.
 
 --output writes the query's rows as CSV in the column order of the SQL
-definition (docs/nexmark.md), timestamps as epoch milliseconds; q4 writes
-every update as a row (the last row of a category is its value).
+definition (docs/nexmark.md), timestamps as epoch milliseconds; q4 and q6
+write every update as a row (the last row of a category, or of a seller, is
+its value).
 --dump-events FILE first writes the events the job will read as JSON lines,
 one object per event with its "type" (person, auction, bid) and its fields,
 split by split (source subtask 0's events, then subtask 1's...).

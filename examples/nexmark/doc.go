@@ -1,5 +1,5 @@
 // Package nexmark is the Nexmark benchmark's queries written with Weir's
-// DataStream API, as examples to read: q0 to q5, q7 and q8 with the
+// DataStream API, as examples to read: q0 to q8 with the
 // semantics of the SQL definitions of the nexmark/nexmark suite
 // (nexmark-flink/src/main/resources/queries/q*.sql), whose text each
 // function's comment quotes. It owns the queries (Q0 ... Q8), their result
@@ -30,12 +30,16 @@
 //     keeping the leaders. The result is the final outcome of SQL's
 //     updating join (each window's auctions at the maximum count, ties
 //     included), written once when the window closes.
+//   - q6: q4's first step, sending each auction's final price when it
+//     closes, then a keyed process step per seller that takes the closed
+//     auctions in the order of their expiry (ties by auction id) and
+//     writes the average of the seller's last 10 after each. Its SQL (an
+//     OVER aggregate over a ROW_NUMBER of an updating join) does not run
+//     on Flink (FLINK-19059); the frame is 10 auctions, not the SQL's 11,
+//     and the order is by expiry, not by the winning bid's time (see Q6).
 //   - q7: the highest bids of each window in two keyed steps (per window
 //     and bucket, then per window), BETWEEN's inclusive upper end
 //     included. Columns in the SELECT order (see Q7Row).
 //   - q8: a windowed reduce (one row per seller and window) and a window
 //     join.
-//   - q6 (average selling price by seller) is not implemented: its SQL
-//     (an OVER aggregate over a ROW_NUMBER of an updating join) does not
-//     run on Flink either (FLINK-19059).
 package nexmark

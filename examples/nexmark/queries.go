@@ -1,6 +1,7 @@
 package nexmark
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -178,25 +179,42 @@ func (j *q3Join) OnTimer(*weir.Context[int64], int64, weir.Collector[Q3Row]) err
 // expiry, a bid that came before its auction once the watermark passes the
 // bid (the auction, being no later, would have come).
 func Q4(in Input) weir.DataStream[Q4Row] {
-	changes := weir.CoProcess(
-		weir.KeyBy(auctionsOf(in), func(a q4Auction) int64 { return a.ID }),
-		weir.KeyBy(bidsOf(in), func(b q4Bid) int64 { return b.Auction }),
-		func() weir.KeyedCoProcessFunction[int64, q4Auction, q4Bid, maxChange] { return &auctionMax{} },
-	).Name("Q4 max per auction").UID("q4-max")
-	return weir.Process(weir.KeyBy(changes, func(c maxChange) int64 { return c.Category }),
+	changes := winningBids(in, func(a *nexmark.Auction) int64 { return a.Category }, false).
+		Name("Q4 max per auction").UID("q4-max")
+	return weir.Process(weir.KeyBy(changes, func(c maxChange) int64 { return c.Group }),
 		func() weir.KeyedProcessFunction[int64, maxChange, Q4Row] { return &categoryAvg{} },
 	).Name("Q4 average per category").UID("q4-avg")
 }
 
-type q4Auction struct{ ID, Category, DateTime, Expires int64 }
+// winningBids is the step Q4 and Q6 share: keyed by auction, it joins bids
+// to their auction and keeps the auction's highest valid bid (made between
+// the auction's dateTime and its expiry, both included). group picks what
+// the next step groups the auctions by (Q4: the category, Q6: the seller).
+// When atClose is false every change of an auction's maximum goes on at
+// once (Q4); when it is true only the final maximum does, once, when the
+// watermark passes the auction's expiry (Q6), and an auction without a
+// valid bid sends nothing.
+func winningBids(in Input, group func(*nexmark.Auction) int64, atClose bool) weir.DataStream[maxChange] {
+	return weir.CoProcess(
+		weir.KeyBy(auctionsOf(in, group), func(a q4Auction) int64 { return a.ID }),
+		weir.KeyBy(bidsOf(in), func(b q4Bid) int64 { return b.Auction }),
+		func() weir.KeyedCoProcessFunction[int64, q4Auction, q4Bid, maxChange] {
+			return &auctionMax{atClose: atClose}
+		},
+	)
+}
+
+// q4Auction is an auction as winningBids needs it; Group is what the next
+// step groups by.
+type q4Auction struct{ ID, Group, DateTime, Expires int64 }
 
 type q4Bid struct{ Auction, Price, DateTime int64 }
 
-func auctionsOf(in Input) weir.DataStream[q4Auction] {
+func auctionsOf(in Input, group func(*nexmark.Auction) int64) weir.DataStream[q4Auction] {
 	return weir.FlatMap(in.Events, func(e nexmark.Event, out weir.Collector[q4Auction]) error {
 		if e.Type == nexmark.AuctionEvent {
 			a := &e.Auction
-			out.Collect(q4Auction{ID: a.ID, Category: a.Category, DateTime: a.DateTime, Expires: a.Expires})
+			out.Collect(q4Auction{ID: a.ID, Group: group(a), DateTime: a.DateTime, Expires: a.Expires})
 		}
 		return nil
 	}).Name("Auction times")
@@ -212,10 +230,11 @@ func bidsOf(in Input) weir.DataStream[q4Bid] {
 }
 
 // maxChange says that an auction's highest valid bid went from Old to New
-// (Old is meaningless when First).
+// (Old is meaningless when First). Group is the auction's group (see
+// winningBids), Expires its expiry.
 type maxChange struct {
-	Category, Auction, Old, New int64
-	First                       bool
+	Group, Auction, Old, New, Expires int64
+	First                             bool
 }
 
 // auctionState is an auction and its highest valid bid so far.
@@ -226,6 +245,7 @@ type auctionState struct {
 }
 
 type auctionMax struct {
+	atClose bool // send the final maximum at the expiry, not every change
 	auction weir.ValueState[auctionState]
 	early   weir.ListState[q4Bid] // bids that came before their auction
 }
@@ -243,7 +263,7 @@ func (s *auctionState) raise(b q4Bid) (maxChange, bool) {
 	if b.DateTime < s.Auction.DateTime || b.DateTime > s.Auction.Expires || (s.HasMax && b.Price <= s.Max) {
 		return maxChange{}, false
 	}
-	c := maxChange{Category: s.Auction.Category, Auction: s.Auction.ID, Old: s.Max, New: b.Price, First: !s.HasMax}
+	c := maxChange{Group: s.Auction.Group, Auction: s.Auction.ID, Old: s.Max, New: b.Price, Expires: s.Auction.Expires, First: !s.HasMax}
 	s.Max, s.HasMax = b.Price, true
 	return c, true
 }
@@ -267,7 +287,7 @@ func (f *auctionMax) ProcessElement1(ctx *weir.Context[int64], a q4Auction, out 
 				changed = true
 			}
 		}
-		if changed {
+		if changed && !f.atClose {
 			out.Collect(last)
 		}
 		if err := f.early.Clear(); err != nil {
@@ -294,20 +314,27 @@ func (f *auctionMax) ProcessElement2(ctx *weir.Context[int64], b q4Bid, out weir
 		return ctx.TimerService().RegisterEventTimeTimer((b.DateTime/1000 + 1) * 1000)
 	}
 	if c, changed := s.raise(b); changed {
-		out.Collect(c)
+		if !f.atClose {
+			out.Collect(c)
+		}
 		return f.auction.Update(s)
 	}
 	return nil
 }
 
-// OnTimer drops a closed auction, and early bids whose auction can no
-// longer come.
-func (f *auctionMax) OnTimer(_ *weir.Context[int64], ts int64, _ weir.Collector[maxChange]) error {
+// OnTimer drops a closed auction (sending its final maximum on first
+// when atClose), and early bids whose auction can no longer come. Once
+// the watermark has passed the expiry, every bid made up to it is in.
+func (f *auctionMax) OnTimer(_ *weir.Context[int64], ts int64, out weir.Collector[maxChange]) error {
 	s, ok, err := f.auction.Value()
 	if err != nil {
 		return err
 	}
 	if ok && ts >= s.Auction.Expires {
+		if f.atClose && s.HasMax {
+			a := &s.Auction
+			out.Collect(maxChange{Group: a.Group, Auction: a.ID, New: s.Max, Expires: a.Expires, First: true})
+		}
 		if err := f.auction.Clear(); err != nil {
 			return err
 		}
@@ -358,7 +385,7 @@ func (f *categoryAvg) ProcessElement(_ *weir.Context[int64], c maxChange, out we
 	}
 	avg := s.Sum / s.Count
 	if c.First && s.Count == 1 || avg != s.Avg {
-		out.Collect(Q4Row{ID: c.Category, Final: avg})
+		out.Collect(Q4Row{ID: c.Group, Final: avg})
 	}
 	s.Avg = avg
 	return f.cat.Update(s)
@@ -457,6 +484,132 @@ func (f *hottest) OnTimer(_ *weir.Context[int64], _ int64, out weir.Collector[Q5
 		out.Collect(Q5Row{Auction: a, Num: l.Num})
 	}
 	return f.best.Clear()
+}
+
+// --- Q6 ------------------------------------------------------------------
+
+// q6Window is how many of a seller's latest closed auctions Q6 averages.
+const q6Window = 10
+
+// Q6 is the average selling price per seller over their last 10 closed
+// auctions.
+//
+//	SELECT Q.seller,
+//	       AVG(Q.price) OVER (PARTITION BY Q.seller ORDER BY Q.dateTime
+//	                          ROWS BETWEEN 10 PRECEDING AND CURRENT ROW)
+//	FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY A.id, A.seller ORDER BY B.price DESC) AS rownum
+//	      FROM (SELECT A.id, A.seller, B.price, B.dateTime
+//	            FROM auction AS A, bid AS B
+//	            WHERE A.id = B.auction AND B.dateTime BETWEEN A.dateTime AND A.expires)
+//	      WHERE rownum <= 1) AS Q
+//
+// An auction closes when the watermark passes its expiry; its selling
+// price is its highest valid bid, and an auction without a valid bid
+// sells nothing and is left out (the inner join). Each seller's closed
+// auctions are taken in the order of their expiry, auctions of the same
+// seller expiring in the same millisecond by ascending id, and each one
+// writes a row: the seller and the average of the prices of the seller's
+// latest closed auctions up to 10, this one included, truncated to a whole
+// number as SQL's AVG of BIGINT. The last row of a seller is its current
+// value.
+//
+// Departures from the SQL, which no engine runs as written (Flink cannot:
+// FLINK-19059, an OVER window over an updating input):
+//
+//   - the frame is the last 10 auctions, as the query's title and Beam's
+//     Query6 have it; the SQL's ROWS BETWEEN 10 PRECEDING AND CURRENT ROW
+//     would span 11;
+//   - auctions are ordered by their expiry, not by the winning bid's
+//     dateTime: a winning bid is known only once its auction has closed,
+//     and a later-closing auction may have won earlier, so an order by bid
+//     time could never be final; by expiry each row is final when written;
+//   - an auction counts once, with its final price, when it closes: the
+//     SQL's ROW_NUMBER over a join would also pass on each intermediate
+//     maximum and retract it.
+//
+// Two keyed steps: winningBids (Q4's first step) sends each auction's final
+// price when it closes; keyed by seller, the closed auctions wait until
+// the watermark passes their expiry (they come from several subtasks, in
+// any order), then go in the order above into the seller's last 10 prices.
+func Q6(in Input) weir.DataStream[Q6Row] {
+	closed := winningBids(in, func(a *nexmark.Auction) int64 { return a.Seller }, true).
+		Name("Q6 winning bid per auction").UID("q6-max")
+	return weir.Process(weir.KeyBy(closed, func(c maxChange) int64 { return c.Group }),
+		func() weir.KeyedProcessFunction[int64, maxChange, Q6Row] { return &sellerAvg{} },
+	).Name("Q6 average per seller").UID("q6-avg")
+}
+
+// sellerPrices are the final prices of a seller's latest closed auctions,
+// oldest first, at most q6Window.
+type sellerPrices struct{ Prices []int64 }
+
+type sellerAvg struct {
+	recent  weir.ValueState[sellerPrices]
+	pending weir.ListState[maxChange] // closed auctions waiting for the watermark
+}
+
+func (f *sellerAvg) Open(ctx *weir.OpenContext[int64]) (err error) {
+	if f.recent, err = weir.NewValueState[sellerPrices](ctx, "recent-prices"); err != nil {
+		return err
+	}
+	f.pending, err = weir.NewListState[maxChange](ctx, "pending-auctions")
+	return err
+}
+
+func (f *sellerAvg) ProcessElement(ctx *weir.Context[int64], c maxChange, _ weir.Collector[Q6Row]) error {
+	if err := f.pending.Add(c); err != nil {
+		return err
+	}
+	return ctx.TimerService().RegisterEventTimeTimer(c.Expires)
+}
+
+// OnTimer takes in, in order, the pending auctions that expired by ts:
+// every auction of the seller that closed by then has come, since each
+// upstream subtask sends a closed auction before the watermark that
+// passes its expiry.
+func (f *sellerAvg) OnTimer(_ *weir.Context[int64], ts int64, out weir.Collector[Q6Row]) error {
+	all, err := f.pending.Get()
+	if err != nil {
+		return err
+	}
+	var due, keep []maxChange
+	for _, c := range all {
+		if c.Expires <= ts {
+			due = append(due, c)
+		} else {
+			keep = append(keep, c)
+		}
+	}
+	if len(due) == 0 {
+		return nil
+	}
+	slices.SortFunc(due, func(a, b maxChange) int {
+		return cmp.Or(cmp.Compare(a.Expires, b.Expires), cmp.Compare(a.Auction, b.Auction))
+	})
+	r, _, err := f.recent.Value()
+	if err != nil {
+		return err
+	}
+	// Never write into the stored array: work on a copy.
+	prices := slices.Clone(r.Prices)
+	for _, c := range due {
+		prices = append(prices, c.New)
+		if len(prices) > q6Window {
+			prices = prices[len(prices)-q6Window:]
+		}
+		var sum int64
+		for _, p := range prices {
+			sum += p
+		}
+		out.Collect(Q6Row{Seller: c.Group, AvgPrice: sum / int64(len(prices))})
+	}
+	if err := f.recent.Update(sellerPrices{Prices: slices.Clone(prices)}); err != nil {
+		return err
+	}
+	if len(keep) == 0 {
+		return f.pending.Clear()
+	}
+	return f.pending.Update(keep)
 }
 
 // --- Q7 ------------------------------------------------------------------

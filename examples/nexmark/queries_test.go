@@ -112,8 +112,9 @@ func (r reference) q3() (rows []string) {
 	return rows
 }
 
-// q4 returns the final average per category.
-func (r reference) q4() map[int64]int64 {
+// winning returns each auction's final price: MAX(price) of its bids made
+// between its dateTime and its expiry; auctions without one are absent.
+func (r reference) winning() (map[int64]int64, map[int64]gen.Auction) {
 	byID := map[int64]gen.Auction{}
 	for _, a := range r.auctions {
 		byID[a.ID] = a
@@ -128,6 +129,12 @@ func (r reference) q4() map[int64]int64 {
 			final[a.ID] = b.Price
 		}
 	}
+	return final, byID
+}
+
+// q4 returns the final average per category.
+func (r reference) q4() map[int64]int64 {
+	final, byID := r.winning()
 	sum, count := map[int64]int64{}, map[int64]int64{}
 	for id, f := range final {
 		c := byID[id].Category
@@ -139,6 +146,34 @@ func (r reference) q4() map[int64]int64 {
 		avg[c] = s / count[c]
 	}
 	return avg
+}
+
+// q6 returns, per seller, the averages written after each of its closed
+// auctions, in order: auctions by expiry (then id), each averaged with the
+// seller's up to 9 closed before it.
+func (r reference) q6() map[int64][]int64 {
+	final, byID := r.winning()
+	type sale struct{ expires, id, price int64 }
+	sales := map[int64][]sale{}
+	for id, f := range final {
+		a := byID[id]
+		sales[a.Seller] = append(sales[a.Seller], sale{a.Expires, id, f})
+	}
+	avgs := map[int64][]int64{}
+	for seller, ss := range sales {
+		slices.SortFunc(ss, func(a, b sale) int {
+			return cmp.Or(cmp.Compare(a.expires, b.expires), cmp.Compare(a.id, b.id))
+		})
+		for i := range ss {
+			first := max(0, i-9)
+			var sum int64
+			for _, s := range ss[first : i+1] {
+				sum += s.price
+			}
+			avgs[seller] = append(avgs[seller], sum/int64(i+1-first))
+		}
+	}
+	return avgs
 }
 
 func (r reference) q5() (rows []string) {
@@ -229,6 +264,10 @@ func testReference() reference {
 func check(t *testing.T, q nexmark.Query, got []string) {
 	t.Helper()
 	r := testReference()
+	if q.Name == "q6" {
+		checkQ6(t, r.q6(), got)
+		return
+	}
 	if q.Name == "q4" {
 		want := r.q4()
 		final := map[int64]int64{}
@@ -258,6 +297,42 @@ func check(t *testing.T, q nexmark.Query, got []string) {
 		t.Fatalf("%s: %d rows, want %d; first difference: %s", q.Name, len(got), len(want), firstDiff(got, want))
 	}
 	t.Logf("%s: %d rows as expected", q.Name, len(got))
+}
+
+// checkQ6 compares q6's rows seller by seller: each seller's updates, in
+// the order written, must be the reference's, one per closed auction.
+func checkQ6(t *testing.T, want map[int64][]int64, got []string) {
+	t.Helper()
+	updates := map[int64][]int64{}
+	for _, l := range got {
+		s, v, ok := strings.Cut(l, ",")
+		si, err1 := strconv.ParseInt(s, 10, 64)
+		vi, err2 := strconv.ParseInt(v, 10, 64)
+		if !ok || err1 != nil || err2 != nil {
+			t.Fatalf("q6: malformed row %q", l)
+		}
+		updates[si] = append(updates[si], vi)
+	}
+	long := 0 // sellers with more closed auctions than the window
+	for seller, w := range want {
+		if g := updates[seller]; !slices.Equal(g, w) {
+			t.Fatalf("q6: seller %d: updates %v, want %v", seller, g, w)
+		}
+		if len(w) > 10 {
+			long++
+		}
+	}
+	if len(updates) != len(want) {
+		for seller := range updates {
+			if _, ok := want[seller]; !ok {
+				t.Fatalf("q6: rows for seller %d, who closed no auction with a bid", seller)
+			}
+		}
+	}
+	if long == 0 {
+		t.Fatal("q6: no seller closed more than 10 auctions; the test proves little")
+	}
+	t.Logf("q6: %d update rows as expected, %d sellers (%d with more than 10 closed auctions)", len(got), len(want), long)
 }
 
 func mapsEqual(a, b map[int64]int64) bool {

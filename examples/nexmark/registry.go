@@ -17,8 +17,8 @@ type Query struct {
 	Title string
 	// Columns are the result's columns, in the SQL definition's order.
 	Columns []string
-	// Updating is true when rows are updates of earlier rows (q4): the
-	// last row of a key is its current value.
+	// Updating is true when rows are updates of earlier rows (q4, q6):
+	// the last row of a key is its current value.
 	Updating bool
 
 	lines   func(in Input) weir.DataStream[string]
@@ -58,6 +58,7 @@ var Queries = []Query{
 	query("q3", "Local Item Suggestion", "name,city,state,id", false, Q3),
 	query("q4", "Average Price for a Category", "id,final", true, Q4),
 	query("q5", "Hot Items", "auction,num", false, Q5),
+	query("q6", "Average Selling Price by Seller", "seller,avg_price", true, Q6),
 	query("q7", "Highest Bid", "auction,price,bidder,dateTime,extra", false, Q7),
 	query("q8", "Monitor New Users", "id,name,stime", false, Q8),
 }

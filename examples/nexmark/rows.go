@@ -103,7 +103,10 @@ func (r Q5Row) AppendCSV(b []byte) []byte {
 	return appendInt(append(appendInt(b, r.Auction), ','), r.Num)
 }
 
-// Q6Row: seller, avg_price.
+// Q6Row: seller, avg_price (the average final price of the seller's
+// last closed auctions, up to 10, truncated to a whole number as SQL's AVG
+// of BIGINT). Each row is an update; the last row of a seller is its
+// current value.
 type Q6Row struct{ Seller, AvgPrice int64 }
 
 // AppendCSV implements Row.
