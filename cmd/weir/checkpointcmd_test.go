@@ -249,7 +249,7 @@ func TestCheckpointToolsURL(t *testing.T) {
 	got, _ := json.Marshal([]any{doc["id"], doc["is_savepoint"], doc["checkpoint_type"], doc["trigger_timestamp"], doc["end_to_end_duration"],
 		doc["state_size"], doc["checkpointed_size"], doc["external_path"], sub["keyed"], sub["operator_state"], doc["tasks"]})
 	want := `[3,true,"SAVEPOINT",1735787045006,1500,19,10,"mem://weir-cli-checkpoint-test/j1/chk-3",` +
-		`[{"key_group_end":4,"key_group_start":0,"path":"chk-3/count-0-keyed","size":10}],` +
+		`[{"backend":"heap","key_group_end":4,"key_group_start":0,"path":"chk-3/count-0-keyed","size":10}],` +
 		`[{"distribution":"SPLIT_DISTRIBUTE","entries":2,"inline":true,"name":"a","size":5},` +
 		`{"distribution":"UNION","entries":0,"inline":true,"name":"empty","size":0},` +
 		`{"distribution":"SPLIT_DISTRIBUTE","entries":1,"inline":true,"name":"c","size":4}],` +
