@@ -226,7 +226,12 @@ func copyFile(from, to string) error {
 		return err
 	}
 	defer r.Close()
-	w, err := os.Create(to)
+	return writeFile(to, r)
+}
+
+// writeFile creates path with what r reads.
+func writeFile(path string, r io.Reader) error {
+	w, err := os.Create(path)
 	if err != nil {
 		return err
 	}
@@ -257,15 +262,7 @@ func downloadOne(ctx context.Context, f PebbleFile, dir string) error {
 		return err
 	}
 	defer r.Close()
-	w, err := os.Create(filepath.Join(dir, f.Name))
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(w, r); err != nil {
-		w.Close()
-		return err
-	}
-	return w.Close()
+	return writeFile(filepath.Join(dir, f.Name), r)
 }
 
 // copyGroups downloads r into tmp, opens it read-only and copies the keys
