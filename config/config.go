@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,13 +35,18 @@ func (c *Config) Set(key, value string) error {
 	if err != nil {
 		return err
 	}
+	c.setAll(map[string]string{canon: text})
+	return nil
+}
+
+// setAll stores staged (canonical key -> canonical text) in one step.
+func (c *Config) setAll(staged map[string]string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.values == nil {
 		c.values = map[string]string{}
 	}
-	c.values[canon] = text
-	return nil
+	maps.Copy(c.values, staged)
 }
 
 // normalize resolves key and checks value, returning the canonical key and
@@ -66,7 +72,6 @@ func normalize(key, value string) (string, string, error) {
 func (c *Config) SetPairs(pairs []string) error {
 	var errs []error
 	staged := map[string]string{}
-	var order []string
 	for _, p := range pairs {
 		key, value, found := strings.Cut(p, "=")
 		if !found {
@@ -82,22 +87,12 @@ func (c *Config) SetPairs(pairs []string) error {
 			errs = append(errs, err)
 			continue
 		}
-		if _, seen := staged[canon]; !seen {
-			order = append(order, canon)
-		}
 		staged[canon] = text
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.values == nil {
-		c.values = map[string]string{}
-	}
-	for _, k := range order {
-		c.values[k] = staged[k]
-	}
+	c.setAll(staged)
 	return nil
 }
 

@@ -76,7 +76,6 @@ func (c *Config) loadYAML(name string, data []byte) error {
 
 	staged := map[string]string{}
 	firstLine := map[string]int{}
-	var order []string
 	for _, e := range entries {
 		canon, text := "", ""
 		if e.null {
@@ -106,20 +105,12 @@ func (c *Config) loadYAML(name string, data []byte) error {
 		firstLine[canon] = e.line
 		if !e.null {
 			staged[canon] = text
-			order = append(order, canon)
 		}
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.values == nil {
-		c.values = map[string]string{}
-	}
-	for _, k := range order {
-		c.values[k] = staged[k]
-	}
+	c.setAll(staged)
 	return nil
 }
 
