@@ -149,16 +149,7 @@ func (c *Coordinator) TasksRunning(now time.Time) {
 // until TasksRunning. Fully acknowledged ones still complete through
 // Finalized. cause may be nil.
 func (c *Coordinator) TasksStopped(now time.Time, cause error) []Action {
-	c.running = false
-	c.periodicDue = false
-	c.nextPeriodic = time.Time{}
-	var acts []Action
-	for _, p := range c.pendingInOrder() {
-		if !p.finalizing {
-			acts = append(acts, c.abort(p, &AbortedError{Checkpoint: p.ID, Kind: p.Kind, Reason: ErrTasksStopped, Cause: cause}, now)...)
-		}
-	}
-	return acts
+	return c.stop(now, ErrTasksStopped, cause)
 }
 
 // Shutdown stops the coordinator for good: pending checkpoints that are not
@@ -169,16 +160,25 @@ func (c *Coordinator) Shutdown(now time.Time, cause error) []Action {
 		return nil
 	}
 	c.shutdown = ErrShutdown
-	c.running = false
-	c.periodicDue = false
-	c.nextPeriodic = time.Time{}
+	return c.stop(now, ErrShutdown, cause)
+}
+
+// stop halts triggering and aborts, for reason, every pending checkpoint
+// that is not fully acknowledged.
+func (c *Coordinator) stop(now time.Time, reason, cause error) []Action {
+	c.halt()
 	var acts []Action
 	for _, p := range c.pendingInOrder() {
 		if !p.finalizing {
-			acts = append(acts, c.abort(p, &AbortedError{Checkpoint: p.ID, Kind: p.Kind, Reason: ErrShutdown, Cause: cause}, now)...)
+			acts = append(acts, c.abort(p, &AbortedError{Checkpoint: p.ID, Kind: p.Kind, Reason: reason, Cause: cause}, now)...)
 		}
 	}
 	return acts
+}
+
+// halt triggers nothing until TasksRunning.
+func (c *Coordinator) halt() {
+	c.running, c.periodicDue, c.nextPeriodic = false, false, time.Time{}
 }
 
 // Restored records that the job's tasks were restored from cp (after a
@@ -465,8 +465,7 @@ func (c *Coordinator) abort(p *PendingCheckpoint, reason error, now time.Time) [
 		}})
 		c.consecutive = 0
 		clear(c.counted)
-		// The job is failing: trigger nothing until it runs again.
-		c.running, c.periodicDue, c.nextPeriodic = false, false, time.Time{}
+		c.halt() // the job is failing
 	}
 	return acts
 }
