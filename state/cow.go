@@ -78,6 +78,15 @@ func unpin[K comparable, V any](gs []*cowMap[K, V]) {
 	}
 }
 
+// installAll installs ms[i] into group i, for every ms[i] that is not nil.
+func (c *cowTable[K, V]) installAll(ms []map[K]V) {
+	for i, m := range ms {
+		if m != nil {
+			c.install(i, m)
+		}
+	}
+}
+
 // install puts decoded restored entries into group i.
 func (c *cowTable[K, V]) install(i int, m map[K]V) *cowMap[K, V] {
 	g := c.write(i)

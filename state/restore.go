@@ -308,13 +308,7 @@ func (t *valueTable[K, V]) decode(name string, raw [][]byte) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	return func() {
-		for i, m := range ms {
-			if m != nil {
-				t.install(i, m)
-			}
-		}
-	}, nil
+	return func() { t.installAll(ms) }, nil
 }
 
 func (t *listTable[K, V]) decode(name string, raw [][]byte) (func(), error) {
@@ -336,13 +330,7 @@ func (t *listTable[K, V]) decode(name string, raw [][]byte) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	return func() {
-		for i, m := range ms {
-			if m != nil {
-				t.install(i, m)
-			}
-		}
-	}, nil
+	return func() { t.installAll(ms) }, nil
 }
 
 func (t *mapTable[K, UK, UV]) decode(name string, raw [][]byte) (func(), error) {
