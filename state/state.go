@@ -61,13 +61,12 @@ type AggregatingState[IN, OUT any] interface {
 
 // KeyedBackend stores the keyed state of one keyed operator instance.
 type KeyedBackend[K comparable] struct {
-	grouper *keygroup.Grouper[K]
-	kc      codec.Codec[K]
-	maxP    int
-	groups  keygroup.Range
-	cur     K
-	curIdx  int // current key's group, relative to groups.Start
-	tables  map[string]table
+	kc     codec.Codec[K]
+	maxP   int
+	groups keygroup.Range
+	cur    K
+	curIdx int // current key's group, relative to groups.Start
+	tables map[string]table
 	// restored holds, per state name, the raw sections of states restored
 	// but not registered yet (see Restore).
 	restored map[string]*rawState
@@ -76,7 +75,7 @@ type KeyedBackend[K comparable] struct {
 	restoredGroups []bool
 	// pb is the database of a pebble backend; nil for the heap backend.
 	pb *pebbleStore
-	// curKey is the current key's encoding (pebble backend only).
+	// curKey is the current key's encoding.
 	curKey []byte
 	// budget is the heap backend's memory budget; nil for none.
 	budget *budget
@@ -105,23 +104,17 @@ type heapTable interface {
 // owning the key groups r of maxParallelism.
 func NewKeyedBackend[K comparable](kc codec.Codec[K], maxParallelism int, r keygroup.Range) *KeyedBackend[K] {
 	return &KeyedBackend[K]{
-		grouper: keygroup.NewGrouper(kc, maxParallelism),
-		kc:      kc,
-		maxP:    maxParallelism,
-		groups:  r,
-		tables:  map[string]table{},
+		kc:     kc,
+		maxP:   maxParallelism,
+		groups: r,
+		tables: map[string]table{},
 	}
 }
 
 // SetCurrentKey makes k the key every state handle reads and writes.
 func (b *KeyedBackend[K]) SetCurrentKey(k K) error {
-	var g int
-	if b.pb != nil {
-		b.curKey = b.kc.Append(b.curKey[:0], k)
-		g = keygroup.Of(b.curKey, b.maxP)
-	} else {
-		g = b.grouper.Group(k)
-	}
+	b.curKey = b.kc.Append(b.curKey[:0], k)
+	g := keygroup.Of(b.curKey, b.maxP)
 	if !b.groups.Contains(g) {
 		return fmt.Errorf("%w: key %v has key group %d, this subtask owns %d-%d", ErrKeyOutOfRange, k, g, b.groups.Start, b.groups.End-1)
 	}
