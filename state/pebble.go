@@ -515,6 +515,9 @@ type pebbleList[K comparable, V any] struct {
 	pebbleTable[K]
 	vc  codec.Codec[V]
 	enc []byte
+	// elems is the scratch space of Add and Update: the cache copies what
+	// it is given.
+	elems []byte
 }
 
 func (*pebbleList[K, V]) kind() string   { return fmt.Sprintf("ListState[%T]", *new(V)) }
@@ -548,18 +551,19 @@ func (t *pebbleList[K, V]) element(dst []byte, v V) []byte {
 }
 
 func (t *pebbleList[K, V]) Add(v V) error {
-	return t.b.pb.cache.merge(t.key(), t.element(nil, v))
+	t.elems = t.element(t.elems[:0], v)
+	return t.b.pb.cache.merge(t.key(), t.elems)
 }
 
 func (t *pebbleList[K, V]) Update(vs []V) error {
 	if len(vs) == 0 {
 		return t.Clear()
 	}
-	var all []byte
+	t.elems = t.elems[:0]
 	for _, v := range vs {
-		all = t.element(all, v)
+		t.elems = t.element(t.elems, v)
 	}
-	return t.b.pb.cache.set(t.key(), all)
+	return t.b.pb.cache.set(t.key(), t.elems)
 }
 
 func (t *pebbleList[K, V]) Clear() error { return t.b.pb.cache.del(t.key()) }

@@ -145,3 +145,35 @@ func BenchmarkPebbleRestore(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkListAdd measures ListState.Add over 64 K keys (a window's
+// contents, a join's buffer), each list cleared after 16 elements.
+func BenchmarkListAdd(b *testing.B) {
+	const keys = 1 << 16
+	for _, kind := range []string{"heap", "pebble"} {
+		b.Run(kind, func(b *testing.B) {
+			kb := backendKinds(b)[kind]()
+			ls, err := GetListState[int64, int64](kb, "list")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			i := int64(0)
+			for b.Loop() {
+				k := i % keys
+				if err := kb.SetCurrentKey(k); err != nil {
+					b.Fatal(err)
+				}
+				if err := ls.Add(i); err != nil {
+					b.Fatal(err)
+				}
+				if i/keys%16 == 15 {
+					if err := ls.Clear(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				i++
+			}
+		})
+	}
+}
