@@ -72,11 +72,15 @@ func (c *stateCache) entry(key []byte) *cacheEntry {
 		e = &cacheEntry{}
 		c.insert(key, e)
 	}
+	c.markDirty(e)
+	return e
+}
+
+func (c *stateCache) markDirty(e *cacheEntry) {
 	if !e.dirty {
 		e.dirty = true
 		c.dirty++
 	}
-	return e
 }
 
 // set makes val key's value.
@@ -111,10 +115,7 @@ func (c *stateCache) merge(key, operand []byte) error {
 			return c.db.Merge(key, operand, wo)
 		}
 	}
-	if !e.dirty {
-		e.dirty = true
-		c.dirty++
-	}
+	c.markDirty(e)
 	if !e.present {
 		e.val = e.val[:0]
 	}
