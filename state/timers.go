@@ -8,11 +8,16 @@ import "fmt"
 // timestamps), so checkpoints and rescaling carry them with the key's
 // group like any state; the ordering heap is rebuilt from it on restore.
 // It belongs to the subtask's goroutine, like the backend.
+//
+// Deletion is lazy: Delete drops the timer from set and store only, and the
+// heap entry, now stale, is skipped when it reaches the top (so deleting
+// costs no scan of the heap). Stale entries are len(h) - len(set); when
+// they outnumber the live timers the heap is rebuilt from set.
 type TimerQueue[K comparable] struct {
 	b     *KeyedBackend[K]
 	store timerStore[K]
 	h     timerHeap[K]
-	set   map[timer[K]]struct{}
+	set   map[timer[K]]struct{} // the live timers
 }
 
 type timer[K comparable] struct {
@@ -142,17 +147,39 @@ func (q *TimerQueue[K]) Delete(ts int64) error {
 		return nil
 	}
 	delete(q.set, t)
-	for i := range q.h {
-		if q.h[i] == t {
-			q.h.remove(i)
-			break
-		}
+	if len(q.h) > 2*len(q.set)+64 {
+		q.rebuild()
 	}
 	return q.store.Remove(ts)
 }
 
+// rebuild makes the heap hold exactly the live timers.
+func (q *TimerQueue[K]) rebuild() {
+	q.h = q.h[:0]
+	for t := range q.set {
+		q.h = append(q.h, t)
+	}
+	for i := len(q.h)/2 - 1; i >= 0; i-- {
+		q.h.down(i)
+	}
+}
+
+// dropStale removes deleted timers from the top of the heap, so that the
+// top, if any, is live. A stale entry equal to a live timer (deleted, then
+// registered again) is not dropped: it stands for the live one, and the
+// later copy becomes the stale one.
+func (q *TimerQueue[K]) dropStale() {
+	for len(q.h) > 0 {
+		if _, live := q.set[q.h[0]]; live {
+			return
+		}
+		q.h.remove(0)
+	}
+}
+
 // Next returns the earliest timer's time.
 func (q *TimerQueue[K]) Next() (ts int64, ok bool) {
+	q.dropStale()
 	if len(q.h) == 0 {
 		return 0, false
 	}
@@ -162,6 +189,7 @@ func (q *TimerQueue[K]) Next() (ts int64, ok bool) {
 // Pop removes the earliest timer if it is due at upTo, makes its key the
 // current key, and returns its time.
 func (q *TimerQueue[K]) Pop(upTo int64) (ts int64, ok bool, err error) {
+	q.dropStale()
 	if len(q.h) == 0 || q.h[0].ts > upTo {
 		return 0, false, nil
 	}
@@ -174,4 +202,4 @@ func (q *TimerQueue[K]) Pop(upTo int64) (ts int64, ok bool, err error) {
 }
 
 // Len is the number of timers.
-func (q *TimerQueue[K]) Len() int { return len(q.h) }
+func (q *TimerQueue[K]) Len() int { return len(q.set) }

@@ -73,3 +73,82 @@ func TestTimerQueueOrderAndDedup(t *testing.T) {
 		t.Fatalf("after popping: next %d (%v), %d left, want %d above 500", next, ok, q.Len(), len(want))
 	}
 }
+
+// TestTimerQueueDeleteAndRegisterAgain deletes most timers (enough for the
+// heap to be rebuilt), registers some of them again, and checks that
+// exactly the live ones fire, once each, in order.
+func TestTimerQueueDeleteAndRegisterAgain(t *testing.T) {
+	b := newBackend(maxP, keygroup.Range{Start: 0, End: maxP})
+	q, err := NewTimerQueue(b, "event")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(k int64, f func(ts int64) error) {
+		t.Helper()
+		must(t, b.SetCurrentKey(k))
+		must(t, f(1000-k))
+	}
+	for k := range int64(300) {
+		at(k, q.Register)
+	}
+	for k := range int64(250) {
+		at(k, q.Delete)
+	}
+	for k := int64(0); k < 250; k += 25 {
+		at(k, q.Register)
+		at(k, q.Register) // a duplicate is a no-op
+	}
+	var want []int64
+	for k := int64(299); k >= 0; k-- {
+		if k >= 250 || k%25 == 0 {
+			want = append(want, 1000-k)
+		}
+	}
+	if q.Len() != len(want) {
+		t.Fatalf("%d timers, want %d", q.Len(), len(want))
+	}
+	var got []int64
+	for {
+		ts, ok, err := q.Pop(1 << 40)
+		must(t, err)
+		if !ok {
+			break
+		}
+		if b.CurrentKey() != 1000-ts {
+			t.Fatalf("timer %d fired for key %d", ts, b.CurrentKey())
+		}
+		got = append(got, ts)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("fired %v\nwant %v", got, want)
+	}
+}
+
+// BenchmarkTimerReplace moves each key's timer forward, as a session or
+// idle timeout does on every record: delete the old one, register the new.
+func BenchmarkTimerReplace(b *testing.B) {
+	const keys = 10_000
+	kb := newBackend(maxP, keygroup.Range{Start: 0, End: maxP})
+	q, err := NewTimerQueue(kb, "event")
+	if err != nil {
+		b.Fatal(err)
+	}
+	last := make([]int64, keys)
+	for k := range int64(keys) {
+		_ = kb.SetCurrentKey(k)
+		last[k] = k
+		_ = q.Register(k)
+	}
+	b.ReportAllocs()
+	i := int64(0)
+	for b.Loop() {
+		k := (i * 7919) % keys // scattered: the old timer is anywhere in the heap
+		i++
+		_ = kb.SetCurrentKey(k)
+		_ = q.Delete(last[k])
+		last[k] = keys + (i*2654435761)%1_000_000 // times in no particular order
+		if err := q.Register(last[k]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
