@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,14 +53,6 @@ func (c *checkpointView) find(id checkpoint.ID) (checkpoint.CheckpointStats, boo
 		}
 	}
 	return checkpoint.CheckpointStats{}, false
-}
-
-// vid is the REST ID of vertex index i.
-func (v *jobView) vid(i int) string {
-	if i >= 0 && i < len(v.vids) {
-		return v.vids[i]
-	}
-	return fmt.Sprintf("%032x", i)
 }
 
 // ---- JSON shapes, after Flink's CheckpointStatistics and its parts ----
@@ -254,21 +247,13 @@ func (s *Server) checkpoints(w http.ResponseWriter, _ *http.Request, p params) {
 	sum.EndToEndDuration = minMaxAvgJSON{Min: e2e.Min.Milliseconds(), Max: e2e.Max.Milliseconds(), Avg: e2e.Avg.Milliseconds()}
 	// The coordinator's summary has no alignment figure: this one covers
 	// the completed checkpoints in the history.
-	var n, total int64
+	var buffered summarizer
 	for _, cs := range st.History {
-		if cs.Status != checkpoint.StatusCompleted {
-			continue
+		if cs.Status == checkpoint.StatusCompleted {
+			buffered.add(cs.AlignmentBuffered)
 		}
-		b := cs.AlignmentBuffered
-		if n == 0 || b < sum.AlignmentBuffered.Min {
-			sum.AlignmentBuffered.Min = b
-		}
-		sum.AlignmentBuffered.Max = max(sum.AlignmentBuffered.Max, b)
-		n, total = n+1, total+b
 	}
-	if n > 0 {
-		sum.AlignmentBuffered.Avg = total / n
-	}
+	sum.AlignmentBuffered = buffered.json()
 	latest := func(cs *checkpoint.CheckpointStats) *checkpointJSON {
 		if cs == nil {
 			return nil
@@ -529,10 +514,8 @@ func (s *Server) checkpointDiagnoses(w http.ResponseWriter, _ *http.Request, p p
 		return
 	}
 	all := c.stats.History
-	if f := c.stats.LatestFailed; f != nil {
-		if !containsID(all, f.ID) {
-			all = append(all[:len(all):len(all)], *f)
-		}
+	if f := c.stats.LatestFailed; f != nil && !slices.ContainsFunc(all, func(cs checkpoint.CheckpointStats) bool { return cs.ID == f.ID }) {
+		all = append(all[:len(all):len(all)], *f)
 	}
 	out := struct {
 		Entries []diagnosisEntryJSON `json:"entries"`
@@ -546,15 +529,6 @@ func (s *Server) checkpointDiagnoses(w http.ResponseWriter, _ *http.Request, p p
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-func containsID(h []checkpoint.CheckpointStats, id checkpoint.ID) bool {
-	for _, cs := range h {
-		if cs.ID == id {
-			return true
-		}
-	}
-	return false
 }
 
 // recentWindow is how long after a checkpoint ended the job's live figures

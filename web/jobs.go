@@ -61,6 +61,14 @@ func (v *jobView) taskState() string {
 	return "CREATED"
 }
 
+// vid is the REST ID of vertex index i.
+func (v *jobView) vid(i int) string {
+	if i >= 0 && i < len(v.vids) {
+		return v.vids[i]
+	}
+	return fmt.Sprintf("%032x", i)
+}
+
 // vertex finds a vertex by REST ID.
 func (v *jobView) vertex(vid string) (int, bool) {
 	for i, id := range v.vids {
@@ -386,11 +394,7 @@ func (v *jobView) plan() planJSON {
 	for i, vs := range v.vertices {
 		n := planNodeJSON{ID: v.vids[i], Parallelism: vs.Parallelism, Description: vs.Name, Operators: []operatorJSON{}}
 		for k, in := range vs.Inputs {
-			from := fmt.Sprintf("%032x", in.FromVertex)
-			if in.FromVertex >= 0 && in.FromVertex < len(v.vids) {
-				from = v.vids[in.FromVertex]
-			}
-			n.Inputs = append(n.Inputs, planInputJSON{Num: k, ID: from, ShipStrategy: in.Partitioning, Exchange: "pipelined_bounded"})
+			n.Inputs = append(n.Inputs, planInputJSON{Num: k, ID: v.vid(in.FromVertex), ShipStrategy: in.Partitioning, Exchange: "pipelined_bounded"})
 		}
 		for _, op := range vs.Operators {
 			n.Operators = append(n.Operators, operatorJSON(op))
