@@ -123,9 +123,15 @@ try {
   });
   // Select the most backpressured... rather, the last vertex (the sink):
   // its subtasks appear below the graph.
-  await page.locator(`#job-graph .vbox[data-vertex="${detail.vertices[nv - 1].id}"]`).click();
+  const sinkId = detail.vertices[nv - 1].id;
+  await page.locator(`#job-graph .vbox[data-vertex="${sinkId}"]`).click();
   await page.locator('#subtask-table tbody tr').first().waitFor();
-  await page.waitForTimeout(2500);
+  // Watch at least two live updates: each poll loads the selected vertex
+  // and renders before the next poll starts, so its third answer from now
+  // comes after two more renders.
+  for (let i = 0; i < 3; i++) {
+    await page.waitForResponse((r) => new URL(r.url()).pathname.endsWith(`/jobs/${job.jid}/vertices/${sinkId}`));
+  }
   const removed = await page.evaluate(() => window.__removed);
   check(removed === 0, `${removed} graph boxes or table rows were replaced during live updates (flicker)`);
   const levels = await page.locator('#job-graph .vbox .bp').allInnerTexts();
@@ -144,7 +150,6 @@ try {
     id0,
     { timeout: 10000 },
   );
-  await page.waitForTimeout(2000);
   const id1 = await firstId();
   check(id1 > id0, `history did not grow: newest id ${id0} then ${id1}`);
   const inked = await page.evaluate(() => {
