@@ -297,13 +297,23 @@ func redactLocation(loc string) string {
 
 // ---- inspect ----
 
-func inspectCheckpoint(ctx context.Context, stdout, stderr io.Writer, path string, asJSON bool) error {
+// resolveCheckpoint is storage.ResolvePath; a path that names no
+// checkpoint is a usage error.
+func resolveCheckpoint(ctx context.Context, path string) (*storage.Resolved, error) {
 	res, err := storage.ResolvePath(ctx, path)
 	if err != nil {
 		var pe *storage.PathError
 		if errors.As(err, &pe) {
-			return usageError{err}
+			return nil, usageError{err}
 		}
+		return nil, err
+	}
+	return res, nil
+}
+
+func inspectCheckpoint(ctx context.Context, stdout, stderr io.Writer, path string, asJSON bool) error {
+	res, err := resolveCheckpoint(ctx, path)
+	if err != nil {
 		return err
 	}
 	defer res.Storage.Close()

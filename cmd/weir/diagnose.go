@@ -188,12 +188,8 @@ func retainedCheckpoints(ctx context.Context, stderr io.Writer, loc string) ([]r
 	}
 	base = path.Base(strings.TrimRight(filepath.ToSlash(base), "/"))
 	if base == storage.MetadataName || isCheckpointDir(base) {
-		res, err := storage.ResolvePath(ctx, loc)
+		res, err := resolveCheckpoint(ctx, loc)
 		if err != nil {
-			var pe *storage.PathError
-			if errors.As(err, &pe) {
-				return nil, usageError{err}
-			}
 			return nil, err
 		}
 		res.Storage.Close()
@@ -270,29 +266,16 @@ func (e *restError) Error() string {
 
 func (c *restClient) get(ctx context.Context, p string, v any) error {
 	u := c.base + p
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	status, body, err := webCall(ctx, c.hc, http.MethodGet, u)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("cannot reach the REST API: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", u, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		msg := http.StatusText(resp.StatusCode)
-		var e struct {
-			Errors []string `json:"errors"`
+	if status != http.StatusOK {
+		msg := serverErrors(body)
+		if msg == "" {
+			msg = http.StatusText(status)
 		}
-		if json.Unmarshal(body, &e) == nil && len(e.Errors) > 0 {
-			msg = strings.Join(e.Errors, "; ")
-		}
-		return &restError{url: u, status: resp.StatusCode, msg: msg}
+		return &restError{url: u, status: status, msg: msg}
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("GET %s: the answer is not the JSON expected: %w", u, err)
@@ -408,12 +391,11 @@ type (
 )
 
 func diagnoseWeb(ctx context.Context, w io.Writer, base, jobID string, th thresholds) error {
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usageError{fmt.Errorf("--web %s: want http://HOST:PORT", base)}
+	base, err := restBase(base)
+	if err != nil {
+		return err
 	}
-	u.RawQuery, u.Fragment = "", ""
-	c := &restClient{base: strings.TrimRight(u.String(), "/"), hc: &http.Client{Timeout: 15 * time.Second}}
+	c := &restClient{base: base, hc: &http.Client{Timeout: 15 * time.Second}}
 	var jobs jobsJSON
 	if err := c.get(ctx, "/jobs", &jobs); err != nil {
 		return err

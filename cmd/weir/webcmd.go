@@ -94,11 +94,10 @@ func cancelJob(ctx context.Context, out io.Writer, base, id string) error {
 	if !strings.Contains(base, "://") {
 		base = "http://" + base
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usageError{fmt.Errorf("--web %s: want http://HOST:PORT", base)}
+	base, err := restBase(base)
+	if err != nil {
+		return err
 	}
-	base = strings.TrimRight(u.String(), "/")
 	hc := &http.Client{Timeout: 10 * time.Second}
 	status, body, err := webCall(ctx, hc, http.MethodPatch, base+"/jobs/"+id+"?mode=cancel")
 	if err != nil {
@@ -134,6 +133,19 @@ func cancelJob(ctx context.Context, out io.Writer, base, id string) error {
 	return nil
 }
 
+// restBase checks the URL of a REST API given with --web and returns it
+// without query, fragment or trailing slash, ready for paths to be added.
+func restBase(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", usageError{fmt.Errorf("--web %s: want http://HOST:PORT", raw)}
+	}
+	u.RawQuery, u.Fragment = "", ""
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// webCall sends a request to the REST API and reads its answer, up to
+// 64 MiB.
 func webCall(ctx context.Context, hc *http.Client, method, u string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
@@ -145,18 +157,29 @@ func webCall(ctx context.Context, hc *http.Client, method, u string) (int, []byt
 		return 0, nil, fmt.Errorf("cannot reach the REST API: %w", err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return resp.StatusCode, body, err
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return resp.StatusCode, nil, fmt.Errorf("%s %s: %w", method, u, err)
+	}
+	return resp.StatusCode, body, nil
 }
 
-// webMessage is the server's own words for a refusal, from Flink's
-// {"errors": [...]}, else the status.
-func webMessage(status int, body []byte) string {
+// serverErrors is the server's own words for a refusal, from Flink's
+// {"errors": [...]}; "" when the body holds none.
+func serverErrors(body []byte) string {
 	var e struct {
 		Errors []string `json:"errors"`
 	}
 	if json.Unmarshal(body, &e) == nil && len(e.Errors) > 0 {
 		return strings.Join(e.Errors, "; ")
+	}
+	return ""
+}
+
+// webMessage is the server's own words for a refusal, else the status.
+func webMessage(status int, body []byte) string {
+	if msg := serverErrors(body); msg != "" {
+		return msg
 	}
 	return fmt.Sprintf("%d %s", status, http.StatusText(status))
 }
