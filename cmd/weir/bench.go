@@ -236,9 +236,6 @@ temporary file first), and report its throughput in words (the events).
 				out = "discard"
 			}
 			if err := wordcount.Declare(env, wordcount.Options{Input: input, Output: out, Rate: rate}); err != nil {
-				if errors.Is(err, wordcount.ErrBadOption) {
-					return usageError{err}
-				}
 				return err
 			}
 			counter := func() int64 { return -1 }

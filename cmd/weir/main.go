@@ -15,6 +15,7 @@ import (
 
 	"github.com/weirstream/weir"
 	"github.com/weirstream/weir/config"
+	"github.com/weirstream/weir/jobs"
 	"github.com/weirstream/weir/jobs/wordcount"
 )
 
@@ -41,8 +42,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintf(stderr, "weir: %s\n", oneLine(err))
+	// Every built-in job's refused options wrap jobs.ErrBadOption.
 	var ue usageError
-	if errors.As(err, &ue) || errors.Is(err, config.ErrInvalidValue) || errors.Is(err, config.ErrUnknownOption) || errors.Is(err, wordcount.ErrBadOption) {
+	if errors.As(err, &ue) || errors.Is(err, config.ErrInvalidValue) || errors.Is(err, config.ErrUnknownOption) || errors.Is(err, jobs.ErrBadOption) {
 		return 2
 	}
 	return 1

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"io"
 	"time"
 
@@ -61,9 +60,6 @@ Durations are Go durations (10s, 500ms, 1m) or milliseconds.`,
 				return err
 			}
 			if err := windowwordcount.Declare(env, o); err != nil {
-				if errors.Is(err, windowwordcount.ErrBadOption) {
-					return usageError{err}
-				}
 				return err
 			}
 			return execute(cmd.Context(), env, "window-wordcount", common, logger)
