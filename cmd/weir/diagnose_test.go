@@ -244,16 +244,8 @@ func TestDiagnoseWebRunningJob(t *testing.T) {
 	}
 	p := start(t, dir, "run", "wordcount", "--input", "in.txt", "--output", "discard", "-p", "2", "--rate", "2000",
 		"-D", "execution.checkpointing.interval=100ms", "--web", "127.0.0.1:0")
-	urlRE := regexp.MustCompile(`msg="web dashboard" url=(http://\S+)`)
-	var base string
-	p.await(t, "the dashboard's URL and two completed checkpoints", func(_, errs []string) bool {
-		for _, l := range errs {
-			if m := urlRE.FindStringSubmatch(l); m != nil {
-				base = m[1]
-			}
-		}
-		return base != "" && completed(errs) >= 2
-	})
+	base := p.dashboardURL(t)
+	p.await(t, "two completed checkpoints", func(_, errs []string) bool { return completed(errs) >= 2 })
 	job := regexp.MustCompile(`^job wordcount \([0-9a-f]{32}\)$`)
 
 	// The job's own diagnosis: whatever it finds, it is well formed.

@@ -36,10 +36,17 @@ type result struct {
 	code           int
 }
 
+// runWeir runs weir in a directory of its own, with stdin, to its end.
 func runWeir(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	return runWeirIn(t, t.TempDir(), stdin, args...)
+}
+
+// runWeirIn runs weir in dir, with stdin, to its end.
+func runWeirIn(t *testing.T, dir, stdin string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(weirBin, args...)
-	cmd.Dir = t.TempDir()
+	cmd.Dir = dir
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
 	cmd.Stdin = strings.NewReader(stdin)

@@ -115,12 +115,12 @@ func TestRescaleChain(t *testing.T) {
 // and the option to set, never restored empty.
 func TestBackendMismatchRefused(t *testing.T) {
 	c := killAfterCheckpoints(t, 1, 2, pebbleArgs...)
-	r := runIn(t, c.dir, append(append([]string{}, c.common...), "-D", "state.backend.type=hashmap",
+	r := runWeirIn(t, c.dir, "", append(append([]string{}, c.common...), "-D", "state.backend.type=hashmap",
 		"-D", "execution.checkpointing.incremental=false", "--from-checkpoint", "latest")...)
 	expectRefusal(t, r, "written by the pebble state backend", "this job uses hashmap", "state.backend.type: pebble")
 
 	h := killAfterCheckpoints(t, 1, 2)
-	r = runIn(t, h.dir, append(append([]string{}, h.common...), append(pebbleArgs, "--from-checkpoint", "latest")...)...)
+	r = runWeirIn(t, h.dir, "", append(append([]string{}, h.common...), append(pebbleArgs, "--from-checkpoint", "latest")...)...)
 	expectRefusal(t, r, "written by the heap state backend", "this job uses pebble", "state.backend.type: hashmap")
 }
 
@@ -156,21 +156,4 @@ func TestHeapBudgetFailsClearly(t *testing.T) {
 	if strings.Contains(se.String(), "restarting job") {
 		t.Errorf("the job restarted, though a restart would restore the same state:\n%s", se.String())
 	}
-}
-
-// runIn runs weir in dir to its end.
-func runIn(t *testing.T, dir string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(weirBin, args...)
-	cmd.Dir = dir
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{stdout: so.String(), stderr: se.String(), code: code}
 }

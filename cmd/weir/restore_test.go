@@ -100,16 +100,15 @@ func (c *checkpointRun) resume(t *testing.T, args ...string) *proc {
 	return r
 }
 
-// checkCommittedExactlyOnce checks that the committed part files under dir
-// hold every word's counts 1..n once each, as a failure-free run writes
-// them, and that no uncommitted file is left.
-func checkCommittedExactlyOnce(t *testing.T, dir string, want map[string]int64) {
+// committedParts reads the part files under dir, by name; an uncommitted
+// (hidden) file fails the test.
+func committedParts(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lines []string
+	parts := map[string]string{}
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), ".") {
 			t.Fatalf("uncommitted file %s left behind", e.Name())
@@ -118,7 +117,19 @@ func checkCommittedExactlyOnce(t *testing.T, dir string, want map[string]int64) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s := strings.TrimSpace(string(b)); s != "" {
+		parts[e.Name()] = string(b)
+	}
+	return parts
+}
+
+// checkCommittedExactlyOnce checks that the committed part files under dir
+// hold every word's counts 1..n once each, as a failure-free run writes
+// them, and that no uncommitted file is left.
+func checkCommittedExactlyOnce(t *testing.T, dir string, want map[string]int64) {
+	t.Helper()
+	var lines []string
+	for _, text := range committedParts(t, dir) {
+		if s := strings.TrimSpace(text); s != "" {
 			lines = append(lines, strings.Split(s, "\n")...)
 		}
 	}
@@ -284,28 +295,17 @@ func committedFiles(t *testing.T, dir string) map[string]bool {
 // with a <= b (the replayed updates are a+1..b).
 func checkReplayedOnce(t *testing.T, dir string, before map[string]bool, want map[string]int64) {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	counts := [2]map[string][]int64{{}, {}} // 0: before, 1: resumed run
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
-			t.Fatalf("uncommitted file %s left behind", e.Name())
-		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
+	for name, text := range committedParts(t, dir) {
 		run := 1
-		if before[e.Name()] {
+		if before[name] {
 			run = 0
 		}
-		for _, l := range strings.Fields(string(b)) {
+		for _, l := range strings.Fields(text) {
 			w, n, ok := strings.Cut(l, ",")
 			c, err := strconv.ParseInt(n, 10, 64)
 			if !ok || err != nil {
-				t.Fatalf("%s: line %q is not word,count", e.Name(), l)
+				t.Fatalf("%s: line %q is not word,count", name, l)
 			}
 			counts[run][w] = append(counts[run][w], c)
 		}

@@ -14,6 +14,23 @@ import (
 
 var dashboardRE = regexp.MustCompile(`msg="web dashboard" url=(http://127\.0\.0\.1:\d+/)$`)
 
+// dashboardURL waits for the line that logs the dashboard's URL (weir run
+// --web 127.0.0.1:PORT) and returns the URL.
+func (p *proc) dashboardURL(t *testing.T) string {
+	t.Helper()
+	var base string
+	p.await(t, "the dashboard URL", func(_, errs []string) bool {
+		for _, l := range errs {
+			if m := dashboardRE.FindStringSubmatch(l); m != nil {
+				base = m[1]
+				return true
+			}
+		}
+		return false
+	})
+	return base
+}
+
 // TestWebCancel runs a socket word count with the REST API on a free port,
 // finds the job through it, and cancels it with `weir cancel`.
 func TestWebCancel(t *testing.T) {
@@ -33,16 +50,7 @@ func TestWebCancel(t *testing.T) {
 		c.Read(buf) // returns when weir closes its end
 	}()
 	p := start(t, t.TempDir(), "run", "wordcount", "--input", "socket://"+ln.Addr().String(), "--output", "discard", "--web", "127.0.0.1:0")
-	var base string
-	p.await(t, "the dashboard URL", func(_, errs []string) bool {
-		for _, l := range errs {
-			if m := dashboardRE.FindStringSubmatch(l); m != nil {
-				base = m[1]
-				return true
-			}
-		}
-		return false
-	})
+	base := p.dashboardURL(t)
 
 	resp, err := http.Get(base + "jobs")
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,20 +23,10 @@ func sortedLines(s string) []string {
 // readDir reads every published part file of a file sink directory.
 func readDir(t *testing.T, dir string) string {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	parts := committedParts(t, dir)
 	var all strings.Builder
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
-			t.Fatalf("unpublished file %s in %s", e.Name(), dir)
-		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		all.Write(b)
+	for _, name := range slices.Sorted(maps.Keys(parts)) {
+		all.WriteString(parts[name])
 	}
 	return all.String()
 }
