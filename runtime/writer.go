@@ -8,6 +8,7 @@ import (
 
 	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/graph"
+	"github.com/weirstream/weir/internal/keygroup"
 )
 
 // PartitionWriter writes serialized records of one producer subtask into
@@ -178,8 +179,7 @@ func (w *recordWriter[T]) Collect(v T) error {
 	case graph.Forward:
 		return w.pw.Write(0, w.scratch)
 	case graph.Hash:
-		g := w.group(v)
-		return w.pw.Write(g*w.n/w.maxP, w.scratch)
+		return w.pw.Write(keygroup.SubtaskFor(w.group(v), w.maxP, w.n), w.scratch)
 	case graph.Rebalance:
 		sub := w.next
 		if w.next++; w.next == w.n {
