@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"encoding/binary"
 	"math"
 	"sync"
 	"time"
@@ -42,12 +43,7 @@ func appendTimestamp(dst []byte, rc *RecordContext) []byte {
 		return append(dst, 0)
 	}
 	z := uint64(rc.Timestamp<<1) ^ uint64(rc.Timestamp>>63)
-	z++
-	for z >= 0x80 {
-		dst = append(dst, byte(z)|0x80)
-		z >>= 7
-	}
-	return append(dst, byte(z))
+	return binary.AppendUvarint(dst, z+1)
 }
 
 // ProcessingTimeService schedules work on the subtask's goroutine.
