@@ -12,21 +12,18 @@ import "time"
 // after a barrier on an early channel are part of the state already.
 type aligner struct {
 	exactlyOnce bool
-	n           int
-	ended       []bool
-	nEnded      int
+	ended       []bool // per channel: its input has ended
 
 	current  int64             // checkpoint being aligned; 0 when none
 	barrierV CheckpointBarrier // the barrier of current, as first seen
 	last     int64             // newest checkpoint aligned or given up
-	seen     []bool
-	count    int
+	seen     []bool            // per channel: its barrier of current came
 	firstAt  time.Time
 	blocking []int // channels held back for current
 }
 
 func newAligner(n int, exactlyOnce bool) *aligner {
-	return &aligner{exactlyOnce: exactlyOnce, n: n, ended: make([]bool, n), seen: make([]bool, n)}
+	return &aligner{exactlyOnce: exactlyOnce, ended: make([]bool, n), seen: make([]bool, n)}
 }
 
 // alignResult says what the subtask must do after a step.
@@ -55,16 +52,13 @@ func (a *aligner) barrier(ch int, b CheckpointBarrier, now time.Time) alignResul
 	}
 	if !a.seen[ch] {
 		a.seen[ch] = true
-		a.count++
 		if a.exactlyOnce {
 			r.block = true
 			a.blocking = append(a.blocking, ch)
 		}
 	}
 	if a.done() {
-		r.complete, r.barrier, r.alignStart = a.current, a.barrierV, a.firstAt
-		a.last = a.current
-		r.release = append(r.release, a.reset()...)
+		a.complete(&r)
 		r.block = false
 		if a.exactlyOnce && len(r.release) > 0 && r.release[len(r.release)-1] == ch {
 			r.release = r.release[:len(r.release)-1] // never blocked
@@ -80,11 +74,8 @@ func (a *aligner) end(ch int) alignResult {
 		return r
 	}
 	a.ended[ch] = true
-	a.nEnded++
 	if a.current != 0 && a.done() {
-		r.complete, r.barrier, r.alignStart = a.current, a.barrierV, a.firstAt
-		a.last = a.current
-		r.release = a.reset()
+		a.complete(&r)
 	}
 	return r
 }
@@ -98,9 +89,17 @@ func (a *aligner) abort(id int64) []int {
 	return a.reset()
 }
 
+// complete ends the alignment of the current checkpoint, whose barriers
+// are all in, telling r to take it and to let its channels go.
+func (a *aligner) complete(r *alignResult) {
+	r.complete, r.barrier, r.alignStart = a.current, a.barrierV, a.firstAt
+	a.last = a.current
+	r.release = append(r.release, a.reset()...)
+}
+
 func (a *aligner) done() bool {
-	for i := 0; i < a.n; i++ {
-		if !a.seen[i] && !a.ended[i] {
+	for i, seen := range a.seen {
+		if !seen && !a.ended[i] {
 			return false
 		}
 	}
@@ -110,7 +109,7 @@ func (a *aligner) done() bool {
 func (a *aligner) reset() []int {
 	rel := a.blocking
 	a.blocking = nil
-	a.current, a.count = 0, 0
+	a.current = 0
 	clear(a.seen)
 	return rel
 }
