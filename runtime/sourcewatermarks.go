@@ -324,19 +324,8 @@ func (s *sourceOperator[T]) endEventTime() error {
 // emit stamps and emits a batch's records, feeding each record's split's
 // generator, then retires the splits the batch says have finished.
 func (t *sourceTimestamps[T]) emit(recs []T, sb *SplitBatch) error {
-	rc := t.ctx.Record
 	if sb == nil {
-		for _, r := range recs {
-			ts := t.cfg.Timestamp(r)
-			rc.Timestamp, rc.HasTimestamp = ts, true
-			if err := t.out.Collect(r); err != nil {
-				return err
-			}
-			if err := t.merge.event(t.whole, ts); err != nil {
-				return err
-			}
-		}
-		return nil
+		return t.emitRun(t.whole, recs)
 	}
 	i := 0
 	for _, run := range sb.Runs {
@@ -346,16 +335,8 @@ func (t *sourceTimestamps[T]) emit(recs []T, sb *SplitBatch) error {
 		if run.Records == 0 {
 			continue
 		}
-		sp := t.merge.split(run.ID)
-		for _, r := range recs[i : i+run.Records] {
-			ts := t.cfg.Timestamp(r)
-			rc.Timestamp, rc.HasTimestamp = ts, true
-			if err := t.out.Collect(r); err != nil {
-				return err
-			}
-			if err := t.merge.event(sp, ts); err != nil {
-				return err
-			}
+		if err := t.emitRun(t.merge.split(run.ID), recs[i:i+run.Records]); err != nil {
+			return err
 		}
 		i += run.Records
 	}
@@ -371,6 +352,22 @@ func (t *sourceTimestamps[T]) emit(recs []T, sb *SplitBatch) error {
 	select {
 	case t.free <- sb:
 	default:
+	}
+	return nil
+}
+
+// emitRun stamps and emits records of split sp, feeding its generator.
+func (t *sourceTimestamps[T]) emitRun(sp *splitClock, recs []T) error {
+	rc := t.ctx.Record
+	for _, r := range recs {
+		ts := t.cfg.Timestamp(r)
+		rc.Timestamp, rc.HasTimestamp = ts, true
+		if err := t.out.Collect(r); err != nil {
+			return err
+		}
+		if err := t.merge.event(sp, ts); err != nil {
+			return err
+		}
 	}
 	return nil
 }
