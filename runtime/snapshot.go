@@ -429,16 +429,16 @@ func restoreFor(ctx context.Context, cp *checkpoint.CompletedCheckpoint, storage
 	if !ok {
 		return r, nil
 	}
-	mine := keygroup.RangeFor(maxP, p, subtask)
+	mine := checkpoint.KeyGroupRangeFor(maxP, p, subtask)
 	all := map[string][][]byte{}
 	modes := map[string]checkpoint.Distribution{}
 	var names []string
 	for _, st := range os.Subtasks {
 		for _, k := range st.Keyed {
-			kr := keygroup.Range{Start: k.KeyGroups.Start, End: k.KeyGroups.End}
-			if max(kr.Start, mine.Start) >= min(kr.End, mine.End) {
+			if k.KeyGroups.Intersect(mine).Len() == 0 {
 				continue
 			}
+			kr := keygroup.Range{Start: k.KeyGroups.Start, End: k.KeyGroups.End}
 			kr2 := KeyedRestore{KeyGroups: kr, Format: k.Format, Checkpoint: int64(cp.ID), Subtask: st.Subtask}
 			if k.Format == checkpoint.FormatPebble {
 				for _, f := range k.Files {
