@@ -173,9 +173,10 @@ func Tasks(g *graph.Graph, p *graph.Plan) (all, sources []checkpoint.SubtaskKey)
 func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[channelKey]*InputChannel, cache map[string][]byte) (*subtask, error) {
 	spec := j.spec
 	g, p := spec.Graph, spec.Plan
-	logger := spec.Logger.With("job", spec.Name, "task", fmt.Sprintf("%s (%d/%d)", v.Name, s+1, v.Parallelism))
+	name := fmt.Sprintf("%s (%d/%d)", v.Name, s+1, v.Parallelism)
+	logger := spec.Logger.With("job", spec.Name, "task", name)
 	t := &subtask{
-		name: fmt.Sprintf("%s (%d/%d)", v.Name, s+1, v.Parallelism), vertex: v.Name, headName: g.Nodes[v.Head].Name,
+		name: name, vertex: v.Name, headName: g.Nodes[v.Head].Name,
 		index: s, parallel: v.Parallelism, ops: make([]Operator, len(v.Nodes)),
 		mail: newMailbox(), timeout: spec.BufferTimeout, logger: logger,
 		jobDone: j.jobDone, inputEnded: j.inputEnded,
