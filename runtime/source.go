@@ -3,10 +3,11 @@ package runtime
 import (
 	"context"
 	"errors"
-	"github.com/weirstream/weir/checkpoint"
 	"io"
 	"sync"
 	"sync/atomic"
+
+	"github.com/weirstream/weir/checkpoint"
 )
 
 // sourceBatchSize is how many records a fetch may return at most.
