@@ -93,7 +93,7 @@ func readLen(src []byte, pos int, what string, unit int) (int, int, error) {
 
 type boolCodec struct{}
 
-func (boolCodec) Append(dst []byte, v bool) []byte { return boolCodec{}.appendD(dst, v, 0) }
+func (c boolCodec) Append(dst []byte, v bool) []byte { return c.appendD(dst, v, 0) }
 func (c boolCodec) Decode(src []byte) (bool, int, error) {
 	v, n, err := c.decodeAt(src, 0, 0)
 	if err != nil {
@@ -145,7 +145,7 @@ type unsigned interface {
 // intCodec encodes signed integers as zigzag varints.
 type intCodec[I signed] struct{}
 
-func (intCodec[I]) Append(dst []byte, v I) []byte { return appendVarint(dst, int64(v)) }
+func (c intCodec[I]) Append(dst []byte, v I) []byte { return c.appendD(dst, v, 0) }
 func (c intCodec[I]) Decode(src []byte) (I, int, error) {
 	v, n, err := c.decodeAt(src, 0, 0)
 	if err != nil {
@@ -184,7 +184,7 @@ func (c intCodec[I]) decodeRaw(src []byte, pos int, p unsafe.Pointer, d int) (in
 // uintCodec encodes unsigned integers as uvarints.
 type uintCodec[U unsigned] struct{}
 
-func (uintCodec[U]) Append(dst []byte, v U) []byte { return appendUvarint(dst, uint64(v)) }
+func (c uintCodec[U]) Append(dst []byte, v U) []byte { return c.appendD(dst, v, 0) }
 func (c uintCodec[U]) Decode(src []byte) (U, int, error) {
 	v, n, err := c.decodeAt(src, 0, 0)
 	if err != nil {
@@ -223,9 +223,7 @@ func (c uintCodec[U]) decodeRaw(src []byte, pos int, p unsafe.Pointer, d int) (i
 // float32Codec encodes the IEEE-754 bits, 4 bytes little-endian.
 type float32Codec struct{}
 
-func (float32Codec) Append(dst []byte, v float32) []byte {
-	return binary.LittleEndian.AppendUint32(dst, math.Float32bits(v))
-}
+func (c float32Codec) Append(dst []byte, v float32) []byte { return c.appendD(dst, v, 0) }
 func (c float32Codec) Decode(src []byte) (float32, int, error) {
 	v, n, err := c.decodeAt(src, 0, 0)
 	if err != nil {
@@ -260,9 +258,7 @@ func (c float32Codec) decodeRaw(src []byte, pos int, p unsafe.Pointer, d int) (i
 // float64Codec encodes the IEEE-754 bits, 8 bytes little-endian.
 type float64Codec struct{}
 
-func (float64Codec) Append(dst []byte, v float64) []byte {
-	return binary.LittleEndian.AppendUint64(dst, math.Float64bits(v))
-}
+func (c float64Codec) Append(dst []byte, v float64) []byte { return c.appendD(dst, v, 0) }
 func (c float64Codec) Decode(src []byte) (float64, int, error) {
 	v, n, err := c.decodeAt(src, 0, 0)
 	if err != nil {
@@ -297,9 +293,7 @@ func (c float64Codec) decodeRaw(src []byte, pos int, p unsafe.Pointer, d int) (i
 // stringCodec encodes uvarint(len) followed by the raw bytes.
 type stringCodec struct{}
 
-func (stringCodec) Append(dst []byte, v string) []byte {
-	return append(appendUvarint(dst, uint64(len(v))), v...)
-}
+func (c stringCodec) Append(dst []byte, v string) []byte { return c.appendD(dst, v, 0) }
 func (c stringCodec) Decode(src []byte) (string, int, error) {
 	v, n, err := c.decodeAt(src, 0, 0)
 	if err != nil {
@@ -336,9 +330,7 @@ func (c stringCodec) decodeRaw(src []byte, pos int, p unsafe.Pointer, d int) (in
 // both encode as length 0 and decode as nil.
 type bytesCodec struct{}
 
-func (bytesCodec) Append(dst []byte, v []byte) []byte {
-	return append(appendUvarint(dst, uint64(len(v))), v...)
-}
+func (c bytesCodec) Append(dst []byte, v []byte) []byte { return c.appendD(dst, v, 0) }
 func (c bytesCodec) Decode(src []byte) ([]byte, int, error) {
 	v, n, err := c.decodeAt(src, 0, 0)
 	if err != nil {
@@ -377,7 +369,7 @@ func (c bytesCodec) decodeRaw(src []byte, pos int, p unsafe.Pointer, d int) (int
 // varint(zone offset in seconds east of UTC).
 type timeCodec struct{}
 
-func (timeCodec) Append(dst []byte, v time.Time) []byte { return timeCodec{}.appendD(dst, v, 0) }
+func (c timeCodec) Append(dst []byte, v time.Time) []byte { return c.appendD(dst, v, 0) }
 func (c timeCodec) Decode(src []byte) (time.Time, int, error) {
 	v, n, err := c.decodeAt(src, 0, 0)
 	if err != nil {
