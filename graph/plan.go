@@ -68,12 +68,11 @@ func (g *Graph) Build() *Plan {
 	return p
 }
 
-// Outputs lists, for node id inside vertex v, the consumers that are not in
-// the same chain (reached over the network) and those that are (called
-// directly).
+// Outputs lists the consumers of node id that are in its chain (called
+// directly) and those that are not (reached over the network).
 func (p *Plan) Outputs(g *Graph, id int) (chained, network []Consumer) {
 	for _, c := range g.Consumers(id) {
-		if p.VertexOf[c.Node] == p.VertexOf[id] && g.Nodes[c.Node].Inputs[c.Input].From == id && g.Chainable(g.Nodes[c.Node]) {
+		if p.VertexOf[c.Node] == p.VertexOf[id] && g.Chainable(g.Nodes[c.Node]) {
 			chained = append(chained, c)
 		} else {
 			network = append(network, c)
