@@ -3,7 +3,9 @@ package runtime
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/graph"
@@ -98,14 +100,22 @@ func TestSenderWaitsForCredit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b, _ := pool.Request(ctx)
+	// send sends b in a goroutine and returns once the sender waits for a
+	// credit; a send that returns first fails the test.
 	done := make(chan error)
-	go func() { done <- ch.SendBuffer(ctx, b) }()
-	select {
-	case err := <-done:
-		t.Fatalf("third send returned %v without a credit", err)
-	default:
+	send := func(b *Buffer) {
+		var since atomic.Int64
+		go func() { done <- ch.SendBufferMeasured(ctx, b, waitMeter{since: &since}) }()
+		for since.Load() == 0 {
+			select {
+			case err := <-done:
+				t.Fatalf("send returned %v without a credit", err)
+			case <-time.After(time.Millisecond):
+			}
+		}
 	}
+	b, _ := pool.Request(ctx)
+	send(b)
 	// Consuming one buffer returns its credit and unblocks the sender.
 	e, c, _ := gate.poll()
 	c.release(e.buf)
@@ -114,7 +124,7 @@ func TestSenderWaitsForCredit(t *testing.T) {
 	}
 	// With no credit left, cancellation unblocks a waiting sender.
 	b2, _ := pool.Request(ctx)
-	go func() { done <- ch.SendBuffer(ctx, b2) }()
+	send(b2)
 	cancel()
 	if err := <-done; err == nil {
 		t.Fatal("send without credit returned nil after cancel")
