@@ -29,7 +29,7 @@ type InputGate struct {
 		sync.Mutex
 		// ready holds the indices of channels that have queued elements and
 		// are not blocked, each at most once, in arrival order.
-		ready []int
+		ready fifo[int]
 	}
 	channels []*InputChannel
 	notify   chan struct{} // capacity 1: "something may be ready"
@@ -52,7 +52,7 @@ type InputChannel struct {
 	credit chan struct{}
 
 	// guarded by gate.mu
-	queue   []element
+	queue   fifo[element]
 	queued  bool // in gate.mu.ready
 	blocked bool // held back (barrier alignment)
 }
@@ -99,11 +99,11 @@ func (c *InputChannel) SendEvent(ev Event) { c.enqueue(element{ev: ev}) }
 func (c *InputChannel) enqueue(e element) {
 	g := c.gate
 	g.mu.Lock()
-	c.queue = append(c.queue, e)
+	c.queue.push(e)
 	wake := false
 	if !c.queued && !c.blocked {
 		c.queued = true
-		g.mu.ready = append(g.mu.ready, c.index)
+		g.mu.ready.push(c.index)
 		wake = true
 	}
 	g.mu.Unlock()
@@ -125,21 +125,15 @@ func (c *InputChannel) release(b *Buffer) {
 func (g *InputGate) poll() (element, *InputChannel, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if len(g.mu.ready) == 0 {
+	if g.mu.ready.len() == 0 {
 		return element{}, nil, false
 	}
-	c := g.channels[g.mu.ready[0]]
-	e := c.queue[0]
-	c.queue[0] = element{}
-	c.queue = c.queue[1:]
-	g.mu.ready = g.mu.ready[1:]
-	if len(c.queue) > 0 && !c.blocked {
-		g.mu.ready = append(g.mu.ready, c.index)
+	c := g.channels[g.mu.ready.pop()]
+	e := c.queue.pop()
+	if c.queue.len() > 0 && !c.blocked {
+		g.mu.ready.push(c.index)
 	} else {
 		c.queued = false
-	}
-	if len(c.queue) == 0 {
-		c.queue = c.queue[:0:0] // let the backing array go once drained
 	}
 	return e, c, true
 }
@@ -151,12 +145,7 @@ func (g *InputGate) Block(i int) {
 	c := g.channels[i]
 	c.blocked = true
 	if c.queued {
-		for j, idx := range g.mu.ready {
-			if idx == i {
-				g.mu.ready = append(g.mu.ready[:j], g.mu.ready[j+1:]...)
-				break
-			}
-		}
+		g.mu.ready.remove(i)
 		c.queued = false
 	}
 }
@@ -167,9 +156,9 @@ func (g *InputGate) Unblock(i int) {
 	c := g.channels[i]
 	c.blocked = false
 	wake := false
-	if len(c.queue) > 0 && !c.queued {
+	if c.queue.len() > 0 && !c.queued {
 		c.queued = true
-		g.mu.ready = append(g.mu.ready, i)
+		g.mu.ready.push(i)
 		wake = true
 	}
 	g.mu.Unlock()
@@ -183,3 +172,52 @@ func (g *InputGate) Unblock(i int) {
 
 // NumChannels is the number of channels in the gate.
 func (g *InputGate) NumChannels() int { return len(g.channels) }
+
+// fifo is a first-in first-out queue that reuses its array: a channel's
+// queue holds a few elements at a time (its credits' buffers and events),
+// and re-slicing the front away would allocate a new array each time it
+// drains.
+type fifo[T comparable] struct {
+	s    []T
+	head int
+}
+
+func (f *fifo[T]) len() int { return len(f.s) - f.head }
+
+func (f *fifo[T]) push(v T) {
+	if f.head > 0 && len(f.s) == cap(f.s) { // full: move the live part down
+		n := copy(f.s, f.s[f.head:])
+		clear(f.s[n:])
+		f.s, f.head = f.s[:n], 0
+	}
+	f.s = append(f.s, v)
+}
+
+// remove takes the first element equal to v out of the queue, if any.
+func (f *fifo[T]) remove(v T) {
+	live := f.s[f.head:]
+	for j, x := range live {
+		if x == v {
+			copy(live[j:], live[j+1:])
+			var zero T
+			f.s[len(f.s)-1] = zero
+			f.s = f.s[:len(f.s)-1]
+			if f.head == len(f.s) {
+				f.s, f.head = f.s[:0], 0
+			}
+			return
+		}
+	}
+}
+
+// pop takes the oldest element; the queue must not be empty.
+func (f *fifo[T]) pop() T {
+	var zero T
+	v := f.s[f.head]
+	f.s[f.head] = zero
+	f.head++
+	if f.head == len(f.s) {
+		f.s, f.head = f.s[:0], 0
+	}
+	return v
+}
