@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/connector/collect"
 	"github.com/weirstream/weir/connector/datagen"
+	"github.com/weirstream/weir/internal/testutil"
 )
 
 // stats keeps every kind of keyed state and reports them per record.
@@ -89,7 +89,7 @@ func TestKeyedStateSurvivesFailure(t *testing.T) {
 		"execution.checkpointing.dir="+filepath.Join(t.TempDir(), "ckpt"),
 		"restart-strategy.type=fixed-delay", "restart-strategy.fixed-delay.attempts=2",
 		"restart-strategy.fixed-delay.delay=10ms")
-	logs := &lockedBuffer{}
+	logs := &testutil.LockedBuffer{}
 	e.SetLogger(slog.New(slog.NewTextHandler(logs, nil)))
 	src := connector.RateLimit(datagen.New[int64](n, 7, func(i int64, _ uint64) int64 { return i }), 40000)
 	nums := weir.FromSource(e, src, "Numbers")
@@ -139,22 +139,4 @@ func TestKeyedStateSurvivesFailure(t *testing.T) {
 			t.Errorf("key %d: last update %q, want %q", k, got, want)
 		}
 	}
-}
-
-// lockedBuffer collects log output from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

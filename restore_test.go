@@ -15,6 +15,7 @@ import (
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/connector/datagen"
 	"github.com/weirstream/weir/connector/discard"
+	"github.com/weirstream/weir/internal/testutil"
 )
 
 const restoreRecords = 50000
@@ -22,7 +23,7 @@ const restoreRecords = 50000
 // restoreJob declares a keyed count: a datagen source of (key, 1) records
 // (UID "source"), a Sum keyed by key with the given UID, and a discarding
 // sink. rate 0 means unthrottled.
-func restoreJob(t *testing.T, ckptDir, countUID string, rate float64, kv ...string) (*weir.Environment, *discard.Sink[weir.Tuple2[string, int64]], *lockedBuffer) {
+func restoreJob(t *testing.T, ckptDir, countUID string, rate float64, kv ...string) (*weir.Environment, *discard.Sink[weir.Tuple2[string, int64]], *testutil.LockedBuffer) {
 	t.Helper()
 	cfg := config.New()
 	if err := cfg.SetPairs(append([]string{
@@ -33,7 +34,7 @@ func restoreJob(t *testing.T, ckptDir, countUID string, rate float64, kv ...stri
 		t.Fatal(err)
 	}
 	e := weir.NewEnvironment(cfg)
-	logs := &lockedBuffer{}
+	logs := &testutil.LockedBuffer{}
 	e.SetLogger(slog.New(slog.NewTextHandler(logs, nil)))
 	var src weir.Source[weir.Tuple2[string, int64]] = datagen.New(restoreRecords, 7, func(_ int64, rnd uint64) weir.Tuple2[string, int64] {
 		return weir.Tuple2[string, int64]{F0: fmt.Sprintf("k%d", rnd%20), F1: 1}

@@ -15,6 +15,7 @@ import (
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/connector/collect"
 	"github.com/weirstream/weir/connector/datagen"
+	"github.com/weirstream/weir/internal/testutil"
 	"github.com/weirstream/weir/runtime"
 )
 
@@ -86,7 +87,7 @@ func TestWindowCountsEqualBruteForce(t *testing.T) {
 			t.Run(fmt.Sprintf("%s-seed%d", c.name, seed), func(t *testing.T) {
 				const n = 3000
 				e := env(t, "parallelism.default=2", "pipeline.auto-watermark-interval=1ms")
-				var logs lockedBuffer
+				var logs testutil.LockedBuffer
 				e.SetLogger(slog.New(slog.NewTextHandler(&logs, nil)))
 				// Throttled, so that many watermarks fire windows mid-stream.
 				src := weir.FromSource(e, connector.RateLimit[event](winEvents(n, seed, 13), 30000), "Events")

@@ -18,6 +18,7 @@ import (
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/connector/datagen"
 	"github.com/weirstream/weir/connector/file"
+	"github.com/weirstream/weir/internal/testutil"
 )
 
 // winJoinRecs generates n join records over keys: left or right at random,
@@ -241,7 +242,7 @@ func runWinRecoveryJob(t *testing.T, job winRecoveryJob, in *injector, extra ...
 		"restart-strategy.fixed-delay.attempts=10",
 		"restart-strategy.fixed-delay.delay=10ms",
 		"state.backend.rocksdb.localdir=" + t.TempDir()}, extra...)...)
-	var logs lockedBuffer
+	var logs testutil.LockedBuffer
 	e.SetLogger(slog.New(slog.NewTextHandler(&logs, nil)))
 	check := func(int) error { return nil }
 	if in != nil {

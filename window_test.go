@@ -14,6 +14,7 @@ import (
 
 	"github.com/weirstream/weir"
 	"github.com/weirstream/weir/connector/collect"
+	"github.com/weirstream/weir/internal/testutil"
 )
 
 // winPunctuated emits a watermark with every record: the highest timestamp
@@ -48,7 +49,7 @@ func winGoldenRun(t *testing.T, events []event, delay int64,
 	declare func(ks weir.KeyedStream[string, event]) (main, late weir.DataStream[string])) (got, late []string, log string) {
 	t.Helper()
 	e := env(t, "parallelism.default=2", "pipeline.auto-watermark-interval=0")
-	var logs lockedBuffer
+	var logs testutil.LockedBuffer
 	e.SetLogger(slog.New(slog.NewTextHandler(&logs, nil)))
 	src := weir.FromSource(e, sliceSource[event]{events}, "Events").SetParallelism(1)
 	ts := weir.AssignTimestampsAndWatermarks(src, weir.ForGenerator(func(e event) int64 { return e.TS },

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/weirstream/weir/connector/datagen"
-	"github.com/weirstream/weir/connector/internal/testutil"
+	"github.com/weirstream/weir/internal/testutil"
 	"github.com/weirstream/weir/runtime"
 )
 

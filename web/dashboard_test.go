@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/connector/datagen"
+	"github.com/weirstream/weir/internal/testutil"
 	"github.com/weirstream/weir/web"
 )
 
@@ -136,24 +136,6 @@ func TestDashboardReferencesResolve(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // slowSink writes a record every perRecord: the job's bottleneck.
 type slowSink struct{ perRecord time.Duration }
 
@@ -185,7 +167,7 @@ func startJob(t *testing.T) *weir.Environment {
 		t.Fatal(err)
 	}
 	e := weir.NewEnvironment(cfg)
-	logs := &syncBuffer{}
+	logs := &testutil.LockedBuffer{}
 	e.SetLogger(slog.New(slog.NewTextHandler(logs, nil)))
 	t.Cleanup(func() {
 		if t.Failed() {

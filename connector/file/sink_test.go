@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/weirstream/weir/connector/internal/testutil"
+	"github.com/weirstream/weir/internal/testutil"
 	"github.com/weirstream/weir/runtime"
 )
 

@@ -1,7 +1,6 @@
 package print
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"strings"
@@ -9,27 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/weirstream/weir/connector/internal/testutil"
+	"github.com/weirstream/weir/internal/testutil"
 	"github.com/weirstream/weir/runtime"
 )
-
-// lockedBuffer is a bytes.Buffer safe to read while the sink writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 type pair struct {
 	Word  string
@@ -53,7 +34,7 @@ func TestPrefixes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			testutil.CheckGoroutines(t)
-			var buf lockedBuffer
+			var buf testutil.LockedBuffer
 			s := New(&buf, tc.format, tc.opts...)
 			var ws []runtime.SinkWriter[pair]
 			for i := range min(tc.parallelism, 2) {
@@ -87,7 +68,7 @@ func TestPrefixes(t *testing.T) {
 
 func TestNoInterleaving(t *testing.T) {
 	testutil.CheckGoroutines(t)
-	var buf lockedBuffer
+	var buf testutil.LockedBuffer
 	s := New[string](&buf, nil, WithFlushInterval(time.Millisecond))
 	const writers, lines = 4, 300
 	var wg sync.WaitGroup
@@ -129,7 +110,7 @@ func TestNoInterleaving(t *testing.T) {
 
 func TestBackgroundFlush(t *testing.T) {
 	testutil.CheckGoroutines(t)
-	var buf lockedBuffer
+	var buf testutil.LockedBuffer
 	s := New[int](&buf, nil, WithFlushInterval(5*time.Millisecond))
 	w, err := s.CreateWriter(runtime.SinkContext{Parallelism: 1})
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/weirstream/weir/connector/file"
 	gen "github.com/weirstream/weir/connector/nexmark"
 	"github.com/weirstream/weir/examples/nexmark"
+	"github.com/weirstream/weir/internal/testutil"
 )
 
 // testEvents is the size of the input: a few hundred thousand events, fewer
@@ -366,7 +367,7 @@ func newEnv(t *testing.T, kv ...string) *weir.Environment {
 		t.Fatal(err)
 	}
 	e := weir.NewEnvironment(cfg)
-	e.SetLogger(slog.New(slog.NewTextHandler(&logs{}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	e.SetLogger(slog.New(slog.NewTextHandler(&testutil.LockedBuffer{}, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	return e
 }
 
@@ -433,7 +434,7 @@ func TestQueriesExactlyOnceUnderFailures(t *testing.T) {
 				"restart-strategy.type=fixed-delay",
 				"restart-strategy.fixed-delay.attempts=5",
 				"restart-strategy.fixed-delay.delay=10ms")
-			var log logs
+			var log testutil.LockedBuffer
 			e.SetLogger(slog.New(slog.NewTextHandler(&log, nil)))
 			input, _, err := nexmark.Events(e, testConfig(), float64(n))
 			if err != nil {
@@ -492,22 +493,4 @@ func readParts(t *testing.T, dir string) []string {
 		}
 	}
 	return lines
-}
-
-// logs collects log output from several goroutines.
-type logs struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
