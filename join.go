@@ -355,10 +355,7 @@ func (j *intervalJoinOp[K, A, B, O]) EmitWatermark(wm runtime.Watermark) error {
 			break
 		}
 	}
-	if err := emitSideWatermarks(j.octx, wm); err != nil {
-		return err
-	}
-	return j.out.EmitWatermark(wm)
+	return forwardWatermark(j.octx, j.out, wm)
 }
 
 // KeyedCoProcessFunction processes two keyed streams with shared keyed
@@ -379,78 +376,22 @@ type KeyedCoProcessFunction[K comparable, A, B, O any] interface {
 // operator's watermark is the minimum of both inputs'.
 func CoProcess[K comparable, A, B, O any](a KeyedStream[K, A], b KeyedStream[K, B], newFn func() KeyedCoProcessFunction[K, A, B, O]) DataStream[O] {
 	return keyedTwoInput(a, b, "CoProcess", func(ctx *runtime.OperatorContext, kb *state.KeyedBackend[K], out runtime.Output[O]) (runtime.Output[A], runtime.Output[B], runtime.Operator, error) {
-		timers, err := newKeyedTimers(ctx, kb, 0)
-		if err != nil {
+		op := &coProcessOp[K, A, B, O]{keyA: a.key, keyB: b.key, fn: newFn()}
+		if err := op.init(ctx, kb, out, op.fn); err != nil {
 			return nil, nil, nil, err
 		}
-		op := &coProcessOp[K, A, B, O]{keyedSnapshots: keyedSnapshots[K]{kb}, name: ctx.Node.Name, octx: ctx, b: kb, keyA: a.key, keyB: b.key,
-			fn: newFn(), out: collector[O]{out: out}, timers: timers, watermark: runtime.MinWatermark}
-		op.ctx = Context[K]{backend: kb, op: op}
-		timers.onProc = func(ts int64) error { return op.onTimer(ts, ProcessingTime) }
-		op.onEvent = func(ts int64) error { return op.onTimer(ts, EventTime) }
 		return inputFunc[A]{collect: op.collectA, watermark: op.EmitWatermark}, inputFunc[B]{collect: op.collectB, watermark: op.EmitWatermark}, op, nil
 	})
 }
 
 type coProcessOp[K comparable, A, B, O any] struct {
-	keyedSnapshots[K]
-	name      string
-	octx      *runtime.OperatorContext
-	b         *state.KeyedBackend[K]
-	keyA      func(A) K
-	keyB      func(B) K
-	fn        KeyedCoProcessFunction[K, A, B, O]
-	out       collector[O]
-	ctx       Context[K]
-	timers    *keyedTimers[K]
-	onEvent   func(ts int64) error
-	watermark int64
+	keyedFnOp[K, O]
+	keyA func(A) K
+	keyB func(B) K
+	fn   KeyedCoProcessFunction[K, A, B, O]
 }
 
-func (c *coProcessOp[K, A, B, O]) Open() error {
-	if err := c.fn.Open(&OpenContext[K]{backend: c.b, Subtask: c.octx.Subtask, Parallelism: c.octx.Parallelism}); err != nil {
-		return runtime.WrapOperatorError(c.name, err)
-	}
-	c.timers.schedule()
-	return nil
-}
-
-func (c *coProcessOp[K, A, B, O]) Finish() error { return nil }
-func (c *coProcessOp[K, A, B, O]) Close() error  { c.timers.close(); return nil }
-
-func (c *coProcessOp[K, A, B, O]) side(tag string) any { return c.octx.SideOutputs[tag] }
-func (c *coProcessOp[K, A, B, O]) timestamp() (int64, bool) {
-	rc := c.octx.Record
-	return rc.Timestamp, rc.HasTimestamp
-}
-
-func (c *coProcessOp[K, A, B, O]) CurrentWatermark() int64      { return c.watermark }
-func (c *coProcessOp[K, A, B, O]) CurrentProcessingTime() int64 { return c.timers.now() }
-func (c *coProcessOp[K, A, B, O]) RegisterEventTimeTimer(ts int64) error {
-	return c.timers.event.Register(ts)
-}
-func (c *coProcessOp[K, A, B, O]) DeleteEventTimeTimer(ts int64) error {
-	return c.timers.event.Delete(ts)
-}
-func (c *coProcessOp[K, A, B, O]) RegisterProcessingTimeTimer(ts int64) error {
-	return c.timers.registerProc(ts)
-}
-func (c *coProcessOp[K, A, B, O]) DeleteProcessingTimeTimer(ts int64) error {
-	return c.timers.proc.Delete(ts)
-}
-
-// done returns the function's error, attributed, or the first downstream
-// failure it hit.
-func (c *coProcessOp[K, A, B, O]) done(err error) error {
-	if err != nil {
-		return runtime.WrapOperatorError(c.name, err)
-	}
-	if err := c.out.err; err != nil {
-		c.out.err = nil
-		return err
-	}
-	return nil
-}
+func (c *coProcessOp[K, A, B, O]) Open() error { return c.open(c.fn.Open) }
 
 func (c *coProcessOp[K, A, B, O]) collectA(v A) error {
 	if err := c.b.SetCurrentKey(c.keyA(v)); err != nil {
@@ -464,35 +405,4 @@ func (c *coProcessOp[K, A, B, O]) collectB(v B) error {
 		return runtime.WrapOperatorError(c.name, err)
 	}
 	return c.done(c.fn.ProcessElement2(&c.ctx, v, &c.out))
-}
-
-// onTimer calls OnTimer for one due timer; its records carry the timer's
-// time.
-func (c *coProcessOp[K, A, B, O]) onTimer(ts int64, d TimeDomain) error {
-	tf, ok := c.fn.(TimerFunction[K, O])
-	if !ok {
-		return nil
-	}
-	rc := c.octx.Record
-	saved := *rc
-	rc.Timestamp, rc.HasTimestamp = ts, true
-	c.ctx.domain = d
-	err := tf.OnTimer(&c.ctx, ts, &c.out)
-	*rc = saved
-	return c.done(err)
-}
-
-// EmitWatermark fires the event-time timers the watermark passed, then
-// forwards it.
-func (c *coProcessOp[K, A, B, O]) EmitWatermark(wm runtime.Watermark) error {
-	if !wm.Idle && wm.Time > c.watermark {
-		c.watermark = wm.Time
-		if err := fireQueue(c.name, c.timers.event, wm.Time, c.onEvent); err != nil {
-			return err
-		}
-	}
-	if err := emitSideWatermarks(c.octx, wm); err != nil {
-		return err
-	}
-	return c.out.out.EmitWatermark(wm)
 }

@@ -2,7 +2,6 @@ package weir
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/codec"
@@ -302,156 +301,132 @@ func NewAggregatingState[IN, ACC, OUT any, K comparable](ctx *OpenContext[K], na
 // subtask.
 func Process[K comparable, I, O any](ks KeyedStream[K, I], newFn func() KeyedProcessFunction[K, I, O]) DataStream[O] {
 	return keyedInput(ks, "Process", func(ctx *runtime.OperatorContext, b *state.KeyedBackend[K], out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error) {
-		eq, err := state.NewTimerQueue(b, "event")
-		if err != nil {
+		op := &processOp[K, I, O]{key: ks.key, fn: newFn()}
+		if err := op.init(ctx, b, out, op.fn); err != nil {
 			return nil, nil, err
 		}
-		pq, err := state.NewTimerQueue(b, "processing")
-		if err != nil {
-			return nil, nil, err
-		}
-		op := &processOp[K, I, O]{keyedSnapshots: keyedSnapshots[K]{b}, name: ctx.Node.Name, octx: ctx, b: b, key: ks.key, fn: newFn(),
-			out: collector[O]{out: out}, eventTimers: eq, procTimers: pq, watermark: runtime.MinWatermark}
-		op.ctx = Context[K]{backend: b, op: op}
 		return op, op, nil
 	})
 }
 
 type processOp[K comparable, I, O any] struct {
-	keyedSnapshots[K]
-	name string
-	octx *runtime.OperatorContext
-	b    *state.KeyedBackend[K]
-	key  func(I) K
-	fn   KeyedProcessFunction[K, I, O]
-	out  collector[O]
-	ctx  Context[K]
-
-	eventTimers, procTimers *state.TimerQueue[K]
-	watermark               int64
-	// wake is the processing time the next processing-time firing is
-	// scheduled for (0: none); cancelWake cancels it.
-	wake       int64
-	cancelWake func()
+	keyedFnOp[K, O]
+	key func(I) K
+	fn  KeyedProcessFunction[K, I, O]
 }
 
-func (p *processOp[K, I, O]) Open() error {
-	if err := p.fn.Open(&OpenContext[K]{backend: p.b, Subtask: p.octx.Subtask, Parallelism: p.octx.Parallelism}); err != nil {
-		return runtime.WrapOperatorError(p.name, err)
-	}
-	p.scheduleWake()
-	return nil
-}
-
-func (p *processOp[K, I, O]) Finish() error { return nil }
-
-func (p *processOp[K, I, O]) Close() error {
-	if p.cancelWake != nil {
-		p.cancelWake()
-	}
-	return nil
-}
-
-func (p *processOp[K, I, O]) side(tag string) any { return p.octx.SideOutputs[tag] }
-
-func (p *processOp[K, I, O]) timestamp() (int64, bool) {
-	rc := p.octx.Record
-	return rc.Timestamp, rc.HasTimestamp
-}
-
-func (p *processOp[K, I, O]) CurrentWatermark() int64 { return p.watermark }
-func (p *processOp[K, I, O]) CurrentProcessingTime() int64 {
-	return p.octx.Timers.Now().UnixMilli()
-}
-func (p *processOp[K, I, O]) RegisterEventTimeTimer(ts int64) error {
-	return p.eventTimers.Register(ts)
-}
-func (p *processOp[K, I, O]) DeleteEventTimeTimer(ts int64) error { return p.eventTimers.Delete(ts) }
-func (p *processOp[K, I, O]) RegisterProcessingTimeTimer(ts int64) error {
-	if err := p.procTimers.Register(ts); err != nil {
-		return err
-	}
-	p.scheduleWake()
-	return nil
-}
-func (p *processOp[K, I, O]) DeleteProcessingTimeTimer(ts int64) error {
-	return p.procTimers.Delete(ts)
-}
-
-// scheduleWake makes sure a firing is scheduled for the earliest
-// processing-time timer.
-func (p *processOp[K, I, O]) scheduleWake() {
-	next, ok := p.procTimers.Next()
-	if !ok || (p.wake != 0 && p.wake <= next) {
-		return
-	}
-	if p.cancelWake != nil {
-		p.cancelWake()
-	}
-	p.wake = next
-	p.cancelWake = p.octx.Timers.At(time.UnixMilli(next), func() error {
-		p.wake, p.cancelWake = 0, nil
-		err := p.fire(p.procTimers, p.octx.Timers.Now().UnixMilli(), ProcessingTime)
-		p.scheduleWake()
-		return err
-	})
-}
-
-// fire runs OnTimer for every timer of q due at upTo, in time order; each
-// firing's records carry the timer's time.
-func (p *processOp[K, I, O]) fire(q *state.TimerQueue[K], upTo int64, domain TimeDomain) error {
-	tf, ok := p.fn.(TimerFunction[K, O])
-	rc := p.octx.Record
-	saved := *rc
-	defer func() { *rc = saved }()
-	for {
-		ts, due, err := q.Pop(upTo)
-		if err != nil {
-			return runtime.WrapOperatorError(p.name, err)
-		}
-		if !due {
-			return nil
-		}
-		if !ok {
-			continue
-		}
-		rc.Timestamp, rc.HasTimestamp = ts, true
-		p.ctx.domain = domain
-		if err := tf.OnTimer(&p.ctx, ts, &p.out); err != nil {
-			return runtime.WrapOperatorError(p.name, err)
-		}
-		if err := p.out.err; err != nil {
-			p.out.err = nil
-			return err
-		}
-	}
-}
-
-// EmitWatermark fires the event-time timers the watermark passed, then
-// forwards it.
-func (p *processOp[K, I, O]) EmitWatermark(wm runtime.Watermark) error {
-	if !wm.Idle && wm.Time > p.watermark {
-		p.watermark = wm.Time
-		if err := p.fire(p.eventTimers, wm.Time, EventTime); err != nil {
-			return err
-		}
-	}
-	if err := emitSideWatermarks(p.octx, wm); err != nil {
-		return err
-	}
-	return p.out.out.EmitWatermark(wm)
-}
+func (p *processOp[K, I, O]) Open() error { return p.open(p.fn.Open) }
 
 func (p *processOp[K, I, O]) Collect(v I) error {
 	if err := p.b.SetCurrentKey(p.key(v)); err != nil {
 		return runtime.WrapOperatorError(p.name, err)
 	}
-	if err := p.fn.ProcessElement(&p.ctx, v, &p.out); err != nil {
-		return runtime.WrapOperatorError(p.name, err)
+	return p.done(p.fn.ProcessElement(&p.ctx, v, &p.out))
+}
+
+// keyedFnOp is what the operators of keyed functions (Process, CoProcess)
+// share: the function's Context and TimerService, its timers, its
+// collector and its watermark.
+type keyedFnOp[K comparable, O any] struct {
+	keyedSnapshots[K]
+	name string
+	octx *runtime.OperatorContext
+	b    *state.KeyedBackend[K]
+	out  collector[O]
+	ctx  Context[K]
+	// tf is the function's OnTimer; nil when it has none.
+	tf        TimerFunction[K, O]
+	timers    *keyedTimers[K]
+	onEvent   func(ts int64) error
+	watermark int64
+}
+
+// init sets k up in place (its Context and timers point back at it) for
+// the user function fn.
+func (k *keyedFnOp[K, O]) init(ctx *runtime.OperatorContext, b *state.KeyedBackend[K], out runtime.Output[O], fn any) error {
+	timers, err := newKeyedTimers(ctx, b, 0)
+	if err != nil {
+		return err
 	}
-	if err := p.out.err; err != nil {
-		p.out.err = nil
+	tf, _ := fn.(TimerFunction[K, O])
+	*k = keyedFnOp[K, O]{keyedSnapshots: keyedSnapshots[K]{b}, name: ctx.Node.Name, octx: ctx, b: b,
+		out: collector[O]{out: out}, tf: tf, timers: timers, watermark: runtime.MinWatermark}
+	k.ctx = Context[K]{backend: b, op: k}
+	timers.onProc = func(ts int64) error { return k.onTimer(ts, ProcessingTime) }
+	k.onEvent = func(ts int64) error { return k.onTimer(ts, EventTime) }
+	return nil
+}
+
+// open calls the function's Open, then schedules the restored
+// processing-time timers.
+func (k *keyedFnOp[K, O]) open(fnOpen func(*OpenContext[K]) error) error {
+	if err := fnOpen(&OpenContext[K]{backend: k.b, Subtask: k.octx.Subtask, Parallelism: k.octx.Parallelism}); err != nil {
+		return runtime.WrapOperatorError(k.name, err)
+	}
+	k.timers.schedule()
+	return nil
+}
+
+func (k *keyedFnOp[K, O]) Finish() error { return nil }
+func (k *keyedFnOp[K, O]) Close() error  { k.timers.close(); return nil }
+
+func (k *keyedFnOp[K, O]) side(tag string) any { return k.octx.SideOutputs[tag] }
+func (k *keyedFnOp[K, O]) timestamp() (int64, bool) {
+	rc := k.octx.Record
+	return rc.Timestamp, rc.HasTimestamp
+}
+
+func (k *keyedFnOp[K, O]) CurrentWatermark() int64      { return k.watermark }
+func (k *keyedFnOp[K, O]) CurrentProcessingTime() int64 { return k.timers.now() }
+func (k *keyedFnOp[K, O]) RegisterEventTimeTimer(ts int64) error {
+	return k.timers.event.Register(ts)
+}
+func (k *keyedFnOp[K, O]) DeleteEventTimeTimer(ts int64) error {
+	return k.timers.event.Delete(ts)
+}
+func (k *keyedFnOp[K, O]) RegisterProcessingTimeTimer(ts int64) error {
+	return k.timers.registerProc(ts)
+}
+func (k *keyedFnOp[K, O]) DeleteProcessingTimeTimer(ts int64) error {
+	return k.timers.proc.Delete(ts)
+}
+
+// done returns the function's error, attributed, or the first downstream
+// failure it hit.
+func (k *keyedFnOp[K, O]) done(err error) error {
+	if err != nil {
+		return runtime.WrapOperatorError(k.name, err)
+	}
+	if err := k.out.err; err != nil {
+		k.out.err = nil
 		return err
 	}
 	return nil
+}
+
+// onTimer calls OnTimer for one due timer; its records carry the timer's
+// time.
+func (k *keyedFnOp[K, O]) onTimer(ts int64, d TimeDomain) error {
+	if k.tf == nil {
+		return nil
+	}
+	rc := k.octx.Record
+	saved := *rc
+	rc.Timestamp, rc.HasTimestamp = ts, true
+	k.ctx.domain = d
+	err := k.tf.OnTimer(&k.ctx, ts, &k.out)
+	*rc = saved
+	return k.done(err)
+}
+
+// EmitWatermark fires the event-time timers the watermark passed, then
+// forwards it.
+func (k *keyedFnOp[K, O]) EmitWatermark(wm runtime.Watermark) error {
+	if !wm.Idle && wm.Time > k.watermark {
+		k.watermark = wm.Time
+		if err := fireQueue(k.name, k.timers.event, wm.Time, k.onEvent); err != nil {
+			return err
+		}
+	}
+	return forwardWatermark(k.octx, k.out.out, wm)
 }

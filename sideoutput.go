@@ -38,8 +38,9 @@ func EmitTo[X any, K comparable](ctx *Context[K], tag OutputTag[X], v X) error {
 	return o.(runtime.Output[X]).Collect(v)
 }
 
-// sideOutputs forwards watermarks to an operator's side outputs.
-func emitSideWatermarks(ctx *runtime.OperatorContext, wm runtime.Watermark) error {
+// forwardWatermark forwards wm to an operator's side outputs, then to its
+// main output out.
+func forwardWatermark[O any](ctx *runtime.OperatorContext, out runtime.Output[O], wm runtime.Watermark) error {
 	for _, o := range ctx.SideOutputs {
 		if err := o.(interface {
 			EmitWatermark(runtime.Watermark) error
@@ -47,5 +48,5 @@ func emitSideWatermarks(ctx *runtime.OperatorContext, wm runtime.Watermark) erro
 			return err
 		}
 	}
-	return nil
+	return out.EmitWatermark(wm)
 }

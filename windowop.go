@@ -473,8 +473,5 @@ func (o *windowOp[K, T, ACC, OUT]) EmitWatermark(wm runtime.Watermark) error {
 			return err
 		}
 	}
-	if err := emitSideWatermarks(o.octx, wm); err != nil {
-		return err
-	}
-	return o.out.out.EmitWatermark(wm)
+	return forwardWatermark(o.octx, o.out.out, wm)
 }

@@ -8,9 +8,9 @@ import (
 )
 
 // keyedTimers are the event- and processing-time timers of a keyed
-// operator of this file's family (windows, joins, co-process): two
-// deduplicated timer queues in the keyed backend, and the wake-up that
-// fires processing-time timers on the subtask's goroutine.
+// operator (windows, Process, CoProcess): two deduplicated timer queues in
+// the keyed backend, and the wake-up that fires processing-time timers on
+// the subtask's goroutine.
 type keyedTimers[K comparable] struct {
 	name        string
 	octx        *runtime.OperatorContext
@@ -18,7 +18,7 @@ type keyedTimers[K comparable] struct {
 	// lag is how far processing time must pass a timer before it fires:
 	// 1 for windows (Flink fires a processing-time timer at t once the
 	// clock is past t, so that a record arriving at t still belongs to a
-	// window ending at t+1), 0 for process functions (as Process does).
+	// window ending at t+1), 0 for keyed functions (Process, CoProcess).
 	lag int64
 	// onProc handles one due processing-time timer, its key current.
 	onProc func(ts int64) error
