@@ -36,7 +36,7 @@ func Declare(env *weir.Environment, o Options) error {
 		if failOn != "" && line == failOn {
 			return fmt.Errorf("line %q matches --fail-on", line)
 		}
-		for _, w := range strings.Fields(line) {
+		for w := range strings.FieldsSeq(line) {
 			out.Collect(weir.Tuple2[string, int64]{F0: w, F1: 1})
 		}
 		return nil
