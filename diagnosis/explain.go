@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/weirstream/weir/internal/units"
+
 	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/runtime"
 )
@@ -406,10 +408,10 @@ func (v *view) delayed(f *Finding, expired bool, limit time.Duration) {
 		size := rep.Metrics.StateSize
 		if size < smallState {
 			f.Cause = CauseStorage
-			why = spent(v.subtaskName(*rep), dom.d, rep.EndToEnd) + fmt.Sprintf(" writing only %s of state (the asynchronous part), so the checkpoint storage is slow", bytes(size))
+			why = spent(v.subtaskName(*rep), dom.d, rep.EndToEnd) + fmt.Sprintf(" writing only %s of state (the asynchronous part), so the checkpoint storage is slow", units.Bytes(size))
 		} else {
 			f.Cause = CauseAsyncPart
-			why = spent(v.subtaskName(*rep), dom.d, rep.EndToEnd) + fmt.Sprintf(" writing %s of state (the asynchronous part)", bytes(size))
+			why = spent(v.subtaskName(*rep), dom.d, rep.EndToEnd) + fmt.Sprintf(" writing %s of state (the asynchronous part)", units.Bytes(size))
 		}
 	case rep != nil && dom.name == partOther:
 		f.Cause = CauseAckDelay
@@ -507,7 +509,7 @@ func (v *view) delayed(f *Finding, expired bool, limit time.Duration) {
 	}
 	switch {
 	case f.Cause == CauseSyncPart && rep.Metrics.StateSize < smallState:
-		f.Advice = append(f.Advice, fmt.Sprintf("With only %s of state, a long synchronous part points at a starved task thread: look at the machine's CPU load and at garbage collection.", bytes(rep.Metrics.StateSize)))
+		f.Advice = append(f.Advice, fmt.Sprintf("With only %s of state, a long synchronous part points at a starved task thread: look at the machine's CPU load and at garbage collection.", units.Bytes(rep.Metrics.StateSize)))
 	case f.Cause == CauseSyncPart, f.Cause == CauseAsyncPart:
 		f.Advice = append(f.Advice, "Keep the state smaller: expire keys no longer needed and store less per key. For large state, use the pebble backend with incremental checkpoints (state.backend.type: pebble, execution.checkpointing.incremental: true): each checkpoint then uploads only the files written since the last one.")
 	case f.Cause == CauseStorage:
@@ -574,7 +576,7 @@ func (v *view) breakdown(s checkpoint.SubtaskStats) string {
 	}
 	state := "it has no state"
 	if s.Metrics.StateSize > 0 {
-		state = "it wrote " + bytes(s.Metrics.StateSize) + " of state"
+		state = "it wrote " + units.Bytes(s.Metrics.StateSize) + " of state"
 	}
 	return fmt.Sprintf("Where the %s of %s went: %s; %s.", dur(s.EndToEnd), v.subtaskName(s), strings.Join(items, ", "), state)
 }
@@ -835,20 +837,6 @@ func ratioPct(part, whole float64) int {
 		return 0
 	}
 	return int(math.Round(100 * part / whole))
-}
-
-// bytes writes n in binary units: "812 B", "12.4 KiB".
-func bytes(n int64) string {
-	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
-	}
-	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
-	f, i := float64(n)/1024, 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	return fmt.Sprintf("%.1f %s", f, units[i])
 }
 
 func capitalize(s string) string {

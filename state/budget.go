@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"runtime/metrics"
 	"sort"
+
+	"github.com/weirstream/weir/internal/units"
 )
 
 // ErrHeapBudget is wrapped by the error of a heap backend write when the
@@ -78,10 +80,10 @@ func (b *KeyedBackend[K]) budgetError(live int64) error {
 	sort.Slice(all, func(i, j int) bool { return all[i].bytes > all[j].bytes })
 	what := "no registered state"
 	if len(all) > 0 {
-		what = fmt.Sprintf("its largest state %q holds about %s in %d keys", all[0].name, humanBytes(all[0].bytes), all[0].keys)
+		what = fmt.Sprintf("its largest state %q holds about %s in %d keys", all[0].name, units.Bytes(all[0].bytes), all[0].keys)
 	}
 	return fmt.Errorf("%w: operator %q: the live heap is %s, over the budget of %s (%s), and %s; set state.backend.type: pebble to keep state on local disk, or raise state.backend.heap.memory-budget",
-		ErrHeapBudget, b.budget.operator, humanBytes(live), humanBytes(b.budget.limit), b.budget.source, what)
+		ErrHeapBudget, b.budget.operator, units.Bytes(live), units.Bytes(b.budget.limit), b.budget.source, what)
 }
 
 // sizedTable estimates a heap table's size: keys and approximate bytes (the
@@ -143,19 +145,4 @@ func (t *mapTable[K, UK, UV]) estimate() (int, int64) {
 		}
 		return len(buf) + len(in.m)*entryOverhead
 	})
-}
-
-// humanBytes formats n as "1.5 GiB".
-func humanBytes(n int64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	f := float64(n)
-	i := 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%d B", n)
-	}
-	return fmt.Sprintf("%.1f %s", f, units[i])
 }

@@ -16,6 +16,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/weirstream/weir/internal/units"
+
 	"github.com/spf13/cobra"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
@@ -99,7 +101,7 @@ func listCheckpoints(ctx context.Context, w io.Writer, dir string) error {
 			trig, size := "-", "-"
 			if cp := in.Checkpoint; cp != nil {
 				trig = rfc3339(cp.Timestamp)
-				size = humanBytes(cp.StateSize)
+				size = units.Bytes(cp.StateSize)
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\n", in.ID, status, trig, size, in.Files, in.Path)
 		}
@@ -559,8 +561,8 @@ func printCheckpoint(w io.Writer, cp *checkpoint.CompletedCheckpoint, doc checkp
 	for _, k := range slices.Sorted(maps.Keys(props)) {
 		fmt.Fprintf(tw, "  %s:\t%s\n", k, props[k])
 	}
-	fmt.Fprintf(tw, "  state size:\t%s (%d bytes)\n", humanBytes(cp.StateSize), cp.StateSize)
-	fmt.Fprintf(tw, "  checkpointed size:\t%s (%d bytes)\n", humanBytes(cp.CheckpointedSize), cp.CheckpointedSize)
+	fmt.Fprintf(tw, "  state size:\t%s (%d bytes)\n", units.Bytes(cp.StateSize), cp.StateSize)
+	fmt.Fprintf(tw, "  checkpointed size:\t%s (%d bytes)\n", units.Bytes(cp.CheckpointedSize), cp.CheckpointedSize)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -569,7 +571,7 @@ func printCheckpoint(w io.Writer, cp *checkpoint.CompletedCheckpoint, doc checkp
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  UID\tPARALLELISM\tMAX PARALLELISM\tSTATE SIZE")
 	for _, op := range doc.Operators {
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\n", op.UID, op.Parallelism, op.MaxParallelism, humanBytes(op.StateSize))
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\n", op.UID, op.Parallelism, op.MaxParallelism, units.Bytes(op.StateSize))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -584,7 +586,7 @@ func printCheckpoint(w io.Writer, cp *checkpoint.CompletedCheckpoint, doc checkp
 			fmt.Fprintf(w, "\nOperator %s: no state (%s)\n", op.UID, plural(len(op.Subtasks), "subtask", "subtasks"))
 			continue
 		}
-		fmt.Fprintf(w, "\nOperator %s: %s\n", op.UID, humanBytes(op.StateSize))
+		fmt.Fprintf(w, "\nOperator %s: %s\n", op.UID, units.Bytes(op.StateSize))
 		// A line without tabs ends tabwriter's column block: each
 		// subtask's handles are aligned among themselves.
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -593,10 +595,10 @@ func printCheckpoint(w io.Writer, cp *checkpoint.CompletedCheckpoint, doc checkp
 				fmt.Fprintf(tw, "  subtask %d: no state\n", s.Index)
 				continue
 			}
-			fmt.Fprintf(tw, "  subtask %d: %s\n", s.Index, humanBytes(s.StateSize))
+			fmt.Fprintf(tw, "  subtask %d: %s\n", s.Index, units.Bytes(s.StateSize))
 			for _, k := range s.Keyed {
 				if k.Backend != "pebble" {
-					fmt.Fprintf(tw, "    keyed\tkey groups [%d, %d)\t%s\t%s\n", k.KeyGroupStart, k.KeyGroupEnd, humanBytes(k.Size), where(k.locationJSON))
+					fmt.Fprintf(tw, "    keyed\tkey groups [%d, %d)\t%s\t%s\n", k.KeyGroupStart, k.KeyGroupEnd, units.Bytes(k.Size), where(k.locationJSON))
 					continue
 				}
 				shared := 0
@@ -605,16 +607,16 @@ func printCheckpoint(w io.Writer, cp *checkpoint.CompletedCheckpoint, doc checkp
 						shared++
 					}
 				}
-				fmt.Fprintf(tw, "    keyed (pebble)\tkey groups [%d, %d)\t%s\t%s, %d shared\n", k.KeyGroupStart, k.KeyGroupEnd, humanBytes(k.Size), plural(len(k.Files), "file", "files"), shared)
+				fmt.Fprintf(tw, "    keyed (pebble)\tkey groups [%d, %d)\t%s\t%s, %d shared\n", k.KeyGroupStart, k.KeyGroupEnd, units.Bytes(k.Size), plural(len(k.Files), "file", "files"), shared)
 				for _, f := range k.Files {
-					fmt.Fprintf(tw, "      file\t%s\t%s\t%s\n", f.Name, humanBytes(f.Size), where(f.locationJSON))
+					fmt.Fprintf(tw, "      file\t%s\t%s\t%s\n", f.Name, units.Bytes(f.Size), where(f.locationJSON))
 				}
 			}
 			for _, l := range s.OperatorState {
-				fmt.Fprintf(tw, "    list %q\t%s, %s\t%s\t%s\n", l.Name, l.Distribution, plural(l.Entries, "entry", "entries"), humanBytes(l.Size), where(l.locationJSON))
+				fmt.Fprintf(tw, "    list %q\t%s, %s\t%s\t%s\n", l.Name, l.Distribution, plural(l.Entries, "entry", "entries"), units.Bytes(l.Size), where(l.locationJSON))
 			}
 			for _, f := range s.InFlight {
-				fmt.Fprintf(tw, "    in-flight\t\t%s\t%s\n", humanBytes(f.Size), where(f.locationJSON))
+				fmt.Fprintf(tw, "    in-flight\t\t%s\t%s\n", units.Bytes(f.Size), where(f.locationJSON))
 			}
 		}
 		if err := tw.Flush(); err != nil {
@@ -634,7 +636,7 @@ func printCheckpoint(w io.Writer, cp *checkpoint.CompletedCheckpoint, doc checkp
 			m := t.Metrics
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Task, e2e, humanDuration(m.SyncDuration),
 				humanDuration(m.AsyncDuration), humanDuration(m.Alignment), humanDuration(m.StartDelay),
-				humanBytes(m.StateSize), humanBytes(m.CheckpointedSize))
+				units.Bytes(m.StateSize), units.Bytes(m.CheckpointedSize))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -662,20 +664,6 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// humanBytes writes n in binary units with one decimal: "812 B", "12.4 KiB".
-func humanBytes(n int64) string {
-	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
-	}
-	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
-	f, i := float64(n)/1024, 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	return fmt.Sprintf("%.1f %s", f, units[i])
 }
 
 // humanDuration rounds to a precision that suits the magnitude.
