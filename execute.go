@@ -204,7 +204,7 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 		Retention:         config.Get(c, config.ExternalizedCheckpointRetention),
 		NumRetained:       config.Get(c, config.MaxRetainedCheckpoints),
 		TolerableFailures: config.Get(c, config.TolerableFailedCheckpoints),
-		Dir:               redactQuery(config.Get(c, config.CheckpointsDirectory)),
+		Dir:               storage.Redact(config.Get(c, config.CheckpointsDirectory)),
 		Unaligned:         config.Get(c, config.UnalignedCheckpointsEnabled),
 		StateBackend:      config.Get(c, config.StateBackendType),
 	}, cancel)
@@ -233,7 +233,7 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 					}
 					return &noLatestError{err: err, msg: fmt.Sprintf(
 						"%v: --from-checkpoint latest: job %s has no checkpoint in %s (%s): %s %s",
-						ErrRestore, name, redactQuery(dir), config.CheckpointsDirectory.Key(), redactQuery(target), why)}
+						ErrRestore, name, storage.Redact(dir), config.CheckpointsDirectory.Key(), storage.Redact(target), why)}
 				}
 				return fmt.Errorf("%w: --from-checkpoint latest: %w", ErrRestore, err)
 			}
@@ -257,7 +257,7 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 	}
 	if checkpointing {
 		if st, err = storage.Open(ctx, dir); err != nil {
-			return fmt.Errorf("checkpoint storage %s: %w", redactQuery(dir), err)
+			return fmt.Errorf("checkpoint storage %s: %w", storage.Redact(dir), err)
 		}
 		spec.Storage = storageAdapter{st, name}
 		if restoredFrom != nil {
@@ -429,14 +429,6 @@ func jobLocation(dir, name string) string {
 		}
 	}
 	return strings.TrimSuffix(dir, "/") + "/" + storage.JobDir(name)
-}
-
-// redactQuery drops a URL's query, which may hold secrets, for messages.
-func redactQuery(location string) string {
-	if before, _, ok := strings.Cut(location, "?"); ok && strings.Contains(location, "://") {
-		return before
-	}
-	return location
 }
 
 // retain applies execution.checkpointing.externalized-checkpoint-retention

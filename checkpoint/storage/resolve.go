@@ -32,7 +32,7 @@ type Resolved struct {
 // checkpoint: ..."), ErrIncomplete, ErrCorrupt ("checkpoint X is damaged:
 // chk-12/op-1: checksum mismatch ...") or ErrNoCheckpoint.
 func ResolvePath(ctx context.Context, path string, opts ...Option) (*Resolved, error) {
-	shown := redact(path)
+	shown := Redact(path)
 	notFound := &PathError{Path: shown, Err: ErrNotFound, Msg: fmt.Sprintf("checkpoint path %s does not exist", shown)}
 	notCheckpoint := func(why string) error {
 		return &PathError{Path: shown, Err: ErrNotCheckpoint, Msg: fmt.Sprintf(

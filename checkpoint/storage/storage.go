@@ -154,12 +154,12 @@ func Open(ctx context.Context, location string, opts ...Option) (*Storage, error
 		bu := url.URL{Scheme: "s3", Host: u.Host, RawQuery: q.Encode()}
 		b, err := blob.OpenBucket(ctx, bu.String())
 		if err != nil {
-			return nil, fmt.Errorf("checkpoint storage: open %s: %w", redact(location), err)
+			return nil, fmt.Errorf("checkpoint storage: open %s: %w", Redact(location), err)
 		}
 		s.bucket = b
 	default:
 		return nil, fmt.Errorf("%w %q in %q: use a directory path, file://, s3:// or mem://",
-			ErrUnsupportedScheme, u.Scheme, redact(location))
+			ErrUnsupportedScheme, u.Scheme, Redact(location))
 	}
 	if prefix != "" {
 		s.base += "/" + prefix
@@ -210,7 +210,7 @@ func (s *Storage) Close() error {
 }
 
 // Location is the location the storage was opened with.
-func (s *Storage) Location() string { return redact(s.location) }
+func (s *Storage) Location() string { return Redact(s.location) }
 
 // Bucket is the underlying bucket, for tools and tests.
 func (s *Storage) Bucket() *blob.Bucket { return s.bucket }
@@ -360,8 +360,10 @@ func (s *Storage) syncDir(rel string) error {
 	return err
 }
 
-// redact drops the query of a URL location, which may hold secrets.
-func redact(location string) string {
+// Redact drops the query of a URL location ("s3://b/p?region=...&endpoint=..."),
+// which may carry credentials or endpoints, for logs and messages; a plain
+// path is returned as it is.
+func Redact(location string) string {
 	if i := strings.Index(location, "?"); i >= 0 && strings.Contains(location, "://") {
 		return location[:i]
 	}

@@ -115,7 +115,7 @@ func listCheckpoints(ctx context.Context, w io.Writer, dir string) error {
 // findCheckpoints lists the jobs under dir that have chk-<n> directories:
 // dir itself when it is a job directory, else its immediate subdirectories.
 func findCheckpoints(ctx context.Context, dir string) ([]jobListing, error) {
-	shown := redactLocation(dir)
+	shown := storage.Redact(dir)
 	none := func(why string) error {
 		msg := "no checkpoints under " + shown
 		if why != "" {
@@ -253,7 +253,7 @@ func listJobs(ctx context.Context, root string, jobs []string, where func(string
 	if len(jobs) > 0 {
 		st, err := storage.Open(ctx, root)
 		if err != nil {
-			return nil, usageError{fmt.Errorf("checkpoint storage %s: %w", redactLocation(root), err)}
+			return nil, usageError{fmt.Errorf("checkpoint storage %s: %w", storage.Redact(root), err)}
 		}
 		defer st.Close()
 		for _, job := range jobs {
@@ -287,14 +287,6 @@ func isCheckpointDir(name string) bool {
 	}
 	n, err := strconv.ParseUint(digits, 10, 63)
 	return err == nil && n > 0
-}
-
-// redactLocation drops the query of a URL, which may hold secrets.
-func redactLocation(loc string) string {
-	if i := strings.Index(loc, "?"); i >= 0 && strings.Contains(loc, "://") {
-		return loc[:i]
-	}
-	return loc
 }
 
 // ---- inspect ----

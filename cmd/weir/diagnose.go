@@ -193,7 +193,7 @@ func retainedCheckpoints(ctx context.Context, stderr io.Writer, loc string) ([]r
 			return nil, err
 		}
 		res.Storage.Close()
-		return []retainedJob{{name: res.Job, where: redactLocation(loc), cps: []*checkpoint.CompletedCheckpoint{res.Checkpoint}}}, nil
+		return []retainedJob{{name: res.Job, where: storage.Redact(loc), cps: []*checkpoint.CompletedCheckpoint{res.Checkpoint}}}, nil
 	}
 	listings, err := findCheckpoints(ctx, loc)
 	if err != nil {
