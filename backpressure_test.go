@@ -2,6 +2,7 @@ package weir_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/weirstream/weir"
+	"github.com/weirstream/weir/internal/testutil"
 )
 
 // countingSource emits n copies of a record and counts what it fetched.
@@ -86,13 +88,10 @@ func TestSlowSinkBackpressuresWithBoundedBuffers(t *testing.T) {
 
 	// Await the stall: the producer's pool fully in use.
 	pool := job.Pools()[0]
-	deadline := time.Now().Add(10 * time.Second)
-	for pool.InUse() < pool.Capacity() {
-		if time.Now().After(deadline) {
-			t.Fatalf("producer never stalled: %d of %d buffers in use", pool.InUse(), pool.Capacity())
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testutil.Await(t, 10*time.Second, func() bool { return pool.InUse() >= pool.Capacity() },
+		func() string {
+			return fmt.Sprintf("producer never stalled: %d of %d buffers in use", pool.InUse(), pool.Capacity())
+		})
 	stalledAt := fetched.Load()
 	// Everything the source fetched sits in the pool's buffers, the
 	// consumer's hands (one record per writer), or the source's batches:

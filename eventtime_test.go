@@ -13,6 +13,7 @@ import (
 
 	"github.com/weirstream/weir"
 	"github.com/weirstream/weir/connector/collect"
+	"github.com/weirstream/weir/internal/testutil"
 )
 
 // event is a keyed record with an event time.
@@ -123,13 +124,8 @@ func TestEventTimeTimersAndWatermarks(t *testing.T) {
 	// emit, after a@9 is in: [0,10) fires for a (4) and b (1), [10,20) for a
 	// and b. Batch 3's a@2 is then late; the end of the input fires the rest.
 	awaitRecords := func(n int) {
-		deadline := time.Now().Add(10 * time.Second)
-		for len(sink.Records()) < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out at %d records: %q", len(sink.Records()), sink.Records())
-			}
-			time.Sleep(time.Millisecond)
-		}
+		testutil.Await(t, 10*time.Second, func() bool { return len(sink.Records()) >= n },
+			func() string { return fmt.Sprintf("%d records: %q", len(sink.Records()), sink.Records()) })
 	}
 	src.next <- struct{}{}
 	awaitRecords(4)

@@ -14,6 +14,7 @@ import (
 	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/checkpoint/storage"
 	"github.com/weirstream/weir/connector/discard"
+	"github.com/weirstream/weir/internal/testutil"
 )
 
 // update sets key Key to the value of Phase.
@@ -87,16 +88,10 @@ func (b *blobStore) ProcessElement(_ *weir.Context[int64], u update, _ weir.Coll
 	return b.v.Update(payload(u.Key, u.Phase))
 }
 
-// awaitCond polls cond until it holds, or fails the test after 60 s.
+// awaitCond waits up to 60 s for cond.
 func awaitCond(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Await(t, 60*time.Second, cond, func() string { return "waiting for " + what })
 }
 
 // TestIncrementalCheckpointsUploadWhatChanged: 20 000 keys of 1 KiB each,

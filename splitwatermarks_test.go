@@ -13,6 +13,7 @@ import (
 
 	"github.com/weirstream/weir"
 	"github.com/weirstream/weir/connector/collect"
+	"github.com/weirstream/weir/internal/testutil"
 	"github.com/weirstream/weir/runtime"
 )
 
@@ -219,18 +220,16 @@ func runFed(t *testing.T, e *weir.Environment, feed chan []splitItem, strategy w
 // whose result done receives, is still running.
 func awaitLines(t *testing.T, sink *collect.Sink[string], done <-chan error, want []string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !hasAll(sink.Records(), want) {
+	testutil.Await(t, 10*time.Second, func() bool {
 		select {
 		case err := <-done:
 			t.Fatalf("job ended before its input did: %v", err)
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("windows before the end of the input: %q, want %q", sink.Records(), want)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return hasAll(sink.Records(), want)
+	}, func() string {
+		return fmt.Sprintf("windows before the end of the input: %q, want %q", sink.Records(), want)
+	})
 }
 
 // hasAll reports whether got holds every line of want.

@@ -176,13 +176,8 @@ func TestIdleSourceDoesNotHoldWindowsBack(t *testing.T) {
 				// can be (every record has reached the window), then give
 				// watermarks well over the idleness timeout of the other case
 				// (20 ms, 5 ms per watermark) to show up.
-				deadline := time.Now().Add(10 * time.Second)
-				for windowRecordsIn(job) < int64(len(active)+1) {
-					if time.Now().After(deadline) {
-						t.Fatalf("records did not reach the window: %v", job.Records())
-					}
-					time.Sleep(time.Millisecond)
-				}
+				testutil.Await(t, 10*time.Second, func() bool { return windowRecordsIn(job) >= int64(len(active)+1) },
+					func() string { return fmt.Sprintf("records did not reach the window: %v", job.Records()) })
 				time.Sleep(100 * time.Millisecond)
 			}
 			got := sink.Records()

@@ -118,13 +118,8 @@ func TestBackgroundFlush(t *testing.T) {
 	}
 	defer w.Close()
 	w.Write(42)
-	deadline := time.Now().Add(5 * time.Second)
-	for buf.String() != "42\n" {
-		if time.Now().After(deadline) {
-			t.Fatalf("line not flushed in the background: %q", buf.String())
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testutil.Await(t, 5*time.Second, func() bool { return buf.String() == "42\n" },
+		func() string { return fmt.Sprintf("line not flushed in the background: %q", buf.String()) })
 }
 
 func TestWriteError(t *testing.T) {

@@ -39,3 +39,18 @@ func trimStacks(s string) string {
 	}
 	return strings.TrimSpace(s)
 }
+
+// Await polls cond every millisecond until it holds, and fails the test
+// with failure()'s words (read at that moment) if it does not within
+// timeout. It is how a test waits for something to happen, instead of
+// sleeping for a guess.
+func Await(t testing.TB, timeout time.Duration, cond func() bool, failure func() string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v: %s", timeout, failure())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
