@@ -111,9 +111,8 @@ type KeyedRestore struct {
 	Offsets   []int64
 	Data      []byte
 	// Checkpoint is the id of the checkpoint restored from (for local
-	// recovery); Subtask is the subtask that wrote the handle.
+	// recovery).
 	Checkpoint int64
-	Subtask    int
 	Files      []RestoreFile
 }
 
@@ -439,7 +438,7 @@ func restoreFor(ctx context.Context, cp *checkpoint.CompletedCheckpoint, storage
 				continue
 			}
 			kr := keygroup.Range{Start: k.KeyGroups.Start, End: k.KeyGroups.End}
-			kr2 := KeyedRestore{KeyGroups: kr, Format: k.Format, Checkpoint: int64(cp.ID), Subtask: st.Subtask}
+			kr2 := KeyedRestore{KeyGroups: kr, Format: k.Format, Checkpoint: int64(cp.ID)}
 			if k.Format == checkpoint.FormatPebble {
 				for _, f := range k.Files {
 					ref := f.File
