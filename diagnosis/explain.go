@@ -294,64 +294,164 @@ type skew struct {
 	hash            bool
 }
 
-func (v *view) delayed(f *Finding, expired bool, limit time.Duration) {
+// reason is the branch of the classification a slow or expired
+// checkpoint falls into; it is finer than Cause (several reasons share
+// CauseBackpressure or CauseNoAck) because each is phrased its own way.
+type reason int
+
+const (
+	reasonTooSoon           reason = iota // the slowest subtask's figures are all zero
+	reasonStartDelay                      // the barrier waited before the snapshot
+	reasonAlignment                       // aligning on the slowest input
+	reasonSync                            // the synchronous part
+	reasonStorage                         // the asynchronous part, with little state
+	reasonAsync                           // the asynchronous part, with much state
+	reasonAckDelay                        // the acknowledgement's way back
+	reasonNeverBackpressure               // never acknowledged, with a bottleneck known
+	reasonNever                           // never acknowledged, nothing else known
+	reasonBackpressure                    // no subtask figures, but a bottleneck
+	reasonUnknown                         // nothing to go on
+)
+
+// cause is the one-word Cause of each reason.
+func (r reason) cause() string {
+	switch r {
+	case reasonTooSoon:
+		return CauseUnclear
+	case reasonStartDelay, reasonNeverBackpressure, reasonBackpressure:
+		return CauseBackpressure
+	case reasonAlignment:
+		return CauseAlignment
+	case reasonSync:
+		return CauseSyncPart
+	case reasonStorage:
+		return CauseStorage
+	case reasonAsync:
+		return CauseAsyncPart
+	case reasonAckDelay:
+		return CauseAckDelay
+	}
+	return CauseNoAck
+}
+
+// delay is what classifyDelay finds in a slow or expired checkpoint: the
+// facts its sentences are made of, and no words yet.
+type delay struct {
+	expired bool
+	limit   time.Duration // a completed checkpoint's subtask is late past it
+	// late: the subtasks later than limit (completed), or that never or
+	// only late acknowledged (expired); missing: never acknowledged;
+	// lateAcked: acknowledged after the expiry, slowest first.
+	late, missing, lateAcked []checkpoint.SubtaskStats
+	// frontier: the most upstream subtasks that never acknowledged, where
+	// the barrier got no further. Vertex IDs ascend downstream.
+	frontier []checkpoint.SubtaskStats
+	rep      *checkpoint.SubtaskStats // the slowest subtask with figures
+	dom      part                     // the largest part of rep's time
+	bn       *bottleneck
+	bps      []pressured
+	sk       *skew
+	reason   reason
+}
+
+// classifyDelay is the pure first step of explaining a slow or expired
+// checkpoint: which subtasks were late, which one to look at, where its
+// time went, the bottleneck, the skew and the main reason.
+func (v *view) classifyDelay(expired bool, limit time.Duration) *delay {
+	d := &delay{expired: expired, limit: limit}
 	cs := v.cs
-	var late, missing, lateAcked []checkpoint.SubtaskStats
-	var rep *checkpoint.SubtaskStats // the slowest subtask with figures
 	for i, s := range cs.Subtasks {
 		switch {
 		case expired && !s.Acknowledged:
-			missing = append(missing, s)
-			late = append(late, s)
+			d.missing = append(d.missing, s)
+			d.late = append(d.late, s)
 		case expired && s.Late:
-			lateAcked = append(lateAcked, s)
-			late = append(late, s)
+			d.lateAcked = append(d.lateAcked, s)
+			d.late = append(d.late, s)
 		case !expired && s.Acknowledged && s.EndToEnd > limit:
-			late = append(late, s)
+			d.late = append(d.late, s)
 		}
-		if s.Acknowledged && (!expired || s.Late) && (rep == nil || s.EndToEnd > rep.EndToEnd) {
-			rep = &cs.Subtasks[i]
+		if s.Acknowledged && (!expired || s.Late) && (d.rep == nil || s.EndToEnd > d.rep.EndToEnd) {
+			d.rep = &cs.Subtasks[i]
 		}
 	}
-	for _, s := range late {
-		f.Late = append(f.Late, s.Task)
-	}
-	byTime := func(ss []checkpoint.SubtaskStats) {
-		sort.SliceStable(ss, func(i, j int) bool { return ss[i].EndToEnd > ss[j].EndToEnd })
-	}
-	byTime(lateAcked)
-
-	// The most upstream subtasks that never acknowledged: the barrier got
-	// no further than their vertex. Vertex IDs ascend downstream.
-	var frontier []checkpoint.SubtaskStats
-	for _, s := range missing {
-		if len(frontier) > 0 && s.Task.Vertex != frontier[0].Task.Vertex {
+	byTime(d.lateAcked)
+	for _, s := range d.missing {
+		if len(d.frontier) > 0 && s.Task.Vertex != d.frontier[0].Task.Vertex {
 			break
 		}
-		frontier = append(frontier, s)
+		d.frontier = append(d.frontier, s)
 	}
-
-	bn, bps := v.bottleneck()
-	if bn != nil {
-		f.Bottleneck = bn.vertex
-	}
+	d.bn, d.bps = v.bottleneck()
 	focus := -1 // the vertex whose skew matters most
 	switch {
-	case bn != nil:
-		focus = bn.vertex
-	case len(frontier) > 0:
-		focus = frontier[0].Task.Vertex
-	case rep != nil:
-		focus = rep.Task.Vertex
+	case d.bn != nil:
+		focus = d.bn.vertex
+	case len(d.frontier) > 0:
+		focus = d.frontier[0].Task.Vertex
+	case d.rep != nil:
+		focus = d.rep.Task.Vertex
 	}
-	sk := v.skew(focus)
-	if sk != nil {
-		f.HotVertex, f.HotSubtask = sk.vertex, sk.subtask
+	d.sk = v.skew(focus)
+	if d.rep != nil {
+		d.dom = dominant(*d.rep)
 	}
+	switch {
+	case d.rep != nil && d.dom.d <= 0:
+		d.reason = reasonTooSoon
+	case d.rep != nil && d.dom.name == partStart:
+		d.reason = reasonStartDelay
+	case d.rep != nil && d.dom.name == partAlign:
+		d.reason = reasonAlignment
+	case d.rep != nil && d.dom.name == partSync:
+		d.reason = reasonSync
+	case d.rep != nil && d.dom.name == partAsync && d.rep.Metrics.StateSize < smallState:
+		d.reason = reasonStorage
+	case d.rep != nil && d.dom.name == partAsync:
+		d.reason = reasonAsync
+	case d.rep != nil && d.dom.name == partOther:
+		d.reason = reasonAckDelay
+	case len(d.frontier) > 0 && d.bn != nil:
+		d.reason = reasonNeverBackpressure
+	case len(d.frontier) > 0:
+		d.reason = reasonNever
+	case d.bn != nil:
+		d.reason = reasonBackpressure
+	default:
+		d.reason = reasonUnknown
+	}
+	return d
+}
 
-	// What happened.
+// byTime sorts subtasks slowest first.
+func byTime(ss []checkpoint.SubtaskStats) {
+	sort.SliceStable(ss, func(i, j int) bool { return ss[i].EndToEnd > ss[j].EndToEnd })
+}
+
+// delayed explains a slow (completed later than limit) or expired
+// checkpoint: it classifies, then phrases.
+func (v *view) delayed(f *Finding, expired bool, limit time.Duration) {
+	d := v.classifyDelay(expired, limit)
+	f.Cause = d.reason.cause()
+	for _, s := range d.late {
+		f.Late = append(f.Late, s.Task)
+	}
+	if d.bn != nil {
+		f.Bottleneck = d.bn.vertex
+	}
+	if d.sk != nil {
+		f.HotVertex, f.HotSubtask = d.sk.vertex, d.sk.subtask
+	}
+	f.Summary = v.delaySummary(d)
+	f.Causes = append(f.Causes, v.delayCauses(d)...)
+	f.Advice = append(f.Advice, v.delayAdvice(d, f.Bottleneck)...)
+}
+
+// delaySummary is the one sentence: what happened, and why.
+func (v *view) delaySummary(d *delay) string {
+	cs := v.cs
 	var head string
-	if expired {
+	if d.expired {
 		timeout := v.in.Timeout
 		var ee *checkpoint.ExpiredError
 		if errors.As(cs.Failure, &ee) && ee.Timeout > 0 {
@@ -364,26 +464,28 @@ func (v *view) delayed(f *Finding, expired bool, limit time.Duration) {
 	} else {
 		head = fmt.Sprintf("%s took %s, with checkpoints every %s", v.what, dur(cs.EndToEnd), dur(v.in.Interval))
 	}
+	why := v.delayWhy(d)
+	if why == "" {
+		return head + "; the subtasks' figures are not known."
+	}
+	return sentence(head + ": " + why)
+}
 
-	// Why: the main cause, from the slowest subtask's figures if there
-	// are any, else from the backpressure.
-	var why string
-	culprit := v.culprit(bn, sk)
-	bpSeen := len(bps) > 0
+// delayWhy phrases the main reason, from the slowest subtask's figures if
+// there are any, else from the backpressure.
+func (v *view) delayWhy(d *delay) string {
+	rep, dom, bn, frontier := d.rep, d.dom, d.bn, d.frontier
+	culprit := v.culprit(bn, d.sk)
+	bpSeen := len(d.bps) > 0
 	queued := "queued data"
 	if bpSeen {
 		queued = "backpressured data"
 	}
-	var dom part
-	if rep != nil {
-		dom = dominant(*rep)
-	}
-	switch {
-	case rep != nil && dom.d <= 0:
-		f.Cause = CauseUnclear
+	var why string
+	switch d.reason {
+	case reasonTooSoon:
 		why = fmt.Sprintf("%s acknowledged last, after %s, too soon for its figures to tell where the time went", v.subtaskName(*rep), dur(rep.EndToEnd))
-	case rep != nil && dom.name == partStart:
-		f.Cause = CauseBackpressure
+	case reasonStartDelay:
 		if v.isSource(rep.Task.Vertex) {
 			why = spent(v.subtaskName(*rep), dom.d, rep.EndToEnd) + " waiting to take its snapshot, as the source was blocked"
 			if bpSeen {
@@ -398,26 +500,17 @@ func (v *view) delayed(f *Finding, expired bool, limit time.Duration) {
 			}
 		}
 		why += culprit
-	case rep != nil && dom.name == partAlign:
-		f.Cause = CauseAlignment
+	case reasonAlignment:
 		why = spent(v.subtaskName(*rep), dom.d, rep.EndToEnd) + " aligning: waiting for the barrier on its slowest input channel" + culprit
-	case rep != nil && dom.name == partSync:
-		f.Cause = CauseSyncPart
+	case reasonSync:
 		why = spent(v.subtaskName(*rep), dom.d, rep.EndToEnd) + " in the synchronous part of its snapshot"
-	case rep != nil && dom.name == partAsync:
-		size := rep.Metrics.StateSize
-		if size < smallState {
-			f.Cause = CauseStorage
-			why = spent(v.subtaskName(*rep), dom.d, rep.EndToEnd) + fmt.Sprintf(" writing only %s of state (the asynchronous part), so the checkpoint storage is slow", units.Bytes(size))
-		} else {
-			f.Cause = CauseAsyncPart
-			why = spent(v.subtaskName(*rep), dom.d, rep.EndToEnd) + fmt.Sprintf(" writing %s of state (the asynchronous part)", units.Bytes(size))
-		}
-	case rep != nil && dom.name == partOther:
-		f.Cause = CauseAckDelay
+	case reasonStorage:
+		why = spent(v.subtaskName(*rep), dom.d, rep.EndToEnd) + fmt.Sprintf(" writing only %s of state (the asynchronous part), so the checkpoint storage is slow", units.Bytes(rep.Metrics.StateSize))
+	case reasonAsync:
+		why = spent(v.subtaskName(*rep), dom.d, rep.EndToEnd) + fmt.Sprintf(" writing %s of state (the asynchronous part)", units.Bytes(rep.Metrics.StateSize))
+	case reasonAckDelay:
 		why = fmt.Sprintf("the acknowledgement of %s reached the coordinator %s after its snapshot was written (%d%% of its %s)", v.subtaskName(*rep), dur(dom.d), percent(dom.d, rep.EndToEnd), dur(rep.EndToEnd))
-	case len(frontier) > 0 && bn != nil:
-		f.Cause = CauseBackpressure
+	case reasonNeverBackpressure:
 		switch {
 		case v.isSource(frontier[0].Task.Vertex) && len(frontier) == 1:
 			why = v.neverList(frontier) + " never took its snapshot because backpressure kept the source blocked"
@@ -429,8 +522,7 @@ func (v *view) delayed(f *Finding, expired bool, limit time.Duration) {
 			why = v.neverList(frontier) + " never acknowledged because their barriers were stuck behind backpressured data"
 		}
 		why += culprit
-	case len(frontier) > 0:
-		f.Cause = CauseNoAck
+	case reasonNever:
 		why = v.neverList(frontier) + " never acknowledged"
 		if v.rated && !bpSeen {
 			if len(frontier) == 1 {
@@ -440,90 +532,93 @@ func (v *view) delayed(f *Finding, expired bool, limit time.Duration) {
 			}
 		}
 		why += culprit
-	case bn != nil:
-		f.Cause = CauseBackpressure
+	case reasonBackpressure:
 		why = "its barriers were held back by backpressure" + culprit
-	default:
-		f.Cause = CauseNoAck
 	}
-	if why == "" {
-		f.Summary = head + "; the subtasks' figures are not known."
-	} else {
-		f.Summary = sentence(head + ": " + why)
-	}
+	return why
+}
 
-	// Causes, most important first.
-	if expired {
-		if len(missing) > 0 {
-			f.Causes = append(f.Causes, fmt.Sprintf("%d of %d subtasks never acknowledged: %s.", len(missing), len(cs.Subtasks), v.names(missing, false)))
+// delayCauses are the further sentences, most important first.
+func (v *view) delayCauses(d *delay) []string {
+	cs, rep := v.cs, d.rep
+	var causes []string
+	if d.expired {
+		if len(d.missing) > 0 {
+			causes = append(causes, fmt.Sprintf("%d of %d subtasks never acknowledged: %s.", len(d.missing), len(cs.Subtasks), v.names(d.missing, false)))
 		}
-		if len(lateAcked) > 0 {
-			f.Causes = append(f.Causes, fmt.Sprintf("Acknowledged only after the %s had expired: %s.", cs.Kind, v.names(lateAcked, true)))
+		if len(d.lateAcked) > 0 {
+			causes = append(causes, fmt.Sprintf("Acknowledged only after the %s had expired: %s.", cs.Kind, v.names(d.lateAcked, true)))
 		}
 	} else if rep != nil {
 		c := fmt.Sprintf("%s acknowledged last, after %s", v.subtaskName(*rep), dur(rep.EndToEnd))
 		var others []checkpoint.SubtaskStats
-		for _, s := range late {
+		for _, s := range d.late {
 			if s.Task != rep.Task {
 				others = append(others, s)
 			}
 		}
 		byTime(others)
 		if len(others) > 0 {
-			c += fmt.Sprintf("; also later than %s: %s", dur(limit), v.names(others, true))
+			c += fmt.Sprintf("; also later than %s: %s", dur(d.limit), v.names(others, true))
 		}
-		f.Causes = append(f.Causes, c+".")
+		causes = append(causes, c+".")
 	}
 	if rep != nil {
-		f.Causes = append(f.Causes, v.breakdown(*rep))
-	} else if len(frontier) > 0 && !v.rated {
-		f.Causes = append(f.Causes, "Without the job's busy and backpressured times it cannot be told whether the barrier was stuck behind backpressured data or the snapshot was slow; diagnose the job while it runs (weir checkpoint diagnose --web).")
+		causes = append(causes, v.breakdown(*rep))
+	} else if len(d.frontier) > 0 && !v.rated {
+		causes = append(causes, "Without the job's busy and backpressured times it cannot be told whether the barrier was stuck behind backpressured data or the snapshot was slow; diagnose the job while it runs (weir checkpoint diagnose --web).")
 	}
 	if v.rated {
-		f.Causes = append(f.Causes, v.backpressureLine(bn, bps))
+		causes = append(causes, v.backpressureLine(d.bn, d.bps))
 	}
-	if sk != nil {
-		f.Causes = append(f.Causes, v.skewLine(sk))
+	if d.sk != nil {
+		causes = append(causes, v.skewLine(d.sk))
 	}
+	return causes
+}
 
-	// Advice.
-	waits := f.Cause == CauseBackpressure || f.Cause == CauseAlignment
-	if sk != nil && (waits || sk.vertex == f.Bottleneck) {
+// delayAdvice says what would help, most useful first.
+func (v *view) delayAdvice(d *delay, bottleneck int) []string {
+	bn, sk, cause := d.bn, d.sk, d.reason.cause()
+	var advice []string
+	waits := cause == CauseBackpressure || cause == CauseAlignment
+	if sk != nil && (waits || sk.vertex == bottleneck) {
 		if sk.hash {
-			f.Advice = append(f.Advice, fmt.Sprintf("Fix the key skew in %s: salt the hot key (add a random suffix, aggregate per salted key, then combine the partial results) or pre-aggregate before the keyBy; more parallelism does not split one hot key.", v.vertexName(sk.vertex)))
+			advice = append(advice, fmt.Sprintf("Fix the key skew in %s: salt the hot key (add a random suffix, aggregate per salted key, then combine the partial results) or pre-aggregate before the keyBy; more parallelism does not split one hot key.", v.vertexName(sk.vertex)))
 		} else {
-			f.Advice = append(f.Advice, fmt.Sprintf("Spread the input of %s evenly (rebalance it) so that one subtask does not get most of the records.", v.vertexName(sk.vertex)))
+			advice = append(advice, fmt.Sprintf("Spread the input of %s evenly (rebalance it) so that one subtask does not get most of the records.", v.vertexName(sk.vertex)))
 		}
 	}
 	if bn != nil && (sk == nil || sk.vertex != bn.vertex) {
-		f.Advice = append(f.Advice, fmt.Sprintf("Raise the parallelism of %s (now %d) or make it faster, so that it keeps up with its input.", v.vertexName(bn.vertex), v.parallelism(bn.vertex)))
+		advice = append(advice, fmt.Sprintf("Raise the parallelism of %s (now %d) or make it faster, so that it keeps up with its input.", v.vertexName(bn.vertex), v.parallelism(bn.vertex)))
 	}
 	if waits {
 		if bn == nil && len(v.in.Vertices) == 0 {
-			f.Advice = append(f.Advice, "Find the bottleneck while the job runs (weir checkpoint diagnose --web): the first vertex downstream of the backpressured ones that is busy and not backpressured; raise its parallelism or make it faster.")
+			advice = append(advice, "Find the bottleneck while the job runs (weir checkpoint diagnose --web): the first vertex downstream of the backpressured ones that is busy and not backpressured; raise its parallelism or make it faster.")
 		}
-		f.Advice = append(f.Advice, "Unaligned checkpoints would let the barrier overtake the queued data, but Weir does not have them yet; until then, fewer network buffers (taskmanager.network.memory.buffers-per-channel, taskmanager.network.memory.floating-buffers-per-gate) leave less data in front of the barrier.")
-		if expired {
-			f.Advice = append(f.Advice, "A longer execution.checkpointing.timeout does not cure backpressure: the barrier waits as long as the backlog lasts.")
+		advice = append(advice, "Unaligned checkpoints would let the barrier overtake the queued data, but Weir does not have them yet; until then, fewer network buffers (taskmanager.network.memory.buffers-per-channel, taskmanager.network.memory.floating-buffers-per-gate) leave less data in front of the barrier.")
+		if d.expired {
+			advice = append(advice, "A longer execution.checkpointing.timeout does not cure backpressure: the barrier waits as long as the backlog lasts.")
 		}
 	}
 	switch {
-	case f.Cause == CauseSyncPart && rep.Metrics.StateSize < smallState:
-		f.Advice = append(f.Advice, fmt.Sprintf("With only %s of state, a long synchronous part points at a starved task thread: look at the machine's CPU load and at garbage collection.", units.Bytes(rep.Metrics.StateSize)))
-	case f.Cause == CauseSyncPart, f.Cause == CauseAsyncPart:
-		f.Advice = append(f.Advice, "Keep the state smaller: expire keys no longer needed and store less per key. For large state, use the pebble backend with incremental checkpoints (state.backend.type: pebble, execution.checkpointing.incremental: true): each checkpoint then uploads only the files written since the last one.")
-	case f.Cause == CauseStorage:
-		f.Advice = append(f.Advice, "Check the checkpoint storage (execution.checkpointing.dir): a slow or remote disk, a congested network, or a throttled object store.")
-	case f.Cause == CauseAckDelay:
-		f.Advice = append(f.Advice, "The coordinator was slow to take acknowledgements: look at the process's CPU and garbage collection around that time.")
+	case cause == CauseSyncPart && d.rep.Metrics.StateSize < smallState:
+		advice = append(advice, fmt.Sprintf("With only %s of state, a long synchronous part points at a starved task thread: look at the machine's CPU load and at garbage collection.", units.Bytes(d.rep.Metrics.StateSize)))
+	case cause == CauseSyncPart, cause == CauseAsyncPart:
+		advice = append(advice, "Keep the state smaller: expire keys no longer needed and store less per key. For large state, use the pebble backend with incremental checkpoints (state.backend.type: pebble, execution.checkpointing.incremental: true): each checkpoint then uploads only the files written since the last one.")
+	case cause == CauseStorage:
+		advice = append(advice, "Check the checkpoint storage (execution.checkpointing.dir): a slow or remote disk, a congested network, or a throttled object store.")
+	case cause == CauseAckDelay:
+		advice = append(advice, "The coordinator was slow to take acknowledgements: look at the process's CPU and garbage collection around that time.")
 	}
-	if expired && !waits && bn == nil && sk == nil {
+	if d.expired && !waits && bn == nil && sk == nil {
 		to := ""
 		if v.in.Timeout > 0 {
 			to = fmt.Sprintf(" (now %s)", dur(v.in.Timeout))
 		}
-		f.Advice = append(f.Advice, fmt.Sprintf("If nothing else is wrong, give checkpoints more time: raise execution.checkpointing.timeout%s.", to))
+		advice = append(advice, fmt.Sprintf("If nothing else is wrong, give checkpoints more time: raise execution.checkpointing.timeout%s.", to))
 	}
+	return advice
 }
 
 // spent reads "Sink (1/1) spent 1.2s of its 1.3s (96%)".
