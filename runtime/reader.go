@@ -12,6 +12,12 @@ import (
 // or memory corruption, never a user error.
 var ErrCorruptStream = errors.New("corrupt record stream")
 
+// maxFrameLen bounds a record's length prefix. No writer frames a record
+// this large (sources refuse records over their maximum size long before),
+// so a longer prefix is corruption; without the bound a damaged prefix
+// would make the reader wait for, and buffer, up to 2^64 bytes.
+const maxFrameLen = 1 << 31
+
 // recordReader decodes the framed records of one input channel and hands
 // them to the head operator's input. A record may span buffers: its start
 // waits in pending until the rest arrives.
@@ -41,10 +47,10 @@ func (r *recordReader[T]) process(data []byte) error {
 	}
 	for len(data) > 0 {
 		n, hl := binary.Uvarint(data)
-		if hl <= 0 || uint64(len(data)-hl) < n {
-			if hl < 0 {
-				return fmt.Errorf("%w: bad record length", ErrCorruptStream)
-			}
+		if hl < 0 || n > maxFrameLen {
+			return fmt.Errorf("%w: bad record length", ErrCorruptStream)
+		}
+		if hl == 0 || uint64(len(data)-hl) < n {
 			r.pending = append(r.pending[:0], data...)
 			return nil
 		}
@@ -62,7 +68,8 @@ func (r *recordReader[T]) process(data []byte) error {
 func (r *recordReader[T]) completePending(data []byte) (rest []byte, ok bool, err error) {
 	for {
 		n, hl := binary.Uvarint(r.pending)
-		if hl < 0 {
+		if hl < 0 || n > maxFrameLen {
+			r.pending = r.pending[:0]
 			return nil, false, fmt.Errorf("%w: bad record length", ErrCorruptStream)
 		}
 		if hl == 0 { // header incomplete: take one more byte
