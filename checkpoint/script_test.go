@@ -4,12 +4,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/weirstream/weir/internal/testutil"
 )
 
 // The coordinator is tested with scripts in testdata/coordinator: each
@@ -33,65 +33,10 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected outputs of scrip
 var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func TestCoordinatorScripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/coordinator/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) { runScript(t, f) })
-	}
-}
-
-func runScript(t *testing.T, path string) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var h *harness
-	var rewritten strings.Builder
-	lines := strings.Split(string(raw), "\n")
-	i := 0
-	for i < len(lines) {
-		line := lines[i]
-		if line == "" || strings.HasPrefix(line, "#") {
-			rewritten.WriteString(line + "\n")
-			i++
-			continue
-		}
-		cmdLine := i + 1
-		cmd := line
-		rewritten.WriteString(line + "\n")
-		i++
-		for i < len(lines) && lines[i] != "----" && lines[i] != "" {
-			cmd += " " + strings.TrimSpace(lines[i])
-			rewritten.WriteString(lines[i] + "\n")
-			i++
-		}
-		if i >= len(lines) || lines[i] != "----" {
-			t.Fatalf("%s:%d: command without ---- line", path, cmdLine)
-		}
-		i++
-		var exp []string
-		for i < len(lines) && lines[i] != "" {
-			exp = append(exp, lines[i])
-			i++
-		}
-		got := strings.TrimRight(h.run(t, path, cmdLine, cmd, &h), "\n")
-		want := strings.Join(exp, "\n")
-		rewritten.WriteString("----\n")
-		if got != "" {
-			rewritten.WriteString(got + "\n")
-		}
-		if got != want && !*rewrite {
-			t.Errorf("%s:%d: %s\n--- got:\n%s\n--- want:\n%s", path, cmdLine, cmd, got, want)
-		}
-	}
-	if *rewrite {
-		out := strings.TrimRight(rewritten.String(), "\n") + "\n"
-		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testutil.RunScripts(t, "testdata/coordinator/*.txt", *rewrite, func() func(*testing.T, string, int, string) string {
+		var h *harness
+		return func(t *testing.T, path string, line int, cmd string) string { return h.run(t, path, line, cmd, &h) }
+	})
 }
 
 // harness holds a coordinator under test.
