@@ -44,6 +44,11 @@ type JobSpec struct {
 	// Restore is the checkpoint this attempt starts from; nil for a fresh
 	// start.
 	Restore *checkpoint.CompletedCheckpoint
+	// RestoreNewest is the newest checkpoint of the job that may have
+	// committed output (RestoreInfo.Newest); when it is above Restore's ID,
+	// retracting sinks take back what the checkpoints in between
+	// committed.
+	RestoreNewest int64
 	// Incremental is execution.checkpointing.incremental: file-based keyed
 	// state (pebble) uploads only files not in storage already.
 	Incremental bool
@@ -56,6 +61,10 @@ type JobSpec struct {
 	// after every change, on the driver goroutine (the coordinator itself
 	// must not be read from elsewhere).
 	OnCheckpointStats func(checkpoint.Stats)
+	// BeforeFinalCommit, when set, is called on the driver goroutine once
+	// the final checkpoint is complete, before sinks commit their final
+	// output (a test's hook for a crash at that moment).
+	BeforeFinalCommit func()
 }
 
 // Job is a wired, runnable instance of a JobSpec.
@@ -69,6 +78,10 @@ type Job struct {
 	byKey    map[checkpoint.SubtaskKey]*subtask
 	messages chan any      // acks and declines for the driver
 	jobDone  chan struct{} // closed when every subtask's input ended
+	// commit is closed when sinks may commit their final output: with
+	// checkpoints, once the final checkpoint (taken after every input
+	// ended) is complete; without, it is jobDone.
+	commit  chan struct{}
 	ended    atomic.Int64
 	sampler  sampler
 }
@@ -91,6 +104,10 @@ func Build(ctx context.Context, spec JobSpec) (*Job, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	j := &Job{spec: spec, ctx: ctx, cancel: cancel, byKey: map[checkpoint.SubtaskKey]*subtask{},
 		messages: make(chan any, 64), jobDone: make(chan struct{})}
+	j.commit = j.jobDone
+	if spec.Coordinator != nil {
+		j.commit = make(chan struct{})
+	}
 	g, p := spec.Graph, spec.Plan
 	if (spec.Coordinator != nil || spec.Restore != nil) && spec.Storage == nil {
 		cancel(nil)
@@ -100,10 +117,13 @@ func Build(ctx context.Context, spec JobSpec) (*Job, error) {
 	// after failed attempts, before any writer starts.
 	for _, n := range g.Nodes {
 		if sn, ok := n.Impl.(interface {
-			recover(context.Context, [][]byte) error
+			recover(context.Context, RestoreInfo, [][]byte) error
 		}); ok {
 			var committables [][]byte
+			info := RestoreInfo{Logger: spec.Logger.With("job", spec.Name)}
 			if spec.Restore != nil {
+				info.Checkpoint = int64(spec.Restore.ID)
+				info.Newest = max(info.Checkpoint, spec.RestoreNewest)
 				r, err := restoreFor(ctx, spec.Restore, spec.Storage, n.UID, 0, 1, spec.MaxParallelism, map[string][]byte{})
 				if err != nil {
 					cancel(err)
@@ -111,7 +131,7 @@ func Build(ctx context.Context, spec JobSpec) (*Job, error) {
 				}
 				committables = r.Lists[sinkCommittablesState]
 			}
-			if err := sn.recover(ctx, committables); err != nil {
+			if err := sn.recover(ctx, info, committables); err != nil {
 				cancel(err)
 				return nil, fmt.Errorf("recovering sink %q: %w", n.Name, err)
 			}
@@ -179,7 +199,7 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 		name: name, vertex: v.Name, headName: g.Nodes[v.Head].Name,
 		index: s, parallel: v.Parallelism, ops: make([]Operator, len(v.Nodes)),
 		mail: newMailbox(), timeout: spec.BufferTimeout, logger: logger,
-		jobDone: j.jobDone, inputEnded: j.inputEnded,
+		jobDone: j.commit, inputEnded: j.inputEnded,
 	}
 	t.timers = newTimerService(t.mail)
 	if spec.Coordinator != nil {
@@ -353,7 +373,7 @@ func (j *Job) Run() error {
 		return first
 	}
 	select {
-	case <-j.jobDone:
+	case <-j.commit:
 		// Every input ended and every sink committed its final output:
 		// nothing that happens after that may fail the job (a restart
 		// would publish the output again).
@@ -392,7 +412,13 @@ func (j *Job) drive(ctx context.Context) {
 	c.TasksRunning(time.Now())
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	jobDone := j.jobDone // nil once every input ended
+	var final checkpoint.ID
 	for {
+		if jobDone == nil && j.finalCheckpoint(ctx, &final) {
+			j.act(context.WithoutCancel(ctx), c.TasksStopped(time.Now(), checkpoint.ErrEndOfInput))
+			return
+		}
 		now := time.Now()
 		if next := c.NextDeadline(now); !next.IsZero() {
 			timer.Reset(max(0, next.Sub(now)))
@@ -405,9 +431,9 @@ func (j *Job) drive(ctx context.Context) {
 			acts = c.Tick(time.Now())
 		case m := <-j.messages:
 			acts = c.Receive(m, time.Now())
-		case <-j.jobDone:
-			j.act(context.WithoutCancel(ctx), c.TasksStopped(time.Now(), checkpoint.ErrEndOfInput))
-			return
+		case <-jobDone:
+			jobDone = nil
+			continue
 		case <-ctx.Done():
 			j.act(context.WithoutCancel(ctx), c.TasksStopped(time.Now(), context.Cause(ctx)))
 			return
@@ -417,6 +443,47 @@ func (j *Job) drive(ctx context.Context) {
 			j.spec.OnCheckpointStats(c.Stats())
 		}
 	}
+}
+
+// finalCheckpoint takes the final checkpoint, once every input ended and
+// before any sink commits its final output (as Flink does since 1.14): it
+// records the sinks' final committables and the sources' end positions, so
+// that a process killed while sinks commit, or before the job is marked
+// finished, restores a job that publishes what is left and ends, instead
+// of replaying the tail of its input. It triggers the checkpoint (again
+// after a failed one, which the coordinator counts against
+// execution.checkpointing.tolerable-failed-checkpoints) and reports true,
+// after closing commit, once a checkpoint triggered after the end of the
+// input is complete. *final holds the one in progress (0: none yet).
+func (j *Job) finalCheckpoint(ctx context.Context, final *checkpoint.ID) bool {
+	c := j.spec.Coordinator
+	if *final != 0 {
+		if l := c.Latest(); l != nil && l.ID >= *final {
+			if j.spec.BeforeFinalCommit != nil {
+				j.spec.BeforeFinalCommit()
+			}
+			close(j.commit)
+			return true
+		}
+		if c.Pending(*final) != nil {
+			return false
+		}
+		*final = 0 // it failed: take another
+	}
+	acts, err := c.TriggerNow(time.Now(), checkpoint.KindCheckpoint)
+	if err != nil {
+		// Another checkpoint is in progress (it ends with the tasks'
+		// final state, but may have been triggered before the input
+		// ended): trigger once it is done.
+		return false
+	}
+	for _, a := range acts {
+		if t, ok := a.(checkpoint.TriggerAction); ok {
+			*final = t.Checkpoint
+		}
+	}
+	j.act(ctx, acts)
+	return false
 }
 
 // act carries out coordinator actions, feeding results back.
@@ -470,7 +537,7 @@ func (j *Job) act(ctx context.Context, acts []checkpoint.Action) {
 			}
 		case checkpoint.FailJobAction:
 			select {
-			case <-j.jobDone: // every input has ended: the job has succeeded
+			case <-j.commit: // sinks commit their final output: the job has succeeded
 			default:
 				j.cancel(a.Cause)
 			}
