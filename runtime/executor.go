@@ -82,8 +82,8 @@ type Job struct {
 	// checkpoints, once the final checkpoint (taken after every input
 	// ended) is complete; without, it is jobDone.
 	commit  chan struct{}
-	ended    atomic.Int64
-	sampler  sampler
+	ended   atomic.Int64
+	sampler sampler
 }
 
 type channelKey struct{ node, input, from, to int }
