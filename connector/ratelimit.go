@@ -21,6 +21,15 @@ func RateLimit[T any](src runtime.Source[T], perSecond float64) runtime.Source[T
 	return &rateLimited[T]{src: src, perSecond: perSecond, clk: realClock{}}
 }
 
+// Identity is the limited source's (runtime.Identifier): the rate is not
+// part of what a source reads.
+func (r *rateLimited[T]) Identity() string {
+	if id, ok := r.src.(runtime.Identifier); ok {
+		return id.Identity()
+	}
+	return ""
+}
+
 type rateLimited[T any] struct {
 	src       runtime.Source[T]
 	perSecond float64

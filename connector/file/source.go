@@ -29,6 +29,15 @@ var _ runtime.Source[string] = (*Source)(nil)
 // directory whose regular, non-hidden files are read.
 func NewSource(path string) *Source { return &Source{path: path} }
 
+// Identity is "file " and the absolute path (runtime.Identifier): a
+// checkpoint of this source is refused by a job reading another path.
+func (s *Source) Identity() string {
+	if abs, err := filepath.Abs(s.path); err == nil {
+		return "file " + abs
+	}
+	return "file " + s.path
+}
+
 // Files lists the files the source reads, in name order (the order split
 // indexes refer to).
 func (s *Source) Files() ([]string, error) {

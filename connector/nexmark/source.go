@@ -33,6 +33,12 @@ func NewSource(cfg Config) (*Source, error) {
 // Config is the source's configuration.
 func (s *Source) Config() Config { return s.cfg }
 
+// Identity names what makes the stream (runtime.Identifier): the number of
+// events, the seed and the base time.
+func (s *Source) Identity() string {
+	return fmt.Sprintf("nexmark events=%d seed=%d base-time=%d", s.cfg.Events, s.cfg.Seed, s.cfg.BaseTime)
+}
+
 // Emitted is how many events the source's readers have generated so far,
 // counting again those generated anew after a restore: a progress figure.
 func (s *Source) Emitted() int64 { return s.emitted.Load() }

@@ -43,6 +43,9 @@ func New(host string, port int, delimiter string) *Source {
 // Addr is the address the source connects to, as "host:port".
 func (s *Source) Addr() string { return net.JoinHostPort(s.host, strconv.Itoa(s.port)) }
 
+// Identity is "socket host:port" (runtime.Identifier).
+func (s *Source) Identity() string { return "socket " + s.Addr() }
+
 // CreateReader connects to the server. It refuses a parallelism above 1.
 func (s *Source) CreateReader(ctx runtime.SourceContext) (runtime.SourceReader[string], error) {
 	if ctx.Parallelism > 1 {
