@@ -47,7 +47,9 @@ func New[T any](count int64, seed uint64, gen func(index int64, rnd uint64) T) *
 func (s *Source[T]) Count() int64 { return s.count }
 
 // Identity names the count and the seed (runtime.Identifier).
-func (s *Source[T]) Identity() string { return fmt.Sprintf("datagen count=%d seed=%d", s.count, s.seed) }
+func (s *Source[T]) Identity() string {
+	return fmt.Sprintf("datagen count=%d seed=%d", s.count, s.seed)
+}
 
 // CreateReader implements runtime.Source.
 func (s *Source[T]) CreateReader(ctx runtime.SourceContext) (runtime.SourceReader[T], error) {
