@@ -2,7 +2,10 @@ package runtime
 
 import (
 	"context"
+	"log/slog"
 	"math"
+
+	"github.com/weirstream/weir/graph"
 )
 
 // FinalCheckpoint is the checkpoint id with which the runtime ends a
@@ -42,4 +45,51 @@ type CheckpointedSinkWriter interface {
 // earlier attempts left unpublished.
 type RecoverableSink interface {
 	Recover(ctx context.Context, committables [][]byte) error
+}
+
+// RestoreInfo tells a RetractingSink where an attempt of the job starts.
+type RestoreInfo struct {
+	// Checkpoint is the ID of the checkpoint the attempt restores; 0 when
+	// it starts without one.
+	Checkpoint int64
+	// Newest is the newest checkpoint of the job that may have committed
+	// output: the newest one whose metadata was written, intact or
+	// damaged. It is above Checkpoint when the restore falls back past
+	// damaged checkpoints, or when the user chose an older checkpoint than
+	// the newest; otherwise it equals Checkpoint (0 on a fresh start).
+	Newest int64
+	// Logger carries the job as an attribute.
+	Logger *slog.Logger
+}
+
+// RetractingSink is implemented by a sink that takes back output: when an
+// attempt restores checkpoint n, RecoverFrom leaves the sink's output
+// exactly as checkpoint n committed it, taking back whatever checkpoints
+// newer than n committed (however far the restore falls back, and however
+// often recovery is interrupted and repeated), and then does what Recover
+// does. The runtime calls it once per attempt, before any writer is
+// created, in place of RecoverableSink.Recover, with the committables
+// Recover would get.
+//
+// Fallback: for a sink that does not implement it, the runtime calls
+// Recover (for a RecoverableSink) and nothing else; output that checkpoints
+// newer than the restored one committed stays and is written again by the
+// resumed job. Execute reports such sinks when it restores an older
+// checkpoint than the newest that may have committed (see
+// SinksWithoutRetraction).
+type RetractingSink interface {
+	RecoverFrom(ctx context.Context, info RestoreInfo, committables [][]byte) error
+}
+
+// SinksWithoutRetraction names, in graph order, the sink operators of g
+// whose sink is not a RetractingSink: the ones that may repeat output when
+// a job restores an older checkpoint than the newest that committed.
+func SinksWithoutRetraction(g *graph.Graph) []string {
+	var names []string
+	for _, n := range g.Nodes {
+		if s, ok := n.Impl.(interface{ retracts() bool }); ok && !s.retracts() {
+			names = append(names, n.Name)
+		}
+	}
+	return names
 }

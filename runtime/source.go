@@ -272,12 +272,22 @@ func (s *sinkOperator[T]) NotifyCheckpointComplete(id int64) error {
 	return nil
 }
 
-// recover runs the sink's recovery once per attempt.
-func (s *SinkNode[T]) recover(ctx context.Context, committables [][]byte) error {
+// recover runs the sink's recovery once per attempt: RecoverFrom for a
+// RetractingSink, else Recover for a RecoverableSink.
+func (s *SinkNode[T]) recover(ctx context.Context, info RestoreInfo, committables [][]byte) error {
+	if rs, ok := s.Sink.(RetractingSink); ok {
+		return rs.RecoverFrom(ctx, info, committables)
+	}
 	if rs, ok := s.Sink.(RecoverableSink); ok {
 		return rs.Recover(ctx, committables)
 	}
 	return nil
+}
+
+// retracts reports whether the sink is a RetractingSink.
+func (s *SinkNode[T]) retracts() bool {
+	_, ok := s.Sink.(RetractingSink)
+	return ok
 }
 
 func (s *sinkOperator[T]) Close() error {

@@ -28,7 +28,7 @@ func decodeCommittable(b []byte) (hidden, final string, err error) {
 		return "", "", errors.New("empty committable")
 	}
 	if b[0] != committableVersion {
-		return "", "", fmt.Errorf("unsupported version %d (this sink knows version %d)", b[0], committableVersion)
+		return "", "", fmt.Errorf("unsupported version %d (this sink knows versions %d and %d)", b[0], committableVersion, historyVersion)
 	}
 	rest := b[1:]
 	readName := func(what string) (string, error) {

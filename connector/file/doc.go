@@ -71,9 +71,10 @@
 //   - Flush(true) (end of input) seals the in-progress file (an empty one is
 //     removed); it publishes nothing.
 //   - PrepareCommit(id) seals the in-progress file if it holds any bytes,
-//     fsyncs dir if anything was sealed since the last call, tags the files
-//     sealed since then with id, and returns one committable per pending
-//     file not published yet: those just tagged and those of earlier
+//     tags the files sealed since the last call with id, appends them to
+//     the subtask's commit log (fsynced, and dir too), and returns the
+//     writer's history entry followed by one committable per pending file
+//     not published yet: those just tagged and those of earlier
 //     checkpoints whose completion the writer has not heard of. So the
 //     committables of any checkpoint publish all output before it, even
 //     when earlier notifications were lost.
@@ -87,14 +88,53 @@
 //     last PrepareCommit (no checkpoint refers to them) and leaves the
 //     pending files handed out by PrepareCommit: they may belong to a
 //     completed checkpoint.
-//   - Recover(committables) runs once per job attempt, before any writer:
-//     it creates dir if missing, publishes every committable given
-//     (idempotently, then fsyncs dir) and deletes every other
-//     ".part-<s>-<n>.inprogress" and ".part-<s>-<n>.pending" file in dir, of
-//     any subtask: leftovers of failed attempts. Other files are left alone.
-//     A committed file found under neither name fails Recover with an error
-//     naming it, and then nothing is deleted. Recover(nil) (a start without
-//     a checkpoint) deletes all those leftovers.
+//   - RecoverFrom(info, committables) (Recover for a runtime that gives no
+//     RestoreInfo) runs once per job attempt, before any writer: it
+//     creates dir if missing, publishes every committable given
+//     (idempotently, also from its retracted name, then fsyncs dir), takes
+//     back and republishes part files as described under "Taking back
+//     output", and deletes every other ".part-<s>-<n>.inprogress" and
+//     ".part-<s>-<n>.pending" file in dir, of any subtask: leftovers of
+//     failed attempts. Other files are left alone. A committed file found
+//     under none of its names fails Recover with an error naming it, and
+//     then nothing is deleted. A start without a checkpoint (Recover(nil),
+//     or info.Checkpoint 0) deletes all those leftovers, and the
+//     ".part-<s>-<n>.retracted" files too.
+//
+// # Taking back output
+//
+// A job may restore a checkpoint older than the newest one that committed
+// output: Weir falls back past damaged checkpoints, and a user may pass an
+// older checkpoint's path to --from-checkpoint. The sources then replay
+// from the older checkpoint, so the output the newer checkpoints committed
+// would appear twice. The sink prevents that: after RecoverFrom, the
+// published part files are exactly those the restored checkpoint had
+// committed (plus those of other jobs' runs in dir). Part files that newer
+// checkpoints committed are renamed to ".part-<s>-<n>.retracted" (taken
+// back, hidden from readers); restoring, later, a checkpoint that covers
+// them (the newer one, still intact, chosen by path) publishes them again.
+// So whichever checkpoint a run restores, and however often a restore is
+// interrupted and repeated, the directory ends as that checkpoint left it.
+// Part files a reader already consumed and removed are not taken back;
+// files already read cannot be unread, so a downstream reader that
+// consumes files while they appear sees the newer output once before it is
+// taken back.
+//
+// How: every attempt (each RecoverFrom) gets a random epoch. Each writer
+// appends, for every part file it seals for checkpoint id, a line
+// "<root> <epoch> <id> <final name>" to its commit log ".part-<s>.commits"
+// and fsyncs it before the checkpoint can complete; root is the epoch of
+// the attempt that started without a checkpoint (the lineage). Each
+// writer's committables start with the history of the checkpoint: the
+// epochs of the attempts it descends from, each with, per subtask, the
+// newest tag that belongs to it. RecoverFrom publishes a file of the
+// restored lineage exactly when the history covers its commit log entry
+// (or the committables name it), and hides it otherwise; entries of other
+// lineages are left alone. A history entry is encoded as
+//
+//	byte     version (2)
+//	uvarint  number of steps, then per step: 8 bytes epoch, uvarint
+//	         number of limits, then per limit uvarint subtask, uvarint tag
 //
 // Delivery: exactly-once with checkpoints. Published files hold exactly the
 // records written before the last completed checkpoint; the records after
@@ -107,7 +147,8 @@
 //
 // # Sink committable
 //
-// A committable names one pending part file:
+// A committable names one pending part file (the history entry described
+// above is the other kind):
 //
 //	byte     version (1)
 //	uvarint  length of the hidden name, then its bytes (".part-0-3.pending")

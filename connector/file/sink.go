@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/weirstream/weir/runtime"
@@ -27,17 +28,26 @@ const (
 )
 
 // Sink writes records as lines of part files in a directory, publishing
-// them in step with checkpoints. It implements runtime.Sink[string] and
-// runtime.RecoverableSink; its writers implement
+// them in step with checkpoints. It implements runtime.Sink[string],
+// runtime.RecoverableSink and runtime.RetractingSink; its writers implement
 // runtime.CheckpointedSinkWriter. See the package doc.
 type Sink struct {
 	dir      string
 	rollSize int64
+
+	mu sync.Mutex
+	// prefix is the history the current attempt descends from (nil for
+	// an attempt that started without a checkpoint) and cur the attempt's
+	// epoch; set by Recover, or by the first CreateWriter without one.
+	prefix history
+	cur    epoch
+	hasCur bool
 }
 
 var (
 	_ runtime.Sink[string]           = (*Sink)(nil)
 	_ runtime.RecoverableSink        = (*Sink)(nil)
+	_ runtime.RetractingSink         = (*Sink)(nil)
 	_ runtime.SinkWriter[string]     = (*writer)(nil)
 	_ runtime.CheckpointedSinkWriter = (*writer)(nil)
 )
@@ -81,6 +91,7 @@ const (
 	kindFinished partKind = iota
 	kindInProgress
 	kindPending
+	kindRetracted
 )
 
 // parsePartName returns the subtask, counter and kind of a finished,
@@ -91,6 +102,8 @@ func parsePartName(name string) (subtask int, n int64, kind partKind, ok bool) {
 			kind = kindInProgress
 		} else if name, found = strings.CutSuffix(s, pendingSuffix); found {
 			kind = kindPending
+		} else if name, found = strings.CutSuffix(s, retractedSuffix); found {
+			kind = kindRetracted
 		} else {
 			return 0, 0, 0, false
 		}
@@ -111,10 +124,11 @@ func parsePartName(name string) (subtask int, n int64, kind partKind, ok bool) {
 	return st, c, kind, true
 }
 
-// CreateWriter creates the directory if needed, picks the subtask's first
-// part counter (after the highest one of the subtask in the directory,
-// whether finished, pending or in progress) and opens its first in-progress
-// file (so an unwritable directory fails here).
+// CreateWriter creates the directory if needed, opens the subtask's commit
+// log, picks the subtask's first part counter (after the highest one of
+// the subtask in the directory, whether finished, pending, in progress or
+// retracted, and in its commit log) and opens its first in-progress file
+// (so an unwritable directory fails here).
 func (s *Sink) CreateWriter(ctx runtime.SinkContext) (runtime.SinkWriter[string], error) {
 	if s.rollSize <= 0 {
 		return nil, fmt.Errorf("file sink %s: roll size must be positive, got %d", s.dir, s.rollSize)
@@ -132,40 +146,90 @@ func (s *Sink) CreateWriter(ctx runtime.SinkContext) (runtime.SinkWriter[string]
 			next = n + 1
 		}
 	}
-	w := &writer{dir: s.dir, subtask: ctx.Subtask, rollSize: s.rollSize, next: next}
+	highest, torn, err := scanCommitLog(s.dir, ctx.Subtask)
+	if err != nil {
+		return nil, err
+	}
+	next = max(next, highest+1)
+	s.mu.Lock()
+	if !s.hasCur {
+		s.cur, s.hasCur = newEpoch(), true
+	}
+	prefix, cur := s.prefix, s.cur
+	s.mu.Unlock()
+	root := cur
+	if len(prefix) > 0 {
+		root = prefix[0].epoch
+	}
+	w := &writer{dir: s.dir, subtask: ctx.Subtask, rollSize: s.rollSize, next: next,
+		tornLog: torn, prefix: prefix, epoch: cur, root: root}
 	if err := w.openPart(); err != nil {
 		return nil, err
 	}
 	return w, nil
 }
 
-// Recover publishes the part files of committables (idempotently: a file
-// already at its final name and gone from its hidden name counts as
-// published), fsyncs the directory, and then deletes every in-progress and
-// pending part file left in the directory, of any subtask: leftovers of
-// earlier attempts that no completed checkpoint refers to. Other files are
-// left alone. A committed file found under neither name is an error (its
-// records are lost), and then nothing is deleted.
+// Recover is RecoverFrom for a runtime that says nothing about the
+// checkpoint: committables nil means a start without a checkpoint.
 func (s *Sink) Recover(ctx context.Context, committables [][]byte) error {
+	return s.recover(ctx, committables == nil, runtime.RestoreInfo{}, committables)
+}
+
+// RecoverFrom publishes the part files of committables (idempotently: a
+// file already at its final name and gone from its hidden name counts as
+// published), takes back the published part files of the restored
+// checkpoint's lineage that it does not cover and republishes retracted
+// ones it covers (see the package doc), fsyncs the directory, and then
+// deletes every in-progress and pending part file left in the directory,
+// of any subtask: leftovers of earlier attempts that no completed
+// checkpoint refers to (on a start without a checkpoint, retracted files
+// too). Other files are left alone. A committed file found under neither
+// name is an error (its records are lost), and then nothing is deleted.
+func (s *Sink) RecoverFrom(ctx context.Context, info runtime.RestoreInfo, committables [][]byte) error {
+	return s.recover(ctx, info.Checkpoint == 0, info, committables)
+}
+
+func (s *Sink) recover(ctx context.Context, fresh bool, info runtime.RestoreInfo, committables [][]byte) error {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return fmt.Errorf("file sink: cannot create directory %s: %w", s.dir, cause(err))
 	}
 	type commit struct{ hidden, final string }
 	commits := make([]commit, 0, len(committables))
+	var hs []history
 	for i, b := range committables {
+		if len(b) > 0 && b[0] == historyVersion {
+			h, err := decodeHistory(b)
+			if err != nil {
+				return fmt.Errorf("file sink %s: recover: committable %d of %d: %w", s.dir, i+1, len(committables), err)
+			}
+			hs = append(hs, h)
+			continue
+		}
 		hidden, final, err := decodeCommittable(b)
 		if err != nil {
 			return fmt.Errorf("file sink %s: recover: committable %d of %d: %w", s.dir, i+1, len(committables), err)
 		}
 		commits = append(commits, commit{hidden, final})
 	}
+	h, err := mergeHistories(hs)
+	if err != nil {
+		return fmt.Errorf("file sink %s: recover: %w", s.dir, err)
+	}
 	renamed := false
 	var missing []string
+	keep := map[string]bool{}
 	for _, c := range commits {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		keep[c.final] = true
 		r, err := publishPart(s.dir, c.hidden, c.final)
+		if errors.Is(err, errMissing) {
+			// Taken back by an earlier restore of an older checkpoint?
+			if st, n, kind, ok := parsePartName(c.final); ok && kind == kindFinished {
+				r, err = publishPart(s.dir, RetractedName(st, n), c.final)
+			}
+		}
 		if errors.Is(err, errMissing) {
 			missing = append(missing, c.final)
 			continue
@@ -192,9 +256,36 @@ func (s *Sink) Recover(ctx context.Context, committables [][]byte) error {
 	if err != nil {
 		return fmt.Errorf("file sink: cannot read directory %s: %w", s.dir, cause(err))
 	}
+	if len(h) > 0 {
+		logs, err := readCommitLogs(s.dir, entries)
+		if err != nil {
+			return err
+		}
+		r, err := reconcile(ctx, s.dir, h, keep, logs)
+		if r.retracted+r.republished > 0 {
+			if serr := syncDir(s.dir); err == nil {
+				err = serr
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("file sink %s: recover: %w", s.dir, err)
+		}
+		if info.Logger != nil && r.retracted > 0 {
+			info.Logger.Warn("file sink took back output of checkpoints newer than the one restored",
+				"dir", s.dir, "restored", info.Checkpoint, "files", r.retracted, "committed_by", describeTags(r.tags))
+		}
+		if info.Logger != nil && r.republished > 0 {
+			info.Logger.Info("file sink republished output of the restored checkpoint it had taken back",
+				"dir", s.dir, "restored", info.Checkpoint, "files", r.republished)
+		}
+	} else if info.Logger != nil && info.Newest > info.Checkpoint {
+		info.Logger.Warn("file sink cannot take back what newer checkpoints committed: the restored checkpoint records no sink history (written by an older Weir); their output may repeat",
+			"dir", s.dir, "restored", info.Checkpoint, "newest", info.Newest)
+	}
 	var errs []error
 	for _, e := range entries {
-		if _, _, kind, ok := parsePartName(e.Name()); !ok || kind == kindFinished || e.IsDir() {
+		_, _, kind, ok := parsePartName(e.Name())
+		if !ok || kind == kindFinished || e.IsDir() || (kind == kindRetracted && !fresh) {
 			continue
 		}
 		if err := os.Remove(filepath.Join(s.dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -204,6 +295,9 @@ func (s *Sink) Recover(ctx context.Context, committables [][]byte) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("file sink %s: recover: remove leftovers: %w", s.dir, err)
 	}
+	s.mu.Lock()
+	s.prefix, s.cur, s.hasCur = h, newEpoch(), true
+	s.mu.Unlock()
 	return nil
 }
 
@@ -257,6 +351,12 @@ type writer struct {
 	subtask  int
 	rollSize int64
 	next     int64 // counter of the next part file
+
+	log         *os.File // the subtask's commit log, open for appending; nil until needed
+	tornLog     bool     // its last line is unterminated
+	prefix      history  // the attempts this one descends from
+	epoch, root epoch    // this attempt, and its lineage's first
+	maxTag      int64    // the newest id that tagged part files
 
 	cur *part // in-progress file, nil until the next Write after a seal
 	bw  *bufio.Writer
@@ -411,11 +511,12 @@ func (w *writer) Flush(endOfInput bool) error {
 	return nil
 }
 
-// PrepareCommit seals the in-progress file if it holds any bytes, fsyncs
-// the directory if anything was sealed since the last call, and returns one
-// committable per pending file not published yet: those sealed since the
-// last call, tagged with id, and those of earlier calls whose checkpoint has
-// not been reported complete. Repeating the earlier ones makes every
+// PrepareCommit seals the in-progress file if it holds any bytes, appends
+// the files sealed since the last call to the commit log, tagged with id,
+// and fsyncs it and the directory, and returns the writer's history entry
+// followed by one committable per pending file not published yet: those
+// sealed since the last call and those of earlier calls whose checkpoint
+// has not been reported complete. Repeating the earlier ones makes every
 // checkpoint self-sufficient: a restore from checkpoint id publishes what
 // earlier checkpoints prepared even when their notifications were lost.
 func (w *writer) PrepareCommit(id int64) ([][]byte, error) {
@@ -431,13 +532,22 @@ func (w *writer) PrepareCommit(id int64) ([][]byte, error) {
 		}
 	}
 	if len(w.sealed) > 0 {
+		var lines strings.Builder
+		for _, p := range w.sealed {
+			_, n, _, _ := parsePartName(p.final)
+			lines.WriteString(logEntry{root: w.root, epoch: w.epoch, tag: id, n: n, final: p.final}.line())
+		}
+		if err := w.appendLog(lines.String()); err != nil {
+			return nil, w.fail(err)
+		}
 		if err := syncDir(w.dir); err != nil {
 			return nil, w.fail(err)
 		}
 		w.prepared = append(w.prepared, preparedParts{id: id, parts: w.sealed})
 		w.sealed = nil
+		w.maxTag = max(w.maxTag, id)
 	}
-	var out [][]byte
+	out := [][]byte{encodeHistory(w.prefix, w.epoch, w.subtask, max(id, w.maxTag))}
 	for _, pp := range w.prepared {
 		for _, p := range pp.parts {
 			out = append(out, encodeCommittable(p.pending, p.final))
@@ -504,6 +614,11 @@ func (w *writer) Close() error {
 		}
 	}
 	w.sealed = nil
+	if w.log != nil {
+		if err := w.log.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("file sink: close: %w", err)
 	}
