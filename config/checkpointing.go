@@ -16,6 +16,13 @@ const (
 	DeleteOnCancellation      = "DELETE_ON_CANCELLATION"
 )
 
+// Values of execution.checkpointing.fallback (Weir's own option; Flink has
+// none).
+const (
+	FallbackAllow  = "allow"
+	FallbackRefuse = "refuse"
+)
+
 // MinCheckpointInterval is the smallest accepted checkpoint interval and
 // timeout, Flink's CheckpointConfig.MINIMAL_CHECKPOINT_TIME.
 const MinCheckpointInterval = 10 * time.Millisecond
@@ -111,6 +118,19 @@ var (
 			"max-concurrent-checkpoints 1, as Flink documents. Default from Flink's "+
 			"CheckpointingOptions.ENABLE_UNALIGNED (deprecated key execution.checkpointing.unaligned).").
 		WithAliases("execution.checkpointing.unaligned")
+
+	// CheckpointFallback says whether a restore that finds the newest
+	// checkpoints damaged falls back to an older intact one.
+	CheckpointFallback = EnumOption("execution.checkpointing.fallback", FallbackAllow,
+		[]string{FallbackAllow, FallbackRefuse}, nil,
+		"What a restore does when the newest checkpoints it would resume from are damaged. allow (the default) "+
+			"falls back to the newest intact one: the file sink takes back what the damaged checkpoints had "+
+			"committed, so its output stays exact; a sink that cannot take back (print, collect) may repeat that "+
+			"output, which the log says as an error and the exit status 3 reports when the job ends. refuse "+
+			"refuses to fall back at all (one line, exit status 2), for pipelines whose downstream must never see "+
+			"output twice. Weir's own option: Flink has none (it restores the newest checkpoint or fails). The "+
+			"default keeps a job with a damaged checkpoint running, which is exact with the file sink and loud "+
+			"with any other.")
 
 	// AlignedCheckpointTimeout lets a checkpoint start aligned and switch
 	// to unaligned once alignment takes longer than this.

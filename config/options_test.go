@@ -46,6 +46,7 @@ func TestDeclaredOptions(t *testing.T) {
 		"execution.checkpointing.incremental":                       "false",
 		"execution.checkpointing.unaligned.enabled":                 "false",
 		"execution.checkpointing.aligned-checkpoint-timeout":        "0 ms",
+		"execution.checkpointing.fallback":                          "allow",
 
 		"state.backend.type":                     "hashmap",
 		"execution.state-recovery.from-local":    "false",

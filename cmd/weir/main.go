@@ -47,6 +47,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &ue) || errors.Is(err, config.ErrInvalidValue) || errors.Is(err, config.ErrUnknownOption) || errors.Is(err, jobs.ErrBadOption) {
 		return 2
 	}
+	if errors.Is(err, weir.ErrOutputMayRepeat) {
+		// The job ran to its end, but restored an older checkpoint with a
+		// sink that cannot take back what newer ones committed.
+		return 3
+	}
 	return 1
 }
 
@@ -161,6 +166,8 @@ func execute(ctx context.Context, env *weir.Environment, name string, f commonFl
 		return nil
 	case errors.Is(err, weir.ErrRestore):
 		return usageError{err}
+	case errors.Is(err, weir.ErrOutputMayRepeat):
+		return err // "job X finished, but output may repeat: ..."
 	case errors.Is(err, context.Canceled) && (ctx.Err() != nil || env.Job().State() == weir.StateCanceled):
 		return fmt.Errorf("job %s cancelled", name)
 	}

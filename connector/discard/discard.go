@@ -1,19 +1,29 @@
 package discard
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 
 	"github.com/weirstream/weir/runtime"
 )
 
-// Sink drops records and counts them. It implements runtime.Sink[T].
+// Sink drops records and counts them. It implements runtime.Sink[T], and
+// runtime.RetractingSink trivially: it publishes nothing, so a restore of
+// an older checkpoint repeats none of its output.
 type Sink[T any] struct {
 	mu      sync.Mutex
 	writers []*writer[T]
 }
 
-var _ runtime.Sink[int] = (*Sink[int])(nil)
+var (
+	_ runtime.Sink[int]      = (*Sink[int])(nil)
+	_ runtime.RetractingSink = (*Sink[int])(nil)
+)
+
+// RecoverFrom implements runtime.RetractingSink: there is nothing to take
+// back. Count keeps counting across attempts.
+func (s *Sink[T]) RecoverFrom(context.Context, runtime.RestoreInfo, [][]byte) error { return nil }
 
 // New returns a discarding sink.
 func New[T any]() *Sink[T] { return &Sink[T]{} }
