@@ -43,7 +43,8 @@ func (a storageAdapter) WriteState(ctx context.Context, id int64, name string, d
 	return a.st.WriteStateBytes(ctx, a.job, checkpoint.ID(id), name, data)
 }
 func (a storageAdapter) ReadState(ctx context.Context, ref checkpoint.FileRef) ([]byte, error) {
-	return a.st.ReadStateFile(ctx, a.job, ref)
+	b, err := a.st.ReadStateFile(ctx, a.job, ref)
+	return b, transient(err)
 }
 func (a storageAdapter) WriteMetadata(ctx context.Context, cp *checkpoint.CompletedCheckpoint) error {
 	return a.st.WriteMetadata(ctx, a.job, cp)
@@ -55,7 +56,8 @@ func (a storageAdapter) WriteShared(ctx context.Context, id int64, name string, 
 	return a.st.WriteSharedFile(ctx, a.job, storage.SharedName(checkpoint.ID(id), name), r)
 }
 func (a storageAdapter) OpenState(ctx context.Context, _ int64, ref checkpoint.FileRef) (io.ReadCloser, error) {
-	return a.st.OpenStateFile(ctx, a.job, ref)
+	r, err := a.st.OpenStateFile(ctx, a.job, ref)
+	return r, transient(err)
 }
 
 // Discard deletes checkpoint id, then the shared files (of incremental
@@ -173,6 +175,7 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	name = jobName(e.cfg, name)
 	strategy, err := e.restartStrategy()
 	if err != nil {
 		return err
@@ -210,6 +213,7 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 	}, cancel)
 	explained := checkpoint.ID(0)
 	timeout := config.Get(c, config.CheckpointingTimeout)
+	spec.BeforeFinalCommit = func() { hookKillAt("before-final-commit") }
 	spec.OnCheckpointStats = func(st checkpoint.Stats) {
 		info.checkpointStats(st)
 		explained = e.logDiagnoses(name, st, explained, interval, timeout)
@@ -217,28 +221,27 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 	var st *storage.Storage
 	var restored *checkpoint.CompletedCheckpoint
 	dir := config.Get(c, config.CheckpointsDirectory)
-	var restoredFrom *storage.Resolved // open while the job runs, with checkpointing
-	if e.restorePath != "" {
-		target := e.restorePath
-		if target == "latest" {
-			target = jobLocation(dir, name)
+	if checkpointing || e.restorePath == RestoreLatest || e.restorePath == RestoreLatestOrFresh {
+		if err := checkDirectory(dir); err != nil {
+			return err
 		}
-		res, err := storage.ResolvePath(ctx, target)
+	}
+	if checkpointing {
+		unlock, err := lockJobDir(dir, name)
 		if err != nil {
-			if e.restorePath == "latest" {
-				if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrNotCheckpoint) {
-					why := "does not exist"
-					if !errors.Is(err, storage.ErrNotFound) {
-						why = "holds no chk-<n> directories"
-					}
-					return &noLatestError{err: err, msg: fmt.Sprintf(
-						"%v: --from-checkpoint latest: job %s has no checkpoint in %s (%s): %s %s",
-						ErrRestore, name, storage.Redact(dir), config.CheckpointsDirectory.Key(), storage.Redact(target), why)}
-				}
-				return fmt.Errorf("%w: --from-checkpoint latest: %w", ErrRestore, err)
-			}
-			return fmt.Errorf("%w: %w", ErrRestore, err)
+			return err
 		}
+		defer unlock()
+	}
+	var restoredFrom *storage.Resolved // open while the job runs, with checkpointing
+	var fb fallback                    // what restoring an older checkpoint than the newest means
+	var res *storage.Resolved
+	if e.restorePath != "" {
+		if res, err = e.resolveRestore(ctx, name, g, dir); err != nil {
+			return err
+		}
+	}
+	if res != nil {
 		for _, s := range res.Skipped {
 			e.logger.Warn("skipping damaged checkpoint", "job", name, "checkpoint", s.String())
 		}
@@ -247,6 +250,11 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 			res.Storage.Close()
 			return err
 		}
+		if fb, err = e.checkFallback(ctx, name, g, res); err != nil {
+			res.Storage.Close()
+			return err
+		}
+		spec.RestoreNewest = int64(fb.newest)
 		e.logger.Info("restoring", "job", name, "checkpoint", restored.ID, "path", restored.ExternalPath)
 		if !checkpointing {
 			st, spec.Storage = res.Storage, storageAdapter{res.Storage, res.Job}
@@ -257,7 +265,23 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 	}
 	if checkpointing {
 		if st, err = storage.Open(ctx, dir); err != nil {
-			return fmt.Errorf("checkpoint storage %s: %w", storage.Redact(dir), err)
+			return transient(fmt.Errorf("checkpoint storage %s: %w", storage.Redact(dir), err))
+		}
+		if err := checkOwnDirectory(ctx, st, name, g); err != nil {
+			st.Close()
+			return err
+		}
+		claim := ownCheckpoint(st, name, restored)
+		if claim {
+			e.discardBeyondRetention(ctx, st, name, restored)
+		}
+		if restored == nil {
+			// A fresh start: a marker of an earlier run's finish no
+			// longer holds.
+			if err := st.ClearFinished(ctx, name); err != nil {
+				st.Close()
+				return transient(err)
+			}
 		}
 		spec.Storage = storageAdapter{st, name}
 		if restoredFrom != nil {
@@ -287,6 +311,18 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 		for _, v := range p.Vertices {
 			props[fmt.Sprint(checkpoint.PropVertexPrefix, v.ID)] = v.Name
 		}
+		identityProps(g, props)
+		restoreMode := checkpoint.NoClaim
+		if claim {
+			restoreMode = checkpoint.Claim
+		}
+		// New checkpoints never reuse an ID in storage (a damaged one a
+		// fallback passed over, an earlier run's).
+		nextID, err := nextCheckpointID(ctx, st, name, fb.highest)
+		if err != nil {
+			st.Close()
+			return transient(fmt.Errorf("checkpoint storage %s: %w", storage.Redact(dir), err))
+		}
 		spec.Coordinator = checkpoint.NewCoordinator(checkpoint.CoordinatorConfig{
 			Job:               name,
 			Interval:          interval,
@@ -296,6 +332,8 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 			TolerableFailures: config.Get(c, config.TolerableFailedCheckpoints),
 			NumRetained:       config.Get(c, config.MaxRetainedCheckpoints),
 			Mode:              mode,
+			RestoreMode:       restoreMode,
+			NextID:            nextID,
 			Properties:        props,
 			TaskName:          func(k checkpoint.SubtaskKey) string { return names[k] },
 		}, all, sources, restored, time.Now())
@@ -324,6 +362,11 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 		}
 		job, err := runtime.Build(ctx, spec)
 		if err != nil {
+			if errors.Is(err, ErrStorage) {
+				// Checkpoint storage could not be read (unreachable, a
+				// timeout): the restart strategy decides.
+				return err
+			}
 			return failover.NoRestart(err)
 		}
 		info.attempt(job)
@@ -345,7 +388,22 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 	info.ended(err, cancelled)
 
 	if spec.Coordinator != nil && st != nil {
-		e.retain(name, st, restored, err, cancelled)
+		if err == nil {
+			hookKillAt("before-finished-marker")
+			var last checkpoint.ID
+			if l := spec.Coordinator.Latest(); l != nil {
+				last = l.ID
+			}
+			// After the final commit, before any checkpoint is deleted:
+			// a kill before this line leaves the final checkpoint (which
+			// publishes what is left and ends), after it the marker.
+			if merr := st.MarkFinished(context.WithoutCancel(ctx), name, storage.Finished{Job: name, At: time.Now(), Checkpoint: last}); merr != nil {
+				e.logger.Warn("cannot mark the job finished; keeping its checkpoints", "job", name, "cause", merr)
+				return nil
+			}
+			hookKillAt("before-discard")
+		}
+		e.retain(name, st, err, cancelled)
 		if n, err := st.CollectShared(context.WithoutCancel(ctx), name, true); err != nil {
 			e.logger.Warn("deleting unreferenced shared state files", "job", name, "err", err)
 		} else if n > 0 {
@@ -357,6 +415,9 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 		// No restart was ever allowed (restart-strategy none): the cause
 		// alone says what happened.
 		return ex.Last
+	}
+	if err == nil && fb.repeats != nil {
+		return fb.repeats
 	}
 	return err
 }
@@ -434,9 +495,10 @@ func jobLocation(dir, name string) string {
 // retain applies execution.checkpointing.externalized-checkpoint-retention
 // when the job ends, as Flink does: a finished job keeps no checkpoints; a
 // cancelled one keeps them with RETAIN_ON_CANCELLATION; a failed one keeps
-// them unless they are not externalized. Checkpoints of earlier runs (the
-// one restored from, and older) are never deleted.
-func (e *Environment) retain(name string, st *storage.Storage, restored *checkpoint.CompletedCheckpoint, runErr error, cancelled bool) {
+// them unless they are not externalized. Every checkpoint in the job's
+// directory is the job's (checkOwnDirectory), so those of earlier runs, the
+// one restored from included, go too.
+func (e *Environment) retain(name string, st *storage.Storage, runErr error, cancelled bool) {
 	policy := config.Get(e.cfg, config.ExternalizedCheckpointRetention)
 	keep := false
 	switch {
@@ -461,9 +523,6 @@ func (e *Environment) retain(name string, st *storage.Storage, restored *checkpo
 		return
 	}
 	for _, in := range infos {
-		if restored != nil && in.ID <= restored.ID {
-			continue
-		}
 		if err := st.Discard(ctx, name, in.ID); err != nil {
 			e.logger.Warn("cannot delete checkpoint", "job", name, "checkpoint", in.ID, "cause", err)
 		}

@@ -304,6 +304,11 @@ const (
 	// PropVertexPrefix + the vertex index holds the vertex's name, so that
 	// tools can name subtasks of a retained checkpoint.
 	PropVertexPrefix = "vertex."
+	// The job's identity, which a restore checks: PropOperatorUIDs holds
+	// its operators' UIDs, sorted and comma-separated; PropSourcePrefix +
+	// a source's UID holds what that source reads ("file /data/in.txt").
+	PropOperatorUIDs = "operator-uids"
+	PropSourcePrefix = "source."
 )
 
 // OperatorState is everything one operator (by UID) stored in a checkpoint.

@@ -2,7 +2,27 @@
 // carries the operator tools. It holds flags and wiring only: the jobs live
 // in package jobs, the engine in the root package and runtime.
 //
-// Exit codes: 0 success; 1 the job failed (one line on standard error names
-// the operator, the subtask and the cause); 2 the command line or the
-// configuration was refused before anything ran.
+// Exit codes, for people and supervisors (one line on standard error says
+// what happened):
+//
+//   - 0: the job finished (or the command succeeded).
+//   - 1: the job failed and the restart strategy gave up, or checkpoint
+//     storage could not be reached (an outage at start is retried under
+//     the restart strategy first): running it again may succeed.
+//   - 2: refused before anything ran, for a reason running it again cannot
+//     change: a bad flag or option (an unknown execution.checkpointing.dir
+//     scheme, a checkpoint directory that is a file, a second process
+//     running a job of the same name in one directory); a checkpoint that
+//     is missing, damaged or another job's (other sources or operators);
+//     --from-checkpoint latest when the job has no checkpoint (use
+//     latest-or-fresh to start fresh then) or when it finished (start it
+//     without --from-checkpoint to run it again); newest checkpoints
+//     damaged with execution.checkpointing.fallback: refuse.
+//   - 3: the job finished, but output may repeat: it restored an older
+//     checkpoint than the newest that committed (falling back past damaged
+//     ones, or one named by path) and a sink that cannot take back (print,
+//     say; the file sink does) may have written that output twice. The
+//     line names the sinks and the checkpoints. Do not run it again.
+//
+// docs/checkpoints.md has the same table.
 package main

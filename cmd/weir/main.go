@@ -95,7 +95,7 @@ func (f *commonFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVarP(&f.defines, "define", "D", nil, "set an option, key=value, with Flink's option names (repeatable)")
 	cmd.Flags().StringVar(&f.configFile, "config", "", "YAML file of options (Flink's config.yaml layout)")
 	cmd.Flags().StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	cmd.Flags().StringVarP(&f.fromCheckpoint, "from-checkpoint", "s", "", "start from a retained checkpoint: a chk-<n> directory, its _metadata, a job directory, or latest")
+	cmd.Flags().StringVarP(&f.fromCheckpoint, "from-checkpoint", "s", "", "start from a retained checkpoint: a chk-<n> directory, its _metadata, a job directory, latest (the job's newest; refused when it has none or finished), or latest-or-fresh (latest, or a fresh start when the job has no checkpoint yet)")
 	cmd.Flags().BoolVar(&f.allowNonRestored, "allow-non-restored-state", false, "start even if the checkpoint holds state of operators the job no longer has (that state is dropped)")
 	cmd.Flags().StringVar(&f.web, "web", "", "serve the REST API, /metrics and the dashboard on HOST:PORT (port 0: any free port) instead of rest.bind-address:rest.port")
 	cmd.Flags().BoolVar(&f.noWeb, "no-web", false, "serve no REST API, metrics or dashboard")
@@ -150,10 +150,15 @@ func (f *commonFlags) environment(stderr io.Writer) (*weir.Environment, *slog.Lo
 	return env, logger, nil
 }
 
-// execute runs a declared job and words its end.
+// execute runs a declared job and words its end. name is the job's
+// built-in name; pipeline.name, when set, replaces it (it names the job's
+// checkpoint directory too).
 func execute(ctx context.Context, env *weir.Environment, name string, f commonFlags, logger *slog.Logger) error {
 	if _, _, err := env.Plan(); err != nil {
 		return usageError{err}
+	}
+	if n, ok := config.Lookup(env.Config(), config.PipelineName); ok && strings.TrimSpace(n) != "" {
+		name = n
 	}
 	if f.fromCheckpoint != "" {
 		env.RestoreFrom(f.fromCheckpoint, f.allowNonRestored)
