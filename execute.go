@@ -242,15 +242,16 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 		}
 	}
 	if res != nil {
+		// Before anything is logged: a refusal to fall back is one line.
+		if fb, err = e.checkFallback(ctx, name, g, res); err != nil {
+			res.Storage.Close()
+			return err
+		}
 		for _, s := range res.Skipped {
 			e.logger.Warn("skipping damaged checkpoint", "job", name, "checkpoint", s.String())
 		}
 		restored = res.Checkpoint
 		if err := checkRestore(restored, g, maxP, config.Get(c, config.StateBackendType), e.allowNonRestored); err != nil {
-			res.Storage.Close()
-			return err
-		}
-		if fb, err = e.checkFallback(ctx, name, g, res); err != nil {
 			res.Storage.Close()
 			return err
 		}
