@@ -30,6 +30,7 @@ func TestSetInvalidValueMessage(t *testing.T) {
 		{"heartbeat.interval", "0 s", `invalid value "0 s" for option heartbeat.interval: must be greater than 0 ms`},
 		{"execution.checkpointing.dir", "  ", `invalid value "  " for option execution.checkpointing.dir: must not be empty`},
 		{"state.backend.type", "memory", `invalid value "memory" for option state.backend.type: must be one of hashmap, pebble`},
+		{"execution.checkpointing.fallback", "warn", `invalid value "warn" for option execution.checkpointing.fallback: must be one of allow, refuse`},
 		// An alias is named as the user wrote it.
 		{"state.checkpoints.num-retained", "0", `invalid value "0" for option state.checkpoints.num-retained: must be at least 1`},
 	}
