@@ -114,6 +114,9 @@ func TestExactlyOnceUnderRandomFailures(t *testing.T) {
 			}
 			entries, _ := os.ReadDir(out)
 			for _, de := range entries {
+				if file.IsBookkeeping(de.Name()) {
+					continue
+				}
 				if strings.HasPrefix(de.Name(), ".") {
 					t.Fatalf("uncommitted file %s left behind", de.Name())
 				}

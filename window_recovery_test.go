@@ -255,6 +255,9 @@ func runWinRecoveryJob(t *testing.T, job winRecoveryJob, in *injector, extra ...
 	}
 	entries, _ := os.ReadDir(out)
 	for _, de := range entries {
+		if file.IsBookkeeping(de.Name()) {
+			continue
+		}
 		if strings.HasPrefix(de.Name(), ".") {
 			t.Fatalf("uncommitted file %s left behind", de.Name())
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/weirstream/weir/checkpoint/storage"
+	"github.com/weirstream/weir/connector/file"
 )
 
 // lastLine is the last line of stderr.
@@ -100,11 +101,6 @@ func (c *checkpointRun) resume(t *testing.T, args ...string) *proc {
 	return r
 }
 
-// sinkBookkeeping matches the hidden files the file sink keeps beside its
-// part files: commit logs, and part files taken back by a restore of an
-// older checkpoint.
-var sinkBookkeeping = regexp.MustCompile(`^\.part-\d+\.commits$|^\.part-\d+-\d+\.retracted$`)
-
 // committedParts reads the part files under dir, by name; an uncommitted
 // (hidden) file fails the test.
 func committedParts(t *testing.T, dir string) map[string]string {
@@ -115,7 +111,7 @@ func committedParts(t *testing.T, dir string) map[string]string {
 	}
 	parts := map[string]string{}
 	for _, e := range entries {
-		if sinkBookkeeping.MatchString(e.Name()) {
+		if file.IsBookkeeping(e.Name()) { // commit logs, taken-back part files
 			continue
 		}
 		if strings.HasPrefix(e.Name(), ".") {

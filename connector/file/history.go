@@ -184,6 +184,22 @@ func mergeHistories(hs []history) (history, error) {
 	return merged, nil
 }
 
+// IsBookkeeping reports whether name is one of the hidden files the sink
+// keeps in its directory beside the part files, which stay after a job
+// ends: a commit log (CommitLogName) or a part file taken back
+// (RetractedName). Readers skip them as they skip every name starting
+// with ".".
+func IsBookkeeping(name string) bool {
+	if s, ok := strings.CutPrefix(name, ".part-"); ok {
+		if s, ok = strings.CutSuffix(s, commitLogSuffix); ok {
+			_, err := strconv.Atoi(s)
+			return err == nil
+		}
+	}
+	_, _, kind, ok := parsePartName(name)
+	return ok && kind == kindRetracted
+}
+
 // CommitLogName is the name of subtask s's commit log: one line per part
 // file it sealed for a checkpoint, "<root> <epoch> <tag> <final name>",
 // written and fsynced before the checkpoint can complete.

@@ -190,3 +190,15 @@ func TestSinkCommitLogTornLine(t *testing.T) {
 	c.close(t)
 	checkPublished(t, dir, "restored 1", "a")
 }
+
+func TestIsBookkeeping(t *testing.T) {
+	for name, want := range map[string]bool{
+		".part-0.commits": true, ".part-12.commits": true, ".part-3-7.retracted": true,
+		".part-x.commits": false, ".part-0-1.pending": false, ".part-0-1.inprogress": false,
+		"part-0-1": false, ".other": false, "part-0.commits": false,
+	} {
+		if got := IsBookkeeping(name); got != want {
+			t.Errorf("IsBookkeeping(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
