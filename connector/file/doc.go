@@ -137,9 +137,10 @@
 //	         number of limits, then per limit uvarint subtask, uvarint tag
 //
 // Delivery: exactly-once with checkpoints. Published files hold exactly the
-// records written before the last completed checkpoint; the records after
-// it are replayed by the restored sources and written again under new
-// names. A bounded job without checkpoints is all-or-nothing: its files are
+// records written before the restored checkpoint (the last completed one,
+// or an older one when the newer are damaged or the user names it: see
+// "Taking back output"); the records after it are replayed by the restored
+// sources and written again under new names. A bounded job without checkpoints is all-or-nothing: its files are
 // published by the commit of runtime.FinalCheckpoint, which happens only
 // when the whole job has finished, so a failed job publishes nothing. The
 // sink relies on the runtime driving this contract; a runtime that only
