@@ -21,15 +21,18 @@ var pebbleArgs = []string{"-D", "state.backend.type=pebble", "-D", "execution.ch
 // then a resume from the latest checkpoint, commits every count once.
 func TestPebbleKillAndResumeExactlyOnce(t *testing.T) {
 	c := killAfterCheckpoints(t, 2, 3, pebbleArgs...)
-	res := c.resume(t, "-p", "2", "--from-checkpoint", "latest")
-	if id, _ := restoredFrom(t, res.err); id < c.ids[len(c.ids)-1] {
-		t.Fatalf("restored checkpoint %d, older than the last completed %d", id, c.ids[len(c.ids)-1])
-	}
-	checkCommittedExactlyOnce(t, filepath.Join(c.dir, "out"), c.want)
+	defer func() {
+		res := c.resume(t, "-p", "2", "--from-checkpoint", "latest")
+		if id, _ := restoredFrom(t, res.err); id < c.ids[len(c.ids)-1] {
+			t.Fatalf("restored checkpoint %d, older than the last completed %d", id, c.ids[len(c.ids)-1])
+		}
+		checkCommittedExactlyOnce(t, filepath.Join(c.dir, "out"), c.want)
+	}()
 
 	// What the killed run left, as `weir checkpoint inspect --json` shows
-	// it: the count's keyed state is pebble files, SSTs under shared/, and
-	// the handle's size is the sum of its files'.
+	// it (before the resumed run finishes and deletes it): the count's
+	// keyed state is pebble files, SSTs under shared/, and the handle's
+	// size is the sum of its files'.
 	r := runWeir(t, "", "checkpoint", "inspect", "--json", filepath.Join(c.dir, "weir-checkpoints", "wordcount"))
 	if r.code != 0 {
 		t.Fatalf("inspect: exit %d: %s", r.code, r.stderr)
