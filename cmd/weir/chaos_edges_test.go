@@ -162,7 +162,8 @@ func TestFinishedJobRefusesLatest(t *testing.T) {
 // (WEIR_TEST_KILL_AT: after the final checkpoint before the sinks'
 // final commit, after the commit before the finished marker, after the
 // marker before the checkpoints are deleted) and once at a random moment
-// mid-run, then restarts it the way a supervisor does, always with
+// mid-run (throttled, so that periodic checkpoints precede the end), then
+// restarts it the way a supervisor does, always with
 // --from-checkpoint latest: the output must be exact, and once finished,
 // latest must refuse with exit 2.
 func TestChaosFinishEdges(t *testing.T) {
@@ -179,7 +180,7 @@ func TestChaosFinishEdges(t *testing.T) {
 					t.Fatal(err)
 				}
 				<-p.done
-			} else if r := j.run(t, []string{"WEIR_TEST_KILL_AT=" + moment}); r.code != -1 {
+			} else if r := j.run(t, []string{"WEIR_TEST_KILL_AT=" + moment}, "--rate", "6000"); r.code != -1 {
 				t.Fatalf("%s: the run was not killed (exit %d):\n%s", moment, r.code, r.stderr)
 			}
 			r := j.supervise(t)
@@ -578,4 +579,29 @@ func TestChaosExitCodes(t *testing.T) {
 	}
 	o.Note = "storage outage at start 1, damaged checkpoint 2, unknown scheme 2"
 	chaosReport(t, "11.11", "exit codes a supervisor acts on", o)
+}
+
+// TestKillAfterFinalCommitRepeatsNothing: a job whose sink cannot take
+// back what it wrote (print) is killed after its final commit, before it
+// is marked finished. Resumed with latest, it restores the final
+// checkpoint (taken after every input ended, before the commit), prints
+// nothing again, and ends; then latest refuses.
+func TestKillAfterFinalCommitRepeatsNothing(t *testing.T) {
+	j := newEdgeJob(t, 3000)
+	j.args[slices.Index(j.args, "out")] = "-"
+	first := j.run(t, []string{"WEIR_TEST_KILL_AT=before-finished-marker"}, "--rate", "6000")
+	if first.code != -1 {
+		t.Fatalf("the run was not killed (exit %d):\n%s", first.code, first.stderr)
+	}
+	if n := strings.Count(first.stdout, "\n"); n != 9000 {
+		t.Fatalf("the killed run printed %d updates before its final commit, want all 9000", n)
+	}
+	r := j.run(t, nil, "--from-checkpoint", "latest")
+	if r.code != 0 {
+		t.Fatalf("resumed run exited %d:\n%s", r.code, r.stderr)
+	}
+	if r.stdout != "" {
+		t.Fatalf("the resumed run printed %d updates again:\n%.300s", strings.Count(r.stdout, "\n"), r.stdout)
+	}
+	expectFinishedRefusal(t, j.run(t, nil, "--from-checkpoint", "latest"), j.dir, "wordcount")
 }
