@@ -17,7 +17,31 @@
 //
 // Delivery: exactly-once for the records (each line is read once between
 // checkpoints and resumed at the exact byte offset after a restore),
-// provided the files do not change while the job runs.
+// provided the files are not rewritten while the job runs. A file may grow:
+// lines appended before the reader reaches its end are read, and a restore
+// reads on to the file's new end. A file that is not what the reader read
+// is refused loudly (ErrInputChanged, not restarted), never read as
+// nothing:
+//
+//   - on a restore, the file is checked against the position's fingerprint:
+//     it must be at least as long as the resume offset, its first bytes
+//     (up to 64 KiB, as many as it had when first opened) must have the
+//     same CRC-32C, and so must the bytes of the last line read before the
+//     offset (up to 4 KiB). A truncated, replaced, rewritten or removed
+//     file fails the reader with one line naming the file, the offset and
+//     what changed. Changing only the modification time is fine; a rewrite
+//     that keeps the first 64 KiB and the line before the offset is not
+//     noticed;
+//   - at the end of each file the reader checks that the file is not
+//     shorter than what it read and that its first bytes are unchanged, so
+//     a file truncated or rewritten while being read fails the reader
+//     instead of ending it early.
+//
+// A line longer than the maximum record size (WithMaxRecordSize; the
+// option source.max-record-size, 64 MiB by default) fails the reader with
+// the file, the line's offset and its length (connector.ErrRecordTooLarge),
+// not restarted, since a restart would read the same line. The reader
+// holds at most one read buffer (256 KiB) more than that in memory.
 //
 // The reader implements runtime.SplitFetcher: for per-split watermarks
 // (weir.FromSourceWithWatermarks) each file is a split, named by its path,
@@ -31,10 +55,18 @@
 // A position has one entry per file assigned to the reader (finished files
 // included), each encoded as
 //
-//	byte     version (1)
+//	byte     version (2)
 //	byte     flags (bit 0: the file is finished)
 //	uvarint  byte offset of the next line to read
 //	uvarint  length of the path, then the path bytes
+//	uvarint  head length h, then 4 bytes (big-endian): CRC-32C (Castagnoli)
+//	         of the file's first h bytes
+//	uvarint  tail length t, then 4 bytes: CRC-32C of the t bytes before
+//	         the offset
+//
+// A length of 0 means nothing to check. Version 1 entries, written before
+// the fingerprint, end after the path; they are still restored, with only
+// the check that the file is long enough.
 //
 // The path is the file's path as the source lists it (the source path joined
 // with the file name). When SourceContext.Restored is non-nil the reader

@@ -2,6 +2,7 @@ package file
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -251,12 +252,12 @@ func TestSourcePositionEntries(t *testing.T) {
 		done   bool
 	}
 	decode := func(pos [][]byte) (out []entry) {
-		for _, e := range pos {
-			p, o, d, err := decodeEntry(e)
+		for _, b := range pos {
+			e, err := decodeEntry(b)
 			if err != nil {
 				t.Fatal(err)
 			}
-			out = append(out, entry{filepath.Base(p), o, d})
+			out = append(out, entry{filepath.Base(e.path), e.offset, e.done})
 		}
 		return out
 	}
@@ -280,8 +281,22 @@ func TestSourcePositionEntries(t *testing.T) {
 	}
 }
 
+// encodeV1 encodes a position entry as releases before the fingerprint
+// did (version 1), for the tests that old checkpoints stay readable.
+func encodeV1(path string, offset int64, done bool) []byte {
+	b := []byte{positionV1, 0}
+	if done {
+		b[1] = flagDone
+	}
+	b = binary.AppendUvarint(b, uint64(offset))
+	b = binary.AppendUvarint(b, uint64(len(path)))
+	return append(b, path...)
+}
+
 func TestPositionDecodeErrors(t *testing.T) {
-	good := encodeEntry("/data/f", 1234567, true)
+	good := encodeV1("/data/f", 1234567, true)
+	want2 := entry{path: "/data/f", offset: 1234567, done: true, headLen: 65536, headCRC: 0xdeadbeef, tailLen: 7, tailCRC: 42}
+	v2 := encodeEntry(want2)
 	tests := []struct {
 		name  string
 		entry []byte
@@ -294,19 +309,25 @@ func TestPositionDecodeErrors(t *testing.T) {
 		{"truncated offset", good[:3], "malformed offset"},
 		{"truncated path", good[:len(good)-1], "path length 7 does not match the 6 bytes"},
 		{"trailing bytes", append(append([]byte{}, good...), 'x'), "does not match"},
-		{"empty path", encodeEntry("", 0, false), "empty path"},
+		{"empty path", encodeV1("", 0, false), "empty path"},
+		{"v2 truncated fingerprint", v2[:len(v2)-1], "truncated tail checksum"},
+		{"v2 trailing bytes", append(slices.Clone(v2), 'x'), "1 unexpected bytes after the fingerprint"},
+		{"v2 tail beyond offset", encodeEntry(entry{path: "/f", offset: 3, tailLen: 4}), "tail length 4 exceeds offset 3"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, _, err := decodeEntry(tc.entry)
+			_, err := decodeEntry(tc.entry)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want it to contain %q", err, tc.want)
 			}
 		})
 	}
-	p, off, done, err := decodeEntry(good)
-	if err != nil || p != "/data/f" || off != 1234567 || !done {
-		t.Errorf("round trip = %q %d %v %v", p, off, done, err)
+	e, err := decodeEntry(good)
+	if err != nil || e != (entry{path: "/data/f", offset: 1234567, done: true}) {
+		t.Errorf("version 1 = %+v %v", e, err)
+	}
+	if e, err := decodeEntry(v2); err != nil || e != want2 {
+		t.Errorf("round trip = %+v %v, want %+v", e, err, want2)
 	}
 	_, err = NewSource(t.TempDir()).CreateReader(runtime.SourceContext{Parallelism: 1, Restored: [][]byte{good, {7}}})
 	if err == nil || !strings.Contains(err.Error(), "restore: position entry 2 of 2: unsupported version 7") {
@@ -367,7 +388,7 @@ func TestSourceSplits(t *testing.T) {
 
 	// A restored reader reports only the files it still reads: a.txt was
 	// finished before the checkpoint, b.txt resumes after b1.
-	restored := [][]byte{encodeEntry(filepath.Join(dir, "a.txt"), 12, true), encodeEntry(filepath.Join(dir, "b.txt"), 3, false)}
+	restored := [][]byte{encodeV1(filepath.Join(dir, "a.txt"), 12, true), encodeV1(filepath.Join(dir, "b.txt"), 3, false)}
 	r = newReader(t, src, runtime.SourceContext{Parallelism: 1, Restored: restored}).(runtime.SplitFetcher[string])
 	var sb runtime.SplitBatch
 	recs, _, err := r.FetchSplits(context.Background(), make([]string, 0, 10), &sb)

@@ -1,0 +1,16 @@
+package connector
+
+import "errors"
+
+// DefaultMaxRecordSize is the longest record, in bytes, a source reading
+// delimited records (the file source's lines, the socket source's records)
+// accepts unless told otherwise: the default of the source.max-record-size
+// option. A source holds a whole record in memory (twice, briefly, while it
+// becomes a string), so without a bound one peer sending a 200 MiB line can
+// take the process's memory to gigabytes.
+const DefaultMaxRecordSize = 64 << 20
+
+// ErrRecordTooLarge is wrapped by the error a source fails with when a
+// record is longer than its maximum record size (source.max-record-size).
+// The error names the source, the record's offset and its size.
+var ErrRecordTooLarge = errors.New("record too large")
