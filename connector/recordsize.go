@@ -1,6 +1,9 @@
 package connector
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // DefaultMaxRecordSize is the longest record, in bytes, a source reading
 // delimited records (the file source's lines, the socket source's records)
@@ -14,3 +17,17 @@ const DefaultMaxRecordSize = 64 << 20
 // record is longer than its maximum record size (source.max-record-size).
 // The error names the source, the record's offset and its size.
 var ErrRecordTooLarge = errors.New("record too large")
+
+// MaxRecordSizeFor is a value of source.max-record-size that admits a
+// record of n bytes, for error messages: the next power of two above n,
+// in kb or mb ("1kb", "256mb").
+func MaxRecordSizeFor(n int64) string {
+	p := int64(1024)
+	for p <= n && p < 1<<62 {
+		p <<= 1
+	}
+	if p < 1<<20 {
+		return fmt.Sprintf("%dkb", p>>10)
+	}
+	return fmt.Sprintf("%dmb", p>>20)
+}

@@ -341,20 +341,7 @@ func (r *reader) tooLong(sp *split, n int64, more error) error {
 		"file source: %s: the line at byte %d is %s long, over source.max-record-size (%s): "+
 			"raise it (e.g. -D source.max-record-size=%s) if such lines are expected, or fix the file; "+
 			"not restarted, since a restart would read the same line",
-		sp.path, sp.offset, size, units.Bytes(r.maxRecordSize), suggestSize(n))}
-}
-
-// suggestSize is a value of source.max-record-size that admits a record of
-// n bytes: the next power of two, in kb or mb.
-func suggestSize(n int64) string {
-	p := int64(1024)
-	for p < n+1 && p < 1<<62 {
-		p <<= 1
-	}
-	if p < 1<<20 {
-		return fmt.Sprintf("%dkb", p>>10)
-	}
-	return fmt.Sprintf("%dmb", p>>20)
+		sp.path, sp.offset, size, units.Bytes(r.maxRecordSize), connector.MaxRecordSizeFor(n))}
 }
 
 // finalError is a failure of the reader that a restart cannot cure: its

@@ -11,6 +11,14 @@
 // the last, undelimited bytes (if any) as a final record, exactly as Flink
 // does, and returns io.EOF: the input is then bounded by the connection.
 //
+// A record longer than the maximum record size (WithMaxRecordSize; the
+// option source.max-record-size, 64 MiB by default) fails the reader with
+// the address, the record's byte offset in the connection and its size
+// (connector.ErrRecordTooLarge), holding at most that much and one 64 KiB
+// read buffer; without a delimiter in sight the size is "more than" what
+// arrived. The failure is restartable: a restart reconnects, and the
+// over-long record, never replayed, is not met again.
+//
 // # Parallelism
 //
 // A socket stream cannot be split, so the source is not parallel: a

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/weirstream/weir/connector"
+	"github.com/weirstream/weir/internal/units"
 	"github.com/weirstream/weir/runtime"
 )
 
@@ -24,20 +26,35 @@ const readBufferSize = 64 << 10
 // Source reads delimited text records from a TCP server. It implements
 // runtime.Source[string].
 type Source struct {
-	host  string
-	port  int
-	delim string
+	host          string
+	port          int
+	delim         string
+	maxRecordSize int64
 }
 
 var _ runtime.Source[string] = (*Source)(nil)
 
 // New returns a source that connects to host:port and splits what it reads
-// at delimiter; an empty delimiter means "\n".
+// at delimiter; an empty delimiter means "\n". Records longer than
+// connector.DefaultMaxRecordSize fail the reader; see WithMaxRecordSize.
 func New(host string, port int, delimiter string) *Source {
 	if delimiter == "" {
 		delimiter = "\n"
 	}
-	return &Source{host: host, port: port, delim: delimiter}
+	return &Source{host: host, port: port, delim: delimiter, maxRecordSize: connector.DefaultMaxRecordSize}
+}
+
+// WithMaxRecordSize sets the longest record, in bytes without its
+// delimiter, the source accepts (the option source.max-record-size); n < 1
+// means the default. A longer record fails the reader with an error
+// wrapping connector.ErrRecordTooLarge after at most n bytes (and one read
+// buffer) were held. It returns s.
+func (s *Source) WithMaxRecordSize(n int64) *Source {
+	if n < 1 {
+		n = connector.DefaultMaxRecordSize
+	}
+	s.maxRecordSize = n
+	return s
 }
 
 // Addr is the address the source connects to, as "host:port".
@@ -59,12 +76,17 @@ func (s *Source) CreateReader(ctx runtime.SourceContext) (runtime.SourceReader[s
 	if ctx.Logger != nil {
 		ctx.Logger.Info("socket source connected", "addr", addr)
 	}
+	maxSize := s.maxRecordSize
+	if maxSize < 1 {
+		maxSize = connector.DefaultMaxRecordSize
+	}
 	return &reader{
-		addr:  addr,
-		conn:  conn,
-		br:    bufio.NewReaderSize(conn, readBufferSize),
-		delim: []byte(s.delim),
-		crlf:  s.delim == "\n",
+		addr:    addr,
+		conn:    conn,
+		br:      bufio.NewReaderSize(conn, readBufferSize),
+		delim:   []byte(s.delim),
+		crlf:    s.delim == "\n",
+		maxSize: maxSize,
 	}, nil
 }
 
@@ -83,14 +105,16 @@ func dialCause(err error) error {
 }
 
 type reader struct {
-	addr  string
-	conn  net.Conn
-	br    *bufio.Reader
-	delim []byte
-	crlf  bool
+	addr    string
+	conn    net.Conn
+	br      *bufio.Reader
+	delim   []byte
+	crlf    bool
+	maxSize int64 // the longest record accepted
 
-	partial []byte // bytes of the record being read, kept across Fetch calls
-	eof     bool
+	partial  []byte // bytes of the record being read, kept across Fetch calls
+	consumed int64  // bytes of the connection before the record being read
+	eof      bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -142,6 +166,9 @@ func (r *reader) Fetch(ctx context.Context, buf []string) ([]string, [][]byte, e
 			}
 			return buf, nil, io.EOF
 		}
+		if errors.Is(err, connector.ErrRecordTooLarge) {
+			return buf, nil, err
+		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return buf, nil, ctxErr
 		}
@@ -172,34 +199,64 @@ func (r *reader) completeRecordBuffered() bool {
 
 // readRecord reads up to and including the next delimiter and returns the
 // record without it. On an error the bytes read so far stay in r.partial.
+// A record longer than r.maxSize is an error wrapping
+// connector.ErrRecordTooLarge.
 func (r *reader) readRecord() (string, error) {
 	last := r.delim[len(r.delim)-1]
 	for {
 		chunk, err := r.br.ReadSlice(last)
 		if err == nil && len(r.partial) == 0 && len(r.delim) == 1 {
 			// Fast path: the whole record is in the buffer.
-			return r.record(chunk[:len(chunk)-1]), nil
+			b := r.trimCR(chunk[:len(chunk)-1])
+			if int64(len(b)) > r.maxSize {
+				return "", r.tooLarge(int64(len(b)), false)
+			}
+			r.consumed += int64(len(chunk))
+			return string(b), nil
 		}
 		r.partial = append(r.partial, chunk...)
 		if err == bufio.ErrBufferFull {
+			// Slack for a delimiter (or "\r\n") not yet complete.
+			if n := int64(len(r.partial)); n > r.maxSize+int64(len(r.delim)) {
+				return "", r.tooLarge(n, true)
+			}
 			continue
 		}
 		if err != nil {
 			return "", err
 		}
 		if bytes.HasSuffix(r.partial, r.delim) {
-			rec := r.record(r.partial[:len(r.partial)-len(r.delim)])
+			b := r.trimCR(r.partial[:len(r.partial)-len(r.delim)])
+			if int64(len(b)) > r.maxSize {
+				return "", r.tooLarge(int64(len(b)), false)
+			}
+			rec := string(b)
+			r.consumed += int64(len(r.partial))
 			r.partial = r.partial[:0]
 			return rec, nil
 		}
 	}
 }
 
-func (r *reader) record(b []byte) string {
+// tooLarge is the error for the record being read, of n bytes (at least,
+// when more is true: its end has not arrived).
+func (r *reader) tooLarge(n int64, more bool) error {
+	size := fmt.Sprintf("%d bytes (%s)", n, units.Bytes(n))
+	if more {
+		size = "more than " + size
+	}
+	r.partial = nil // free it: the reader is done
+	return fmt.Errorf("socket source %s: %w: the record at byte %d of the connection is %s long, over source.max-record-size (%s): "+
+		"raise it (e.g. -D source.max-record-size=%s) if such records are expected, or check that the peer ends records with %q; "+
+		"a restart reconnects, and the record is not read again",
+		r.addr, connector.ErrRecordTooLarge, r.consumed, size, units.Bytes(r.maxSize), connector.MaxRecordSizeFor(n), r.delim)
+}
+
+func (r *reader) trimCR(b []byte) []byte {
 	if r.crlf && len(b) > 0 && b[len(b)-1] == '\r' {
 		b = b[:len(b)-1]
 	}
-	return string(b)
+	return b
 }
 
 // Close closes the connection.
