@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -69,11 +70,15 @@ func TestDeclaredOptions(t *testing.T) {
 		"restart-strategy.exponential-delay.jitter-factor":                 "0.1",
 		"restart-strategy.exponential-delay.attempts-before-reset-backoff": "2147483647",
 
-		"rest.address":      "127.0.0.1",
-		"rest.port":         "8081",
-		"rest.bind-address": "(none)",
-		"web.submit.enable": "true",
-		"web.cancel.enable": "true",
+		"rest.address":         "127.0.0.1",
+		"rest.port":            "8081",
+		"rest.bind-address":    "(none)",
+		"web.submit.enable":    "true",
+		"web.cancel.enable":    "true",
+		"rest.auth.token":      "(none)",
+		"rest.auth.token-file": "(none)",
+
+		"source.max-record-size": "64 mb",
 	}
 	got := map[string]string{}
 	for _, o := range registered() {
@@ -174,5 +179,49 @@ func TestOptionMetadata(t *testing.T) {
 	if info.Type != "enum" || info.ValueAliases["heap"] != "hashmap" || info.ValueAliases["rocksdb"] != "pebble" ||
 		len(info.Aliases) != 1 || info.Aliases[0] != "state.backend" {
 		t.Errorf("state.backend.type info = %+v", info)
+	}
+}
+
+// TestRestAuthTokenValue: the token comes from rest.auth.token or from the
+// file rest.auth.token-file names (white space trimmed); both set, an
+// unreadable or empty file are errors that do not hold the token.
+func TestRestAuthTokenValue(t *testing.T) {
+	dir := t.TempDir()
+	file := dir + "/token"
+	if err := os.WriteFile(file, []byte("  s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	empty := dir + "/empty"
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		pairs   []string
+		want    string
+		wantErr string
+	}{
+		{nil, "", ""},
+		{[]string{"rest.auth.token=abc"}, "abc", ""},
+		{[]string{"rest.auth.token-file=" + file}, "s3cret", ""},
+		{[]string{"rest.auth.token=abc", "rest.auth.token-file=" + file}, "", "rest.auth.token and rest.auth.token-file are both set: set one of them"},
+		{[]string{"rest.auth.token-file=" + dir + "/missing"}, "", "rest.auth.token-file: cannot read the REST token: open " + dir + "/missing: no such file or directory"},
+		{[]string{"rest.auth.token-file=" + empty}, "", "rest.auth.token-file: " + empty + " is empty: write the token into it"},
+		{[]string{"rest.auth.token= "}, "", "must not be empty"},
+	}
+	for _, tc := range tests {
+		c := New()
+		if err := c.SetPairs(tc.pairs); err != nil {
+			if tc.wantErr == "" || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%q: %v", tc.pairs, err)
+			}
+			continue
+		}
+		got, err := RestAuthTokenValue(c)
+		if got != tc.want || (err == nil) != (tc.wantErr == "") || (err != nil && !strings.HasPrefix(err.Error(), tc.wantErr)) {
+			t.Errorf("%q: %q, %v; want %q, %q", tc.pairs, got, err, tc.want, tc.wantErr)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%q: the error %v holds the token", tc.pairs, err)
+		}
 	}
 }

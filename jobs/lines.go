@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/weirstream/weir"
+	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/connector/discard"
 	"github.com/weirstream/weir/connector/file"
@@ -22,10 +23,12 @@ var ErrBadOption = errors.New("bad option")
 // Lines declares the text source the built-in jobs read: a file or a
 // directory of files, or socket://HOST:PORT (not parallel, so the stream's
 // parallelism is 1), throttled to rate lines per second when rate > 0. The
-// source's UID is "source". socket says whether input is a socket.
+// source's UID is "source". socket says whether input is a socket. Lines
+// longer than source.max-record-size fail the source.
 func Lines(env *weir.Environment, input string, rate float64) (lines weir.DataStream[string], socket bool, err error) {
 	var src weir.Source[string]
 	name := "Lines"
+	maxRecord := config.Get(env.Config(), config.SourceMaxRecordSize)
 	switch {
 	case strings.HasPrefix(input, "socket://"):
 		host, portText, err := net.SplitHostPort(strings.TrimPrefix(input, "socket://"))
@@ -33,14 +36,14 @@ func Lines(env *weir.Environment, input string, rate float64) (lines weir.DataSt
 		if err != nil || perr != nil || port <= 0 || port > 65535 {
 			return lines, false, fmt.Errorf("%w: --input %q: want socket://HOST:PORT", ErrBadOption, input)
 		}
-		src, name, socket = newSocket(host, port), "Socket", true
+		src, name, socket = socketSource(host, port).WithMaxRecordSize(maxRecord), "Socket", true
 	case input == "":
 		return lines, false, fmt.Errorf("%w: --input is required (a file, a directory or socket://HOST:PORT)", ErrBadOption)
 	default:
 		if _, err := os.Stat(input); err != nil {
 			return lines, false, fmt.Errorf("%w: --input: %w", ErrBadOption, err)
 		}
-		src = file.NewSource(input)
+		src = file.NewSource(input).WithMaxRecordSize(maxRecord)
 	}
 	if rate < 0 {
 		return lines, false, fmt.Errorf("%w: --rate %v: must not be negative", ErrBadOption, rate)
@@ -55,7 +58,7 @@ func Lines(env *weir.Environment, input string, rate float64) (lines weir.DataSt
 	return lines, socket, nil
 }
 
-func newSocket(host string, port int) weir.Source[string] { return socket.New(host, port, "\n") }
+func socketSource(host string, port int) *socket.Source { return socket.New(host, port, "\n") }
 
 // Output declares the sink the built-in jobs write their lines to: "-" for
 // standard output (one line per record, no subtask prefix), "discard", or a
