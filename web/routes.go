@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -119,6 +120,9 @@ func (s *Server) routes() http.Handler {
 				m = http.MethodGet
 			}
 			if h := rt.methods[m]; h != nil {
+				if m != http.MethodGet && !s.authorized(w, r) {
+					return
+				}
 				h(w, r, p)
 				return
 			}
@@ -128,6 +132,26 @@ func (s *Server) routes() http.Handler {
 		}
 		writeError(w, http.StatusNotFound, "Not found: "+r.URL.Path)
 	})
+}
+
+// authorized reports whether r carries the bearer token the server
+// requires of requests that change something; when not, it answers 401.
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	if s.authToken == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.authToken)) == 1 {
+		return true
+	}
+	why := "carries no bearer token"
+	if ok {
+		why = "carries a wrong bearer token"
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="weir"`)
+	writeError(w, http.StatusUnauthorized, fmt.Sprintf("Unauthorized: %s %s %s; this server requires the token of "+
+		"rest.auth.token(-file) as \"Authorization: Bearer TOKEN\" (weir cancel --token-file FILE).", r.Method, r.URL.Path, why))
+	return false
 }
 
 // badPath says why a request's path is refused before routing: a "." or

@@ -47,6 +47,12 @@ type Options struct {
 	Version string
 	// Logger receives the server's errors; nil means slog.Default().
 	Logger *slog.Logger
+	// AuthToken, when not empty, is the bearer token every request that
+	// changes something (PATCH /jobs/JOBID) must carry, as
+	// "Authorization: Bearer TOKEN"; requests that only read (GET, HEAD)
+	// stay open. The command takes it from rest.auth.token or
+	// rest.auth.token-file (config.RestAuthTokenValue).
+	AuthToken string
 }
 
 // Server serves the REST API, /metrics and the dashboard for a fixed set of
@@ -55,6 +61,7 @@ type Server struct {
 	jobs          []Job
 	version       string
 	cancelEnabled bool
+	authToken     string
 	restAddress   string
 	logger        *slog.Logger
 	handler       http.Handler
@@ -81,6 +88,7 @@ func NewServer(o Options, jobs ...Job) *Server {
 		jobs:          jobs,
 		version:       o.Version,
 		cancelEnabled: config.Get(cfg, config.WebCancelEnable),
+		authToken:     o.AuthToken,
 		restAddress:   config.Get(cfg, config.RestAddress),
 		logger:        o.Logger,
 	}
@@ -113,7 +121,9 @@ var ErrStarted = errors.New("web: server already started")
 
 // Start listens on addr (HOST:PORT; port 0 picks a free port) and serves on
 // a goroutine of its own until Shutdown. It fails at once when addr cannot
-// be listened on.
+// be listened on. Listening on an address other than loopback logs the
+// address and a warning when anyone who can reach it could cancel the job
+// (cancel enabled, no AuthToken).
 func (s *Server) Start(addr string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -133,6 +143,7 @@ func (s *Server) Start(addr string) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 	}
+	s.warnExposed(addr, ln.Addr())
 	done := make(chan struct{})
 	s.mu.srv, s.mu.ln, s.mu.done = srv, ln, done
 	go func() {
@@ -142,6 +153,36 @@ func (s *Server) Start(addr string) error {
 		}
 	}()
 	return nil
+}
+
+// warnExposed logs, for a listener reachable from other hosts, where it
+// listens and who may do what there.
+// asked is the address given to Start, whose host names the interface
+// better than the listener's ("0.0.0.0" rather than "[::]").
+func (s *Server) warnExposed(asked string, addr net.Addr) {
+	a, ok := addr.(*net.TCPAddr)
+	if !ok || a.IP.IsLoopback() {
+		return
+	}
+	where := a.String()
+	if host, _, err := net.SplitHostPort(asked); err == nil && a.IP.IsUnspecified() {
+		if host == "" {
+			host = "0.0.0.0"
+		}
+		where = net.JoinHostPort(host, strconv.Itoa(a.Port)) + " (all interfaces)"
+	}
+	switch {
+	case s.cancelEnabled && s.authToken == "":
+		s.logger.Warn("REST API reachable from other hosts: anyone who can reach it can cancel the job; "+
+			"require a token with -D rest.auth.token-file=FILE (weir cancel --token-file FILE sends it), "+
+			"disable cancel with -D web.cancel.enable=false, or bind to 127.0.0.1",
+			"addr", where)
+	case s.cancelEnabled:
+		s.logger.Info("REST API reachable from other hosts: cancel requires the bearer token; reading is open",
+			"addr", where)
+	default:
+		s.logger.Info("REST API reachable from other hosts: cancel is disabled; reading is open", "addr", where)
+	}
 }
 
 // Addr is the address the server listens on; nil before Start.

@@ -163,8 +163,11 @@ func execute(ctx context.Context, env *weir.Environment, name string, f commonFl
 	if f.fromCheckpoint != "" {
 		env.RestoreFrom(f.fromCheckpoint, f.allowNonRestored)
 	}
-	stopWeb := startWeb(env, f, logger)
-	err := env.Execute(ctx, name)
+	stopWeb, err := startWeb(env, f, logger)
+	if err != nil {
+		return usageError{err}
+	}
+	err = env.Execute(ctx, name)
 	stopWeb()
 	switch {
 	case err == nil:

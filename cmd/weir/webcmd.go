@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -38,38 +39,46 @@ func (f *commonFlags) checkWeb() error {
 
 // startWeb serves the REST API, metrics and dashboard of env's job, unless
 // --no-web, until stop is called. An address that cannot be listened on is
-// one warning: the job runs without them.
-func startWeb(env *weir.Environment, f commonFlags, logger *slog.Logger) (stop func()) {
+// one warning: the job runs without them. A REST token that cannot be read
+// (rest.auth.token-file) is an error: nothing is served unprotected.
+func startWeb(env *weir.Environment, f commonFlags, logger *slog.Logger) (stop func(), err error) {
 	if f.noWeb {
-		return func() {}
+		return func() {}, nil
+	}
+	token, err := config.RestAuthTokenValue(env.Config())
+	if err != nil {
+		return nil, err
 	}
 	addr := f.web
 	if addr == "" {
 		addr = web.ListenAddress(env.Config())
 	}
-	srv := web.NewServer(web.Options{Config: env.Config(), Version: version, Logger: logger}, env.Job())
+	srv := web.NewServer(web.Options{Config: env.Config(), Version: version, Logger: logger, AuthToken: token}, env.Job())
 	if err := srv.Start(addr); err != nil {
 		logger.Warn("web dashboard not started; the job runs without it", "addr", addr, "err", err)
-		return func() {}
+		return func() {}, nil
 	}
-	logger.Info("web dashboard", "url", srv.URL())
+	logger.Info("web dashboard", "url", srv.URL(), "listen", srv.Addr().String())
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
 			logger.Warn("web dashboard shut down with requests unfinished", "err", err)
 		}
-	}
+	}, nil
 }
 
 func newCancelCmd() *cobra.Command {
 	c := config.New()
 	base := "http://" + net.JoinHostPort(config.Get(c, config.RestAddress), strconv.Itoa(config.Get(c, config.RestPort)))
+	var tokenFile string
 	cmd := &cobra.Command{
 		Use:   "cancel JOBID",
 		Short: "Cancel a running job through its REST API",
 		Long: "Cancel a running job: PATCH /jobs/JOBID?mode=cancel on the REST API that `weir run` serves, then " +
-			"wait up to 10 s for the job to end. JOBID is the job's ID, 32 hexadecimal digits (GET /jobs lists them).",
+			"wait up to 10 s for the job to end. JOBID is the job's ID, 32 hexadecimal digits (GET /jobs lists them). " +
+			"When the job requires a REST token (rest.auth.token or rest.auth.token-file), give the same token with " +
+			"--token-file FILE or in the environment variable " + tokenEnv + ".",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageError{fmt.Errorf("%s takes one argument, JOBID (got %d)", cmd.CommandPath(), len(args))}
@@ -77,16 +86,42 @@ func newCancelCmd() *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return cancelJob(cmd.Context(), cmd.OutOrStdout(), base, args[0])
+			token, err := cancelToken(tokenFile)
+			if err != nil {
+				return usageError{err}
+			}
+			return cancelJob(cmd.Context(), cmd.OutOrStdout(), base, args[0], token)
 		},
 	}
 	cmd.Flags().StringVar(&base, "web", base, "the REST API of the running job, http://HOST:PORT")
+	cmd.Flags().StringVar(&tokenFile, "token-file", "", "a file holding the job's REST token (rest.auth.token-file); default: $"+tokenEnv)
 	return cmd
 }
 
-// cancelJob cancels job id through the REST API at base and reports how the
-// job ended.
-func cancelJob(ctx context.Context, out io.Writer, base, id string) error {
+// tokenEnv is the environment variable weir cancel takes the REST token
+// from when --token-file is not given.
+const tokenEnv = "WEIR_REST_AUTH_TOKEN"
+
+// cancelToken is the bearer token weir cancel sends: the content of file
+// (white space trimmed), else $WEIR_REST_AUTH_TOKEN, else none.
+func cancelToken(file string) (string, error) {
+	if file == "" {
+		return strings.TrimSpace(os.Getenv(tokenEnv)), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--token-file: %w", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("--token-file %s is empty: write the job's REST token into it", file)
+	}
+	return tok, nil
+}
+
+// cancelJob cancels job id through the REST API at base, sending token as
+// a bearer token when not empty, and reports how the job ended.
+func cancelJob(ctx context.Context, out io.Writer, base, id, token string) error {
 	id = strings.ToLower(id)
 	if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
 		return usageError{fmt.Errorf("JOBID %q: want 32 hexadecimal digits", id)}
@@ -99,9 +134,15 @@ func cancelJob(ctx context.Context, out io.Writer, base, id string) error {
 		return err
 	}
 	hc := &http.Client{Timeout: 10 * time.Second}
-	status, body, err := webCall(ctx, hc, http.MethodPatch, base+"/jobs/"+id+"?mode=cancel")
+	status, body, err := webCallAuth(ctx, hc, http.MethodPatch, base+"/jobs/"+id+"?mode=cancel", token)
 	if err != nil {
 		return err
+	}
+	if status == http.StatusUnauthorized {
+		if token == "" {
+			return fmt.Errorf("the job at %s requires a REST token: give it with --token-file FILE or $%s", base, tokenEnv)
+		}
+		return fmt.Errorf("the job at %s refused the REST token given: give the job's rest.auth.token with --token-file FILE or $%s", base, tokenEnv)
 	}
 	if status != http.StatusAccepted {
 		return errors.New(webMessage(status, body))
@@ -147,11 +188,19 @@ func restBase(raw string) (string, error) {
 // webCall sends a request to the REST API and reads its answer, up to
 // 64 MiB.
 func webCall(ctx context.Context, hc *http.Client, method, u string) (int, []byte, error) {
+	return webCallAuth(ctx, hc, method, u, "")
+}
+
+// webCallAuth is webCall with a bearer token, when token is not empty.
+func webCallAuth(ctx context.Context, hc *http.Client, method, u, token string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
 		return 0, nil, err
 	}
 	req.Header.Set("Accept", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("cannot reach the REST API: %w", err)
