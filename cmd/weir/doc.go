@@ -17,7 +17,10 @@
 //     --from-checkpoint latest when the job has no checkpoint (use
 //     latest-or-fresh to start fresh then) or when it finished (start it
 //     without --from-checkpoint to run it again); newest checkpoints
-//     damaged with execution.checkpointing.fallback: refuse.
+//     damaged with execution.checkpointing.fallback: refuse. Also, while
+//     running, an input file that is not what its checkpoint read
+//     (truncated, replaced or rewritten) or a line of one longer than
+//     source.max-record-size: the same input fails the same way.
 //   - 3: the job finished, but output may repeat: it restored an older
 //     checkpoint than the newest that committed (falling back past damaged
 //     ones, or one named by path) and a sink that cannot take back (print,

@@ -15,6 +15,9 @@ import (
 
 	"github.com/weirstream/weir"
 	"github.com/weirstream/weir/config"
+	"github.com/weirstream/weir/connector"
+	"github.com/weirstream/weir/connector/file"
+	"github.com/weirstream/weir/failover"
 	"github.com/weirstream/weir/jobs"
 	"github.com/weirstream/weir/jobs/wordcount"
 )
@@ -45,6 +48,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// Every built-in job's refused options wrap jobs.ErrBadOption.
 	var ue usageError
 	if errors.As(err, &ue) || errors.Is(err, config.ErrInvalidValue) || errors.Is(err, config.ErrUnknownOption) || errors.Is(err, jobs.ErrBadOption) {
+		return 2
+	}
+	// An input file that changed under its checkpoint, or a line of one
+	// over source.max-record-size: the same input fails the same way.
+	if errors.Is(err, file.ErrInputChanged) || (errors.Is(err, connector.ErrRecordTooLarge) && errors.Is(err, failover.ErrNoRestart)) {
 		return 2
 	}
 	if errors.Is(err, weir.ErrOutputMayRepeat) {
