@@ -122,4 +122,13 @@ func (r *limitedReader[T]) Fetch(ctx context.Context, buf []T) ([]T, [][]byte, e
 	return out, pos, err
 }
 
+// StartPosition implements runtime.StartPositioner for an inner reader
+// that does; nil (no position known) otherwise.
+func (r *limitedReader[T]) StartPosition() [][]byte {
+	if sp, ok := r.inner.(runtime.StartPositioner); ok {
+		return sp.StartPosition()
+	}
+	return nil
+}
+
 func (r *limitedReader[T]) Close() error { return r.inner.Close() }

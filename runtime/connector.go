@@ -52,6 +52,21 @@ type SourceReader[T any] interface {
 	Close() error
 }
 
+// StartPositioner is an optional interface of a SourceReader whose input
+// can be replayed. StartPosition is the reader's position before its first
+// Fetch: the entries of the splits it was given, none read yet. The
+// runtime calls it once, on the subtask's goroutine, after CreateReader on
+// a fresh start and before the first Fetch, so that a checkpoint taken
+// before the reader's first batch records its splits too.
+//
+// Without it such a checkpoint stores no position for the subtask. A
+// restore at the same parallelism then starts that subtask afresh (exact:
+// it had read nothing), but a restore at another parallelism is refused
+// (ErrMissingListState), since its splits are not in the checkpoint.
+type StartPositioner interface {
+	StartPosition() [][]byte
+}
+
 // Sink is the contract between the runtime and a data sink. The runtime calls
 // CreateWriter once per sink subtask, on the subtask's goroutine.
 type Sink[T any] interface {

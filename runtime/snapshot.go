@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,7 +99,8 @@ type OperatorRestore struct {
 	Keyed []KeyedRestore
 	// Lists holds, per list state name, the entries redistributed to this
 	// subtask (a non-nil, possibly empty slice for every name the operator
-	// ever stored).
+	// stored). At an unchanged parallelism a subtask gets back exactly what
+	// it stored, and a name it stored none of is absent.
 	Lists map[string][][]byte
 }
 
@@ -430,6 +433,8 @@ func restoreFor(ctx context.Context, cp *checkpoint.CompletedCheckpoint, storage
 	}
 	mine := checkpoint.KeyGroupRangeFor(maxP, p, subtask)
 	all := map[string][][]byte{}
+	own := map[string][][]byte{}          // this subtask's own entries, by name
+	storedBy := map[string]map[int]bool{} // the subtasks that stored each name
 	modes := map[string]checkpoint.Distribution{}
 	var names []string
 	for _, st := range os.Subtasks {
@@ -485,16 +490,38 @@ func restoreFor(ctx context.Context, cp *checkpoint.CompletedCheckpoint, storage
 						return nil, fmt.Errorf("operator %s: list state %q: entry %d out of bounds: %w", uid, l.Name, j, ErrCorruptCheckpoint)
 					}
 					all[l.Name] = append(all[l.Name], data[off:end])
+					if st.Subtask == subtask {
+						own[l.Name] = append(own[l.Name], data[off:end])
+					}
 				}
+				if storedBy[l.Name] == nil {
+					storedBy[l.Name] = map[int]bool{}
+				}
+				storedBy[l.Name][st.Subtask] = true
 			}
 		}
 	}
 	for _, name := range names {
 		entries := all[name]
 		out := [][]byte{}
-		if modes[name] == checkpoint.UnionDistribute {
+		switch {
+		case modes[name] == checkpoint.UnionDistribute:
 			out = append(out, entries...)
-		} else {
+		case p == os.Parallelism:
+			// At an unchanged parallelism each subtask gets back exactly
+			// what it stored, as Flink's round-robin repartitioner does; a
+			// subtask that stored none of this list gets none (absent
+			// from Lists): a source that had read nothing yet starts
+			// afresh, with the same share of the input as before.
+			if !storedBy[name][subtask] {
+				continue
+			}
+			out = append(out, own[name]...)
+		default:
+			if missing := missingSubtasks(storedBy[name], os.Parallelism); len(missing) > 0 {
+				return nil, fmt.Errorf("%w: checkpoint %d: operator %s: list state %q: subtask %s of %d stored none (a source that had read nothing yet when the checkpoint was taken), so it cannot be redistributed to parallelism %d: restore it at parallelism %d, or restore another checkpoint",
+					ErrMissingListState, cp.ID, uid, name, strings.Join(missing, ", "), os.Parallelism, p, os.Parallelism)
+			}
 			for i := subtask; i < len(entries); i += p {
 				out = append(out, entries[i])
 			}
@@ -502,6 +529,24 @@ func restoreFor(ctx context.Context, cp *checkpoint.CompletedCheckpoint, storage
 		r.Lists[name] = out
 	}
 	return r, nil
+}
+
+// ErrMissingListState marks a checkpoint in which some subtasks of an
+// operator stored a list state (a source's position) and others stored
+// none, restored at another parallelism: what the others held is unknown,
+// so redistributing the entries would lose or repeat input.
+var ErrMissingListState = errors.New("checkpoint lacks list state of some subtasks")
+
+// missingSubtasks lists, 1-based as logs name subtasks, the subtasks of
+// 0..p-1 not in stored.
+func missingSubtasks(stored map[int]bool, p int) []string {
+	var missing []string
+	for i := range p {
+		if !stored[i] {
+			missing = append(missing, strconv.Itoa(i+1))
+		}
+	}
+	return missing
 }
 
 // nextListStart is the offset of the first entry of the list state after

@@ -65,17 +65,32 @@ type sourceOperator[T any] struct {
 func (s *sourceOperator[T]) Open() error {
 	sc := SourceContext{Subtask: s.ctx.Subtask, Parallelism: s.ctx.Parallelism, Logger: s.ctx.Logger}
 	if s.ctx.Restore != nil {
-		sc.Restored = s.ctx.Restore.Lists[sourcePositionState]
-		if sc.Restored == nil {
-			sc.Restored = [][]byte{}
+		// A subtask that stored no position (its reader had returned
+		// nothing yet, or its input cannot be replayed) starts afresh with
+		// its share of the input: restoring it with no entries would read
+		// nothing and end the job as if the input were done. restoreFor
+		// leaves the position absent only where that is exact.
+		if pos, ok := s.ctx.Restore.Lists[sourcePositionState]; ok {
+			sc.Restored = pos
+			if sc.Restored == nil {
+				sc.Restored = [][]byte{}
+			}
+			s.position = sc.Restored
+			s.ctx.Logger.Info("restored source position", "entries", len(sc.Restored))
+		} else {
+			s.ctx.Logger.Info("source starts afresh on restore: the checkpoint holds no position for it")
 		}
-		s.position = sc.Restored
 	}
 	r, err := s.src.CreateReader(sc)
 	if err != nil {
 		return WrapOperatorError(s.ctx.Node.Name, err)
 	}
 	s.reader = r
+	if sp, ok := r.(StartPositioner); ok && sc.Restored == nil {
+		// A checkpoint before the first batch must record the reader's
+		// splits too, or a restore from it would lose them.
+		s.position = sp.StartPosition()
+	}
 	if s.wmCfg != nil {
 		s.ts = newSourceTimestamps(s.ctx, s.wmCfg, r, s.out)
 	}

@@ -118,6 +118,7 @@ func (r *reader[T]) exhausted(sp split) bool {
 }
 
 var _ runtime.SplitFetcher[int] = (*reader[int])(nil)
+var _ runtime.StartPositioner = (*reader[int])(nil)
 
 // Fetch fills buf with the next records of its splits, the lowest index
 // first.
@@ -175,10 +176,9 @@ func (r *reader[T]) fetch(ctx context.Context, buf []T, splits *runtime.SplitBat
 			}
 		}
 	}
-	pos := make([][]byte, len(r.splits))
+	pos := r.StartPosition()
 	done := true
-	for i, sp := range r.splits {
-		pos[i] = sp.encode()
+	for _, sp := range r.splits {
 		done = done && r.exhausted(sp)
 	}
 	if done && r.src.count >= 0 {
@@ -190,6 +190,16 @@ func (r *reader[T]) fetch(ctx context.Context, buf []T, splits *runtime.SplitBat
 		return buf, pos, ctx.Err()
 	}
 	return buf, pos, nil
+}
+
+// StartPosition implements runtime.StartPositioner; Fetch returns the same
+// encoding of the splits after each batch.
+func (r *reader[T]) StartPosition() [][]byte {
+	pos := make([][]byte, len(r.splits))
+	for i, sp := range r.splits {
+		pos[i] = sp.encode()
+	}
+	return pos
 }
 
 // Close implements runtime.SourceReader.

@@ -184,6 +184,7 @@ type reader struct {
 }
 
 var _ runtime.SplitFetcher[string] = (*reader)(nil)
+var _ runtime.StartPositioner = (*reader)(nil)
 
 // Fetch implements runtime.SourceReader.
 func (r *reader) Fetch(ctx context.Context, buf []string) ([]string, [][]byte, error) {
@@ -498,6 +499,10 @@ func (r *reader) closeFile() error {
 }
 
 // Close closes the file being read.
+// StartPosition implements runtime.StartPositioner: the reader's files,
+// none read yet on a fresh start.
+func (r *reader) StartPosition() [][]byte { return r.position() }
+
 func (r *reader) Close() error {
 	if err := r.closeFile(); err != nil && !errors.Is(err, os.ErrClosed) {
 		return fmt.Errorf("file source: %w", err)

@@ -21,6 +21,7 @@ type Source struct {
 }
 
 var _ runtime.Source[Event] = (*Source)(nil)
+var _ runtime.StartPositioner = (*reader)(nil)
 
 // NewSource returns a source of the events of cfg, which must be valid.
 func NewSource(cfg Config) (*Source, error) {
@@ -155,10 +156,7 @@ func (r *reader) Fetch(ctx context.Context, buf []Event) ([]Event, [][]byte, err
 		g.Next(&buf[len(buf)-1])
 	}
 	r.src.emitted.Add(int64(len(buf) - start))
-	pos := make([][]byte, len(r.gens))
-	for i, g := range r.gens {
-		pos[i] = g.split.encode()
-	}
+	pos := r.StartPosition()
 	if r.pick() == nil {
 		if r.src.cfg.Events > 0 || len(r.gens) > 0 {
 			return buf, pos, io.EOF
@@ -181,6 +179,17 @@ func (r *reader) due(ts int64) time.Duration {
 		return 0
 	}
 	return r.paceAt.Add(time.Duration(ts-r.paceTS) * time.Millisecond).Sub(now)
+}
+
+// StartPosition implements runtime.StartPositioner: the splits' positions,
+// as Fetch returns them after each batch. Without it a checkpoint taken
+// before the first batch would hold no position for the subtask.
+func (r *reader) StartPosition() [][]byte {
+	pos := make([][]byte, len(r.gens))
+	for i, g := range r.gens {
+		pos[i] = g.split.encode()
+	}
+	return pos
 }
 
 // Close implements runtime.SourceReader.
