@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -321,14 +320,31 @@ func (c *taskCheckpointer) writeKeyed(ctx context.Context, id int64, op int, s O
 	prefix := fmt.Sprintf("%s-%d", c.uids[op], c.key.Subtask)
 	switch k := s.Keyed.(type) {
 	case SectionSnapshot:
-		var buf bytes.Buffer
-		offsets, _, err := k.WriteSections(&buf)
+		// The sections stream to storage as they are encoded: held in
+		// memory, the encoded snapshot (and a bytes.Buffer's doubling)
+		// would add up to twice its size to the heap at every checkpoint,
+		// past the heap backend's budget (issue 11 item 9).
+		pr, pw := io.Pipe()
+		var offsets []int64
+		var werr error
+		encoded := make(chan struct{})
+		go func() {
+			defer close(encoded)
+			offsets, _, werr = k.WriteSections(ctxWriter{ctx, pw})
+			pw.CloseWithError(werr) // nil: the reader sees io.EOF
+		}()
+		ref, err := c.storage.WriteStateFrom(ctx, id, prefix+"-keyed", pr)
+		// Storage that stopped reading early (an error) unblocks the encoder.
+		pr.CloseWithError(errStorageStopped)
+		<-encoded
 		if err != nil {
-			return h, 0, err
+			return h, ref.Size, err
 		}
-		ref, err := c.storage.WriteState(ctx, id, prefix+"-keyed", buf.Bytes())
+		if werr != nil {
+			return h, ref.Size, werr
+		}
 		h.File, h.Offsets = ref, offsets
-		return h, ref.Size, err
+		return h, ref.Size, nil
 	case FileSnapshot:
 		h.Format = checkpoint.FormatPebble
 		var written int64
@@ -358,6 +374,25 @@ func (c *taskCheckpointer) writeKeyed(ctx context.Context, id int64, op int, s O
 	default:
 		return h, 0, fmt.Errorf("keyed snapshot of unknown kind %T", s.Keyed)
 	}
+}
+
+// errStorageStopped ends the encoding of a keyed snapshot whose storage
+// write returned before reading it all (it failed).
+var errStorageStopped = errors.New("checkpoint storage stopped reading the keyed snapshot")
+
+// ctxWriter fails writes once ctx is done: a job that failed (over its
+// heap budget, say) must not go on filling memory with a snapshot that
+// nothing will store.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }
 
 // upload copies one local file of a FileSnapshot to checkpoint storage:

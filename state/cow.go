@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"sync/atomic"
+	"unsafe"
 )
 
 // cowMap is one key group's map of one table. Snapshots pin it; while it is
@@ -24,14 +25,26 @@ type cowMap[K comparable, V any] struct {
 type cowTable[K comparable, V any] struct {
 	groups []*cowMap[K, V]
 	gen    uint64 // the last generation handed out to a clone
+	// grown is the backend's count of bytes added to the heap (see
+	// budget): a clone of a pinned map adds its slots, which stay live
+	// until the snapshot is released.
+	grown *int64
 }
 
-func newCowTable[K comparable, V any](n int) cowTable[K, V] {
+// slotBytes approximates a map's memory per entry of its own (not what the
+// key or value point to): key and value slots and a control byte, at a
+// map's average load (between 7/16 and 7/8 as it grows by doubling: about
+// two thirds). maps.Clone keeps the capacity, so a clone costs as much.
+func slotBytes[K comparable, V any]() int64 {
+	return (int64(unsafe.Sizeof(*new(K))+unsafe.Sizeof(*new(V))) + 1) * 3 / 2
+}
+
+func newCowTable[K comparable, V any](n int, grown *int64) cowTable[K, V] {
 	gs := make([]*cowMap[K, V], n)
 	for i := range gs {
 		gs[i] = &cowMap[K, V]{m: map[K]V{}}
 	}
-	return cowTable[K, V]{groups: gs}
+	return cowTable[K, V]{groups: gs, grown: grown}
 }
 
 // read returns group i's map for reading.
@@ -52,15 +65,18 @@ func (c *cowTable[K, V]) clone(i int) *cowMap[K, V] {
 	c.gen++
 	g := &cowMap[K, V]{m: maps.Clone(c.groups[i].m), gen: c.gen}
 	c.groups[i] = g
+	*c.grown += int64(len(g.m)) * slotBytes[K, V]()
 	return g
 }
 
 // clearKey deletes k from group i, without cloning a pinned group when k is
-// absent.
-func (c *cowTable[K, V]) clearKey(i int, k K) {
+// absent, and says whether k was there.
+func (c *cowTable[K, V]) clearKey(i int, k K) bool {
 	if _, ok := c.groups[i].m[k]; ok {
 		delete(c.write(i).m, k)
+		return true
 	}
+	return false
 }
 
 // pin pins every group and returns them; the caller unpins them once.

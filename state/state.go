@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"unsafe"
 
 	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/internal/keygroup"
@@ -79,6 +80,9 @@ type KeyedBackend[K comparable] struct {
 	curKey []byte
 	// budget is the heap backend's memory budget; nil for none.
 	budget *budget
+	// grown estimates the bytes the heap backend's writes added to the
+	// heap since the budget last looked (see budget.go).
+	grown int64
 }
 
 // table is the type-erased face of a registered state.
@@ -160,6 +164,8 @@ func register[K comparable, T table](b *KeyedBackend[K], name string, mk func() 
 type valueTable[K comparable, V any] struct {
 	b  *KeyedBackend[K]
 	vc codec.Codec[V]
+	// entry estimates the heap bytes of one entry, for the budget.
+	entry int64
 	cowTable[K, V]
 }
 
@@ -180,7 +186,8 @@ func GetValueState[K comparable, V any](b *KeyedBackend[K], name string) (ValueS
 		if err != nil {
 			return nil, err
 		}
-		return &valueTable[K, V]{b: b, vc: vc, cowTable: newCowTable[K, V](b.groups.Len())}, nil
+		return &valueTable[K, V]{b: b, vc: vc, entry: slotBytes[K, V]() + 16,
+			cowTable: newCowTable[K, V](b.groups.Len(), &b.grown)}, nil
 	})
 }
 
@@ -193,18 +200,28 @@ func (t *valueTable[K, V]) Update(v V) error {
 	if err := t.b.charge(); err != nil {
 		return err
 	}
-	t.write(t.b.curIdx).m[t.b.cur] = v
+	m := t.write(t.b.curIdx).m
+	n := len(m)
+	m[t.b.cur] = v
+	if len(m) != n {
+		t.b.grown += t.entry
+	}
 	return nil
 }
 
 func (t *valueTable[K, V]) Clear() error {
-	t.clearKey(t.b.curIdx, t.b.cur)
+	if t.clearKey(t.b.curIdx, t.b.cur) {
+		t.b.grown -= t.entry
+	}
 	return nil
 }
 
 type listTable[K comparable, V any] struct {
 	b  *KeyedBackend[K]
 	vc codec.Codec[V]
+	// entry and elem estimate the heap bytes of a key's list without its
+	// elements and of one element, for the budget.
+	entry, elem int64
 	// A list is only ever appended to in place, beyond the length any
 	// snapshot may have captured; every other change (Update) stores a
 	// fresh slice. See doc.go.
@@ -227,7 +244,8 @@ func GetListState[K comparable, V any](b *KeyedBackend[K], name string) (ListSta
 		if err != nil {
 			return nil, err
 		}
-		return &listTable[K, V]{b: b, vc: vc, cowTable: newCowTable[K, []V](b.groups.Len())}, nil
+		return &listTable[K, V]{b: b, vc: vc, entry: slotBytes[K, []V]() + 16, elem: int64(unsafe.Sizeof(*new(V))),
+			cowTable: newCowTable[K, []V](b.groups.Len(), &b.grown)}, nil
 	})
 }
 
@@ -240,10 +258,15 @@ func (t *listTable[K, V]) Add(v V) error {
 		return err
 	}
 	m := t.write(t.b.curIdx).m
+	n := len(m)
 	// Appending writes at index len, which no snapshot reads: a snapshot
 	// holds its own slice header with the length at snapshot time, and the
 	// live length of a backing array only grows.
 	m[t.b.cur] = append(m[t.b.cur], v)
+	t.b.grown += t.elem
+	if len(m) != n {
+		t.b.grown += t.entry
+	}
 	return nil
 }
 
@@ -254,7 +277,9 @@ func (t *listTable[K, V]) Update(vs []V) error {
 	if err := t.b.charge(); err != nil {
 		return err
 	}
-	t.write(t.b.curIdx).m[t.b.cur] = append([]V(nil), vs...)
+	m := t.write(t.b.curIdx).m
+	t.b.grown += int64(len(vs)-len(m[t.b.cur])) * t.elem
+	m[t.b.cur] = append([]V(nil), vs...)
 	return nil
 }
 
@@ -276,6 +301,9 @@ type mapTable[K, UK comparable, UV any] struct {
 	b   *KeyedBackend[K]
 	ukc codec.Codec[UK]
 	uvc codec.Codec[UV]
+	// entry and elem estimate the heap bytes of a key's map without its
+	// entries and of one entry of it, for the budget.
+	entry, elem int64
 	cowTable[K, *innerMap[UK, UV]]
 }
 
@@ -305,7 +333,8 @@ func GetMapState[K, UK comparable, UV any](b *KeyedBackend[K], name string) (Map
 		if err != nil {
 			return nil, err
 		}
-		return &mapTable[K, UK, UV]{b: b, ukc: ukc, uvc: uvc, cowTable: newCowTable[K, *innerMap[UK, UV]](b.groups.Len())}, nil
+		return &mapTable[K, UK, UV]{b: b, ukc: ukc, uvc: uvc, entry: slotBytes[K, *innerMap[UK, UV]]() + 16 + mapOverhead, elem: slotBytes[UK, UV](),
+			cowTable: newCowTable[K, *innerMap[UK, UV]](b.groups.Len(), &b.grown)}, nil
 	})
 }
 
@@ -331,9 +360,11 @@ func (t *mapTable[K, UK, UV]) writable(create bool) map[UK]UV {
 		}
 		in = &innerMap[UK, UV]{m: map[UK]UV{}, gen: g.gen}
 		g.m[t.b.cur] = in
+		t.b.grown += t.entry
 	case in.gen != g.gen:
 		in = &innerMap[UK, UV]{m: maps.Clone(in.m), gen: g.gen}
 		g.m[t.b.cur] = in
+		t.b.grown += int64(len(in.m)) * slotBytes[UK, UV]()
 	}
 	return in.m
 }
@@ -342,7 +373,12 @@ func (t *mapTable[K, UK, UV]) Put(k UK, v UV) error {
 	if err := t.b.charge(); err != nil {
 		return err
 	}
-	t.writable(true)[k] = v
+	m := t.writable(true)
+	n := len(m)
+	m[k] = v
+	if len(m) != n {
+		t.b.grown += t.elem
+	}
 	return nil
 }
 
