@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -19,16 +21,24 @@ import (
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/connector/datagen"
 	"github.com/weirstream/weir/connector/file"
+	"github.com/weirstream/weir/internal/testutil"
 )
 
 // injector fails the job at seeded random points: in attempt a it fails
-// when a chosen operator has processed its a-th threshold of records.
+// at the first record past the a-th threshold that a chosen operator
+// processes after a checkpoint completed in the attempt (completed counts
+// them), so that every failure restores from a checkpoint: under load a
+// failure before any checkpoint would restart from the beginning and
+// prove nothing about restore.
 type injector struct {
 	thresholds []int64 // per attempt; attempts beyond it never fail
 	ops        []string
+	completed  func() int64 // checkpoints completed so far
 	attempt    atomic.Int64
 	seen       [2]atomic.Int64 // records per operator in this attempt
 	failures   atomic.Int64
+	mu         sync.Mutex
+	since      int64 // completed when the attempt began
 }
 
 var errInjected = errors.New("injected failure")
@@ -38,14 +48,30 @@ func (in *injector) check(op int) error {
 	if a >= int64(len(in.thresholds)) || in.ops[a] != fmt.Sprint(op) {
 		return nil
 	}
-	if in.seen[op].Add(1) == in.thresholds[a] {
-		in.failures.Add(1)
-		in.attempt.Add(1)
-		in.seen[0].Store(0)
-		in.seen[1].Store(0)
-		return fmt.Errorf("attempt %d: %w", a, errInjected)
+	if in.seen[op].Add(1) < in.thresholds[a] {
+		return nil
 	}
-	return nil
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	done := in.completed()
+	if in.attempt.Load() != a || done <= in.since {
+		return nil
+	}
+	in.since = done
+	in.failures.Add(1)
+	in.attempt.Add(1)
+	in.seen[0].Store(0)
+	in.seen[1].Store(0)
+	return fmt.Errorf("attempt %d: %w", a, errInjected)
+}
+
+// checkRestores fails t unless every one of in's failures was injected
+// and restarted the job from a checkpoint (restored of them did).
+func checkRestores(t *testing.T, in *injector, restored int) {
+	t.Helper()
+	if f := in.failures.Load(); f < int64(len(in.thresholds)) || int64(restored) < f {
+		t.Fatalf("%d of %d failures injected, %d restarts from a checkpoint; the test proves little", f, len(in.thresholds), restored)
+	}
 }
 
 func TestExactlyOnceUnderRandomFailures(t *testing.T) {
@@ -56,7 +82,9 @@ func TestExactlyOnceUnderRandomFailures(t *testing.T) {
 			const lines, wordsPerLine = 6000, 4
 			in := &injector{}
 			for i := 0; i < 4; i++ {
-				in.thresholds = append(in.thresholds, 1+rng.Int64N(lines*wordsPerLine/3))
+				// At most an eighth of the input each, so that all four
+				// fit in it (a failure replays what followed the checkpoint).
+				in.thresholds = append(in.thresholds, 1+rng.Int64N(lines*wordsPerLine/8))
 				in.ops = append(in.ops, fmt.Sprint(rng.IntN(2)))
 			}
 			out := filepath.Join(t.TempDir(), "out")
@@ -66,6 +94,15 @@ func TestExactlyOnceUnderRandomFailures(t *testing.T) {
 				"restart-strategy.type=fixed-delay",
 				"restart-strategy.fixed-delay.attempts=10",
 				"restart-strategy.fixed-delay.delay=10ms")
+			var log testutil.LockedBuffer
+			counter := testutil.CountMessages(slog.NewTextHandler(&log, nil), "checkpoint completed")
+			in.completed = func() int64 { return counter.Count("checkpoint completed") }
+			e.SetLogger(slog.New(counter))
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("the job's log:\n%s", log.String())
+				}
+			})
 			src := connector.RateLimit(datagen.Lines(lines, seed, wordsPerLine, 50), 20000)
 			words := weir.FlatMap(weir.FromSource(e, src, "Lines"), func(l string, c weir.Collector[weir.Tuple2[string, int64]]) error {
 				for _, w := range strings.Fields(l) {
@@ -88,9 +125,7 @@ func TestExactlyOnceUnderRandomFailures(t *testing.T) {
 			if err := e.Execute(context.Background(), "random-failures"); err != nil {
 				t.Fatal(err)
 			}
-			if in.failures.Load() == 0 {
-				t.Fatal("no failure was injected; the test proves nothing")
-			}
+			checkRestores(t, in, testutil.CountRestores(log.String()))
 
 			// The failure-free output, computed from the same generator.
 			want := map[string]int64{}
