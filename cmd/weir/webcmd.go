@@ -58,7 +58,7 @@ func startWeb(env *weir.Environment, f commonFlags, logger *slog.Logger) (stop f
 		logger.Warn("web dashboard not started; the job runs without it", "addr", addr, "err", err)
 		return func() {}, nil
 	}
-	logger.Info("web dashboard", "url", srv.URL(), "listen", srv.Addr().String())
+	logger.Info("web dashboard", "url", srv.URL())
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
