@@ -7,8 +7,9 @@
 //
 //   - 0: the job finished (or the command succeeded).
 //   - 1: the job failed and the restart strategy gave up, or checkpoint
-//     storage could not be reached (an outage at start is retried under
-//     the restart strategy first): running it again may succeed.
+//     storage could not be reached (reading the checkpoint to restore is
+//     retried under the restart strategy first; a fresh start exits at
+//     once): running it again may succeed.
 //   - 2: refused before anything ran, for a reason running it again cannot
 //     change: a bad flag or option (an unknown execution.checkpointing.dir
 //     scheme, a checkpoint directory that is a file, a second process
