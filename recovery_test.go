@@ -26,10 +26,10 @@ import (
 
 // injector fails the job at seeded random points: in attempt a it fails
 // at the first record past the a-th threshold that a chosen operator
-// processes after a checkpoint completed in the attempt (completed counts
-// them), so that every failure restores from a checkpoint: under load a
-// failure before any checkpoint would restart from the beginning and
-// prove nothing about restore.
+// processes once a checkpoint has completed (completed counts them), so
+// that every failure restores from a checkpoint: under load a failure
+// before the first one would restart from the beginning and prove nothing
+// about restore.
 type injector struct {
 	thresholds []int64 // per attempt; attempts beyond it never fail
 	ops        []string
@@ -38,7 +38,6 @@ type injector struct {
 	seen       [2]atomic.Int64 // records per operator in this attempt
 	failures   atomic.Int64
 	mu         sync.Mutex
-	since      int64 // completed when the attempt began
 }
 
 var errInjected = errors.New("injected failure")
@@ -53,11 +52,9 @@ func (in *injector) check(op int) error {
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	done := in.completed()
-	if in.attempt.Load() != a || done <= in.since {
+	if in.attempt.Load() != a || in.completed() == 0 {
 		return nil
 	}
-	in.since = done
 	in.failures.Add(1)
 	in.attempt.Add(1)
 	in.seen[0].Store(0)

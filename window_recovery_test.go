@@ -98,10 +98,16 @@ type winRecoveryJob struct {
 
 const winRecoveryRecords = 3000
 
+// winRecoveryRate is the sources' rate (records a second): slow enough
+// that the input lasts many checkpoint intervals (0.4 s at least), so that
+// under load a checkpoint completes before the source has sent everything
+// and the injector (which waits for one) can fail each attempt.
+const winRecoveryRate = 8000
+
 // winEventStream is the events of winEvents, throttled, with event time
 // (made even when even is set) and the injector's check 0.
 func winEventStream(e *weir.Environment, check func(int) error, even bool) weir.KeyedStream[string, event] {
-	src := weir.FromSource(e, connector.RateLimit[event](winEvents(winRecoveryRecords, 7, 11), 20000), "Events")
+	src := weir.FromSource(e, connector.RateLimit[event](winEvents(winRecoveryRecords, 7, 11), winRecoveryRate), "Events")
 	ts := weir.AssignTimestampsAndWatermarks(src, weir.ForBoundedOutOfOrderness(15*time.Millisecond, func(e event) int64 {
 		if even {
 			return e.TS &^ 1
@@ -113,7 +119,7 @@ func winEventStream(e *weir.Environment, check func(int) error, even bool) weir.
 }
 
 func winJoinStreams(e *weir.Environment, check func(int) error) (weir.KeyedStream[string, joinRec], weir.KeyedStream[string, joinRec]) {
-	src := weir.FromSource(e, connector.RateLimit[joinRec](winJoinRecs(winRecoveryRecords, 7, 5), 20000), "Records")
+	src := weir.FromSource(e, connector.RateLimit[joinRec](winJoinRecs(winRecoveryRecords, 7, 5), winRecoveryRate), "Records")
 	ts := weir.AssignTimestampsAndWatermarks(src, weir.ForBoundedOutOfOrderness(15*time.Millisecond, func(r joinRec) int64 { return r.TS }))
 	checked := weir.Map(ts, func(r joinRec) (joinRec, error) { return r, check(0) })
 	key := func(r joinRec) string { return r.Key }
@@ -172,9 +178,9 @@ func TestWindowJobsExactlyOnceUnderRandomFailures(t *testing.T) {
 				t.Fatal("the job produced nothing")
 			}
 			// Failures at a random record between a tenth and three tenths
-			// of the way (of the input, or of the results), each once a
-			// checkpoint completed in its attempt, so that all three fit in
-			// the input.
+			// of the way (of the input, or of the results), once a
+			// checkpoint has completed, so that all three fit in the input
+			// and each restores from a checkpoint.
 			rng := rand.New(rand.NewPCG(uint64(i), 99))
 			between := func(n int64) int64 { return n/10 + rng.Int64N(n/5+1) }
 			in := &injector{
