@@ -158,6 +158,34 @@ func TestFinishedJobRefusesLatest(t *testing.T) {
 	checkCommittedExactlyOnce(t, filepath.Join(c.dir, "again"), c.want)
 }
 
+// TestRetentionAppliesToRestoredCheckpoints (11.1): a job killed and
+// resumed with latest again and again keeps, with the default
+// execution.checkpointing.num-retained 1, at most that many complete
+// checkpoints plus the one a kill may catch between completing a new one
+// and deleting the old: the restored checkpoints are the job's own and go
+// too (before, every resumed run left the one it restored: one more per
+// kill). Resumed to its end, the job keeps only the finished marker.
+func TestRetentionAppliesToRestoredCheckpoints(t *testing.T) {
+	c := killAfterCheckpoints(t, 2, 2)
+	jobDir := filepath.Join(c.dir, "weir-checkpoints", "wordcount")
+	for round := 1; round <= 3; round++ {
+		p := start(t, c.dir, append(slices.Clone(c.common), "-p", "2", "--rate", "2000", "--from-checkpoint", "latest")...)
+		p.await(t, "two completed checkpoints", func(_, errs []string) bool { return completed(errs) >= 2 })
+		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		<-p.done
+		if ids := retained(t, jobDir); len(ids) > 2 {
+			t.Fatalf("after %d resumed runs were killed the job directory holds checkpoints %v; num-retained 1 allows one (two while a kill interrupts the deletion)", round, ids)
+		}
+	}
+	c.resume(t, "-p", "2", "--from-checkpoint", "latest")
+	if got := jobDirEntries(t, c.dir, "wordcount"); !slices.Equal(got, []string{"_finished"}) {
+		t.Fatalf("job directory after the finish holds %v, want only the _finished marker", got)
+	}
+	checkCommittedExactlyOnce(t, filepath.Join(c.dir, "out"), c.want)
+}
+
 // TestChaosFinishEdges (11.1) kills the job at each moment of its end
 // (WEIR_TEST_KILL_AT: after the final checkpoint before the sinks'
 // final commit, after the commit before the finished marker, after the
