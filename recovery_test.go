@@ -26,14 +26,17 @@ import (
 
 // injector fails the job at seeded random points: in attempt a it fails
 // at the first record past the a-th threshold that a chosen operator
-// processes once a checkpoint has completed (completed counts them), so
-// that every failure restores from a checkpoint: under load a failure
-// before the first one would restart from the beginning and prove nothing
-// about restore.
+// processes once a checkpoint has completed (completed counts them) and
+// the job has restarted after the last failure (restarts counts the
+// restarts), so that every failure restores from a checkpoint (under load
+// a failure before the first one would restart from the beginning and
+// prove nothing about restore), and the failing attempt's last records
+// cannot inject the next one.
 type injector struct {
 	thresholds []int64 // per attempt; attempts beyond it never fail
 	ops        []string
 	completed  func() int64 // checkpoints completed so far
+	restarts   func() int64 // restarts begun so far
 	attempt    atomic.Int64
 	seen       [2]atomic.Int64 // records per operator in this attempt
 	failures   atomic.Int64
@@ -52,7 +55,7 @@ func (in *injector) check(op int) error {
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if in.attempt.Load() != a || in.completed() == 0 {
+	if in.attempt.Load() != a || in.completed() == 0 || in.restarts() < in.failures.Load() {
 		return nil
 	}
 	in.failures.Add(1)
@@ -92,8 +95,9 @@ func TestExactlyOnceUnderRandomFailures(t *testing.T) {
 				"restart-strategy.fixed-delay.attempts=10",
 				"restart-strategy.fixed-delay.delay=10ms")
 			var log testutil.LockedBuffer
-			counter := testutil.CountMessages(slog.NewTextHandler(&log, nil), "checkpoint completed")
+			counter := testutil.CountMessages(slog.NewTextHandler(&log, nil), "checkpoint completed", "restarting job")
 			in.completed = func() int64 { return counter.Count("checkpoint completed") }
+			in.restarts = func() int64 { return counter.Count("restarting job") }
 			e.SetLogger(slog.New(counter))
 			t.Cleanup(func() {
 				if t.Failed() {

@@ -236,7 +236,7 @@ func runWinRecoveryJob(t *testing.T, job winRecoveryJob, in *injector, extra ...
 		"restart-strategy.fixed-delay.delay=10ms",
 		"state.backend.rocksdb.localdir=" + t.TempDir()}, extra...)...)
 	var logs testutil.LockedBuffer
-	counter := testutil.CountMessages(slog.NewTextHandler(&logs, nil), "checkpoint completed")
+	counter := testutil.CountMessages(slog.NewTextHandler(&logs, nil), "checkpoint completed", "restarting job")
 	e.SetLogger(slog.New(counter))
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -246,6 +246,7 @@ func runWinRecoveryJob(t *testing.T, job winRecoveryJob, in *injector, extra ...
 	check := func(int) error { return nil }
 	if in != nil {
 		in.completed = func() int64 { return counter.Count("checkpoint completed") }
+		in.restarts = func() int64 { return counter.Count("restarting job") }
 		check = in.check
 	}
 	results := job.declare(e, check)
