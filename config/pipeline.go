@@ -22,9 +22,12 @@ var (
 			"The range 1..32768 is Flink's (KeyGroupRangeAssignment.UPPER_BOUND_MAX_PARALLELISM).",
 		Between(1, 32768))
 
-	// PipelineName is the job name used in logs and the REST API.
+	// PipelineName is the job's name: in logs, the REST API and its checkpoint
+	// directory.
 	PipelineName = StringOption("pipeline.name", "",
-		"The job name used for printing and logging. Empty means a generated name. "+
+		"The job's name, used in logs and the REST API, and naming the job's directory under execution.checkpointing.dir, "+
+			"so two jobs that share that directory need distinct names (a restore of another job's checkpoint is refused). "+
+			"Empty means the job's built-in name (weir run wordcount: wordcount). "+
 			"Flink's PipelineOptions.NAME has no default; Weir uses the empty string for \"not named\".")
 
 	// AutoWatermarkInterval is the period of automatic watermark emission.
