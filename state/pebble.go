@@ -66,6 +66,7 @@ type pebbleStore struct {
 	opts  PebbleOptions
 	dbDir string
 	log   *slog.Logger
+	disk  *diskWatch
 	// Restored says how the database came to be, for logs and tests:
 	// "empty", "downloaded", "local" or "rescaled".
 	restored string
@@ -99,7 +100,8 @@ func NewPebbleBackend[K comparable](ctx context.Context, kc codec.Codec[K], maxP
 	if err != nil {
 		return nil, fmt.Errorf("pebble state: %w", err)
 	}
-	s := &pebbleStore{opts: o, dbDir: dbDir, log: o.Logger, restored: "empty"}
+	s := &pebbleStore{opts: o, dbDir: dbDir, log: o.Logger, restored: "empty",
+		disk: newDiskWatch(o.Dir, o.WriteBufferSize, o.Logger)}
 	start := time.Now()
 	if err := s.open(ctx, r, restores); err != nil {
 		if s.db != nil {
@@ -141,6 +143,11 @@ func (s *pebbleStore) options(c *pebble.Cache, readOnly bool) *pebble.Options {
 		Merger:       pebble.DefaultMerger, // concatenation: ListState.Add
 		Logger:       pebbleLogger{s.log},
 		ReadOnly:     readOnly,
+		// Pebble retries a failed flush at once and for ever, and by
+		// default logs each failure: a full disk would hang the task and
+		// flood the log. The watch records ENOSPC, so the task fails, and
+		// logs one line per interval.
+		EventListener: &pebble.EventListener{BackgroundError: s.disk.backgroundError},
 	}
 	// State reads are point lookups, most for keys seen before and many
 	// (a first record per key) for keys absent: bloom filters (10 bits
@@ -173,6 +180,7 @@ func (s *pebbleStore) open(ctx context.Context, mine keygroup.Range, restores []
 	}
 	s.db = db
 	s.cache = newStateCache(db, s.opts.CacheSize)
+	s.cache.disk = s.disk
 	if s.restored == "rescaled" {
 		for i, r := range restores {
 			if err := s.copyGroups(ctx, r, mine, filepath.Join(s.opts.Dir, "restore-"+strconv.Itoa(i))); err != nil {
@@ -374,8 +382,8 @@ func (s *pebbleStore) snapshot(id int64) (*PebbleSnapshot, error) {
 	if err := s.cache.flush(); err != nil {
 		return nil, err
 	}
-	if err := s.db.Flush(); err != nil {
-		return nil, fmt.Errorf("pebble state: flush: %w", err)
+	if err := s.flushMemtable(); err != nil {
+		return nil, err
 	}
 	dir := filepath.Join(s.opts.Dir, "chk-"+strconv.FormatInt(id, 10))
 	if err := os.RemoveAll(dir); err != nil { // left by an earlier attempt
@@ -397,6 +405,24 @@ func (s *pebbleStore) snapshot(id int64) (*PebbleSnapshot, error) {
 		p.files = append(p.files, SnapshotFile{Name: name, Path: filepath.Join(dir, name), Immutable: immutableFile(name)})
 	}
 	return p, nil
+}
+
+// flushMemtable flushes the memtable, or fails with ErrLocalDiskFull when
+// the local directory is full (pebble would wait for ever).
+func (s *pebbleStore) flushMemtable() error {
+	if err := s.disk.err(); err != nil {
+		return err
+	}
+	flushed, err := s.db.AsyncFlush()
+	if err != nil {
+		return fmt.Errorf("pebble state: flush: %w", err)
+	}
+	select {
+	case <-flushed:
+		return nil
+	case <-s.disk.fullCh:
+		return s.disk.err()
+	}
 }
 
 // Files lists the snapshot's files.

@@ -25,6 +25,9 @@ type stateCache struct {
 	bytes int64 // approximate memory of the entries
 	limit int64
 	dirty int
+	// disk, when set, fails writes once the local directory is full: a
+	// commit would wait for a flush that cannot happen.
+	disk *diskWatch
 }
 
 type cacheEntry struct {
@@ -112,6 +115,9 @@ func (c *stateCache) merge(key, operand []byte) error {
 			return err
 		}
 		if e, ok = c.m[string(key)]; !ok { // evicted by its own insertion
+			if err := c.diskErr(); err != nil {
+				return err
+			}
 			return c.db.Merge(key, operand, wo)
 		}
 	}
@@ -141,6 +147,9 @@ func (c *stateCache) flush() error {
 	if c.dirty == 0 {
 		return nil
 	}
+	if err := c.diskErr(); err != nil {
+		return err
+	}
 	b := c.db.NewBatch()
 	defer b.Close()
 	for k, e := range c.m {
@@ -163,4 +172,11 @@ func (c *stateCache) flush() error {
 		return fmt.Errorf("pebble state: %w", err)
 	}
 	return nil
+}
+
+func (c *stateCache) diskErr() error {
+	if c.disk == nil {
+		return nil
+	}
+	return c.disk.err()
 }
