@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
@@ -188,12 +189,12 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 	}
 	interval, checkpointing := config.Lookup(c, config.CheckpointingInterval)
 	if config.Get(c, config.StateBackendType) == config.PebbleBackend {
-		dir, err := localStateDir(c, name)
+		dir, err := localStateDir(c, name, e.logger)
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
-		spec.LocalStateDir = dir
+		defer dir.Close()
+		spec.LocalStateDir = dir.Path
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -424,26 +425,18 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 }
 
 // localStateDir makes this run's directory for local state under
-// state.backend.rocksdb.localdir (or the system's temporary directory).
-func localStateDir(c *config.Config, job string) (string, error) {
+// state.backend.rocksdb.localdir (or the system's temporary directory),
+// locked while the run lives; directories of dead runs are removed first.
+func localStateDir(c *config.Config, job string, logger *slog.Logger) (*state.LocalDir, error) {
 	root, ok := config.Lookup(c, config.PebbleLocalDir)
 	if !ok || root == "" {
 		root = os.TempDir()
 	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return "", &config.Error{Key: config.PebbleLocalDir.Key(), Value: root, Reason: err.Error()}
-	}
-	safe := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
-			return r
-		}
-		return '_'
-	}, job)
-	dir, err := os.MkdirTemp(root, "weir-"+safe+"-")
+	d, err := state.MakeLocalDir(root, job, logger)
 	if err != nil {
-		return "", &config.Error{Key: config.PebbleLocalDir.Key(), Value: root, Reason: err.Error()}
+		return nil, &config.Error{Key: config.PebbleLocalDir.Key(), Value: root, Reason: err.Error()}
 	}
-	return dir, nil
+	return d, nil
 }
 
 // restoreThen reads state from the restored checkpoint's storage and
