@@ -84,6 +84,9 @@ type Job struct {
 	commit  chan struct{}
 	ended   atomic.Int64
 	sampler sampler
+
+	// triggered is the newest checkpoint triggered (driver goroutine).
+	triggered checkpoint.ID
 }
 
 type channelKey struct{ node, input, from, to int }
@@ -414,8 +417,11 @@ func (j *Job) drive(ctx context.Context) {
 	defer timer.Stop()
 	jobDone := j.jobDone // nil once every input ended
 	var final checkpoint.ID
+	// Checkpoints triggered after endedAfter capture the tasks' final
+	// state: every input had ended when they were triggered.
+	var endedAfter checkpoint.ID
 	for {
-		if jobDone == nil && j.finalCheckpoint(ctx, &final) {
+		if jobDone == nil && j.finalCheckpoint(ctx, &final, endedAfter) {
 			j.act(context.WithoutCancel(ctx), c.TasksStopped(time.Now(), checkpoint.ErrEndOfInput))
 			return
 		}
@@ -432,7 +438,7 @@ func (j *Job) drive(ctx context.Context) {
 		case m := <-j.messages:
 			acts = c.Receive(m, time.Now())
 		case <-jobDone:
-			jobDone = nil
+			jobDone, endedAfter = nil, j.triggered
 			continue
 		case <-ctx.Done():
 			j.act(context.WithoutCancel(ctx), c.TasksStopped(time.Now(), context.Cause(ctx)))
@@ -454,8 +460,9 @@ func (j *Job) drive(ctx context.Context) {
 // after a failed one, which the coordinator counts against
 // execution.checkpointing.tolerable-failed-checkpoints) and reports true,
 // after closing commit, once a checkpoint triggered after the end of the
-// input is complete. *final holds the one in progress (0: none yet).
-func (j *Job) finalCheckpoint(ctx context.Context, final *checkpoint.ID) bool {
+// input is complete. *final holds the one in progress (0: none yet);
+// checkpoints with IDs above endedAfter were triggered after the end.
+func (j *Job) finalCheckpoint(ctx context.Context, final *checkpoint.ID, endedAfter checkpoint.ID) bool {
 	c := j.spec.Coordinator
 	if *final != 0 {
 		if l := c.Latest(); l != nil && l.ID >= *final {
@@ -472,9 +479,14 @@ func (j *Job) finalCheckpoint(ctx context.Context, final *checkpoint.ID) bool {
 	}
 	acts, err := c.TriggerNow(time.Now(), checkpoint.KindCheckpoint)
 	if err != nil {
-		// Another checkpoint is in progress (it ends with the tasks'
-		// final state, but may have been triggered before the input
-		// ended): trigger once it is done.
+		// Another checkpoint is in progress. One triggered after the end
+		// of the input (a periodic one, which the coordinator triggers as
+		// soon as the previous one ends when checkpoints take longer than
+		// the interval) is as final as ours: wait for it. Else trigger
+		// once it is done.
+		if j.triggered > endedAfter && c.Pending(j.triggered) != nil {
+			*final = j.triggered
+		}
 		return false
 	}
 	for _, a := range acts {
@@ -494,6 +506,7 @@ func (j *Job) act(ctx context.Context, acts []checkpoint.Action) {
 		acts = acts[1:]
 		switch a := a.(type) {
 		case checkpoint.TriggerAction:
+			j.triggered = max(j.triggered, a.Checkpoint)
 			// Every subtask hears of the trigger: sources inject the
 			// barrier, subtasks whose input has ended acknowledge with their
 			// final state (Flink's checkpoints after tasks finished), and
