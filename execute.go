@@ -521,6 +521,7 @@ func (e *Environment) retain(name string, st *storage.Storage, runErr error, can
 			e.logger.Warn("cannot delete checkpoint", "job", name, "checkpoint", in.ID, "cause", err)
 		}
 	}
+	st.RemoveEmptyCheckpointDirs(name)
 }
 
 // logDiagnoses logs, once each, the explanation of every checkpoint that

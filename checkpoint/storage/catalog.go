@@ -283,3 +283,24 @@ func removeEmptyDirs(dir string) {
 	}
 	_ = os.Remove(dir)
 }
+
+// RemoveEmptyCheckpointDirs removes the empty chk-<n> directories of job in
+// local storage. Discard removes a checkpoint's directories after its
+// files, so a process killed in between leaves an empty one that no
+// listing shows (listings see files) and no later Discard reaches. Object
+// stores have no directories: there it does nothing.
+func (s *Storage) RemoveEmptyCheckpointDirs(job string) {
+	if s.root == "" {
+		return
+	}
+	dir := filepath.Join(s.root, filepath.FromSlash(JobDir(job)))
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "chk-") {
+			removeEmptyDirs(filepath.Join(dir, e.Name()))
+		}
+	}
+}
