@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/weirstream/weir/internal/testutil"
 )
 
 // TestMakeLocalDirRemovesDeadRunsOnly: the directory of a run whose process
@@ -32,17 +35,14 @@ func TestMakeLocalDirRemovesDeadRunsOnly(t *testing.T) {
 	}
 	awaitHeld := func(dir string) {
 		t.Helper()
-		for i := 0; i < 5000; i++ {
+		testutil.Await(t, 10*time.Second, func() bool {
 			f, err := lockFile(filepath.Join(dir, LocalDirLock))
 			if err != nil {
-				return
+				return true // the child holds it
 			}
 			f.Close()
-			if i == 4999 {
-				t.Fatal("the child never took the lock")
-			}
-			exec.Command("sleep", "0.001").Run()
-		}
+			return false
+		}, func() string { return "the child never took the lock on " + dir })
 	}
 	c := lockAndHold(dead)
 	awaitHeld(dead)
