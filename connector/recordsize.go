@@ -18,6 +18,15 @@ const DefaultMaxRecordSize = 64 << 20
 // The error names the source, the record's offset and its size.
 var ErrRecordTooLarge = errors.New("record too large")
 
+// MaxRecordSize is n as a source's maximum record size: n itself, or
+// DefaultMaxRecordSize when n < 1 (unset).
+func MaxRecordSize(n int64) int64 {
+	if n < 1 {
+		return DefaultMaxRecordSize
+	}
+	return n
+}
+
 // MaxRecordSizeFor is a value of source.max-record-size that admits a
 // record of n bytes, for error messages: the next power of two above n,
 // in kb or mb ("1kb", "256mb").

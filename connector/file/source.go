@@ -58,10 +58,7 @@ func NewSource(path string) *Source {
 // the source accepts (the option source.max-record-size); n < 1 means the
 // default. It returns s.
 func (s *Source) WithMaxRecordSize(n int64) *Source {
-	if n < 1 {
-		n = connector.DefaultMaxRecordSize
-	}
-	s.maxRecordSize = n
+	s.maxRecordSize = connector.MaxRecordSize(n)
 	return s
 }
 
@@ -119,9 +116,6 @@ func (s *Source) Files() ([]string, error) {
 // files of the Restored entries.
 func (s *Source) CreateReader(ctx runtime.SourceContext) (runtime.SourceReader[string], error) {
 	r := &reader{maxRecordSize: s.maxRecordSize}
-	if r.maxRecordSize < 1 {
-		r.maxRecordSize = connector.DefaultMaxRecordSize
-	}
 	if ctx.Restored != nil {
 		for i, b := range ctx.Restored {
 			e, err := decodeEntry(b)
@@ -317,11 +311,9 @@ func (r *reader) readLine(sp *split) (string, []byte, error) {
 	return trimLine(r.long), r.long, err
 }
 
-func bytesTrimNewline(b []byte) []byte { return trimSuffixByte(b, '\n') }
-
 // recordLen is the length of the line raw holds without its line end.
 func recordLen(raw []byte) int64 {
-	return int64(len(trimSuffixByte(bytesTrimNewline(raw), '\r')))
+	return int64(len(trimSuffixByte(trimSuffixByte(raw, '\n'), '\r')))
 }
 
 // tooLong is the error for a line of sp longer than the maximum record
@@ -332,7 +324,7 @@ func (r *reader) tooLong(sp *split, n int64, more error) error {
 	for more == bufio.ErrBufferFull {
 		var chunk []byte
 		chunk, more = r.br.ReadSlice('\n')
-		n += int64(len(bytesTrimNewline(chunk)))
+		n += int64(len(trimSuffixByte(chunk, '\n')))
 	}
 	size := fmt.Sprintf("%d bytes (%s)", n, units.Bytes(n))
 	if more != nil && more != io.EOF {

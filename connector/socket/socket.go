@@ -50,10 +50,7 @@ func New(host string, port int, delimiter string) *Source {
 // wrapping connector.ErrRecordTooLarge after at most n bytes (and one read
 // buffer) were held. It returns s.
 func (s *Source) WithMaxRecordSize(n int64) *Source {
-	if n < 1 {
-		n = connector.DefaultMaxRecordSize
-	}
-	s.maxRecordSize = n
+	s.maxRecordSize = connector.MaxRecordSize(n)
 	return s
 }
 
@@ -76,17 +73,13 @@ func (s *Source) CreateReader(ctx runtime.SourceContext) (runtime.SourceReader[s
 	if ctx.Logger != nil {
 		ctx.Logger.Info("socket source connected", "addr", addr)
 	}
-	maxSize := s.maxRecordSize
-	if maxSize < 1 {
-		maxSize = connector.DefaultMaxRecordSize
-	}
 	return &reader{
 		addr:    addr,
 		conn:    conn,
 		br:      bufio.NewReaderSize(conn, readBufferSize),
 		delim:   []byte(s.delim),
 		crlf:    s.delim == "\n",
-		maxSize: maxSize,
+		maxSize: s.maxRecordSize,
 	}, nil
 }
 
