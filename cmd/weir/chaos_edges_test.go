@@ -52,24 +52,18 @@ func lostAndDuplicated(t *testing.T, dir string, want map[string]int64) (lost, d
 			seen[l]++
 		}
 	}
-	expected := map[string]bool{}
-	for w, n := range want {
-		for i := int64(1); i <= n; i++ {
-			l := fmt.Sprintf("%s,%d", w, i)
-			expected[l] = true
-			if seen[l] == 0 {
-				lost++
-			}
-		}
+	return chaosLostDuplicated(seen, want)
+}
+
+// renamedCorpus is corpus(n) with old replaced by new in every word: the
+// input of another job, whose updates differ from the first one's.
+func renamedCorpus(n int, old, new string) (string, map[string]int64) {
+	text, want := corpus(n)
+	renamed := map[string]int64{}
+	for w, c := range want {
+		renamed[strings.ReplaceAll(w, old, new)] = c
 	}
-	for l, n := range seen {
-		if !expected[l] {
-			dup += n // not an update of the input at all
-			continue
-		}
-		dup += n - 1
-	}
-	return lost, dup
+	return strings.ReplaceAll(text, old, new), renamed
 }
 
 // edgeJob is a word count over its own input, in a directory of its own.
@@ -221,11 +215,8 @@ func TestChaosFinishEdges(t *testing.T) {
 			again := j.run(t, nil, "--from-checkpoint", "latest")
 			expectFinishedRefusal(t, again, j.dir, "wordcount")
 			lost, dup := lostAndDuplicated(t, filepath.Join(j.dir, "out"), j.want)
-			o.Lost += lost
-			o.Duplicated += dup
-			if lost == 0 && dup == 0 {
-				o.Survived++
-			} else {
+			o.add(true, lost, dup)
+			if lost != 0 || dup != 0 {
 				t.Errorf("%s: lost %d, duplicated %d", moment, lost, dup)
 			}
 		}
@@ -240,12 +231,7 @@ func TestChaosFinishEdges(t *testing.T) {
 // it runs exactly, and the first job still resumes exactly.
 func TestRestoreRefusesAnotherJobsCheckpoint(t *testing.T) {
 	c := killAfterCheckpoints(t, 2, 2)
-	text, want := corpus(1500)
-	text = strings.ReplaceAll(text, "w", "v")
-	other := map[string]int64{}
-	for w, n := range want {
-		other[strings.ReplaceAll(w, "w", "v")] = n
-	}
+	text, other := renamedCorpus(1500, "w", "v")
 	if err := os.WriteFile(filepath.Join(c.dir, "other.txt"), []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -312,12 +298,7 @@ func TestChaosSharedCheckpointDir(t *testing.T) {
 			t.Fatal(err)
 		}
 		<-p.done
-		text, want := corpus(1000)
-		text = strings.ReplaceAll(text, "common", "other")
-		other := map[string]int64{}
-		for w, n := range want {
-			other[strings.ReplaceAll(w, "common", "other")] = n
-		}
+		text, other := renamedCorpus(1000, "common", "other")
 		if err := os.WriteFile(filepath.Join(a.dir, "b.txt"), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -339,12 +320,7 @@ func TestChaosSharedCheckpointDir(t *testing.T) {
 			t.Fatalf("A resumed: exit %d:\n%s", r.code, r.stderr)
 		}
 		la, da := lostAndDuplicated(t, filepath.Join(a.dir, "out"), a.want)
-		lost, dup = lost+la, dup+da
-		o.Lost += lost
-		o.Duplicated += dup
-		if ok && lost == 0 && dup == 0 {
-			o.Survived++
-		}
+		o.add(ok, lost+la, dup+da)
 	}
 	o.Note = "same name, other input: latest and fresh refused (exit 2); own pipeline.name exact; first job resumed exact"
 	chaosReport(t, "11.2", "two jobs of one name in one checkpoint directory", o)
@@ -560,11 +536,7 @@ func TestChaosS3OutageWhileRestoring(t *testing.T) {
 		}
 		restoredFrom(t, r.err)
 		lost, dup := lostAndDuplicated(t, filepath.Join(j.dir, "out"), j.want)
-		o.Lost += lost
-		o.Duplicated += dup
-		if lost == 0 && dup == 0 {
-			o.Survived++
-		}
+		o.add(true, lost, dup)
 	}
 	o.Note = "S3 behind a proxy, down while the killed job resumes with latest, then up"
 	chaosReport(t, "11.6", "checkpoint storage outage while restoring", o)

@@ -10,36 +10,6 @@ import (
 	"testing"
 )
 
-// fallbackCount compares the committed output under dir with the word
-// count's exact output (counts 1..n of every word, once each): lost is the
-// number of expected lines missing, duplicated the number of lines beyond
-// one per expected line (a line that is not expected at all counts too).
-func fallbackCount(t *testing.T, dir string, want map[string]int64) (lost, duplicated int) {
-	t.Helper()
-	seen := map[string]int{}
-	for _, text := range committedParts(t, dir) {
-		for _, l := range strings.Fields(text) {
-			seen[l]++
-		}
-	}
-	for w, n := range want {
-		for i := int64(1); i <= n; i++ {
-			l := fmt.Sprintf("%s,%d", w, i)
-			switch c := seen[l]; {
-			case c == 0:
-				lost++
-			case c > 1:
-				duplicated += c - 1
-			}
-			delete(seen, l)
-		}
-	}
-	for _, c := range seen {
-		duplicated += c
-	}
-	return lost, duplicated
-}
-
 // dirListing lists the names in dir (a killed run's hidden leftovers
 // included) with their sizes.
 func dirListing(t *testing.T, dir string) map[string]int64 {
@@ -125,12 +95,8 @@ func TestChaosFallback(t *testing.T) {
 		if strings.Contains(strings.Join(r.err, "\n"), "file sink took back") {
 			tookBack++
 		}
-		lost, dup := fallbackCount(t, filepath.Join(c.dir, "out"), c.want)
-		o.Lost += lost
-		o.Duplicated += dup
-		if ok && lost == 0 && dup == 0 {
-			o.Survived++
-		}
+		lost, dup := lostAndDuplicated(t, filepath.Join(c.dir, "out"), c.want)
+		o.add(ok, lost, dup)
 	}
 
 	for round := range *chaosRounds {
@@ -173,12 +139,8 @@ func TestChaosFallback(t *testing.T) {
 			t.Errorf("refuse round %d: restored %d, want %d", round, id, older)
 			ok = false
 		}
-		lost, dup := fallbackCount(t, filepath.Join(c.dir, "out"), c.want)
-		o.Lost += lost
-		o.Duplicated += dup
-		if ok && lost == 0 && dup == 0 {
-			o.Survived++
-		}
+		lost, dup := lostAndDuplicated(t, filepath.Join(c.dir, "out"), c.want)
+		o.add(ok, lost, dup)
 	}
 	chaosReport(t, "11.3", "fallback past damaged or older checkpoints", chaosOutcome{
 		Tried: o.Tried, Survived: o.Survived, Lost: o.Lost, Duplicated: o.Duplicated,

@@ -107,10 +107,7 @@ func TestChaosInputChanged(t *testing.T) {
 					continue
 				}
 				lost, dup := lostAndDuplicated(t, filepath.Join(c.dir, "out"), want)
-				o.Lost, o.Duplicated = o.Lost+lost, o.Duplicated+dup
-				if lost == 0 && dup == 0 {
-					o.Survived++
-				}
+				o.add(true, lost, dup)
 			}
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -152,20 +151,6 @@ func chaosCountUpdates(dir string, want map[string]int64) (lost, duplicated int,
 			}
 		}
 	}
-	for w, n := range want {
-		for i := int64(1); i <= n; i++ {
-			u := w + "," + strconv.FormatInt(i, 10)
-			switch c := got[u]; {
-			case c == 0:
-				lost++
-			case c > 1:
-				duplicated += c - 1
-			}
-			delete(got, u)
-		}
-	}
-	for _, c := range got {
-		duplicated += c // updates no exact run writes
-	}
+	lost, duplicated = chaosLostDuplicated(got, want)
 	return lost, duplicated, nil
 }
