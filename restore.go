@@ -18,6 +18,7 @@ import (
 	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/failover"
 	"github.com/weirstream/weir/graph"
+	"github.com/weirstream/weir/internal/filelock"
 )
 
 // The values of RestoreFrom's path with a meaning of their own.
@@ -192,13 +193,9 @@ func lockJobDir(dir, job string) (func(), error) {
 	root := strings.TrimSuffix(st.ExternalPath(job, 1), string(filepath.Separator)+storage.JobDir(job)+string(filepath.Separator)+storage.CheckpointDir(1))
 	st.Close()
 	path := filepath.Join(root, "."+storage.JobDir(job)+".lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := filelock.TryLock(path)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint storage %s: lock: %w", storage.Redact(dir), err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, filelock.ErrLocked) {
 			return nil, &config.Error{Key: config.PipelineName.Key(), Value: job, Reason: fmt.Sprintf(
 				"another process is running job %s with checkpoints in %s (it holds %s); give this job its own name with -D %s=NAME",
 				job, filepath.Join(root, storage.JobDir(job)), path, config.PipelineName.Key())}

@@ -7,7 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
+
+	"github.com/weirstream/weir/internal/filelock"
 )
 
 // LocalDirPrefix starts the name of every run directory MakeLocalDir
@@ -55,26 +56,12 @@ func MakeLocalDir(root, job string, logger *slog.Logger) (*LocalDir, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := lockFile(filepath.Join(dir, LocalDirLock))
+	f, err := filelock.TryLock(filepath.Join(dir, LocalDirLock))
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("locking local state directory %s: %w", dir, err)
 	}
 	return &LocalDir{Path: dir, lock: f}, nil
-}
-
-// lockFile creates (or opens) path and takes an exclusive flock on it
-// without waiting; syscall.EWOULDBLOCK means another holds it.
-func lockFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
 }
 
 // removeStaleLocalDirs removes the run directories under root whose run
@@ -93,9 +80,9 @@ func removeStaleLocalDirs(root string, logger *slog.Logger) {
 		if _, err := os.Stat(lockPath); err != nil {
 			continue // no lock file: not ours to judge
 		}
-		f, err := lockFile(lockPath)
+		f, err := filelock.TryLock(lockPath)
 		if err != nil {
-			if !errors.Is(err, syscall.EWOULDBLOCK) && logger != nil {
+			if !errors.Is(err, filelock.ErrLocked) && logger != nil {
 				logger.Warn("cannot check a local state directory", "dir", dir, "err", err)
 			}
 			continue // a live run holds it

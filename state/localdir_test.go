@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weirstream/weir/internal/filelock"
 	"github.com/weirstream/weir/internal/testutil"
 )
 
@@ -36,7 +37,7 @@ func TestMakeLocalDirRemovesDeadRunsOnly(t *testing.T) {
 	awaitHeld := func(dir string) {
 		t.Helper()
 		testutil.Await(t, 10*time.Second, func() bool {
-			f, err := lockFile(filepath.Join(dir, LocalDirLock))
+			f, err := filelock.TryLock(filepath.Join(dir, LocalDirLock))
 			if err != nil {
 				return true // the child holds it
 			}
