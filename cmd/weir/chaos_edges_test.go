@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -23,23 +20,9 @@ import (
 // two jobs of one name, a storage outage while restoring, exit codes.
 
 // runEdgeIn runs weir in dir with env added to the environment, to its end.
-// A process killed by a signal has code -1.
 func runEdgeIn(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(weirBin, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{so.String(), se.String(), code}
+	return runWeirEnv(t, dir, env, "", args...)
 }
 
 // lostAndDuplicated compares the committed part files under dir with the

@@ -47,8 +47,18 @@ func runWeir(t *testing.T, stdin string, args ...string) result {
 // runWeirIn runs weir in dir, with stdin, to its end.
 func runWeirIn(t *testing.T, dir, stdin string, args ...string) result {
 	t.Helper()
+	return runWeirEnv(t, dir, nil, stdin, args...)
+}
+
+// runWeirEnv runs weir in dir, with env added to the environment and
+// stdin, to its end. A process killed by a signal has code -1.
+func runWeirEnv(t *testing.T, dir string, env []string, stdin string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(weirBin, args...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
 	cmd.Stdin = strings.NewReader(stdin)
