@@ -79,7 +79,7 @@ func chaosRestoreOnce(t *testing.T, n int) chaosRestoreRound {
 	common := []string{"run", "wordcount", "--no-web", "--input", "in", "--output", "out", "-p", "2",
 		"-D", "execution.checkpointing.interval=10ms"}
 	k := start(t, dir, append(common, "--rate", "2000")...)
-	if !k.waitFor(func(_, errs []string) bool { return completed(errs) >= n }) {
+	if !k.waitFor(time.Minute, func(_, errs []string) bool { return completed(errs) >= n }) {
 		return chaosRestoreRound{why: fmt.Sprintf("the first run ended (exit %d) before %d checkpoints:\n%s", k.code, n, strings.Join(k.err, "\n"))}
 	}
 	if err := k.cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -104,28 +104,6 @@ func chaosRestoreOnce(t *testing.T, n int) chaosRestoreRound {
 		res.why = fmt.Sprintf("killed after %d checkpoints: %d updates lost, %d duplicated", n, lost, dup)
 	}
 	return res
-}
-
-// waitFor is await without failing the test: it polls the collected
-// output until cond holds (true) or the process exits first (false).
-func (p *proc) waitFor(cond func(out, errs []string) bool) bool {
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		p.mu.Lock()
-		ok := cond(p.out, p.err)
-		p.mu.Unlock()
-		if ok {
-			return true
-		}
-		select {
-		case <-p.done:
-			p.mu.Lock()
-			defer p.mu.Unlock()
-			return cond(p.out, p.err)
-		case <-tick.C:
-		}
-	}
 }
 
 // chaosCountUpdates compares the committed updates ("word,count") under

@@ -66,30 +66,41 @@ func start(t *testing.T, dir string, args ...string) *proc {
 // await polls until cond holds on the collected output, or fails the test.
 func (p *proc) await(t *testing.T, what string, cond func(out, errs []string) bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	if p.waitFor(60*time.Second, cond) {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.done:
+		t.Fatalf("process exited (%d) before %s; stderr:\n%s", p.code, what, strings.Join(p.err, "\n"))
+	default:
+		t.Fatalf("timed out waiting for %s; stdout %q; stderr:\n%s", what, p.out, strings.Join(p.err, "\n"))
+	}
+}
+
+// waitFor is await without failing the test (for goroutines other than
+// the test's): it polls the collected output until cond holds (true), or
+// the process exits or timeout passes first (false).
+func (p *proc) waitFor(timeout time.Duration, cond func(out, errs []string) bool) bool {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(timeout)
 	for {
 		p.mu.Lock()
 		ok := cond(p.out, p.err)
 		p.mu.Unlock()
 		if ok {
-			return
+			return true
 		}
 		select {
 		case <-p.done:
 			p.mu.Lock()
-			ok = cond(p.out, p.err)
-			errs := strings.Join(p.err, "\n")
-			p.mu.Unlock()
-			if ok {
-				return
-			}
-			t.Fatalf("process exited (%d) before %s; stderr:\n%s", p.code, what, errs)
-		case <-time.After(5 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			p.mu.Lock()
 			defer p.mu.Unlock()
-			t.Fatalf("timed out waiting for %s; stdout %q; stderr:\n%s", what, p.out, strings.Join(p.err, "\n"))
+			return cond(p.out, p.err)
+		case <-deadline:
+			return false
+		case <-tick.C:
 		}
 	}
 }
