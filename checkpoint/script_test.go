@@ -2,7 +2,6 @@ package checkpoint
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -28,12 +27,11 @@ import (
 //	ack t=T id=N task=V/S,...|all|rest [size=B] [sync=D] [async=D] [align=D]
 //	decline t=T id=N task=V/S cause=generic|async|not-ready|closing|end|none
 //	finalize t=T id=N [err=text...]
-var rewrite = flag.Bool("rewrite", false, "rewrite the expected outputs of script tests")
 
 var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func TestCoordinatorScripts(t *testing.T) {
-	testutil.RunScripts(t, "testdata/coordinator/*.txt", *rewrite, func() func(*testing.T, string, int, string) string {
+	testutil.RunScripts(t, "testdata/coordinator/*.txt", func() func(*testing.T, string, int, string) string {
 		var h *harness
 		return func(t *testing.T, path string, line int, cmd string) string { return h.run(t, path, line, cmd, &h) }
 	})

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,8 +9,6 @@ import (
 
 	"github.com/weirstream/weir/internal/testutil"
 )
-
-var rewrite = flag.Bool("rewrite", false, "rewrite the expected outputs of script tests")
 
 // The aligner is stepped by scripts in testdata/align (the format of
 // testutil.RunScripts); `go test ./runtime -run TestAlignerScripts
@@ -25,7 +22,7 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected outputs of scrip
 //	state                   what the aligner holds
 func TestAlignerScripts(t *testing.T) {
 	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	testutil.RunScripts(t, "testdata/align/*.txt", *rewrite, func() func(*testing.T, string, int, string) string {
+	testutil.RunScripts(t, "testdata/align/*.txt", func() func(*testing.T, string, int, string) string {
 		var a *aligner
 		return func(t *testing.T, path string, line int, cmd string) string {
 			fields := strings.Fields(cmd)

@@ -1,11 +1,15 @@
 package testutil
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
+
+// rewrite is the -rewrite flag of every test binary that runs scripts.
+var rewrite = flag.Bool("rewrite", false, "rewrite the expected outputs of script tests (testutil.RunScripts)")
 
 // RunScripts runs every script matching glob (for example
 // "testdata/align/*.txt") as a subtest. A script is a series of commands,
@@ -13,17 +17,17 @@ import (
 // blank line; lines starting with "#" are comments, and an indented line
 // continues the command above it. run gets each command (continuations
 // joined with spaces) and the line it starts on, and returns its output.
-// With rewrite, the expected outputs are replaced by what run printed
+// With -rewrite, the expected outputs are replaced by what run printed
 // (read the diff before committing it). Each script gets a fresh state
 // from newRun.
-func RunScripts(t *testing.T, glob string, rewrite bool, newRun func() func(t *testing.T, path string, line int, cmd string) string) {
+func RunScripts(t *testing.T, glob string, newRun func() func(t *testing.T, path string, line int, cmd string) string) {
 	t.Helper()
 	files, err := filepath.Glob(glob)
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no scripts match %s: %v", glob, err)
 	}
 	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) { runScript(t, f, rewrite, newRun()) })
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) { runScript(t, f, *rewrite, newRun()) })
 	}
 }
 
