@@ -401,7 +401,7 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 			// publishes what is left and ends), after it the marker.
 			if merr := st.MarkFinished(context.WithoutCancel(ctx), name, storage.Finished{Job: name, At: time.Now(), Checkpoint: last}); merr != nil {
 				e.logger.Warn("cannot mark the job finished; keeping its checkpoints", "job", name, "cause", merr)
-				return nil
+				return fb.repeats // nil, or: the output may repeat all the same
 			}
 			hookKillAt("before-discard")
 		}
