@@ -29,10 +29,10 @@ var ErrHeapBudget = errors.New("keyed state outgrew the heap state backend's mem
 // the check estimates the live heap now: the last collection's figure plus
 // what every heap backend of the process added since (heapGrowth). (The
 // runtime streams snapshots to storage as it encodes them, so they add
-// little.) Each
-// write adds its estimated bytes to KeyedBackend.grown (an addition on the
-// subtask's goroutine); the check runs every checkEvery writes, or sooner
-// once checkBytes have been added, and folds grown into heapGrowth.
+// little.) Each write adds its estimated bytes to KeyedBackend.grown (an
+// addition on the subtask's goroutine); the check runs every checkEvery
+// writes, or sooner once checkBytes have been added, and folds grown into
+// heapGrowth.
 type budget struct {
 	limit    int64
 	source   string // where the limit comes from, for the message
@@ -51,10 +51,10 @@ const (
 
 // heapGrowth is what the heap backends of the process added to the heap
 // since collection number cycle ended: new entries and map copies held by
-// snapshots. The first check that
-// sees a later collection resets it, as that collection's live heap
-// includes them (what was added between the collection's end and the
-// reset is dropped: at most one check's worth per backend).
+// snapshots. The first check that sees a later collection resets it, as
+// that collection's live heap includes them (what was added between the
+// collection's end and the reset is dropped: at most one check's worth per
+// backend).
 var heapGrowth struct {
 	cycle atomic.Uint64
 	bytes atomic.Int64
