@@ -38,6 +38,19 @@ func lostAndDuplicated(t *testing.T, dir string, want map[string]int64) (lost, d
 	return chaosLostDuplicated(seen, want)
 }
 
+// unreachableS3 is an S3 checkpoint location where nothing listens (an
+// outage), and the environment that makes weir try it once per request.
+func unreachableS3(t *testing.T) (url string, env []string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url = "s3://bucket/x?region=us-east-1&use_path_style=true&disable_https=true&endpoint=http://" + ln.Addr().String()
+	ln.Close()
+	return url, []string{"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_MAX_ATTEMPTS=1"}
+}
+
 // renamedCorpus is corpus(n) with old replaced by new in every word: the
 // input of another job, whose updates differ from the first one's.
 func renamedCorpus(n int, old, new string) (string, map[string]int64) {
@@ -324,14 +337,7 @@ func TestExitCodes(t *testing.T) {
 		return append([]string{"run", "wordcount", "--no-web", "--input", "in.txt", "--output", "-",
 			"-D", "execution.checkpointing.interval=100ms"}, extra...)
 	}
-	// An S3 endpoint where nothing listens: an outage.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := "s3://bucket/x?region=us-east-1&use_path_style=true&disable_https=true&endpoint=http://" + ln.Addr().String()
-	ln.Close()
-	creds := []string{"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_MAX_ATTEMPTS=1"}
+	down, creds := unreachableS3(t)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -530,13 +536,7 @@ func TestChaosS3OutageWhileRestoring(t *testing.T) {
 // damaged checkpoint named directly and an unknown scheme are 2.
 func TestChaosExitCodes(t *testing.T) {
 	var o chaosOutcome
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := "s3://bucket/x?region=us-east-1&use_path_style=true&disable_https=true&endpoint=http://" + ln.Addr().String()
-	ln.Close()
-	creds := []string{"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_MAX_ATTEMPTS=1"}
+	down, creds := unreachableS3(t)
 	for round := 0; round < *chaosRounds; round++ {
 		c := killAfterCheckpoints(t, 1, 2)
 		ids := retained(t, filepath.Join(c.dir, "weir-checkpoints", "wordcount"))

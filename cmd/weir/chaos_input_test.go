@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -155,25 +154,6 @@ func TestChaosInputTruncatedWhileRead(t *testing.T) {
 	chaosReport(t, "11.4", "input file truncated while being read", o)
 }
 
-// runMeasured runs weir in dir to its end and returns its result and its
-// peak resident memory.
-func runMeasured(t *testing.T, dir string, args ...string) (result, int64) {
-	t.Helper()
-	cmd := exec.Command(weirBin, args...)
-	cmd.Dir = dir
-	var so, se strings.Builder
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return result{so.String(), se.String(), code}, ru.Maxrss << 10 // Linux: KiB
-}
-
 // TestChaosRecordTooLarge (11.10): a socket peer sends a 200 MiB line, and a
 // file holds a 20 MiB line, with source.max-record-size 1 MiB. Each fails
 // the job with the source, the offset and the size named, and the process
@@ -211,17 +191,17 @@ func TestChaosRecordTooLarge(t *testing.T) {
 			sent <- int64(n)
 		}()
 		o.Tried++
-		r, rss := runMeasured(t, t.TempDir(), "run", "wordcount", "--no-web", "--input", "socket://"+ln.Addr().String(),
+		r := runWeirIn(t, t.TempDir(), "", "run", "wordcount", "--no-web", "--input", "socket://"+ln.Addr().String(),
 			"--output", "-", "-D", "source.max-record-size=1mb")
 		ln.Close()
 		<-sent
-		peak = max(peak, rss)
+		peak = max(peak, r.peakRSS)
 		last := lastLine(r.stderr)
 		if r.code == 1 && strings.Contains(last, "socket source "+ln.Addr().String()+": record too large: the record at byte 12 of the connection is more than ") &&
-			strings.Contains(last, "long, over source.max-record-size (1.0 MiB): raise it (e.g. -D source.max-record-size=") && rss < rssLimit {
+			strings.Contains(last, "long, over source.max-record-size (1.0 MiB): raise it (e.g. -D source.max-record-size=") && r.peakRSS < rssLimit {
 			o.Survived++
 		} else {
-			t.Errorf("socket: exit %d, peak RSS %d MiB, last line %q", r.code, rss>>20, last)
+			t.Errorf("socket: exit %d, peak RSS %d MiB, last line %q", r.code, r.peakRSS>>20, last)
 		}
 
 		// The file: a 20 MiB line between two short ones, restarts allowed.
@@ -231,17 +211,17 @@ func TestChaosRecordTooLarge(t *testing.T) {
 			t.Fatal(err)
 		}
 		o.Tried++
-		r, rss = runMeasured(t, dir, "run", "wordcount", "--no-web", "--input", "in.txt", "--output", "-",
+		r = runWeirIn(t, dir, "", "run", "wordcount", "--no-web", "--input", "in.txt", "--output", "-",
 			"-D", "source.max-record-size=1mb", "-D", "execution.checkpointing.interval=100ms",
 			"-D", "restart-strategy.type=fixed-delay", "-D", "restart-strategy.fixed-delay.attempts=3", "-D", "restart-strategy.fixed-delay.delay=10ms")
-		peak = max(peak, rss)
+		peak = max(peak, r.peakRSS)
 		last = lastLine(r.stderr)
 		want := "file source: in.txt: the line at byte 12 is 20971520 bytes (20.0 MiB) long, over source.max-record-size (1.0 MiB): " +
 			"raise it (e.g. -D source.max-record-size=32mb) if such lines are expected, or fix the file; not restarted, since a restart would read the same line"
-		if r.code == 2 && strings.HasSuffix(last, want) && !strings.Contains(r.stderr, "restarting job") && rss < rssLimit {
+		if r.code == 2 && strings.HasSuffix(last, want) && !strings.Contains(r.stderr, "restarting job") && r.peakRSS < rssLimit {
 			o.Survived++
 		} else {
-			t.Errorf("file: exit %d, peak RSS %d MiB, stderr:\n%s", r.code, rss>>20, r.stderr)
+			t.Errorf("file: exit %d, peak RSS %d MiB, stderr:\n%s", r.code, r.peakRSS>>20, r.stderr)
 		}
 	}
 	o.Note = fmt.Sprintf("refused with source, offset and size; peak RSS %d MiB", peak>>20)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/weirstream/weir/connector/file"
@@ -36,6 +37,7 @@ func TestMain(m *testing.M) {
 type result struct {
 	stdout, stderr string
 	code           int
+	peakRSS        int64 // bytes: the process's maximum resident set
 }
 
 // runWeir runs weir in a directory of its own, with stdin, to its end.
@@ -69,7 +71,11 @@ func runWeirEnv(t *testing.T, dir string, env []string, stdin string, args ...st
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	return result{so.String(), se.String(), code}
+	r := result{stdout: so.String(), stderr: se.String(), code: code}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.peakRSS = ru.Maxrss << 10 // Linux: KiB
+	}
+	return r
 }
 
 // corpus returns lines with known word counts.
