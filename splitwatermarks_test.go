@@ -12,9 +12,9 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/weirstream/weir"
+	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/connector/collect"
 	"github.com/weirstream/weir/internal/testutil"
-	"github.com/weirstream/weir/runtime"
 )
 
 // splitItem is a record and the split it came from, or, with end set, the
@@ -32,7 +32,7 @@ func endOf(split string) splitItem { return splitItem{split: split, end: true} }
 
 // feedSource is a source of one subtask: each fetch returns the next batch
 // received from feed, and the input ends when feed is closed. Its reader
-// reports the splits (runtime.SplitFetcher) unless plain is set.
+// reports the splits (connector.SplitFetcher) unless plain is set.
 type feedSource struct {
 	feed  chan []splitItem
 	plain bool
@@ -51,7 +51,7 @@ func (s *feedSource) CreateReader(ctx weir.SourceContext) (weir.SourceReader[eve
 
 type feedReader struct{ feed <-chan []splitItem }
 
-func (r *feedReader) FetchSplits(ctx context.Context, buf []event, splits *runtime.SplitBatch) ([]event, [][]byte, error) {
+func (r *feedReader) FetchSplits(ctx context.Context, buf []event, splits *connector.SplitBatch) ([]event, [][]byte, error) {
 	select {
 	case items, ok := <-r.feed:
 		if !ok {
@@ -72,7 +72,7 @@ func (r *feedReader) FetchSplits(ctx context.Context, buf []event, splits *runti
 }
 
 func (r *feedReader) Fetch(ctx context.Context, buf []event) ([]event, [][]byte, error) {
-	var splits runtime.SplitBatch
+	var splits connector.SplitBatch
 	return r.FetchSplits(ctx, buf, &splits)
 }
 
@@ -87,8 +87,8 @@ func (p plainFeedReader) Fetch(ctx context.Context, buf []event) ([]event, [][]b
 func (p plainFeedReader) Close() error { return nil }
 
 var (
-	_ runtime.SplitFetcher[event] = (*feedReader)(nil)
-	_ weir.SourceReader[event]    = plainFeedReader{}
+	_ connector.SplitFetcher[event] = (*feedReader)(nil)
+	_ weir.SourceReader[event]      = plainFeedReader{}
 )
 
 // punctuated has every record's split (or subtask) emit its highest

@@ -2,18 +2,19 @@ package weir
 
 import (
 	"github.com/weirstream/weir/codec"
+	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/runtime"
 )
 
 // Source and Sink are the connector contracts (see package runtime).
 type (
-	Source[T any]       = runtime.Source[T]
-	SourceReader[T any] = runtime.SourceReader[T]
-	SourceContext       = runtime.SourceContext
-	Sink[T any]         = runtime.Sink[T]
-	SinkWriter[T any]   = runtime.SinkWriter[T]
-	SinkContext         = runtime.SinkContext
+	Source[T any]       = connector.Source[T]
+	SourceReader[T any] = connector.SourceReader[T]
+	SourceContext       = connector.SourceContext
+	Sink[T any]         = connector.Sink[T]
+	SinkWriter[T any]   = connector.SinkWriter[T]
+	SinkContext         = connector.SinkContext
 )
 
 // Collector receives the records a function emits. If a downstream operator

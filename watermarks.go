@@ -74,7 +74,7 @@ func (b *boundedOutOfOrderness) OnPeriodicEmit() (int64, bool) {
 // needed after it.
 //
 // When the source's reader reports the split of each record
-// (runtime.SplitFetcher, as the file and datagen sources do), each split
+// (connector.SplitFetcher, as the file and datagen sources do), each split
 // has its own generator and the subtask's watermark is the minimum over its
 // splits that are neither idle nor finished, so that how the reader
 // interleaves its splits does not make records late: a record is late only

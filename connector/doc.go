@@ -1,5 +1,19 @@
-// Package connector holds what all Weir connectors share; the connectors
-// themselves live in its subpackages:
+// Package connector owns the contract between the runtime and the
+// connectors, and what all connectors share; the connectors themselves live
+// in its subpackages.
+//
+// The contract: a Source creates one SourceReader per subtask, which
+// fetches batches of records with their position (optionally by split,
+// SplitFetcher, and from a known start, StartPositioner; Identifier names
+// what it reads, for the restore check). A Sink creates one SinkWriter per
+// subtask; a CheckpointedSinkWriter publishes in step with checkpoints
+// (two-phase commit), a RecoverableSink publishes what a restored
+// checkpoint prepared, and a RetractingSink also takes back what newer
+// checkpoints committed. The runtime implements the calling side; this
+// package and its subpackages never import the runtime, so a connector
+// pulls in neither the runtime nor its state backends.
+//
+// The connectors:
 //
 //   - socket: TCP text source (not parallel, not replayable);
 //   - file: line source over a file or directory (exactly-once, resumable

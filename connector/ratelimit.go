@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 	"time"
-
-	"github.com/weirstream/weir/runtime"
 )
 
 // batchInterval is how much time's worth of tokens a throttled reader waits
@@ -17,21 +15,21 @@ const batchInterval = 10 * time.Millisecond
 // RateLimit returns a source that emits at most perSecond records per second
 // in total, each of its subtasks at most perSecond/parallelism. A rate of
 // +Inf means no limit; a rate that is not positive fails CreateReader.
-func RateLimit[T any](src runtime.Source[T], perSecond float64) runtime.Source[T] {
+func RateLimit[T any](src Source[T], perSecond float64) Source[T] {
 	return &rateLimited[T]{src: src, perSecond: perSecond, clk: realClock{}}
 }
 
-// Identity is the limited source's (runtime.Identifier): the rate is not
+// Identity is the limited source's (Identifier): the rate is not
 // part of what a source reads.
 func (r *rateLimited[T]) Identity() string {
-	if id, ok := r.src.(runtime.Identifier); ok {
+	if id, ok := r.src.(Identifier); ok {
 		return id.Identity()
 	}
 	return ""
 }
 
 type rateLimited[T any] struct {
-	src       runtime.Source[T]
+	src       Source[T]
 	perSecond float64
 	clk       clock
 }
@@ -58,7 +56,7 @@ func (realClock) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func (s *rateLimited[T]) CreateReader(ctx runtime.SourceContext) (runtime.SourceReader[T], error) {
+func (s *rateLimited[T]) CreateReader(ctx SourceContext) (SourceReader[T], error) {
 	if math.IsNaN(s.perSecond) || s.perSecond <= 0 {
 		return nil, fmt.Errorf("rate limit: the rate must be positive, got %v records per second", s.perSecond)
 	}
@@ -80,7 +78,7 @@ func (s *rateLimited[T]) CreateReader(ctx runtime.SourceContext) (runtime.Source
 
 // limitedReader is a token bucket in front of a reader: a token per record.
 type limitedReader[T any] struct {
-	inner runtime.SourceReader[T]
+	inner SourceReader[T]
 	clk   clock
 
 	rate     float64 // tokens per second
@@ -122,10 +120,10 @@ func (r *limitedReader[T]) Fetch(ctx context.Context, buf []T) ([]T, [][]byte, e
 	return out, pos, err
 }
 
-// StartPosition implements runtime.StartPositioner for an inner reader
+// StartPosition implements StartPositioner for an inner reader
 // that does; nil (no position known) otherwise.
 func (r *limitedReader[T]) StartPosition() [][]byte {
-	if sp, ok := r.inner.(runtime.StartPositioner); ok {
+	if sp, ok := r.inner.(StartPositioner); ok {
 		return sp.StartPosition()
 	}
 	return nil

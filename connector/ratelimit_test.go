@@ -5,13 +5,12 @@ import (
 	"errors"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/weirstream/weir/connector/datagen"
 	"github.com/weirstream/weir/internal/testutil"
-	"github.com/weirstream/weir/runtime"
 )
 
 // fakeClock advances only when the limiter sleeps.
@@ -33,7 +32,44 @@ func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
-func index(i int64, _ uint64) int64 { return i }
+func index(i int64) int64 { return i }
+
+// seqSource is a small stand-in for datagen (which imports this package):
+// the records gen(n) for n in [0, count) (every n >= 0 when count < 0),
+// subtask i of p taking n = i, i+p, ...; each batch's position is one
+// entry, the next n.
+type seqSource struct {
+	count int64
+	gen   func(int64) int64
+}
+
+func newSeq(count int64, gen func(int64) int64) *seqSource { return &seqSource{count, gen} }
+
+func (s *seqSource) CreateReader(ctx SourceContext) (SourceReader[int64], error) {
+	if s.gen == nil {
+		return nil, errors.New("seq: nil generator function")
+	}
+	return &seqReader{src: s, next: int64(ctx.Subtask), stride: int64(max(ctx.Parallelism, 1))}, nil
+}
+
+type seqReader struct {
+	src          *seqSource
+	next, stride int64
+}
+
+func (r *seqReader) Fetch(_ context.Context, buf []int64) ([]int64, [][]byte, error) {
+	for len(buf) < cap(buf) && (r.src.count < 0 || r.next < r.src.count) {
+		buf = append(buf, r.src.gen(r.next))
+		r.next += r.stride
+	}
+	pos := [][]byte{[]byte(strconv.FormatInt(r.next, 10))}
+	if r.src.count >= 0 && r.next >= r.src.count {
+		return buf, pos, io.EOF
+	}
+	return buf, pos, nil
+}
+
+func (r *seqReader) Close() error { return nil }
 
 func TestRateLimitFakeClock(t *testing.T) {
 	tests := []struct {
@@ -53,8 +89,8 @@ func TestRateLimitFakeClock(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := &fakeClock{t: time.Unix(1000, 0)}
 			p := tc.parallelism
-			src := &rateLimited[int64]{src: datagen.New(tc.records*int64(p), 0, index), perSecond: tc.perSecond, clk: clk}
-			r, err := src.CreateReader(runtime.SourceContext{Subtask: p - 1, Parallelism: p})
+			src := &rateLimited[int64]{src: newSeq(tc.records*int64(p), index), perSecond: tc.perSecond, clk: clk}
+			r, err := src.CreateReader(SourceContext{Subtask: p - 1, Parallelism: p})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,7 +133,7 @@ func TestRateLimitFakeClock(t *testing.T) {
 
 func TestRateLimitRealTime(t *testing.T) {
 	testutil.CheckGoroutines(t)
-	r, err := RateLimit(datagen.New(200, 0, index), 1000).CreateReader(runtime.SourceContext{Parallelism: 1})
+	r, err := RateLimit(newSeq(200, index), 1000).CreateReader(SourceContext{Parallelism: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +158,7 @@ func TestRateLimitRealTime(t *testing.T) {
 
 func TestRateLimitCancel(t *testing.T) {
 	testutil.CheckGoroutines(t)
-	r, err := RateLimit(datagen.New(-1, 0, index), 0.01).CreateReader(runtime.SourceContext{Parallelism: 1})
+	r, err := RateLimit(newSeq(-1, index), 0.01).CreateReader(SourceContext{Parallelism: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,12 +177,12 @@ func TestRateLimitCancel(t *testing.T) {
 
 func TestRateLimitArguments(t *testing.T) {
 	for _, rate := range []float64{0, -1, math.NaN()} {
-		_, err := RateLimit(datagen.New(1, 0, index), rate).CreateReader(runtime.SourceContext{Parallelism: 1})
+		_, err := RateLimit(newSeq(1, index), rate).CreateReader(SourceContext{Parallelism: 1})
 		if err == nil || !strings.Contains(err.Error(), "rate must be positive") {
 			t.Errorf("rate %v: err = %v", rate, err)
 		}
 	}
-	r, err := RateLimit(datagen.New(3, 0, index), math.Inf(1)).CreateReader(runtime.SourceContext{Parallelism: 1})
+	r, err := RateLimit(newSeq(3, index), math.Inf(1)).CreateReader(SourceContext{Parallelism: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +190,7 @@ func TestRateLimitArguments(t *testing.T) {
 		t.Errorf("unlimited: %v, %v", recs, err)
 	}
 	// Errors of the inner source pass through.
-	_, err = RateLimit(datagen.New[int64](1, 0, nil), 5).CreateReader(runtime.SourceContext{Parallelism: 1})
+	_, err = RateLimit(newSeq(1, nil), 5).CreateReader(SourceContext{Parallelism: 1})
 	if err == nil || !strings.Contains(err.Error(), "nil generator") {
 		t.Errorf("inner error: %v", err)
 	}

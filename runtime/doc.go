@@ -1,9 +1,8 @@
 // Package runtime executes a planned job on one machine: it owns subtasks,
 // their mailboxes, the network stack between them, and their part in
-// checkpoints. It also owns the connector contract (Source, SourceReader
-// with the optional SplitFetcher for per-split watermarks, Sink,
-// SinkWriter, and the two-phase-commit CheckpointedSinkWriter and
-// RecoverableSink), since the runtime is what calls it.
+// checkpoints. It calls connectors through the contract package connector
+// declares (Source, SourceReader, Sink, SinkWriter and their optional
+// interfaces), so that a connector never imports the runtime.
 //
 // Subtasks. Each parallel instance of a vertex (a chain of operators joined
 // by forward edges) is one goroutine. Records, checkpoint triggers,

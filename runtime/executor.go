@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/weirstream/weir/checkpoint"
+	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/internal/keygroup"
 )
@@ -120,10 +121,10 @@ func Build(ctx context.Context, spec JobSpec) (*Job, error) {
 	// after failed attempts, before any writer starts.
 	for _, n := range g.Nodes {
 		if sn, ok := n.Impl.(interface {
-			recover(context.Context, RestoreInfo, [][]byte) error
+			recover(context.Context, connector.RestoreInfo, [][]byte) error
 		}); ok {
 			var committables [][]byte
-			info := RestoreInfo{Logger: spec.Logger.With("job", spec.Name)}
+			info := connector.RestoreInfo{Logger: spec.Logger.With("job", spec.Name)}
 			if spec.Restore != nil {
 				info.Checkpoint = int64(spec.Restore.ID)
 				info.Newest = max(info.Checkpoint, spec.RestoreNewest)

@@ -146,7 +146,7 @@ type CheckpointStorage interface {
 // ErrCorruptCheckpoint marks checkpoint content that does not decode.
 var ErrCorruptCheckpoint = errors.New("corrupt checkpoint")
 
-// Source and sink operator list state names.
+// connector.Source and sink operator list state names.
 const (
 	sourcePositionState   = "source-position"
 	sinkCommittablesState = "sink-committables"

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/weirstream/weir/checkpoint"
+	"github.com/weirstream/weir/connector"
 )
 
 // sourceBatchSize is how many records a fetch may return at most.
@@ -15,7 +16,7 @@ const sourceBatchSize = 1024
 
 // SourceNode is the NodeImpl of a source.
 type SourceNode[T any] struct {
-	Source Source[T]
+	Source connector.Source[T]
 	Out    TypeInfo
 	// Watermarks, when set, makes the source stamp its records with event
 	// time and emit watermarks itself.
@@ -36,21 +37,21 @@ func (s *SourceNode[T]) InType(int) TypeInfo { return nil }
 type sourceBatch[T any] struct {
 	records  []T
 	position [][]byte
-	splits   *SplitBatch // the records' splits, from a SplitFetcher
-	err      error       // io.EOF at the end of the input
+	splits   *connector.SplitBatch // the records' splits, from a connector.SplitFetcher
+	err      error                 // io.EOF at the end of the input
 }
 
-// sourceOperator drives a SourceReader: a fetcher goroutine it owns calls
+// sourceOperator drives a connector.SourceReader: a fetcher goroutine it owns calls
 // Fetch and hands batches over; the subtask's goroutine emits them between
 // its mails, and remembers the position of the last batch it emitted.
 type sourceOperator[T any] struct {
 	ctx   *OperatorContext
-	src   Source[T]
+	src   connector.Source[T]
 	wmCfg *SourceWatermarks[T]
 	out   Output[T]
 	ts    *sourceTimestamps[T] // nil without wmCfg
 
-	reader  SourceReader[T]
+	reader  connector.SourceReader[T]
 	batches chan sourceBatch[T]
 	ready   chan struct{}
 	free    chan []T
@@ -63,7 +64,7 @@ type sourceOperator[T any] struct {
 }
 
 func (s *sourceOperator[T]) Open() error {
-	sc := SourceContext{Subtask: s.ctx.Subtask, Parallelism: s.ctx.Parallelism, Logger: s.ctx.Logger}
+	sc := connector.SourceContext{Subtask: s.ctx.Subtask, Parallelism: s.ctx.Parallelism, Logger: s.ctx.Logger}
 	if s.ctx.Restore != nil {
 		// A subtask that stored no position (its reader had returned
 		// nothing yet, or its input cannot be replayed) starts afresh with
@@ -86,7 +87,7 @@ func (s *sourceOperator[T]) Open() error {
 		return WrapOperatorError(s.ctx.Node.Name, err)
 	}
 	s.reader = r
-	if sp, ok := r.(StartPositioner); ok && sc.Restored == nil {
+	if sp, ok := r.(connector.StartPositioner); ok && sc.Restored == nil {
 		// A checkpoint before the first batch must record the reader's
 		// splits too, or a restore from it would lose them.
 		s.position = sp.StartPosition()
@@ -207,7 +208,7 @@ func (s *sourceOperator[T]) Close() error {
 
 // SinkNode is the NodeImpl of a sink.
 type SinkNode[T any] struct {
-	Sink Sink[T]
+	Sink connector.Sink[T]
 	In   TypeInfo
 }
 
@@ -225,12 +226,12 @@ func (s *SinkNode[T]) InType(int) TypeInfo { return s.In }
 
 type sinkOperator[T any] struct {
 	ctx  *OperatorContext
-	sink Sink[T]
-	w    SinkWriter[T]
+	sink connector.Sink[T]
+	w    connector.SinkWriter[T]
 }
 
 func (s *sinkOperator[T]) Open() error {
-	w, err := s.sink.CreateWriter(SinkContext{Subtask: s.ctx.Subtask, Parallelism: s.ctx.Parallelism, Logger: s.ctx.Logger})
+	w, err := s.sink.CreateWriter(connector.SinkContext{Subtask: s.ctx.Subtask, Parallelism: s.ctx.Parallelism, Logger: s.ctx.Logger})
 	if err != nil {
 		return WrapOperatorError(s.ctx.Node.Name, err)
 	}
@@ -251,8 +252,8 @@ func (s *sinkOperator[T]) Finish() error {
 	if err := s.w.Flush(true); err != nil {
 		return WrapOperatorError(s.ctx.Node.Name, err)
 	}
-	if cw, ok := s.w.(CheckpointedSinkWriter); ok {
-		if _, err := cw.PrepareCommit(FinalCheckpoint); err != nil {
+	if cw, ok := s.w.(connector.CheckpointedSinkWriter); ok {
+		if _, err := cw.PrepareCommit(connector.FinalCheckpoint); err != nil {
 			return WrapOperatorError(s.ctx.Node.Name, err)
 		}
 	}
@@ -265,7 +266,7 @@ func (s *sinkOperator[T]) SnapshotState(id int64) (OperatorSnapshot, error) {
 	if err := s.w.Flush(false); err != nil {
 		return OperatorSnapshot{}, WrapOperatorError(s.ctx.Node.Name, err)
 	}
-	cw, ok := s.w.(CheckpointedSinkWriter)
+	cw, ok := s.w.(connector.CheckpointedSinkWriter)
 	if !ok {
 		return OperatorSnapshot{}, nil
 	}
@@ -281,19 +282,19 @@ func (s *sinkOperator[T]) SnapshotState(id int64) (OperatorSnapshot, error) {
 
 // NotifyCheckpointComplete commits what the writer prepared up to id.
 func (s *sinkOperator[T]) NotifyCheckpointComplete(id int64) error {
-	if cw, ok := s.w.(CheckpointedSinkWriter); ok {
+	if cw, ok := s.w.(connector.CheckpointedSinkWriter); ok {
 		return WrapOperatorError(s.ctx.Node.Name, cw.NotifyCheckpointComplete(id))
 	}
 	return nil
 }
 
 // recover runs the sink's recovery once per attempt: RecoverFrom for a
-// RetractingSink, else Recover for a RecoverableSink.
-func (s *SinkNode[T]) recover(ctx context.Context, info RestoreInfo, committables [][]byte) error {
-	if rs, ok := s.Sink.(RetractingSink); ok {
+// connector.RetractingSink, else Recover for a RecoverableSink.
+func (s *SinkNode[T]) recover(ctx context.Context, info connector.RestoreInfo, committables [][]byte) error {
+	if rs, ok := s.Sink.(connector.RetractingSink); ok {
 		return rs.RecoverFrom(ctx, info, committables)
 	}
-	if rs, ok := s.Sink.(RecoverableSink); ok {
+	if rs, ok := s.Sink.(connector.RecoverableSink); ok {
 		return rs.Recover(ctx, committables)
 	}
 	return nil
@@ -301,7 +302,7 @@ func (s *SinkNode[T]) recover(ctx context.Context, info RestoreInfo, committable
 
 // retracts reports whether the sink is a RetractingSink.
 func (s *SinkNode[T]) retracts() bool {
-	_, ok := s.Sink.(RetractingSink)
+	_, ok := s.Sink.(connector.RetractingSink)
 	return ok
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/weirstream/weir/checkpoint"
+	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/graph"
 )
 
@@ -19,13 +20,13 @@ import (
 // readers return nothing until cancelled (a source slow to start, as under
 // CPU load), and it records what each CreateReader was given.
 type splitSource struct {
-	noStart bool // the readers do not implement StartPositioner
+	noStart bool // the readers do not implement connector.StartPositioner
 
 	mu       sync.Mutex
 	restored map[int][][]byte // by subtask; nil entry: a fresh start
 }
 
-func (s *splitSource) CreateReader(ctx SourceContext) (SourceReader[string], error) {
+func (s *splitSource) CreateReader(ctx connector.SourceContext) (connector.SourceReader[string], error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.restored == nil {
@@ -74,7 +75,7 @@ func (p plainIdleReader) Fetch(ctx context.Context, buf []string) ([]string, [][
 func (p plainIdleReader) Close() error { return nil }
 
 // openSource opens subtask i of p of src, restored from r (nil: fresh).
-func openSource(t *testing.T, src Source[string], i, p int, r *OperatorRestore) *sourceOperator[string] {
+func openSource(t *testing.T, src connector.Source[string], i, p int, r *OperatorRestore) *sourceOperator[string] {
 	t.Helper()
 	node := &SourceNode[string]{Source: src}
 	octx := &OperatorContext{Context: t.Context(), Node: &graph.Node{Name: "Src", UID: "src"}, Subtask: i, Parallelism: p,
@@ -130,7 +131,7 @@ func restoreAll(t *testing.T, src *splitSource, cp *checkpoint.CompletedCheckpoi
 // A checkpoint taken before the sources returned their first batch (the
 // first checkpoint under CPU load) must still hold every split: restored
 // from it, the job reads all of its input again, at the same parallelism
-// and at another one. Before StartPositioner, the checkpoint held no
+// and at another one. Before connector.StartPositioner, the checkpoint held no
 // position and the restored subtasks were given none: they read nothing
 // and the job ended at once, "successfully", with an empty output.
 func TestSourceCheckpointBeforeFirstBatchHoldsItsSplits(t *testing.T) {
@@ -153,7 +154,7 @@ func TestSourceCheckpointBeforeFirstBatchHoldsItsSplits(t *testing.T) {
 }
 
 // A checkpoint in which one source subtask stored a position and another
-// none (its reader, without StartPositioner, had returned nothing yet):
+// none (its reader, without connector.StartPositioner, had returned nothing yet):
 // at the same parallelism each subtask gets back what it stored, and the
 // one that stored nothing starts afresh with its own split. Before, the
 // entries were dealt round-robin: subtask 1's position went to subtask 0,
@@ -165,7 +166,7 @@ func TestRestoreGivesEachSourceSubtaskItsOwnPosition(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(fresh.Lists) != 0 {
-		t.Fatalf("a reader without StartPositioner stored %v before its first batch", fresh.Lists)
+		t.Fatalf("a reader without connector.StartPositioner stored %v before its first batch", fresh.Lists)
 	}
 	read := OperatorSnapshot{Lists: []ListSnapshot{{Name: sourcePositionState, Mode: checkpoint.SplitDistribute, Entries: [][]byte{[]byte("s1@40")}}}}
 	cp := checkpointOf(t, []OperatorSnapshot{fresh, read})

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/weirstream/weir/connector"
 )
 
 // WatermarkGenerator decides watermarks from the timestamps of one stream of
@@ -24,9 +26,9 @@ type WatermarkGenerator interface {
 // emit watermarks itself, instead of an operator after it. Set it in
 // SourceNode.Watermarks.
 //
-// When the source's reader implements SplitFetcher, the source keeps one
+// When the source's reader implements connector.SplitFetcher, the source keeps one
 // generator per split and emits the minimum of the splits' watermarks (see
-// SplitFetcher); otherwise one generator serves the whole subtask.
+// connector.SplitFetcher); otherwise one generator serves the whole subtask.
 type SourceWatermarks[T any] struct {
 	// Timestamp gives a record its event time, in milliseconds.
 	Timestamp func(T) int64
@@ -40,70 +42,6 @@ type SourceWatermarks[T any] struct {
 	// Interval is how often generators are asked for a periodic watermark
 	// (pipeline.auto-watermark-interval); 0 turns periodic emission off.
 	Interval time.Duration
-}
-
-// SplitRun says that Records consecutive records of a batch came from the
-// split named ID.
-type SplitRun struct {
-	ID      string
-	Records int
-}
-
-// SplitBatch says which split each record of a fetched batch came from, and
-// which splits have ended.
-type SplitBatch struct {
-	// Runs cover the records of the batch in order: the first Runs[0].Records
-	// records came from split Runs[0].ID, the next ones from Runs[1].ID, and
-	// so on; their counts add up to the number of records fetched. A split
-	// may appear in several runs.
-	Runs []SplitRun
-	// Finished names the splits that will produce no more records: those
-	// whose last record is in this batch or an earlier one. A split that
-	// never produced a record may be named too; it is ignored.
-	Finished []string
-}
-
-// Add counts one more record of split id, extending the last run when it
-// is the same split.
-func (b *SplitBatch) Add(id string) {
-	if n := len(b.Runs); n > 0 && b.Runs[n-1].ID == id {
-		b.Runs[n-1].Records++
-		return
-	}
-	b.Runs = append(b.Runs, SplitRun{ID: id, Records: 1})
-}
-
-func (b *SplitBatch) reset() {
-	clear(b.Runs)
-	clear(b.Finished)
-	b.Runs, b.Finished = b.Runs[:0], b.Finished[:0]
-}
-
-// SplitFetcher is an optional interface of a SourceReader whose input is
-// made of splits (files, partitions): FetchSplits is Fetch, with the same
-// contract, that also describes the batch in splits, appending to the
-// SplitBatch the runtime passes (empty on each call).
-//
-// The runtime calls FetchSplits instead of Fetch when the source emits its
-// own watermarks (SourceNode.Watermarks). It then keeps one
-// WatermarkGenerator per split, and the subtask's watermark is the minimum
-// over its active splits (Flink's per-split watermarks):
-//
-//   - a split joins with its first record, with no watermark yet, so it
-//     holds event time back from then on until its generator catches up;
-//   - a finished split no longer holds event time back, from the end of
-//     the batch that names it;
-//   - with an idleness timeout, a split without records for that long is
-//     idle and does not count until its next record; when every split is
-//     idle, the subtask's output is marked idle;
-//   - the subtask's watermark never goes back.
-//
-// Split IDs must be stable for the life of the reader; an ID that comes
-// back after it finished is a new split. Runs whose counts do not add up to
-// the records fetched fail the task. Readers that do not implement
-// SplitFetcher get one generator for the whole subtask.
-type SplitFetcher[T any] interface {
-	FetchSplits(ctx context.Context, buf []T, splits *SplitBatch) (records []T, position [][]byte, err error)
 }
 
 // splitWatermarks merges the watermarks of the splits of one source
@@ -257,19 +195,19 @@ type sourceTimestamps[T any] struct {
 	ctx     *OperatorContext
 	cfg     *SourceWatermarks[T]
 	out     Output[T]
-	fetcher SplitFetcher[T] // the reader, when it reports splits
+	fetcher connector.SplitFetcher[T] // the reader, when it reports splits
 	merge   *splitWatermarks
-	whole   *splitClock      // the subtask's only split when the reader reports none
-	free    chan *SplitBatch // batch descriptions to reuse
-	cancel  func()           // the pending periodic emission
+	whole   *splitClock                // the subtask's only split when the reader reports none
+	free    chan *connector.SplitBatch // batch descriptions to reuse
+	cancel  func()                     // the pending periodic emission
 }
 
-func newSourceTimestamps[T any](ctx *OperatorContext, cfg *SourceWatermarks[T], r SourceReader[T], out Output[T]) *sourceTimestamps[T] {
+func newSourceTimestamps[T any](ctx *OperatorContext, cfg *SourceWatermarks[T], r connector.SourceReader[T], out Output[T]) *sourceTimestamps[T] {
 	t := &sourceTimestamps[T]{ctx: ctx, cfg: cfg, out: out}
 	t.merge = newSplitWatermarks(cfg.NewGenerator, cfg.Idleness, ctx.Timers.Now(), out.EmitWatermark)
-	if f, ok := r.(SplitFetcher[T]); ok {
+	if f, ok := r.(connector.SplitFetcher[T]); ok {
 		t.fetcher = f
-		t.free = make(chan *SplitBatch, 3)
+		t.free = make(chan *connector.SplitBatch, 3)
 	} else {
 		t.whole = t.merge.split("")
 	}
@@ -297,16 +235,16 @@ func (t *sourceTimestamps[T]) tick() error {
 // read fetches a batch with the reader, through FetchSplits when the
 // source emits watermarks and the reader reports splits. It runs on the
 // fetcher goroutine.
-func (s *sourceOperator[T]) read(ctx context.Context, buf []T) ([]T, *SplitBatch, [][]byte, error) {
+func (s *sourceOperator[T]) read(ctx context.Context, buf []T) ([]T, *connector.SplitBatch, [][]byte, error) {
 	if s.ts == nil || s.ts.fetcher == nil {
 		recs, pos, err := s.reader.Fetch(ctx, buf)
 		return recs, nil, pos, err
 	}
-	var sb *SplitBatch
+	var sb *connector.SplitBatch
 	select {
 	case sb = <-s.ts.free:
 	default:
-		sb = &SplitBatch{}
+		sb = &connector.SplitBatch{}
 	}
 	recs, pos, err := s.ts.fetcher.FetchSplits(ctx, buf, sb)
 	return recs, sb, pos, err
@@ -323,7 +261,7 @@ func (s *sourceOperator[T]) endEventTime() error {
 
 // emit stamps and emits a batch's records, feeding each record's split's
 // generator, then retires the splits the batch says have finished.
-func (t *sourceTimestamps[T]) emit(recs []T, sb *SplitBatch) error {
+func (t *sourceTimestamps[T]) emit(recs []T, sb *connector.SplitBatch) error {
 	if sb == nil {
 		return t.emitRun(t.whole, recs)
 	}
@@ -348,7 +286,7 @@ func (t *sourceTimestamps[T]) emit(recs []T, sb *SplitBatch) error {
 			return err
 		}
 	}
-	sb.reset()
+	sb.Reset()
 	select {
 	case t.free <- sb:
 	default:

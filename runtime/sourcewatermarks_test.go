@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/graph"
 )
 
@@ -202,7 +203,7 @@ func (o *stampOutput) EmitWatermark(wm Watermark) error {
 type splitReader struct{}
 
 func (splitReader) Fetch(context.Context, []int) ([]int, [][]byte, error) { return nil, nil, nil }
-func (splitReader) FetchSplits(context.Context, []int, *SplitBatch) ([]int, [][]byte, error) {
+func (splitReader) FetchSplits(context.Context, []int, *connector.SplitBatch) ([]int, [][]byte, error) {
 	return nil, nil, nil
 }
 func (splitReader) Close() error { return nil }
@@ -213,7 +214,7 @@ func (plainReader) Fetch(context.Context, []int) ([]int, [][]byte, error) { retu
 func (plainReader) Close() error                                          { return nil }
 
 func TestSourceTimestampsEmit(t *testing.T) {
-	newTS := func(r SourceReader[int]) (*sourceTimestamps[int], *stampOutput) {
+	newTS := func(r connector.SourceReader[int]) (*sourceTimestamps[int], *stampOutput) {
 		rc := &RecordContext{}
 		out := &stampOutput{rc: rc}
 		ctx := &OperatorContext{Node: &graph.Node{Name: "src"}, Record: rc, Timers: fakeTimers{}}
@@ -225,9 +226,9 @@ func TestSourceTimestampsEmit(t *testing.T) {
 	// records. A run of no records starts no split.
 	ts, out := newTS(splitReader{})
 	if ts.fetcher == nil {
-		t.Fatal("a SplitFetcher reader was not recognised")
+		t.Fatal("a connector.SplitFetcher reader was not recognised")
 	}
-	batch := &SplitBatch{Runs: []SplitRun{{"z", 0}, {"a", 1}, {"b", 1}, {"a", 1}}, Finished: []string{"b"}}
+	batch := &connector.SplitBatch{Runs: []connector.SplitRun{{ID: "z", Records: 0}, {ID: "a", Records: 1}, {ID: "b", Records: 1}, {ID: "a", Records: 1}}, Finished: []string{"b"}}
 	if err := ts.emit([]int{10, 5, 20}, batch); err != nil {
 		t.Fatal(err)
 	}
@@ -239,16 +240,16 @@ func TestSourceTimestampsEmit(t *testing.T) {
 	}
 
 	// Runs that do not add up to the records fail the source.
-	for _, runs := range [][]SplitRun{{{"a", 2}}, {{"a", 4}}, {{"a", -1}, {"a", 4}}} {
+	for _, runs := range [][]connector.SplitRun{{{ID: "a", Records: 2}}, {{ID: "a", Records: 4}}, {{ID: "a", Records: -1}, {ID: "a", Records: 4}}} {
 		ts, _ := newTS(splitReader{})
-		err := ts.emit([]int{1, 2, 3}, &SplitBatch{Runs: runs})
+		err := ts.emit([]int{1, 2, 3}, &connector.SplitBatch{Runs: runs})
 		var oe *OperatorError
 		if !errors.As(err, &oe) || oe.Operator != "src" || !strings.Contains(err.Error(), "described") {
 			t.Fatalf("runs %v: error %v, want an OperatorError of src on the split description", runs, err)
 		}
 	}
 
-	// Without SplitFetcher, one generator for the subtask.
+	// Without connector.SplitFetcher, one generator for the subtask.
 	ts, out = newTS(plainReader{})
 	if err := ts.emit([]int{3, 1, 4}, nil); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/weirstream/weir/connector"
 )
 
 type stepResult int
@@ -254,13 +256,13 @@ func (t *subtask) finish(ctx context.Context) error {
 			}
 		}
 	}
-	return t.notifyComplete(FinalCheckpoint)
+	return t.notifyComplete(connector.FinalCheckpoint)
 }
 
 // notifyComplete tells every listening operator that checkpoint id is
 // complete.
 func (t *subtask) notifyComplete(id int64) error {
-	if t.ckpt != nil && id != FinalCheckpoint {
+	if t.ckpt != nil && id != connector.FinalCheckpoint {
 		t.ckpt.shared.complete(id)
 	}
 	for _, f := range t.completions {

@@ -4,23 +4,23 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/connector"
 )
 
-// Sink gathers records in memory. It implements runtime.Sink[T].
+// Sink gathers records in memory. It implements connector.Sink[T].
 type Sink[T any] struct {
 	mu        sync.Mutex
 	all       []T
 	bySubtask [][]T
 }
 
-var _ runtime.Sink[int] = (*Sink[int])(nil)
+var _ connector.Sink[int] = (*Sink[int])(nil)
 
 // New returns an empty collecting sink.
 func New[T any]() *Sink[T] { return &Sink[T]{} }
 
-// CreateWriter implements runtime.Sink.
-func (s *Sink[T]) CreateWriter(ctx runtime.SinkContext) (runtime.SinkWriter[T], error) {
+// CreateWriter implements connector.Sink.
+func (s *Sink[T]) CreateWriter(ctx connector.SinkContext) (connector.SinkWriter[T], error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if n := max(ctx.Parallelism, ctx.Subtask+1); len(s.bySubtask) < n {

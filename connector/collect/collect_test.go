@@ -6,15 +6,15 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/connector"
 )
 
 func TestOrderAndSubtasks(t *testing.T) {
 	s := New[int]()
-	w := make([]runtime.SinkWriter[int], 3)
+	w := make([]connector.SinkWriter[int], 3)
 	for i := range w {
 		var err error
-		if w[i], err = s.CreateWriter(runtime.SinkContext{Subtask: i, Parallelism: 3}); err != nil {
+		if w[i], err = s.CreateWriter(connector.SinkContext{Subtask: i, Parallelism: 3}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -47,7 +47,7 @@ func TestConcurrentWriters(t *testing.T) {
 	const p, n = 4, 200
 	var wg sync.WaitGroup
 	for i := range p {
-		w, err := s.CreateWriter(runtime.SinkContext{Subtask: i, Parallelism: p})
+		w, err := s.CreateWriter(connector.SinkContext{Subtask: i, Parallelism: p})
 		if err != nil {
 			t.Fatal(err)
 		}

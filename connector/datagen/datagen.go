@@ -7,9 +7,8 @@ import (
 	"io"
 	"math"
 
+	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/connector/internal/position"
-
-	"github.com/weirstream/weir/runtime"
 )
 
 // Mix returns the n-th output of a splitmix64 generator seeded with seed.
@@ -23,7 +22,7 @@ func Mix(seed uint64, n int64) uint64 {
 }
 
 // Source generates records deterministically. It implements
-// runtime.Source[T]; see the package doc.
+// connector.Source[T]; see the package doc.
 type Source[T any] struct {
 	count int64
 	seed  uint64
@@ -31,7 +30,7 @@ type Source[T any] struct {
 	err   error // a bad argument, reported by CreateReader
 }
 
-var _ runtime.Source[int] = (*Source[int])(nil)
+var _ connector.Source[int] = (*Source[int])(nil)
 
 // New returns a source of the records gen(n, Mix(seed, n)) for n in
 // [0, count), or for every n >= 0 when count < 0.
@@ -46,13 +45,13 @@ func New[T any](count int64, seed uint64, gen func(index int64, rnd uint64) T) *
 // Count is the number of records, negative for an unbounded source.
 func (s *Source[T]) Count() int64 { return s.count }
 
-// Identity names the count and the seed (runtime.Identifier).
+// Identity names the count and the seed (connector.Identifier).
 func (s *Source[T]) Identity() string {
 	return fmt.Sprintf("datagen count=%d seed=%d", s.count, s.seed)
 }
 
-// CreateReader implements runtime.Source.
-func (s *Source[T]) CreateReader(ctx runtime.SourceContext) (runtime.SourceReader[T], error) {
+// CreateReader implements connector.Source.
+func (s *Source[T]) CreateReader(ctx connector.SourceContext) (connector.SourceReader[T], error) {
 	if s.err != nil {
 		return nil, s.err
 	}
@@ -81,7 +80,7 @@ func (s *Source[T]) CreateReader(ctx runtime.SourceContext) (runtime.SourceReade
 // split is the arithmetic sequence next, next+stride, ... (below count).
 type split struct {
 	next, stride int64
-	// For runtime.SplitFetcher: the split's name and whether its end has
+	// For connector.SplitFetcher: the split's name and whether its end has
 	// been reported.
 	id       string
 	reported bool
@@ -117,8 +116,8 @@ func (r *reader[T]) exhausted(sp split) bool {
 	return r.src.count >= 0 && sp.next >= r.src.count
 }
 
-var _ runtime.SplitFetcher[int] = (*reader[int])(nil)
-var _ runtime.StartPositioner = (*reader[int])(nil)
+var _ connector.SplitFetcher[int] = (*reader[int])(nil)
+var _ connector.StartPositioner = (*reader[int])(nil)
 
 // Fetch fills buf with the next records of its splits, the lowest index
 // first.
@@ -126,14 +125,14 @@ func (r *reader[T]) Fetch(ctx context.Context, buf []T) ([]T, [][]byte, error) {
 	return r.fetch(ctx, buf, nil)
 }
 
-// FetchSplits implements runtime.SplitFetcher: Fetch, naming each record's
+// FetchSplits implements connector.SplitFetcher: Fetch, naming each record's
 // split "i/p" (the split of indices i, i+p, ...). A split of a bounded
 // source finishes when it reaches the count.
-func (r *reader[T]) FetchSplits(ctx context.Context, buf []T, splits *runtime.SplitBatch) ([]T, [][]byte, error) {
+func (r *reader[T]) FetchSplits(ctx context.Context, buf []T, splits *connector.SplitBatch) ([]T, [][]byte, error) {
 	return r.fetch(ctx, buf, splits)
 }
 
-func (r *reader[T]) fetch(ctx context.Context, buf []T, splits *runtime.SplitBatch) ([]T, [][]byte, error) {
+func (r *reader[T]) fetch(ctx context.Context, buf []T, splits *connector.SplitBatch) ([]T, [][]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return buf, nil, err
 	}
@@ -147,7 +146,7 @@ func (r *reader[T]) fetch(ctx context.Context, buf []T, splits *runtime.SplitBat
 			sp.next += sp.stride
 		}
 		if splits != nil && len(buf) > n {
-			splits.Runs = append(splits.Runs, runtime.SplitRun{ID: sp.id, Records: len(buf) - n})
+			splits.Runs = append(splits.Runs, connector.SplitRun{ID: sp.id, Records: len(buf) - n})
 		}
 	} else {
 		for len(buf) < cap(buf) {
@@ -192,7 +191,7 @@ func (r *reader[T]) fetch(ctx context.Context, buf []T, splits *runtime.SplitBat
 	return buf, pos, nil
 }
 
-// StartPosition implements runtime.StartPositioner; Fetch returns the same
+// StartPosition implements connector.StartPositioner; Fetch returns the same
 // encoding of the splits after each batch.
 func (r *reader[T]) StartPosition() [][]byte {
 	pos := make([][]byte, len(r.splits))
@@ -202,5 +201,5 @@ func (r *reader[T]) StartPosition() [][]byte {
 	return pos
 }
 
-// Close implements runtime.SourceReader.
+// Close implements connector.SourceReader.
 func (r *reader[T]) Close() error { return nil }

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/internal/testutil"
-	"github.com/weirstream/weir/runtime"
 )
 
 type rec struct {
@@ -23,7 +23,7 @@ type rec struct {
 func genRec(i int64, rnd uint64) rec { return rec{i, rnd} }
 
 // readAll reads a bounded reader to the end with batches of capacity.
-func readAll[T any](t *testing.T, r runtime.SourceReader[T], capacity, maxBatches int) (out []T, pos [][]byte, eof bool) {
+func readAll[T any](t *testing.T, r connector.SourceReader[T], capacity, maxBatches int) (out []T, pos [][]byte, eof bool) {
 	t.Helper()
 	for i := 0; maxBatches < 0 || i < maxBatches; i++ {
 		recs, p, err := r.Fetch(context.Background(), make([]T, 0, capacity))
@@ -41,7 +41,7 @@ func readAll[T any](t *testing.T, r runtime.SourceReader[T], capacity, maxBatche
 	return out, pos, false
 }
 
-func newReader[T any](t *testing.T, s runtime.Source[T], ctx runtime.SourceContext) runtime.SourceReader[T] {
+func newReader[T any](t *testing.T, s connector.Source[T], ctx connector.SourceContext) connector.SourceReader[T] {
 	t.Helper()
 	r, err := s.CreateReader(ctx)
 	if err != nil {
@@ -64,7 +64,7 @@ func TestSameRecordsAtAnyParallelism(t *testing.T) {
 	for _, p := range []int{1, 3, 7, 150} {
 		var all []rec
 		for i := range p {
-			recs, _, eof := readAll(t, newReader(t, src, runtime.SourceContext{Subtask: i, Parallelism: p}), 8, -1)
+			recs, _, eof := readAll(t, newReader(t, src, connector.SourceContext{Subtask: i, Parallelism: p}), 8, -1)
 			if !eof {
 				t.Fatal("no EOF")
 			}
@@ -91,7 +91,7 @@ func TestSameRecordsAtAnyParallelism(t *testing.T) {
 		}
 	}
 	// Another seed gives other random numbers.
-	other, _, _ := readAll(t, newReader(t, New(count, 43, genRec), runtime.SourceContext{Parallelism: 1}), 100, -1)
+	other, _, _ := readAll(t, newReader(t, New(count, 43, genRec), connector.SourceContext{Parallelism: 1}), 100, -1)
 	if other[0].Rnd == base[0].Rnd {
 		t.Error("seed does not change rnd")
 	}
@@ -116,7 +116,7 @@ func TestRestoreAfterRescale(t *testing.T) {
 	var got []rec
 	var entries [][]byte
 	for i := range 3 {
-		recs, pos, _ := readAll(t, newReader(t, src, runtime.SourceContext{Subtask: i, Parallelism: 3}), 4, i+1)
+		recs, pos, _ := readAll(t, newReader(t, src, connector.SourceContext{Subtask: i, Parallelism: 3}), 4, i+1)
 		got = append(got, recs...)
 		entries = append(entries, pos...)
 	}
@@ -132,7 +132,7 @@ func TestRestoreAfterRescale(t *testing.T) {
 			if mine == nil {
 				mine = [][]byte{}
 			}
-			r := newReader(t, src, runtime.SourceContext{Subtask: i, Parallelism: p, Restored: mine})
+			r := newReader(t, src, connector.SourceContext{Subtask: i, Parallelism: p, Restored: mine})
 			batches := 2
 			if p == 5 {
 				batches = -1
@@ -159,7 +159,7 @@ func TestRestoreAfterRescale(t *testing.T) {
 
 func TestUnbounded(t *testing.T) {
 	testutil.CheckGoroutines(t)
-	r := newReader(t, New(-1, 1, genRec), runtime.SourceContext{Subtask: 1, Parallelism: 2})
+	r := newReader(t, New(-1, 1, genRec), connector.SourceContext{Subtask: 1, Parallelism: 2})
 	recs, pos, eof := readAll(t, r, 50, 20)
 	if eof || len(recs) != 1000 || recs[999].Index != 1999 {
 		t.Fatalf("eof %v, %d records, last %+v", eof, len(recs), recs[len(recs)-1])
@@ -170,7 +170,7 @@ func TestUnbounded(t *testing.T) {
 	}
 
 	// An unbounded reader without splits waits for cancellation.
-	idle := newReader(t, New(-1, 1, genRec), runtime.SourceContext{Restored: [][]byte{}})
+	idle := newReader(t, New(-1, 1, genRec), connector.SourceContext{Restored: [][]byte{}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if recs, _, err := idle.Fetch(ctx, make([]rec, 0, 4)); len(recs) != 0 || !errors.Is(err, context.DeadlineExceeded) {
@@ -193,7 +193,7 @@ func TestPositionDecodeErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {
-			_, err := New(10, 0, genRec).CreateReader(runtime.SourceContext{Restored: [][]byte{good, tc.entry}})
+			_, err := New(10, 0, genRec).CreateReader(connector.SourceContext{Restored: [][]byte{good, tc.entry}})
 			if err == nil || !strings.Contains(err.Error(), "position entry 2 of 2: "+tc.want) {
 				t.Errorf("err = %v, want %q", err, tc.want)
 			}
@@ -220,7 +220,7 @@ func TestLines(t *testing.T) {
 	read := func(p int) []string {
 		var all []string
 		for i := range p {
-			recs, _, _ := readAll(t, newReader(t, Lines(60, 9, 4, 10), runtime.SourceContext{Subtask: i, Parallelism: p}), 7, -1)
+			recs, _, _ := readAll(t, newReader(t, Lines(60, 9, 4, 10), connector.SourceContext{Subtask: i, Parallelism: p}), 7, -1)
 			all = append(all, recs...)
 		}
 		slices.Sort(all)
@@ -251,7 +251,7 @@ func TestLines(t *testing.T) {
 		t.Errorf("%d of 10 words used in 240 draws", len(used))
 	}
 	for _, args := range [][2]int{{0, 10}, {3, 0}} {
-		_, err := Lines(1, 0, args[0], args[1]).CreateReader(runtime.SourceContext{Parallelism: 1})
+		_, err := Lines(1, 0, args[0], args[1]).CreateReader(connector.SourceContext{Parallelism: 1})
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("got %d and %d", args[0], args[1])) {
 			t.Errorf("Lines%v: err = %v", args, err)
 		}
@@ -259,7 +259,7 @@ func TestLines(t *testing.T) {
 }
 
 func BenchmarkLines(b *testing.B) {
-	r, _ := Lines(-1, 1, 10, 10000).CreateReader(runtime.SourceContext{Parallelism: 1})
+	r, _ := Lines(-1, 1, 10, 10000).CreateReader(connector.SourceContext{Parallelism: 1})
 	buf := make([]string, 0, 1024)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i += 1024 {
@@ -273,7 +273,7 @@ func BenchmarkLines(b *testing.B) {
 func TestFetchSplits(t *testing.T) {
 	testutil.CheckGoroutines(t)
 	src := New(10, 3, genRec)
-	render := func(recs []rec, sb *runtime.SplitBatch) string {
+	render := func(recs []rec, sb *connector.SplitBatch) string {
 		var s []string
 		for _, r := range recs {
 			s = append(s, fmt.Sprint(r.Index))
@@ -285,12 +285,12 @@ func TestFetchSplits(t *testing.T) {
 		s = append(s, "|")
 		return strings.Join(append(s, sb.Finished...), " ")
 	}
-	check := func(name string, ctx runtime.SourceContext, capacity int, want []string) {
+	check := func(name string, ctx connector.SourceContext, capacity int, want []string) {
 		t.Helper()
-		r := newReader(t, src, ctx).(runtime.SplitFetcher[rec])
+		r := newReader(t, src, ctx).(connector.SplitFetcher[rec])
 		plain := newReader(t, src, ctx)
 		for i, w := range want {
-			var sb runtime.SplitBatch
+			var sb connector.SplitBatch
 			recs, _, err := r.FetchSplits(context.Background(), make([]rec, 0, capacity), &sb)
 			if err != nil && err != io.EOF || (err == io.EOF) != (i == len(want)-1) {
 				t.Fatalf("%s, batch %d: error %v", name, i, err)
@@ -303,13 +303,13 @@ func TestFetchSplits(t *testing.T) {
 			}
 		}
 	}
-	check("one split", runtime.SourceContext{Subtask: 1, Parallelism: 2}, 3, []string{
+	check("one split", connector.SourceContext{Subtask: 1, Parallelism: 2}, 3, []string{
 		"1 3 5 | 1/2:3 |",
 		"7 9 | 1/2:2 | 1/2",
 	})
 	// Two splits of a former parallelism of 3, merged in index order.
 	restored := [][]byte{split{next: 0, stride: 3}.encode(), split{next: 2, stride: 3}.encode()}
-	check("two splits", runtime.SourceContext{Parallelism: 1, Restored: restored}, 4, []string{
+	check("two splits", connector.SourceContext{Parallelism: 1, Restored: restored}, 4, []string{
 		"0 2 3 5 | 0/3:1 2/3:1 0/3:1 2/3:1 |",
 		"6 8 9 | 0/3:1 2/3:1 0/3:1 | 0/3 2/3",
 	})

@@ -37,7 +37,7 @@
 //
 // # Splits and watermarks
 //
-// The reader implements runtime.SplitFetcher, for per-split watermarks
+// The reader implements connector.SplitFetcher, for per-split watermarks
 // (weir.FromSourceWithWatermarks): the split of indices i, i+p, i+2p, ...
 // is named "i/p", and a split of a bounded source finishes when it reaches
 // the count.

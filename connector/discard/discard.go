@@ -5,11 +5,11 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/connector"
 )
 
-// Sink drops records and counts them. It implements runtime.Sink[T], and
-// runtime.RetractingSink trivially: it publishes nothing, so a restore of
+// Sink drops records and counts them. It implements connector.Sink[T], and
+// connector.RetractingSink trivially: it publishes nothing, so a restore of
 // an older checkpoint repeats none of its output.
 type Sink[T any] struct {
 	mu      sync.Mutex
@@ -17,19 +17,19 @@ type Sink[T any] struct {
 }
 
 var (
-	_ runtime.Sink[int]      = (*Sink[int])(nil)
-	_ runtime.RetractingSink = (*Sink[int])(nil)
+	_ connector.Sink[int]      = (*Sink[int])(nil)
+	_ connector.RetractingSink = (*Sink[int])(nil)
 )
 
-// RecoverFrom implements runtime.RetractingSink: there is nothing to take
+// RecoverFrom implements connector.RetractingSink: there is nothing to take
 // back. Count keeps counting across attempts.
-func (s *Sink[T]) RecoverFrom(context.Context, runtime.RestoreInfo, [][]byte) error { return nil }
+func (s *Sink[T]) RecoverFrom(context.Context, connector.RestoreInfo, [][]byte) error { return nil }
 
 // New returns a discarding sink.
 func New[T any]() *Sink[T] { return &Sink[T]{} }
 
-// CreateWriter implements runtime.Sink.
-func (s *Sink[T]) CreateWriter(runtime.SinkContext) (runtime.SinkWriter[T], error) {
+// CreateWriter implements connector.Sink.
+func (s *Sink[T]) CreateWriter(connector.SinkContext) (connector.SinkWriter[T], error) {
 	w := &writer[T]{}
 	s.mu.Lock()
 	s.writers = append(s.writers, w)

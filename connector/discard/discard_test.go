@@ -4,7 +4,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/connector"
 )
 
 func TestCount(t *testing.T) {
@@ -17,7 +17,7 @@ func TestCount(t *testing.T) {
 		s := New[string]()
 		var wg sync.WaitGroup
 		for i := range tc.parallelism {
-			w, err := s.CreateWriter(runtime.SinkContext{Subtask: i, Parallelism: tc.parallelism})
+			w, err := s.CreateWriter(connector.SinkContext{Subtask: i, Parallelism: tc.parallelism})
 			if err != nil {
 				t.Fatal(err)
 			}

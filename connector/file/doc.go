@@ -43,7 +43,7 @@
 // not restarted, since a restart would read the same line. The reader
 // holds at most one read buffer (256 KiB) more than that in memory.
 //
-// The reader implements runtime.SplitFetcher: for per-split watermarks
+// The reader implements connector.SplitFetcher: for per-split watermarks
 // (weir.FromSourceWithWatermarks) each file is a split, named by its path,
 // that finishes after its last line. A reader reads its files one after
 // another, so at most one of its splits holds event time back at a time: a
@@ -80,8 +80,8 @@
 // NewSink(dir) writes one record per line to part files in dir (created if
 // missing) and publishes them with a two-phase commit driven by checkpoints,
 // as Flink's FileSink does with its OnCheckpointRollingPolicy: the writers
-// implement runtime.CheckpointedSinkWriter and the Sink implements
-// runtime.RecoverableSink. A dir belongs to one job: Recover deletes the
+// implement connector.CheckpointedSinkWriter and the Sink implements
+// connector.RecoverableSink. A dir belongs to one job: Recover deletes the
 // hidden part files of every subtask in it.
 //
 // Part file n of subtask s has three names, all relative to dir:
@@ -114,7 +114,7 @@
 //     an id <= id to its final name, then fsyncs dir once. It is idempotent
 //     (a file already at its final name and gone from its pending name
 //     counts as published) and works after Close, which matters for
-//     runtime.FinalCheckpoint, committed only when the whole job finished.
+//     connector.FinalCheckpoint, committed only when the whole job finished.
 //     A file found under neither name is an error: its records are lost.
 //   - Close removes the in-progress file and the files sealed since the
 //     last PrepareCommit (no checkpoint refers to them) and leaves the
@@ -173,7 +173,7 @@
 // or an older one when the newer are damaged or the user names it: see
 // "Taking back output"); the records after it are replayed by the restored
 // sources and written again under new names. A bounded job without checkpoints is all-or-nothing: its files are
-// published by the commit of runtime.FinalCheckpoint, which happens only
+// published by the commit of connector.FinalCheckpoint, which happens only
 // when the whole job has finished, so a failed job publishes nothing. The
 // sink relies on the runtime driving this contract; a runtime that only
 // calls Write, Flush and Close publishes nothing.

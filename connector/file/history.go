@@ -18,7 +18,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/connector"
 )
 
 // This file holds what lets the sink take back output: the history of
@@ -399,7 +399,7 @@ func describeTags(tags []int64) string {
 	var ids []string
 	final := false
 	for _, t := range tags {
-		if t == runtime.FinalCheckpoint {
+		if t == connector.FinalCheckpoint {
 			final = true
 			continue
 		}

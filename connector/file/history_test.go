@@ -10,14 +10,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/internal/testutil"
-	"github.com/weirstream/weir/runtime"
 )
 
 // attempt is one attempt of a job writing to a file sink: its writers, and
 // the committables of each checkpoint it took.
 type attempt struct {
-	ws   []runtime.SinkWriter[string]
+	ws   []connector.SinkWriter[string]
 	cps  map[int64][][]byte
 	sink *Sink
 }
@@ -28,7 +28,7 @@ type attempt struct {
 func startAttempt(t *testing.T, dir string, p int, restored int64, committables [][]byte, log *slog.Logger) *attempt {
 	t.Helper()
 	s := NewSink(dir)
-	if err := s.RecoverFrom(context.Background(), runtime.RestoreInfo{Checkpoint: restored, Newest: restored, Logger: log}, committables); err != nil {
+	if err := s.RecoverFrom(context.Background(), connector.RestoreInfo{Checkpoint: restored, Newest: restored, Logger: log}, committables); err != nil {
 		t.Fatalf("RecoverFrom(%d): %v", restored, err)
 	}
 	a := &attempt{cps: map[int64][][]byte{}, sink: s}
@@ -150,7 +150,7 @@ func TestSinkRecoverLimitsPerSubtask(t *testing.T) {
 	a := startAttempt(t, dir, 2, 0, nil, nil)
 	write(t, a.ws[0], "end0")
 	flush(t, a.ws[0], true)
-	prepare(t, a.ws[0], runtime.FinalCheckpoint)
+	prepare(t, a.ws[0], connector.FinalCheckpoint)
 	write(t, a.ws[1], "x1")
 	flush(t, a.ws[1], false)
 	cp := append(prepare(t, a.ws[0], 7), prepare(t, a.ws[1], 7)...)
@@ -160,7 +160,7 @@ func TestSinkRecoverLimitsPerSubtask(t *testing.T) {
 	prepare(t, a.ws[1], 8)
 	notify(t, a.ws[1], 8)
 	a.close(t)
-	notify(t, a.ws[0], runtime.FinalCheckpoint)
+	notify(t, a.ws[0], connector.FinalCheckpoint)
 	checkPublished(t, dir, "first run", "end0", "x1", "y1")
 	b := startAttempt(t, dir, 2, 7, cp, nil)
 	b.close(t)

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/connector"
 )
 
 // DefaultRollSize is the size at which a part file is finished and a new
@@ -28,9 +28,9 @@ const (
 )
 
 // Sink writes records as lines of part files in a directory, publishing
-// them in step with checkpoints. It implements runtime.Sink[string],
-// runtime.RecoverableSink and runtime.RetractingSink; its writers implement
-// runtime.CheckpointedSinkWriter. See the package doc.
+// them in step with checkpoints. It implements connector.Sink[string],
+// connector.RecoverableSink and connector.RetractingSink; its writers implement
+// connector.CheckpointedSinkWriter. See the package doc.
 type Sink struct {
 	dir      string
 	rollSize int64
@@ -45,11 +45,11 @@ type Sink struct {
 }
 
 var (
-	_ runtime.Sink[string]           = (*Sink)(nil)
-	_ runtime.RecoverableSink        = (*Sink)(nil)
-	_ runtime.RetractingSink         = (*Sink)(nil)
-	_ runtime.SinkWriter[string]     = (*writer)(nil)
-	_ runtime.CheckpointedSinkWriter = (*writer)(nil)
+	_ connector.Sink[string]           = (*Sink)(nil)
+	_ connector.RecoverableSink        = (*Sink)(nil)
+	_ connector.RetractingSink         = (*Sink)(nil)
+	_ connector.SinkWriter[string]     = (*writer)(nil)
+	_ connector.CheckpointedSinkWriter = (*writer)(nil)
 )
 
 // SinkOption configures a Sink.
@@ -129,7 +129,7 @@ func parsePartName(name string) (subtask int, n int64, kind partKind, ok bool) {
 // the subtask in the directory, whether finished, pending, in progress or
 // retracted, and in its commit log) and opens its first in-progress file
 // (so an unwritable directory fails here).
-func (s *Sink) CreateWriter(ctx runtime.SinkContext) (runtime.SinkWriter[string], error) {
+func (s *Sink) CreateWriter(ctx connector.SinkContext) (connector.SinkWriter[string], error) {
 	if s.rollSize <= 0 {
 		return nil, fmt.Errorf("file sink %s: roll size must be positive, got %d", s.dir, s.rollSize)
 	}
@@ -172,7 +172,7 @@ func (s *Sink) CreateWriter(ctx runtime.SinkContext) (runtime.SinkWriter[string]
 // Recover is RecoverFrom for a runtime that says nothing about the
 // checkpoint: committables nil means a start without a checkpoint.
 func (s *Sink) Recover(ctx context.Context, committables [][]byte) error {
-	return s.recover(ctx, committables == nil, runtime.RestoreInfo{}, committables)
+	return s.recover(ctx, committables == nil, connector.RestoreInfo{}, committables)
 }
 
 // RecoverFrom publishes the part files of committables (idempotently: a
@@ -185,11 +185,11 @@ func (s *Sink) Recover(ctx context.Context, committables [][]byte) error {
 // checkpoint refers to (on a start without a checkpoint, retracted files
 // too). Other files are left alone. A committed file found under neither
 // name is an error (its records are lost), and then nothing is deleted.
-func (s *Sink) RecoverFrom(ctx context.Context, info runtime.RestoreInfo, committables [][]byte) error {
+func (s *Sink) RecoverFrom(ctx context.Context, info connector.RestoreInfo, committables [][]byte) error {
 	return s.recover(ctx, info.Checkpoint == 0, info, committables)
 }
 
-func (s *Sink) recover(ctx context.Context, fresh bool, info runtime.RestoreInfo, committables [][]byte) error {
+func (s *Sink) recover(ctx context.Context, fresh bool, info connector.RestoreInfo, committables [][]byte) error {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return fmt.Errorf("file sink: cannot create directory %s: %w", s.dir, cause(err))
 	}

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/internal/testutil"
-	"github.com/weirstream/weir/runtime"
 )
 
 // listing returns name → content of the files in dir, except the commit
@@ -35,9 +35,9 @@ func listing(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-func newWriter(t *testing.T, s *Sink, subtask, parallelism int) runtime.SinkWriter[string] {
+func newWriter(t *testing.T, s *Sink, subtask, parallelism int) connector.SinkWriter[string] {
 	t.Helper()
-	w, err := s.CreateWriter(runtime.SinkContext{Subtask: subtask, Parallelism: parallelism})
+	w, err := s.CreateWriter(connector.SinkContext{Subtask: subtask, Parallelism: parallelism})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func newWriter(t *testing.T, s *Sink, subtask, parallelism int) runtime.SinkWrit
 	return w
 }
 
-func write(t *testing.T, w runtime.SinkWriter[string], recs ...string) {
+func write(t *testing.T, w connector.SinkWriter[string], recs ...string) {
 	t.Helper()
 	for _, r := range recs {
 		if err := w.Write(r); err != nil {
@@ -54,25 +54,25 @@ func write(t *testing.T, w runtime.SinkWriter[string], recs ...string) {
 	}
 }
 
-func flush(t *testing.T, w runtime.SinkWriter[string], end bool) {
+func flush(t *testing.T, w connector.SinkWriter[string], end bool) {
 	t.Helper()
 	if err := w.Flush(end); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func prepare(t *testing.T, w runtime.SinkWriter[string], id int64) [][]byte {
+func prepare(t *testing.T, w connector.SinkWriter[string], id int64) [][]byte {
 	t.Helper()
-	c, err := w.(runtime.CheckpointedSinkWriter).PrepareCommit(id)
+	c, err := w.(connector.CheckpointedSinkWriter).PrepareCommit(id)
 	if err != nil {
 		t.Fatalf("PrepareCommit(%d): %v", id, err)
 	}
 	return c
 }
 
-func notify(t *testing.T, w runtime.SinkWriter[string], id int64) {
+func notify(t *testing.T, w connector.SinkWriter[string], id int64) {
 	t.Helper()
-	if err := w.(runtime.CheckpointedSinkWriter).NotifyCheckpointComplete(id); err != nil {
+	if err := w.(connector.CheckpointedSinkWriter).NotifyCheckpointComplete(id); err != nil {
 		t.Fatalf("NotifyCheckpointComplete(%d): %v", id, err)
 	}
 }
@@ -105,7 +105,7 @@ func commitNames(t *testing.T, committables [][]byte) []string {
 // publishedLines reads the published part files of dir back with the source.
 func publishedLines(t *testing.T, dir string) []string {
 	t.Helper()
-	r := newReader(t, NewSource(dir), runtime.SourceContext{Parallelism: 1})
+	r := newReader(t, NewSource(dir), connector.SourceContext{Parallelism: 1})
 	recs, _, _ := fetch(t, r, 64, -1)
 	slices.Sort(recs)
 	return recs
@@ -139,16 +139,16 @@ func TestSinkNamingAndCommit(t *testing.T) {
 	flush(t, w1, true)
 	pending := map[string]string{".part-0-0.pending": "a\nb\n", ".part-1-0.pending": "c\n"}
 	step("after Flush(true)", pending)
-	c0, c1 := prepare(t, w0, runtime.FinalCheckpoint), prepare(t, w1, runtime.FinalCheckpoint)
+	c0, c1 := prepare(t, w0, connector.FinalCheckpoint), prepare(t, w1, connector.FinalCheckpoint)
 	step("after PrepareCommit", pending)
 	if got, want := append(commitNames(t, c0), commitNames(t, c1)...), []string{".part-0-0.pending>part-0-0", ".part-1-0.pending>part-1-0"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("committables = %q, want %q", got, want)
 	}
-	notify(t, w0, runtime.FinalCheckpoint)
-	notify(t, w1, runtime.FinalCheckpoint)
+	notify(t, w0, connector.FinalCheckpoint)
+	notify(t, w1, connector.FinalCheckpoint)
 	want := map[string]string{"part-0-0": "a\nb\n", "part-1-0": "c\n"}
 	step("after NotifyCheckpointComplete", want)
-	for _, w := range []runtime.SinkWriter[string]{w0, w1} {
+	for _, w := range []connector.SinkWriter[string]{w0, w1} {
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -173,8 +173,8 @@ func TestSinkRoll(t *testing.T) {
 		t.Errorf("before commit: %q, want %q", got, hidden)
 	}
 	flush(t, w, true)
-	prepare(t, w, runtime.FinalCheckpoint)
-	notify(t, w, runtime.FinalCheckpoint)
+	prepare(t, w, connector.FinalCheckpoint)
+	notify(t, w, connector.FinalCheckpoint)
 	want := map[string]string{
 		"part-0-0": "aaaa\nbbbb\n",
 		"part-0-1": "cccc\ndddd\n",
@@ -270,7 +270,7 @@ func TestSinkCommitIdempotent(t *testing.T) {
 	}
 	// The writer's checkpoint 2 file is gone under both names now: that is
 	// lost data, never a silent success.
-	err := w.(runtime.CheckpointedSinkWriter).NotifyCheckpointComplete(2)
+	err := w.(connector.CheckpointedSinkWriter).NotifyCheckpointComplete(2)
 	if want := "file sink " + dir + ": commit checkpoint 2: committed part file missing: part-0-2 (neither .part-0-2.pending nor part-0-2 exists)"; err == nil || err.Error() != want {
 		t.Errorf("NotifyCheckpointComplete of a lost file: err = %v, want %q", err, want)
 	}
@@ -288,7 +288,7 @@ func TestSinkFailedAttempt(t *testing.T) {
 			w := newWriter(t, s, 0, 1)
 			other := newWriter(t, s, 1, 2) // another subtask, with leftovers too
 			var upTo2 []string
-			emit := func(w runtime.SinkWriter[string], recs ...string) {
+			emit := func(w connector.SinkWriter[string], recs ...string) {
 				write(t, w, recs...)
 				upTo2 = append(upTo2, recs...)
 			}
@@ -309,7 +309,7 @@ func TestSinkFailedAttempt(t *testing.T) {
 			flush(t, w, false)
 			flush(t, other, false)
 			if crash == "Close" {
-				for _, w := range []runtime.SinkWriter[string]{w, other} {
+				for _, w := range []connector.SinkWriter[string]{w, other} {
 					if err := w.Close(); err != nil {
 						t.Fatal(err)
 					}
@@ -346,8 +346,8 @@ func TestSinkFailedAttempt(t *testing.T) {
 			w2 := newWriter(t, s2, 0, 1)
 			write(t, w2, "late-1", "late-2", "late-3", "late-4")
 			flush(t, w2, true)
-			prepare(t, w2, runtime.FinalCheckpoint)
-			notify(t, w2, runtime.FinalCheckpoint)
+			prepare(t, w2, connector.FinalCheckpoint)
+			notify(t, w2, connector.FinalCheckpoint)
 			all := append(upTo2, "late-1", "late-2", "late-3", "late-4")
 			if got, want := publishedLines(t, dir), sorted(all); !reflect.DeepEqual(got, want) {
 				t.Errorf("after the second attempt: %q, want every record once: %q", got, want)
@@ -476,7 +476,7 @@ func TestSinkEndOfInput(t *testing.T) {
 	s := NewSink(dir, WithRollSize(32))
 	recoverSink(t, s, nil)
 	var want []string
-	var ws []runtime.SinkWriter[string]
+	var ws []connector.SinkWriter[string]
 	for sub := range 3 {
 		w := newWriter(t, s, sub, 3)
 		ws = append(ws, w)
@@ -490,7 +490,7 @@ func TestSinkEndOfInput(t *testing.T) {
 			}
 		}
 		flush(t, w, true)
-		prepare(t, w, runtime.FinalCheckpoint)
+		prepare(t, w, connector.FinalCheckpoint)
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -499,7 +499,7 @@ func TestSinkEndOfInput(t *testing.T) {
 		t.Fatalf("published before the final commit: %q", got)
 	}
 	for _, w := range ws {
-		notify(t, w, runtime.FinalCheckpoint)
+		notify(t, w, connector.FinalCheckpoint)
 	}
 	for name := range listing(t, dir) { // commit logs left out
 		if strings.HasPrefix(name, ".") {
@@ -514,40 +514,40 @@ func TestSinkEndOfInput(t *testing.T) {
 func TestSinkClose(t *testing.T) {
 	tests := []struct {
 		name string
-		run  func(t *testing.T, w runtime.SinkWriter[string])
+		run  func(t *testing.T, w connector.SinkWriter[string])
 		want map[string]string
 	}{
-		{"nothing written", func(t *testing.T, w runtime.SinkWriter[string]) {}, map[string]string{}},
-		{"written and flushed", func(t *testing.T, w runtime.SinkWriter[string]) {
+		{"nothing written", func(t *testing.T, w connector.SinkWriter[string]) {}, map[string]string{}},
+		{"written and flushed", func(t *testing.T, w connector.SinkWriter[string]) {
 			write(t, w, "a", "b")
 			flush(t, w, false)
 		}, map[string]string{}},
-		{"rolled, not prepared", func(t *testing.T, w runtime.SinkWriter[string]) {
+		{"rolled, not prepared", func(t *testing.T, w connector.SinkWriter[string]) {
 			write(t, w, "aaaaaaaa", "bbbbbbbb", "cccccccc")
 			flush(t, w, false)
 		}, map[string]string{}},
-		{"end of input, not prepared", func(t *testing.T, w runtime.SinkWriter[string]) {
+		{"end of input, not prepared", func(t *testing.T, w connector.SinkWriter[string]) {
 			write(t, w, "a")
 			flush(t, w, true)
 		}, map[string]string{}},
-		{"prepared, not committed", func(t *testing.T, w runtime.SinkWriter[string]) {
+		{"prepared, not committed", func(t *testing.T, w connector.SinkWriter[string]) {
 			write(t, w, "a")
 			prepare(t, w, 1)
 			write(t, w, "b")
 		}, map[string]string{".part-0-0.pending": "a\n"}},
-		{"written after commit", func(t *testing.T, w runtime.SinkWriter[string]) {
+		{"written after commit", func(t *testing.T, w connector.SinkWriter[string]) {
 			write(t, w, "a")
 			prepare(t, w, 1)
 			notify(t, w, 1)
 			write(t, w, "b")
 			flush(t, w, false)
 		}, map[string]string{"part-0-0": "a\n"}},
-		{"commit of nothing", func(t *testing.T, w runtime.SinkWriter[string]) {
+		{"commit of nothing", func(t *testing.T, w connector.SinkWriter[string]) {
 			flush(t, w, true)
-			if c := commitNames(t, prepare(t, w, runtime.FinalCheckpoint)); c != nil {
+			if c := commitNames(t, prepare(t, w, connector.FinalCheckpoint)); c != nil {
 				t.Errorf("committables %q for an empty output", c)
 			}
-			notify(t, w, runtime.FinalCheckpoint)
+			notify(t, w, connector.FinalCheckpoint)
 		}, map[string]string{}},
 	}
 	for _, tc := range tests {
@@ -564,7 +564,7 @@ func TestSinkClose(t *testing.T) {
 			if err := w.Write("x"); err == nil {
 				t.Error("Write after Close succeeded")
 			}
-			if _, err := w.(runtime.CheckpointedSinkWriter).PrepareCommit(9); err == nil {
+			if _, err := w.(connector.CheckpointedSinkWriter).PrepareCommit(9); err == nil {
 				t.Error("PrepareCommit after Close succeeded")
 			}
 		})
@@ -597,7 +597,7 @@ func TestSinkBadDirectory(t *testing.T) {
 	blocker := filepath.Join(base, "file")
 	writeFiles(t, base, map[string]string{"file": "x"})
 	dir := filepath.Join(blocker, "out")
-	_, err := NewSink(dir).CreateWriter(runtime.SinkContext{Parallelism: 1})
+	_, err := NewSink(dir).CreateWriter(connector.SinkContext{Parallelism: 1})
 	if err == nil || !strings.HasPrefix(err.Error(), "file sink: cannot create directory "+dir+": ") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("err = %v, want a one-line error naming %s", err, dir)
 	}
@@ -613,14 +613,14 @@ func TestSinkBadDirectory(t *testing.T) {
 	if err := os.Mkdir(ro, 0o555); err != nil {
 		t.Fatal(err)
 	}
-	_, err = NewSink(ro).CreateWriter(runtime.SinkContext{Parallelism: 1})
+	_, err = NewSink(ro).CreateWriter(connector.SinkContext{Parallelism: 1})
 	if want := "file sink: cannot write to directory " + ro + ": permission denied"; err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %q", err, want)
 	}
 }
 
 func TestSinkRollSizeMustBePositive(t *testing.T) {
-	_, err := NewSink(t.TempDir(), WithRollSize(0)).CreateWriter(runtime.SinkContext{Parallelism: 1})
+	_, err := NewSink(t.TempDir(), WithRollSize(0)).CreateWriter(connector.SinkContext{Parallelism: 1})
 	if err == nil || !strings.Contains(err.Error(), "roll size must be positive") {
 		t.Errorf("err = %v", err)
 	}
@@ -641,8 +641,8 @@ func TestSinkThenSource(t *testing.T) {
 			want = append(want, rec)
 		}
 		flush(t, w, true)
-		prepare(t, w, runtime.FinalCheckpoint)
-		notify(t, w, runtime.FinalCheckpoint)
+		prepare(t, w, connector.FinalCheckpoint)
+		notify(t, w, connector.FinalCheckpoint)
 	}
 	aborted := newWriter(t, s, 0, 3)
 	write(t, aborted, "never published", strings.Repeat("x", 70), "prepared only")
@@ -652,7 +652,7 @@ func TestSinkThenSource(t *testing.T) {
 
 	var got []string
 	for sub := range 2 {
-		r := newReader(t, NewSource(dir), runtime.SourceContext{Subtask: sub, Parallelism: 2})
+		r := newReader(t, NewSource(dir), connector.SourceContext{Subtask: sub, Parallelism: 2})
 		recs, _, _ := fetch(t, r, 16, -1)
 		got = append(got, recs...)
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/failover"
 	"github.com/weirstream/weir/internal/units"
-	"github.com/weirstream/weir/runtime"
 )
 
 const readBufferSize = 256 << 10
@@ -39,13 +38,13 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 var ErrInputChanged = errors.New("input file changed")
 
 // Source reads the lines of a file or of the files of a directory. It
-// implements runtime.Source[string]; see the package doc.
+// implements connector.Source[string]; see the package doc.
 type Source struct {
 	path          string
 	maxRecordSize int64
 }
 
-var _ runtime.Source[string] = (*Source)(nil)
+var _ connector.Source[string] = (*Source)(nil)
 
 // NewSource returns a source reading the lines of path: a file, or a
 // directory whose regular, non-hidden files are read. Lines longer than
@@ -62,7 +61,7 @@ func (s *Source) WithMaxRecordSize(n int64) *Source {
 	return s
 }
 
-// Identity is "file " and the absolute path (runtime.Identifier): a
+// Identity is "file " and the absolute path (connector.Identifier): a
 // checkpoint of this source is refused by a job reading another path.
 func (s *Source) Identity() string {
 	if abs, err := filepath.Abs(s.path); err == nil {
@@ -114,7 +113,7 @@ func (s *Source) Files() ([]string, error) {
 // CreateReader assigns the reader its files: on a fresh start those whose
 // index in Files is Subtask modulo Parallelism, on a restore exactly the
 // files of the Restored entries.
-func (s *Source) CreateReader(ctx runtime.SourceContext) (runtime.SourceReader[string], error) {
+func (s *Source) CreateReader(ctx connector.SourceContext) (connector.SourceReader[string], error) {
 	r := &reader{maxRecordSize: s.maxRecordSize}
 	if ctx.Restored != nil {
 		for i, b := range ctx.Restored {
@@ -177,23 +176,23 @@ type reader struct {
 	maxRecordSize int64
 }
 
-var _ runtime.SplitFetcher[string] = (*reader)(nil)
-var _ runtime.StartPositioner = (*reader)(nil)
+var _ connector.SplitFetcher[string] = (*reader)(nil)
+var _ connector.StartPositioner = (*reader)(nil)
 
-// Fetch implements runtime.SourceReader.
+// Fetch implements connector.SourceReader.
 func (r *reader) Fetch(ctx context.Context, buf []string) ([]string, [][]byte, error) {
 	return r.fetch(ctx, buf, nil)
 }
 
-// FetchSplits implements runtime.SplitFetcher: each file is a split, named
+// FetchSplits implements connector.SplitFetcher: each file is a split, named
 // by its path, finished when its last line has been read.
-func (r *reader) FetchSplits(ctx context.Context, buf []string, splits *runtime.SplitBatch) ([]string, [][]byte, error) {
+func (r *reader) FetchSplits(ctx context.Context, buf []string, splits *connector.SplitBatch) ([]string, [][]byte, error) {
 	return r.fetch(ctx, buf, splits)
 }
 
 // fetch reads lines into buf; with splits non-nil it also says which file
 // each came from.
-func (r *reader) fetch(ctx context.Context, buf []string, splits *runtime.SplitBatch) ([]string, [][]byte, error) {
+func (r *reader) fetch(ctx context.Context, buf []string, splits *connector.SplitBatch) ([]string, [][]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return buf, nil, err
 	}
@@ -491,7 +490,7 @@ func (r *reader) closeFile() error {
 }
 
 // Close closes the file being read.
-// StartPosition implements runtime.StartPositioner: the reader's files,
+// StartPosition implements connector.StartPositioner: the reader's files,
 // none read yet on a fresh start.
 func (r *reader) StartPosition() [][]byte { return r.position() }
 

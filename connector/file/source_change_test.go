@@ -12,14 +12,13 @@ import (
 
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/failover"
-	"github.com/weirstream/weir/runtime"
 )
 
 // checkpointAfter reads n lines of path with a fresh reader and returns the
 // position a checkpoint would hold.
 func checkpointAfter(t *testing.T, path string, n int) [][]byte {
 	t.Helper()
-	r := newReader(t, NewSource(path), runtime.SourceContext{Parallelism: 1})
+	r := newReader(t, NewSource(path), connector.SourceContext{Parallelism: 1})
 	recs, pos, _ := fetch(t, r, n, 1)
 	if len(recs) != n {
 		t.Fatalf("read %d lines, want %d", len(recs), n)
@@ -30,7 +29,7 @@ func checkpointAfter(t *testing.T, path string, n int) [][]byte {
 // restoreAndRead restores pos and reads to the end of the input.
 func restoreAndRead(t *testing.T, path string, pos [][]byte) ([]string, error) {
 	t.Helper()
-	r, err := NewSource(path).CreateReader(runtime.SourceContext{Parallelism: 1, Restored: pos})
+	r, err := NewSource(path).CreateReader(connector.SourceContext{Parallelism: 1, Restored: pos})
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +118,7 @@ func TestSourceRestoreChecksTail(t *testing.T) {
 	head := strings.Repeat("h\n", headSize) // 128 KiB of "h" lines
 	path := filepath.Join(t.TempDir(), "in.txt")
 	writeFile(t, path, head+"one\ntwo\n")
-	r := newReader(t, NewSource(path), runtime.SourceContext{Parallelism: 1})
+	r := newReader(t, NewSource(path), connector.SourceContext{Parallelism: 1})
 	_, pos, _ := fetch(t, r, headSize+1, 1) // up to and including "one"
 	writeFile(t, path, head+"ONE\ntwo\n")
 	_, err := restoreAndRead(t, path, pos)
@@ -170,7 +169,7 @@ func TestSourceFileChangedWhileRead(t *testing.T) {
 			writeFile(t, path, content)
 			// A small read buffer would not help: the reader has the whole
 			// file buffered after its first read, as with any short file.
-			r := newReader(t, NewSource(path), runtime.SourceContext{Parallelism: 1})
+			r := newReader(t, NewSource(path), connector.SourceContext{Parallelism: 1})
 			recs, _, err := r.Fetch(context.Background(), make([]string, 0, 1))
 			if err != nil {
 				t.Fatal(err)
@@ -224,7 +223,7 @@ func TestSourceMaxRecordSize(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "in.txt")
 			writeFile(t, path, tc.content)
-			r := newReader(t, NewSource(path).WithMaxRecordSize(tc.max), runtime.SourceContext{Parallelism: 1})
+			r := newReader(t, NewSource(path).WithMaxRecordSize(tc.max), connector.SourceContext{Parallelism: 1})
 			var recs []string
 			var err error
 			for err == nil {

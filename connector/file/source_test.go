@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/internal/testutil"
-	"github.com/weirstream/weir/runtime"
 )
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {
@@ -29,7 +29,7 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
-func newReader(t *testing.T, src runtime.Source[string], ctx runtime.SourceContext) runtime.SourceReader[string] {
+func newReader(t *testing.T, src connector.Source[string], ctx connector.SourceContext) connector.SourceReader[string] {
 	t.Helper()
 	r, err := src.CreateReader(ctx)
 	if err != nil {
@@ -42,7 +42,7 @@ func newReader(t *testing.T, src runtime.Source[string], ctx runtime.SourceConte
 // fetch reads at most maxBatches batches of capacity records (all batches
 // when maxBatches < 0) and returns the records, the last position and
 // whether the reader reached io.EOF.
-func fetch(t *testing.T, r runtime.SourceReader[string], capacity, maxBatches int) (recs []string, pos [][]byte, eof bool) {
+func fetch(t *testing.T, r connector.SourceReader[string], capacity, maxBatches int) (recs []string, pos [][]byte, eof bool) {
 	t.Helper()
 	for i := 0; maxBatches < 0 || i < maxBatches; i++ {
 		batch, p, err := r.Fetch(context.Background(), make([]string, 0, capacity))
@@ -87,7 +87,7 @@ func TestSourceLines(t *testing.T) {
 				testutil.CheckGoroutines(t)
 				path := filepath.Join(t.TempDir(), "in.txt")
 				writeFiles(t, filepath.Dir(path), map[string]string{"in.txt": tc.content})
-				r := newReader(t, NewSource(path), runtime.SourceContext{Parallelism: 1})
+				r := newReader(t, NewSource(path), connector.SourceContext{Parallelism: 1})
 				got, _, _ := fetch(t, r, capacity, -1)
 				if !reflect.DeepEqual(got, tc.want) {
 					t.Errorf("lines = %.40q, want %.40q", got, tc.want)
@@ -137,7 +137,7 @@ func TestSourceDirectory(t *testing.T) {
 		t.Run(fmt.Sprint("p", tc.parallelism), func(t *testing.T) {
 			testutil.CheckGoroutines(t)
 			for i := 0; i < tc.parallelism; i++ {
-				r := newReader(t, src, runtime.SourceContext{Subtask: i, Parallelism: tc.parallelism})
+				r := newReader(t, src, connector.SourceContext{Subtask: i, Parallelism: tc.parallelism})
 				got, _, _ := fetch(t, r, 3, -1)
 				if !reflect.DeepEqual(got, tc.want[i]) {
 					t.Errorf("subtask %d: lines = %q, want %q", i, got, tc.want[i])
@@ -149,7 +149,7 @@ func TestSourceDirectory(t *testing.T) {
 
 func TestSourceMissingPath(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "x", "y")
-	_, err := NewSource(missing).CreateReader(runtime.SourceContext{Parallelism: 1})
+	_, err := NewSource(missing).CreateReader(connector.SourceContext{Parallelism: 1})
 	want := "file source: open " + missing + ": no such file or directory"
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %q", err, want)
@@ -161,9 +161,9 @@ func TestSourceRestoreMidFile(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"f": "l1\nl2\r\nl3\nl4\nl5"})
 	src := NewSource(dir)
-	all, _, _ := fetch(t, newReader(t, src, runtime.SourceContext{Parallelism: 1}), 100, -1)
+	all, _, _ := fetch(t, newReader(t, src, connector.SourceContext{Parallelism: 1}), 100, -1)
 	for stop := 0; stop <= len(all); stop++ {
-		r1 := newReader(t, src, runtime.SourceContext{Parallelism: 1})
+		r1 := newReader(t, src, connector.SourceContext{Parallelism: 1})
 		var before []string
 		var pos [][]byte
 		if stop > 0 {
@@ -172,7 +172,7 @@ func TestSourceRestoreMidFile(t *testing.T) {
 			_, pos, _ = fetch(t, r1, 0, 1) // zero capacity: position only
 		}
 		r1.Close()
-		r2 := newReader(t, src, runtime.SourceContext{Parallelism: 1, Restored: pos})
+		r2 := newReader(t, src, connector.SourceContext{Parallelism: 1, Restored: pos})
 		after, _, _ := fetch(t, r2, 2, -1)
 		if got := append(before, after...); !reflect.DeepEqual(got, all) {
 			t.Errorf("stop %d: before %q + after %q, want %q", stop, before, after, all)
@@ -203,7 +203,7 @@ func TestSourceRescale(t *testing.T) {
 	var got []string
 	var entries [][]byte
 	for sub, batches := range []int{1, 3} { // subtask 0 reads less than subtask 1
-		r := newReader(t, src, runtime.SourceContext{Subtask: sub, Parallelism: 2})
+		r := newReader(t, src, connector.SourceContext{Subtask: sub, Parallelism: 2})
 		recs, pos, _ := fetch(t, r, 3, batches)
 		got = append(got, recs...)
 		entries = append(entries, pos...)
@@ -219,7 +219,7 @@ func TestSourceRescale(t *testing.T) {
 				mine = append(mine, e)
 			}
 		}
-		r := newReader(t, src, runtime.SourceContext{Subtask: sub, Parallelism: 3, Restored: mine})
+		r := newReader(t, src, connector.SourceContext{Subtask: sub, Parallelism: 3, Restored: mine})
 		recs, pos, _ := fetch(t, r, 2, -1)
 		got = append(got, recs...)
 		if len(pos) != len(mine) {
@@ -236,7 +236,7 @@ func TestSourceRescale(t *testing.T) {
 func TestSourceRestoreNothing(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"f": "x\n"})
-	r := newReader(t, NewSource(dir), runtime.SourceContext{Parallelism: 4, Subtask: 3, Restored: [][]byte{}})
+	r := newReader(t, NewSource(dir), connector.SourceContext{Parallelism: 4, Subtask: 3, Restored: [][]byte{}})
 	if got, pos, _ := fetch(t, r, 10, -1); len(got) != 0 || len(pos) != 0 {
 		t.Errorf("restored with no entries read %q, position %q", got, pos)
 	}
@@ -245,7 +245,7 @@ func TestSourceRestoreNothing(t *testing.T) {
 func TestSourcePositionEntries(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"a": "1\n22\n", "b": "3\n"})
-	r := newReader(t, NewSource(dir), runtime.SourceContext{Parallelism: 1})
+	r := newReader(t, NewSource(dir), connector.SourceContext{Parallelism: 1})
 	type entry struct {
 		path   string
 		offset int64
@@ -329,7 +329,7 @@ func TestPositionDecodeErrors(t *testing.T) {
 	if e, err := decodeEntry(v2); err != nil || e != want2 {
 		t.Errorf("round trip = %+v %v, want %+v", e, err, want2)
 	}
-	_, err = NewSource(t.TempDir()).CreateReader(runtime.SourceContext{Parallelism: 1, Restored: [][]byte{good, {7}}})
+	_, err = NewSource(t.TempDir()).CreateReader(connector.SourceContext{Parallelism: 1, Restored: [][]byte{good, {7}}})
 	if err == nil || !strings.Contains(err.Error(), "restore: position entry 2 of 2: unsupported version 7") {
 		t.Errorf("CreateReader with a bad entry: err = %v", err)
 	}
@@ -337,7 +337,7 @@ func TestPositionDecodeErrors(t *testing.T) {
 
 // splitsOf renders a batch's split description with file base names:
 // "a.txt:3 b.txt:2 | a.txt" (runs | finished).
-func splitsOf(b *runtime.SplitBatch) string {
+func splitsOf(b *connector.SplitBatch) string {
 	var s []string
 	for _, r := range b.Runs {
 		s = append(s, fmt.Sprintf("%s:%d", filepath.Base(r.ID), r.Records))
@@ -357,8 +357,8 @@ func TestSourceSplits(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"a.txt": "a1\na2\na3\na4\n", "b.txt": "b1\nb2", "e.txt": ""})
 	src := NewSource(dir)
-	plain := newReader(t, src, runtime.SourceContext{Parallelism: 1})
-	r := newReader(t, src, runtime.SourceContext{Parallelism: 1}).(runtime.SplitFetcher[string])
+	plain := newReader(t, src, connector.SourceContext{Parallelism: 1})
+	r := newReader(t, src, connector.SourceContext{Parallelism: 1}).(connector.SplitFetcher[string])
 	want := []struct {
 		lines  string
 		splits string
@@ -369,7 +369,7 @@ func TestSourceSplits(t *testing.T) {
 		{"", "| e.txt", true},
 	}
 	for i, w := range want {
-		var sb runtime.SplitBatch
+		var sb connector.SplitBatch
 		recs, pos, err := r.FetchSplits(context.Background(), make([]string, 0, 3), &sb)
 		if (err == io.EOF) != w.eof || (err != nil && err != io.EOF) {
 			t.Fatalf("batch %d: error %v, want EOF %v", i, err, w.eof)
@@ -389,8 +389,8 @@ func TestSourceSplits(t *testing.T) {
 	// A restored reader reports only the files it still reads: a.txt was
 	// finished before the checkpoint, b.txt resumes after b1.
 	restored := [][]byte{encodeV1(filepath.Join(dir, "a.txt"), 12, true), encodeV1(filepath.Join(dir, "b.txt"), 3, false)}
-	r = newReader(t, src, runtime.SourceContext{Parallelism: 1, Restored: restored}).(runtime.SplitFetcher[string])
-	var sb runtime.SplitBatch
+	r = newReader(t, src, connector.SourceContext{Parallelism: 1, Restored: restored}).(connector.SplitFetcher[string])
+	var sb connector.SplitBatch
 	recs, _, err := r.FetchSplits(context.Background(), make([]string, 0, 10), &sb)
 	if err != io.EOF || strings.Join(recs, " ") != "b2" || splitsOf(&sb) != "b.txt:1 | b.txt" {
 		t.Fatalf("restored: %q, splits %q, %v; want b2, \"b.txt:1 | b.txt\", EOF", recs, splitsOf(&sb), err)

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/connector"
 )
 
 func smallConfig(n int64) Config {
@@ -125,9 +125,9 @@ func TestSplitsCoverAllIDs(t *testing.T) {
 func read(t *testing.T, src *Source, p int) []Event {
 	t.Helper()
 	ctx := context.Background()
-	var readers []runtime.SourceReader[Event]
+	var readers []connector.SourceReader[Event]
 	for i := range p {
-		r, err := src.CreateReader(runtime.SourceContext{Subtask: i, Parallelism: p})
+		r, err := src.CreateReader(connector.SourceContext{Subtask: i, Parallelism: p})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +136,7 @@ func read(t *testing.T, src *Source, p int) []Event {
 	var out []Event
 	for round := 0; len(readers) > 0; round++ {
 		var positions [][]byte
-		var live []runtime.SourceReader[Event]
+		var live []connector.SourceReader[Event]
 		for _, r := range readers {
 			recs, pos, err := r.Fetch(ctx, make([]Event, 0, 333))
 			out = append(out, recs...)
@@ -164,7 +164,7 @@ func read(t *testing.T, src *Source, p int) []Event {
 			if mine == nil {
 				mine = [][]byte{}
 			}
-			r, err := src.CreateReader(runtime.SourceContext{Subtask: i, Parallelism: n, Restored: mine})
+			r, err := src.CreateReader(connector.SourceContext{Subtask: i, Parallelism: n, Restored: mine})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -201,7 +201,7 @@ func TestSourceRestoresExactly(t *testing.T) {
 func TestRestoreRejectsBadEntries(t *testing.T) {
 	src, _ := NewSource(smallConfig(10))
 	for _, b := range [][]byte{{}, {9, 1, 1, 1, 1}, {1, 1}, {1, 0, 10, 0, 11}, {1, 0, 10, 1, 3, 0}} {
-		if _, err := src.CreateReader(runtime.SourceContext{Parallelism: 1, Restored: [][]byte{b}}); err == nil {
+		if _, err := src.CreateReader(connector.SourceContext{Parallelism: 1, Restored: [][]byte{b}}); err == nil {
 			t.Errorf("entry %v accepted", b)
 		}
 	}
@@ -212,7 +212,7 @@ func TestRateLimitedPacesByTimestamps(t *testing.T) {
 	c.FirstEventRate, c.NextEventRate = 10000, 10000 // 600 events: 60 ms of event time
 	c.RateLimited = true
 	src, _ := NewSource(c)
-	r, _ := src.CreateReader(runtime.SourceContext{Parallelism: 1})
+	r, _ := src.CreateReader(connector.SourceContext{Parallelism: 1})
 	start := time.Now()
 	n := 0
 	for {

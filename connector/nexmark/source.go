@@ -8,20 +8,19 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/connector/internal/position"
-
-	"github.com/weirstream/weir/runtime"
 )
 
 // Source is the Nexmark generator as a parallel, checkpointed source of
-// Events. It implements runtime.Source[Event]; see the package doc.
+// Events. It implements connector.Source[Event]; see the package doc.
 type Source struct {
 	cfg     Config
 	emitted atomic.Int64
 }
 
-var _ runtime.Source[Event] = (*Source)(nil)
-var _ runtime.StartPositioner = (*reader)(nil)
+var _ connector.Source[Event] = (*Source)(nil)
+var _ connector.StartPositioner = (*reader)(nil)
 
 // NewSource returns a source of the events of cfg, which must be valid.
 func NewSource(cfg Config) (*Source, error) {
@@ -34,7 +33,7 @@ func NewSource(cfg Config) (*Source, error) {
 // Config is the source's configuration.
 func (s *Source) Config() Config { return s.cfg }
 
-// Identity names what makes the stream (runtime.Identifier): the number of
+// Identity names what makes the stream (connector.Identifier): the number of
 // events, the seed and the base time.
 func (s *Source) Identity() string {
 	return fmt.Sprintf("nexmark events=%d seed=%d base-time=%d", s.cfg.Events, s.cfg.Seed, s.cfg.BaseTime)
@@ -44,10 +43,10 @@ func (s *Source) Identity() string {
 // counting again those generated anew after a restore: a progress figure.
 func (s *Source) Emitted() int64 { return s.emitted.Load() }
 
-// CreateReader implements runtime.Source: on a fresh start subtask i of p
+// CreateReader implements connector.Source: on a fresh start subtask i of p
 // owns split i of cfg.Splits(p); after a restore, the splits of the
 // position entries it is given (any number).
-func (s *Source) CreateReader(ctx runtime.SourceContext) (runtime.SourceReader[Event], error) {
+func (s *Source) CreateReader(ctx connector.SourceContext) (connector.SourceReader[Event], error) {
 	r := &reader{src: s}
 	if ctx.Restored != nil {
 		for i, b := range ctx.Restored {
@@ -124,7 +123,7 @@ func (r *reader) pick() *Generator {
 	return best
 }
 
-// Fetch implements runtime.SourceReader: it generates up to cap(buf)
+// Fetch implements connector.SourceReader: it generates up to cap(buf)
 // events, the earliest of its splits first, and returns the splits'
 // positions after them.
 func (r *reader) Fetch(ctx context.Context, buf []Event) ([]Event, [][]byte, error) {
@@ -181,7 +180,7 @@ func (r *reader) due(ts int64) time.Duration {
 	return r.paceAt.Add(time.Duration(ts-r.paceTS) * time.Millisecond).Sub(now)
 }
 
-// StartPosition implements runtime.StartPositioner: the splits' positions,
+// StartPosition implements connector.StartPositioner: the splits' positions,
 // as Fetch returns them after each batch. Without it a checkpoint taken
 // before the first batch would hold no position for the subtask.
 func (r *reader) StartPosition() [][]byte {
@@ -192,5 +191,5 @@ func (r *reader) StartPosition() [][]byte {
 	return pos
 }
 
-// Close implements runtime.SourceReader.
+// Close implements connector.SourceReader.
 func (r *reader) Close() error { return nil }

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/connector"
 )
 
 // DefaultFlushInterval is how often buffered lines are written out when
@@ -40,7 +40,7 @@ func WithIdentifier(id string) Option { return func(o *options) { o.id = id } }
 // and when the buffer fills).
 func WithFlushInterval(d time.Duration) Option { return func(o *options) { o.interval = d } }
 
-// Sink prints records, one line each. It implements runtime.Sink[T].
+// Sink prints records, one line each. It implements connector.Sink[T].
 type Sink[T any] struct {
 	format func(T) string
 	opts   options
@@ -54,7 +54,7 @@ type Sink[T any] struct {
 	flusherDone chan struct{}
 }
 
-var _ runtime.Sink[int] = (*Sink[int])(nil)
+var _ connector.Sink[int] = (*Sink[int])(nil)
 
 // New returns a sink printing to w (os.Stdout when nil), each record
 // formatted by format (fmt.Sprint when nil).
@@ -87,8 +87,8 @@ func Prefix(id string, subtask, parallelism int) string {
 	return p
 }
 
-// CreateWriter implements runtime.Sink.
-func (s *Sink[T]) CreateWriter(ctx runtime.SinkContext) (runtime.SinkWriter[T], error) {
+// CreateWriter implements connector.Sink.
+func (s *Sink[T]) CreateWriter(ctx connector.SinkContext) (connector.SinkWriter[T], error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.open++

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/internal/testutil"
-	"github.com/weirstream/weir/runtime"
 )
 
 type pair struct {
@@ -36,9 +36,9 @@ func TestPrefixes(t *testing.T) {
 			testutil.CheckGoroutines(t)
 			var buf testutil.LockedBuffer
 			s := New(&buf, tc.format, tc.opts...)
-			var ws []runtime.SinkWriter[pair]
+			var ws []connector.SinkWriter[pair]
 			for i := range min(tc.parallelism, 2) {
-				w, err := s.CreateWriter(runtime.SinkContext{Subtask: i, Parallelism: tc.parallelism})
+				w, err := s.CreateWriter(connector.SinkContext{Subtask: i, Parallelism: tc.parallelism})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -73,7 +73,7 @@ func TestNoInterleaving(t *testing.T) {
 	const writers, lines = 4, 300
 	var wg sync.WaitGroup
 	for i := range writers {
-		w, err := s.CreateWriter(runtime.SinkContext{Subtask: i, Parallelism: writers})
+		w, err := s.CreateWriter(connector.SinkContext{Subtask: i, Parallelism: writers})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +112,7 @@ func TestBackgroundFlush(t *testing.T) {
 	testutil.CheckGoroutines(t)
 	var buf testutil.LockedBuffer
 	s := New[int](&buf, nil, WithFlushInterval(5*time.Millisecond))
-	w, err := s.CreateWriter(runtime.SinkContext{Parallelism: 1})
+	w, err := s.CreateWriter(connector.SinkContext{Parallelism: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestWriteError(t *testing.T) {
 	r.Close() // writes now fail with EPIPE
 	defer wf.Close()
 	s := New[string](wf, nil, WithFlushInterval(0))
-	w, err := s.CreateWriter(runtime.SinkContext{Parallelism: 1})
+	w, err := s.CreateWriter(connector.SinkContext{Parallelism: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/internal/units"
-	"github.com/weirstream/weir/runtime"
 )
 
 // DialTimeout bounds how long CreateReader waits for the connection.
@@ -24,7 +23,7 @@ const DialTimeout = 30 * time.Second
 const readBufferSize = 64 << 10
 
 // Source reads delimited text records from a TCP server. It implements
-// runtime.Source[string].
+// connector.Source[string].
 type Source struct {
 	host          string
 	port          int
@@ -32,7 +31,7 @@ type Source struct {
 	maxRecordSize int64
 }
 
-var _ runtime.Source[string] = (*Source)(nil)
+var _ connector.Source[string] = (*Source)(nil)
 
 // New returns a source that connects to host:port and splits what it reads
 // at delimiter; an empty delimiter means "\n". Records longer than
@@ -57,11 +56,11 @@ func (s *Source) WithMaxRecordSize(n int64) *Source {
 // Addr is the address the source connects to, as "host:port".
 func (s *Source) Addr() string { return net.JoinHostPort(s.host, strconv.Itoa(s.port)) }
 
-// Identity is "socket host:port" (runtime.Identifier).
+// Identity is "socket host:port" (connector.Identifier).
 func (s *Source) Identity() string { return "socket " + s.Addr() }
 
 // CreateReader connects to the server. It refuses a parallelism above 1.
-func (s *Source) CreateReader(ctx runtime.SourceContext) (runtime.SourceReader[string], error) {
+func (s *Source) CreateReader(ctx connector.SourceContext) (connector.SourceReader[string], error) {
 	if ctx.Parallelism > 1 {
 		return nil, fmt.Errorf("socket source %s: parallelism %d is not supported: a socket source is not parallel, set its parallelism to 1", s.Addr(), ctx.Parallelism)
 	}
@@ -113,7 +112,7 @@ type reader struct {
 	closeErr  error
 }
 
-// Fetch implements runtime.SourceReader.
+// Fetch implements connector.SourceReader.
 func (r *reader) Fetch(ctx context.Context, buf []string) ([]string, [][]byte, error) {
 	if r.eof {
 		return buf, nil, io.EOF

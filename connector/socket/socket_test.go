@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/internal/testutil"
-	"github.com/weirstream/weir/runtime"
 )
 
 // server accepts one connection on 127.0.0.1 and hands it to serve; the
@@ -48,9 +48,9 @@ func server(t *testing.T, serve func(c net.Conn)) (port int) {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-func open(t *testing.T, s *Source) runtime.SourceReader[string] {
+func open(t *testing.T, s *Source) connector.SourceReader[string] {
 	t.Helper()
-	r, err := s.CreateReader(runtime.SourceContext{Subtask: 0, Parallelism: 1})
+	r, err := s.CreateReader(connector.SourceContext{Subtask: 0, Parallelism: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func open(t *testing.T, s *Source) runtime.SourceReader[string] {
 }
 
 // readAll fetches until io.EOF with batches of at most capacity records.
-func readAll(t *testing.T, r runtime.SourceReader[string], capacity int) []string {
+func readAll(t *testing.T, r connector.SourceReader[string], capacity int) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -219,7 +219,7 @@ func TestConnectionRefused(t *testing.T) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	_, err = New("127.0.0.1", port, "\n").CreateReader(runtime.SourceContext{Parallelism: 1})
+	_, err = New("127.0.0.1", port, "\n").CreateReader(connector.SourceContext{Parallelism: 1})
 	want := "socket source: cannot connect to 127.0.0.1:" + strconv.Itoa(port) + ": connection refused"
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %q", err, want)
@@ -230,7 +230,7 @@ func TestConnectionRefused(t *testing.T) {
 }
 
 func TestRefusesParallelism(t *testing.T) {
-	_, err := New("127.0.0.1", 1, "\n").CreateReader(runtime.SourceContext{Subtask: 1, Parallelism: 2})
+	_, err := New("127.0.0.1", 1, "\n").CreateReader(connector.SourceContext{Subtask: 1, Parallelism: 2})
 	if err == nil || !strings.Contains(err.Error(), "not parallel") || !strings.Contains(err.Error(), "parallelism 2") {
 		t.Fatalf("err = %v, want a parallelism error", err)
 	}
@@ -239,7 +239,7 @@ func TestRefusesParallelism(t *testing.T) {
 func TestCloseIsIdempotent(t *testing.T) {
 	testutil.CheckGoroutines(t)
 	port := server(t, func(c net.Conn) {})
-	r, err := New("127.0.0.1", port, "\n").CreateReader(runtime.SourceContext{Parallelism: 1})
+	r, err := New("127.0.0.1", port, "\n").CreateReader(connector.SourceContext{Parallelism: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
