@@ -21,11 +21,18 @@
 //   - Cross-option checks: Config.Validate refuses impossible combinations
 //     (see its documentation for the list and their sources).
 //   - Derived values that follow Flink's rules: RestartStrategyType,
-//     CheckpointingEnabled, EffectiveRestBindAddress.
+//     DefaultRestartStrategy, CheckpointingEnabled, EffectiveRestBindAddress.
+//   - What Weir cannot carry out: CheckUnsupported refuses settings Weir
+//     knows but does not implement (unaligned checkpoints, incremental
+//     checkpoints or local recovery with the hashmap backend), and Unused
+//     lists explicitly set options that will have no effect (heartbeat.*,
+//     which needs a cluster Weir does not run yet, among others), for the
+//     caller to log as warnings. No option is silently ignored.
 //
 // It does not act on the values: other packages read them with Get and
-// Lookup (for example the failover package's strategies are built from the
-// restart-strategy.* options by their caller).
+// Lookup (failover.FromConfig, for example, builds the restart strategy from
+// the restart-strategy.* options), or check a plain value against an
+// option's rules with Option.Parse.
 //
 // # Errors
 //
@@ -97,6 +104,8 @@
 //     Between(1, 32768), SizeBetween, PowerOfTwo, NotEmpty.
 //  3. Chain .WithAliases(...) with Flink's deprecated keys.
 //  4. If it constrains other options, add the rule to Config.Validate.
+//  5. If nothing reads it yet, or only in some setups, make Unused (or, if
+//     running without it would be wrong, CheckUnsupported) say so.
 //
 // Declaring registers the option globally; a duplicate key or alias panics
 // at start-up. Options must be declared as package-level variables (so they

@@ -55,6 +55,21 @@ func (o Option[T]) Description() string { return o.m.desc }
 // option without a default is "unset" until configured (see Lookup).
 func (o Option[T]) Default() (T, bool) { return o.def, o.m.hasDefault }
 
+// Parse reads raw as a value of this option, the way Set does: it parses
+// the text, applies the option's checks and resolves value aliases (for an
+// enum, "none" becomes "disable"). A refusal is an *Error wrapping
+// ErrInvalidValue that names the option's key. Parse lets code that receives
+// a value outside a Config (a plain-value struct, a wire message) apply the
+// option's own rules instead of repeating them.
+func (o Option[T]) Parse(raw string) (T, error) {
+	text, err := o.m.normalize(raw)
+	if err != nil {
+		var zero T
+		return zero, invalid(o.m.key, raw, err.Error())
+	}
+	return o.value(text), nil
+}
+
 // WithAliases registers further keys that Set, SetPairs and LoadYAML accept
 // for the option (Flink's deprecated keys). It returns o, so it chains onto a
 // constructor in a variable declaration. It panics if an alias is already

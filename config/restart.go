@@ -122,15 +122,24 @@ var (
 // RestartStrategyType returns the effective restart strategy, one of
 // RestartDisable, RestartFixedDelay, RestartFailureRate and
 // RestartExponentialDelay. If restart-strategy.type is set, that is the
-// answer. Otherwise Flink's rule (RestartBackoffTimeStrategyFactoryLoader,
-// Flink 1.19+) applies: exponential-delay, with the exponential-delay
-// options, when checkpointing is enabled (execution.checkpointing.interval
-// is set), and disable when it is not.
+// answer; otherwise DefaultRestartStrategy decides from whether
+// checkpointing is enabled (execution.checkpointing.interval is set).
 func RestartStrategyType(c *Config) string {
 	if t, set := Lookup(c, RestartStrategy); set {
 		return t
 	}
-	if CheckpointingEnabled(c) {
+	return DefaultRestartStrategy(CheckpointingEnabled(c))
+}
+
+// DefaultRestartStrategy is the strategy used when restart-strategy.type is
+// unset, by Flink's rule (RestartBackoffTimeStrategyFactoryLoader, Flink
+// 1.19+): exponential-delay when checkpointing is enabled, disable when it
+// is not. As in Flink, that default exponential-delay runs with the
+// options' defaults: the restart-strategy.exponential-delay.* settings are
+// read only when restart-strategy.type names exponential-delay, and Unused
+// says so when they are set without it.
+func DefaultRestartStrategy(checkpointing bool) string {
+	if checkpointing {
 		return RestartExponentialDelay
 	}
 	return RestartDisable

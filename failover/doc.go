@@ -9,11 +9,18 @@
 //     consult the strategy, wait the backoff (interruptible), run again, and
 //     on give-up return an *ExhaustedError.
 //
-// It does not read configuration (the config package maps options to Params
-// and calls New), it does not decide which tasks to restart, and it does not
-// restore state (the checkpoint package does). Strategies take the current
-// time as an argument and Run takes a Clock, so everything here is testable
-// without sleeping.
+// The options behind the strategies (their keys, aliases, defaults and
+// checks) belong to the config package; FromConfig reads them from a
+// *config.Config and builds the strategy, and Params/New do the same from
+// plain values. The constructors (NewFixedDelay, ...) still check their own
+// arguments, since a strategy can be built without a Config; their messages
+// name config's keys. In one place they are stricter than config:
+// exponential-delay needs a backoff multiplier above 1, where config (like
+// Flink) accepts 1, so such a setting is refused when the strategy is built.
+// This package does not decide which tasks to restart,
+// and it does not restore state (the checkpoint package does). Strategies
+// take the current time as an argument and Run takes a Clock, so everything
+// here is testable without sleeping.
 //
 // # Flink semantics mirrored
 //
@@ -29,8 +36,7 @@
 //   - fixed-delay (FixedDelayRestartBackoffTimeStrategy): every failure
 //     increments a counter; restart is allowed while counter <= attempts, so
 //     exactly `attempts` restarts happen and the failure after them is final
-//     (attempts = 0 means never restart). The delay is constant. Defaults:
-//     restart-strategy.fixed-delay.attempts = 1, .delay = 1s.
+//     (attempts = 0 means never restart). The delay is constant.
 //     Type names: "fixed-delay", "fixeddelay".
 //   - failure-rate (FailureRateRestartBackoffTimeStrategy): keeps the
 //     timestamps of the last max-failures-per-interval+1 failures; restart is
@@ -38,9 +44,7 @@
 //     strictly older than the interval (now - oldest <= interval). So up to
 //     max-failures-per-interval failures within any interval are tolerated and
 //     one more fails the job; failures older than the interval drop out of the
-//     window. The delay is constant. Defaults:
-//     restart-strategy.failure-rate.max-failures-per-interval = 1,
-//     .failure-rate-interval = 1m, .delay = 1s.
+//     window. The delay is constant.
 //     Type names: "failure-rate", "failurerate".
 //   - exponential-delay (ExponentialDelayRestartBackoffTimeStrategy, as of
 //     FLIP-364): the n-th attempt since the last reset (n from 0) waits
@@ -52,19 +56,16 @@
 //     a failure arrives reset-backoff-threshold or more after the scheduled
 //     restart time of the previous attempt, the attempt counter (and thus the
 //     backoff) is reset. Restart is allowed while attempts since the reset
-//     <= attempts-before-reset-backoff. Defaults:
-//     restart-strategy.exponential-delay.initial-backoff = 1s,
-//     .max-backoff = 1m, .backoff-multiplier = 1.5,
-//     .reset-backoff-threshold = 1h, .jitter-factor = 0.1,
-//     .attempts-before-reset-backoff = 2147483647 (Integer.MAX_VALUE,
-//     documented by Flink as "infinite").
+//     <= attempts-before-reset-backoff; Flink's default for it,
+//     Integer.MAX_VALUE, means "infinite".
 //     Type names: "exponential-delay", "exponentialdelay".
 //
-// Type names are matched case-insensitively (Flink lower-cases the value of
-// restart-strategy.type). When no type is configured, Flink uses none if
-// checkpointing is disabled and exponential-delay with its defaults if it is
-// enabled (RestartBackoffTimeStrategyFactoryLoader); Params.Type == "" does
-// the same using Params.CheckpointingEnabled.
+// The defaults of every option are those of config (docs/configuration.md
+// lists them), and the type names are config's spellings of
+// restart-strategy.type, matched case-insensitively. When no type is
+// configured, config.DefaultRestartStrategy applies Flink's rule (none if
+// checkpointing is disabled, exponential-delay with its defaults if it is
+// enabled); FromConfig and New with an empty Params.Type follow it.
 //
 // Differences from Flink, all deliberate:
 //

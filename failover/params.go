@@ -1,22 +1,26 @@
 package failover
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/weirstream/weir/config"
 )
 
 // Params is the plain-value form of a restart-strategy configuration, one
-// field per Flink option. Only the fields of the selected Type are read and
-// validated. Zero values are taken literally (FixedDelayAttempts 0 means no
-// restart); start from DefaultParams to get Flink's defaults.
+// field per option of the config package (restart-strategy.*). Only the
+// fields of the selected Type are read and validated. Zero values are taken
+// literally (FixedDelayAttempts 0 means no restart); start from
+// DefaultParams to get the options' defaults. FromConfig fills one from a
+// *config.Config.
 type Params struct {
-	// Type is restart-strategy.type, matched case-insensitively:
-	// "none" | "off" | "disable", "fixed-delay" | "fixeddelay",
-	// "failure-rate" | "failurerate", "exponential-delay" | "exponentialdelay".
-	// Empty means unset: exponential-delay with Flink's defaults when
-	// CheckpointingEnabled, none otherwise (the other fields are then ignored).
+	// Type is restart-strategy.type in any spelling config accepts for it
+	// (any case, its aliases: "none" and "off" for "disable", "fixeddelay"
+	// for "fixed-delay", ...). Empty means unset: config's
+	// DefaultRestartStrategy then picks from CheckpointingEnabled, and a
+	// default exponential-delay runs with the options' defaults (the other
+	// fields are then ignored, as in Flink).
 	Type string
 	// CheckpointingEnabled only matters when Type is empty.
 	CheckpointingEnabled bool
@@ -40,46 +44,66 @@ type Params struct {
 	Rand *rand.Rand
 }
 
-// DefaultParams returns Flink's defaults for every option
-// (RestartStrategyOptions), with Type unset.
+// DefaultParams returns the defaults the config package declares for each
+// restart-strategy option (Flink's, from RestartStrategyOptions), with Type
+// unset.
 func DefaultParams() Params {
+	return paramsOf(nil)
+}
+
+// FromConfig builds a fresh strategy from c's restart-strategy options:
+// restart-strategy.type if it is set, else config's DefaultRestartStrategy
+// (exponential-delay with the options' defaults when checkpointing is
+// enabled, none otherwise). A nil c reads as all defaults. Errors are New's.
+// Each call returns independent state; build one per job.
+func FromConfig(c *config.Config) (Strategy, error) {
+	p := paramsOf(c)
+	p.CheckpointingEnabled = config.CheckpointingEnabled(c)
+	if t, set := config.Lookup(c, config.RestartStrategy); set {
+		p.Type = t
+	}
+	return New(p)
+}
+
+// paramsOf reads every restart-strategy value of c (defaults where unset;
+// nil reads as all defaults), leaving Type and CheckpointingEnabled empty.
+func paramsOf(c *config.Config) Params {
 	return Params{
-		FixedDelayAttempts:                DefaultFixedDelayAttempts,
-		FixedDelayDelay:                   DefaultFixedDelayDelay,
-		FailureRateMaxFailuresPerInterval: DefaultFailureRateMaxFailuresPerInterval,
-		FailureRateInterval:               DefaultFailureRateInterval,
-		FailureRateDelay:                  DefaultFailureRateDelay,
-		ExponentialInitialBackoff:         DefaultExponentialInitialBackoff,
-		ExponentialMaxBackoff:             DefaultExponentialMaxBackoff,
-		ExponentialBackoffMultiplier:      DefaultExponentialBackoffMultiplier,
-		ExponentialResetThreshold:         DefaultExponentialResetThreshold,
-		ExponentialJitterFactor:           DefaultExponentialJitterFactor,
-		ExponentialAttemptsBeforeReset:    DefaultExponentialAttemptsBeforeReset,
+		FixedDelayAttempts:                config.Get(c, config.FixedDelayAttempts),
+		FixedDelayDelay:                   config.Get(c, config.FixedDelayDelay),
+		FailureRateMaxFailuresPerInterval: config.Get(c, config.FailureRateMaxFailuresPerInterval),
+		FailureRateInterval:               config.Get(c, config.FailureRateInterval),
+		FailureRateDelay:                  config.Get(c, config.FailureRateDelay),
+		ExponentialInitialBackoff:         config.Get(c, config.ExponentialDelayInitialBackoff),
+		ExponentialMaxBackoff:             config.Get(c, config.ExponentialDelayMaxBackoff),
+		ExponentialBackoffMultiplier:      config.Get(c, config.ExponentialDelayBackoffMultiplier),
+		ExponentialResetThreshold:         config.Get(c, config.ExponentialDelayResetBackoffThreshold),
+		ExponentialJitterFactor:           config.Get(c, config.ExponentialDelayJitterFactor),
+		ExponentialAttemptsBeforeReset:    config.Get(c, config.ExponentialDelayAttemptsBeforeResetBackoff),
 	}
 }
 
-// NormalizeType maps a restart-strategy.type value (any accepted alias, any
-// case, surrounding spaces ignored) to its main name: TypeNone,
-// TypeFixedDelay, TypeFailureRate or TypeExponentialDelay. Empty stays empty.
+// NormalizeType maps a restart-strategy.type value to the name of its
+// strategy (TypeNone, TypeFixedDelay, TypeFailureRate or
+// TypeExponentialDelay), accepting whatever config accepts for the option;
+// empty (or blank) stays empty. An unknown value is refused with config's
+// *config.Error.
 func NormalizeType(typ string) (string, error) {
-	switch t := strings.ToLower(strings.TrimSpace(typ)); t {
-	case "":
+	if strings.TrimSpace(typ) == "" {
 		return "", nil
-	case "none", "off", "disable":
-		return TypeNone, nil
-	case "fixed-delay", "fixeddelay":
-		return TypeFixedDelay, nil
-	case "failure-rate", "failurerate":
-		return TypeFailureRate, nil
-	case "exponential-delay", "exponentialdelay":
-		return TypeExponentialDelay, nil
-	default:
-		return "", fmt.Errorf("%s must be one of none, off, disable, fixed-delay, fixeddelay, failure-rate, failurerate, exponential-delay, exponentialdelay, got %q", KeyType, typ)
 	}
+	t, err := config.RestartStrategy.Parse(typ)
+	if err != nil {
+		return "", err
+	}
+	if t == config.RestartDisable {
+		return TypeNone, nil
+	}
+	return t, nil
 }
 
 // New builds a fresh strategy from p, validating the parameters of the
-// selected type. Errors name the offending Flink option key, e.g.
+// selected type. Errors name the offending option's key, e.g.
 // "restart-strategy.fixed-delay.attempts must be >= 0, got -1".
 // Each call returns independent state; build one per job.
 func New(p Params) (Strategy, error) {
@@ -88,7 +112,7 @@ func New(p Params) (Strategy, error) {
 		return nil, err
 	}
 	if typ == "" {
-		if !p.CheckpointingEnabled {
+		if config.DefaultRestartStrategy(p.CheckpointingEnabled) != config.RestartExponentialDelay {
 			return None(), nil
 		}
 		d := DefaultParams()

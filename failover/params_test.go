@@ -55,7 +55,7 @@ func TestNewValidation(t *testing.T) {
 		want   string
 	}{
 		{"unknown type", func(p *Params) { p.Type = "sometimes" },
-			`restart-strategy.type must be one of none, off, disable, fixed-delay, fixeddelay, failure-rate, failurerate, exponential-delay, exponentialdelay, got "sometimes"`},
+			`invalid value "sometimes" for option restart-strategy.type: must be one of disable, fixed-delay, failure-rate, exponential-delay`},
 		{"fixed attempts", func(p *Params) { p.Type = "fixed-delay"; p.FixedDelayAttempts = -1 },
 			"restart-strategy.fixed-delay.attempts must be >= 0, got -1"},
 		{"fixed delay", func(p *Params) { p.Type = "fixed-delay"; p.FixedDelayDelay = -time.Second },

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/weirstream/weir/config"
 )
 
 // Strategy decides, after each failure, whether to restart and after what
@@ -29,49 +31,15 @@ type Strategy interface {
 	Describe() string
 }
 
-// Type names accepted by New (the main value of each strategy in Flink's
-// RestartStrategyOptions.RestartStrategyType; aliases are listed in New).
+// Names of the strategies, as Describe and ExhaustedError write them. The
+// last three are config's canonical values of restart-strategy.type; the
+// first is the name Flink's logs give NoRestartBackoffTimeStrategy, which
+// config spells "disable" (with "none" and "off" as aliases).
 const (
 	TypeNone             = "none"
-	TypeFixedDelay       = "fixed-delay"
-	TypeFailureRate      = "failure-rate"
-	TypeExponentialDelay = "exponential-delay"
-)
-
-// Flink option keys, used in validation errors and descriptions.
-const (
-	KeyType = "restart-strategy.type"
-
-	KeyFixedDelayAttempts = "restart-strategy.fixed-delay.attempts"
-	KeyFixedDelayDelay    = "restart-strategy.fixed-delay.delay"
-
-	KeyFailureRateMaxFailuresPerInterval = "restart-strategy.failure-rate.max-failures-per-interval"
-	KeyFailureRateInterval               = "restart-strategy.failure-rate.failure-rate-interval"
-	KeyFailureRateDelay                  = "restart-strategy.failure-rate.delay"
-
-	KeyExponentialInitialBackoff      = "restart-strategy.exponential-delay.initial-backoff"
-	KeyExponentialMaxBackoff          = "restart-strategy.exponential-delay.max-backoff"
-	KeyExponentialBackoffMultiplier   = "restart-strategy.exponential-delay.backoff-multiplier"
-	KeyExponentialResetThreshold      = "restart-strategy.exponential-delay.reset-backoff-threshold"
-	KeyExponentialJitterFactor        = "restart-strategy.exponential-delay.jitter-factor"
-	KeyExponentialAttemptsBeforeReset = "restart-strategy.exponential-delay.attempts-before-reset-backoff"
-)
-
-// Flink defaults (RestartStrategyOptions).
-const (
-	DefaultFixedDelayAttempts                = 1
-	DefaultFixedDelayDelay                   = time.Second
-	DefaultFailureRateMaxFailuresPerInterval = 1
-	DefaultFailureRateInterval               = time.Minute
-	DefaultFailureRateDelay                  = time.Second
-	DefaultExponentialInitialBackoff         = time.Second
-	DefaultExponentialMaxBackoff             = time.Minute
-	DefaultExponentialBackoffMultiplier      = 1.5
-	DefaultExponentialResetThreshold         = time.Hour
-	DefaultExponentialJitterFactor           = 0.1
-	// DefaultExponentialAttemptsBeforeReset is Java's Integer.MAX_VALUE, which
-	// Flink documents as "infinite".
-	DefaultExponentialAttemptsBeforeReset = math.MaxInt32
+	TypeFixedDelay       = config.RestartFixedDelay
+	TypeFailureRate      = config.RestartFailureRate
+	TypeExponentialDelay = config.RestartExponentialDelay
 )
 
 // ---------------------------------------------------------------------------
@@ -116,10 +84,10 @@ func NewFixedDelay(attempts int, delay time.Duration) (*FixedDelay, error) {
 
 func (s *FixedDelay) validate() error {
 	if s.Attempts < 0 {
-		return paramError(KeyFixedDelayAttempts, "must be >= 0", strconv.Itoa(s.Attempts))
+		return paramError(config.FixedDelayAttempts.Key(), "must be >= 0", strconv.Itoa(s.Attempts))
 	}
 	if s.Delay < 0 {
-		return paramError(KeyFixedDelayDelay, "must be >= 0", formatDuration(s.Delay))
+		return paramError(config.FixedDelayDelay.Key(), "must be >= 0", formatDuration(s.Delay))
 	}
 	return nil
 }
@@ -174,13 +142,13 @@ func NewFailureRate(maxFailuresPerInterval int, interval, delay time.Duration) (
 
 func (s *FailureRate) validate() error {
 	if s.MaxFailuresPerInterval <= 0 {
-		return paramError(KeyFailureRateMaxFailuresPerInterval, "must be > 0", strconv.Itoa(s.MaxFailuresPerInterval))
+		return paramError(config.FailureRateMaxFailuresPerInterval.Key(), "must be > 0", strconv.Itoa(s.MaxFailuresPerInterval))
 	}
 	if s.Interval <= 0 {
-		return paramError(KeyFailureRateInterval, "must be > 0", formatDuration(s.Interval))
+		return paramError(config.FailureRateInterval.Key(), "must be > 0", formatDuration(s.Interval))
 	}
 	if s.Delay < 0 {
-		return paramError(KeyFailureRateDelay, "must be >= 0", formatDuration(s.Delay))
+		return paramError(config.FailureRateDelay.Key(), "must be >= 0", formatDuration(s.Delay))
 	}
 	return nil
 }
@@ -271,20 +239,20 @@ func NewExponentialDelay(cfg ExponentialDelay) (*ExponentialDelay, error) {
 func (s *ExponentialDelay) validate() error {
 	switch {
 	case s.InitialBackoff < time.Millisecond:
-		return paramError(KeyExponentialInitialBackoff, "must be >= 1ms", formatDuration(s.InitialBackoff))
+		return paramError(config.ExponentialDelayInitialBackoff.Key(), "must be >= 1ms", formatDuration(s.InitialBackoff))
 	case s.MaxBackoff < time.Millisecond:
-		return paramError(KeyExponentialMaxBackoff, "must be >= 1ms", formatDuration(s.MaxBackoff))
+		return paramError(config.ExponentialDelayMaxBackoff.Key(), "must be >= 1ms", formatDuration(s.MaxBackoff))
 	case s.InitialBackoff > s.MaxBackoff:
-		return paramError(KeyExponentialInitialBackoff,
-			"must be <= "+KeyExponentialMaxBackoff+" ("+formatDuration(s.MaxBackoff)+")", formatDuration(s.InitialBackoff))
+		return paramError(config.ExponentialDelayInitialBackoff.Key(),
+			"must be <= "+config.ExponentialDelayMaxBackoff.Key()+" ("+formatDuration(s.MaxBackoff)+")", formatDuration(s.InitialBackoff))
 	case !(s.Multiplier > 1) || math.IsInf(s.Multiplier, 1):
-		return paramError(KeyExponentialBackoffMultiplier, "must be > 1", formatFloat(s.Multiplier))
+		return paramError(config.ExponentialDelayBackoffMultiplier.Key(), "must be > 1", formatFloat(s.Multiplier))
 	case s.ResetThreshold < time.Millisecond:
-		return paramError(KeyExponentialResetThreshold, "must be >= 1ms", formatDuration(s.ResetThreshold))
+		return paramError(config.ExponentialDelayResetBackoffThreshold.Key(), "must be >= 1ms", formatDuration(s.ResetThreshold))
 	case !(s.JitterFactor >= 0 && s.JitterFactor <= 1):
-		return paramError(KeyExponentialJitterFactor, "must be >= 0 and <= 1", formatFloat(s.JitterFactor))
+		return paramError(config.ExponentialDelayJitterFactor.Key(), "must be >= 0 and <= 1", formatFloat(s.JitterFactor))
 	case s.AttemptsBeforeReset < 1:
-		return paramError(KeyExponentialAttemptsBeforeReset, "must be >= 1", strconv.Itoa(s.AttemptsBeforeReset))
+		return paramError(config.ExponentialDelayAttemptsBeforeResetBackoff.Key(), "must be >= 1", strconv.Itoa(s.AttemptsBeforeReset))
 	}
 	return nil
 }
