@@ -16,6 +16,7 @@ import (
 	"github.com/weirstream/weir/connector/datagen"
 	"github.com/weirstream/weir/connector/discard"
 	"github.com/weirstream/weir/diagnosis"
+	"github.com/weirstream/weir/internal/testutil"
 	"github.com/weirstream/weir/runtime"
 )
 
@@ -68,33 +69,38 @@ func diagnoseRunning(t *testing.T, e *weir.Environment, name string) (diagnosis.
 		}
 	}()
 	job := e.Job()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		vs := job.Vertices()
-		stats, ok := job.CheckpointStats()
-		if ok && sampled(vs) {
+	var (
+		found    diagnosis.Finding
+		vs       []runtime.VertexStatus
+		stats    checkpoint.Stats
+		explains = func() bool {
+			var ok bool
+			vs = job.Vertices()
+			stats, ok = job.CheckpointStats()
+			if !ok || !sampled(vs) {
+				return false
+			}
 			cfg := job.CheckpointConfig()
 			for _, cp := range stats.History { // newest first
 				if cp.Status == checkpoint.StatusInProgress {
 					continue
 				}
-				f, ok := diagnosis.Explain(diagnosis.Input{Checkpoint: cp, Interval: cfg.Interval, Timeout: cfg.Timeout, Vertices: vs, SlowShare: 1})
-				if ok {
-					return f, vs
-				}
-				break
+				found, ok = diagnosis.Explain(diagnosis.Input{Checkpoint: cp, Interval: cfg.Interval, Timeout: cfg.Timeout, Vertices: vs, SlowShare: 1})
+				return ok
 			}
+			return false
 		}
+	)
+	testutil.Await(t, 30*time.Second, func() bool {
 		select {
 		case err := <-done:
 			ended = true
 			t.Fatalf("job %s ended (%v) before a slow or expired checkpoint", name, err)
-		case <-time.After(10 * time.Millisecond):
+		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no slow or expired checkpoint within 30s; stats %+v", stats)
-		}
-	}
+		return explains()
+	}, func() string { return fmt.Sprintf("no slow or expired checkpoint; stats %+v", stats) })
+	return found, vs
 }
 
 // sampled reports whether every vertex has busy, backpressured and idle
