@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/weirstream/weir/cluster"
 	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/graph"
@@ -21,7 +22,7 @@ type Environment struct {
 
 	restorePath      string
 	allowNonRestored bool
-	info             *JobInfo
+	info             *cluster.JobInfo
 }
 
 // NewEnvironment returns an environment with the given configuration (nil
@@ -30,7 +31,7 @@ func NewEnvironment(cfg *config.Config) *Environment {
 	if cfg == nil {
 		cfg = config.New()
 	}
-	return &Environment{cfg: cfg, logger: slog.Default(), info: newJobInfo()}
+	return &Environment{cfg: cfg, logger: slog.Default(), info: cluster.NewJobInfo()}
 }
 
 // Job is the live view of the job this environment executes (its ID,
@@ -52,7 +53,7 @@ func (e *Environment) Plan() (*graph.Graph, *graph.Plan, error) {
 	if err := e.cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
-	if err := checkUnsupported(e.cfg); err != nil {
+	if err := config.CheckUnsupported(e.cfg); err != nil {
 		return nil, nil, err
 	}
 	if len(e.graph.Nodes) == 0 {
@@ -78,39 +79,34 @@ func (e *Environment) Build(ctx context.Context, name string) (*runtime.Job, err
 	if err != nil {
 		return nil, err
 	}
-	spec, err := e.spec(name, g, p)
-	if err != nil {
-		return nil, err
-	}
-	return runtime.Build(ctx, spec)
+	return cluster.BuildAttempt(ctx, e.job(name, g, p))
 }
 
-func (e *Environment) spec(name string, g *graph.Graph, p *graph.Plan) (runtime.JobSpec, error) {
-	timeout := config.Get(e.cfg, config.BufferTimeoutInterval)
-	if !config.Get(e.cfg, config.BufferTimeoutEnabled) {
-		timeout = -1 // flush only when full or at the end
+// Execute runs the job until its bounded sources end, it fails for good
+// (the restart strategy gave up), or ctx is cancelled. With
+// execution.checkpointing.interval set it takes checkpoints, and each
+// restart resumes from the latest completed one. It hands the planned job
+// to the job manager of the embedded local run (package cluster).
+func (e *Environment) Execute(ctx context.Context, name string) error {
+	g, p, err := e.Plan()
+	if err != nil {
+		return err
 	}
-	budget, from := heapBudget(e.cfg)
-	return runtime.JobSpec{
-		Name:              name,
-		Graph:             g,
-		Plan:              p,
-		MaxParallelism:    config.Get(e.cfg, config.MaxParallelism),
-		BufferTimeout:     timeout,
-		SegmentSize:       int(config.Get(e.cfg, config.MemorySegmentSize)),
-		BuffersPerChannel: config.Get(e.cfg, config.BuffersPerChannel),
-		Logger:            e.logger,
-		Incremental:       config.Get(e.cfg, config.IncrementalCheckpoints),
-		StateBackend: runtime.StateBackendConfig{
-			Type:            config.Get(e.cfg, config.StateBackendType),
-			LocalRecovery:   config.Get(e.cfg, config.LocalRecovery),
-			WriteBufferSize: config.Get(e.cfg, config.PebbleWriteBufferSize),
-			BlockCacheSize:  config.Get(e.cfg, config.PebbleBlockCacheSize),
-			StateCacheSize:  config.Get(e.cfg, config.PebbleStateCacheSize),
-			HeapBudget:      budget,
-			HeapBudgetFrom:  from,
-		},
-	}, nil
+	return cluster.Run(ctx, e.job(name, g, p))
+}
+
+// RestoreFrom makes Execute start from a retained checkpoint: a chk-<n>
+// directory, its _metadata file, a job directory (its newest intact
+// checkpoint), or "latest" (the newest intact checkpoint of this job under
+// execution.checkpointing.dir). State of an operator the job no longer has
+// is refused unless allowNonRestored (Flink's --allowNonRestoredState).
+func (e *Environment) RestoreFrom(path string, allowNonRestored bool) {
+	e.restorePath, e.allowNonRestored = path, allowNonRestored
+}
+
+func (e *Environment) job(name string, g *graph.Graph, p *graph.Plan) cluster.Job {
+	return cluster.Job{Name: name, Graph: g, Plan: p, Config: e.cfg, Logger: e.logger, Info: e.info,
+		RestorePath: e.restorePath, AllowNonRestored: e.allowNonRestored}
 }
 
 // DataStream is a stream of records of type T declared in an environment.

@@ -1,4 +1,4 @@
-package weir
+package cluster
 
 import (
 	"context"
@@ -48,7 +48,7 @@ type fallback struct {
 // damaged checkpoints (an error wrapping ErrRestore); otherwise it logs
 // which checkpoints' output the sinks take back (a warning) or may repeat
 // (an error, also returned in fallback.repeats).
-func (e *Environment) checkFallback(ctx context.Context, name string, g *graph.Graph, res *storage.Resolved) (fallback, error) {
+func (m *jobManager) checkFallback(ctx context.Context, name string, g *graph.Graph, res *storage.Resolved) (fallback, error) {
 	restored := res.Checkpoint
 	var damaged []string
 	for _, s := range res.Skipped {
@@ -56,7 +56,7 @@ func (e *Environment) checkFallback(ctx context.Context, name string, g *graph.G
 			damaged = append(damaged, s.String())
 		}
 	}
-	if len(damaged) > 0 && config.Get(e.cfg, config.CheckpointFallback) == config.FallbackRefuse {
+	if len(damaged) > 0 && config.Get(m.cfg, config.CheckpointFallback) == config.FallbackRefuse {
 		return fallback{}, fmt.Errorf("%w: %s; %s is %s, so job %s does not fall back to checkpoint %d: resume from %s by its path, or set %s: %s",
 			ErrRestore, strings.Join(damaged, "; "), config.CheckpointFallback.Key(), config.FallbackRefuse,
 			name, restored.ID, restored.ExternalPath, config.CheckpointFallback.Key(), config.FallbackAllow)
@@ -66,7 +66,7 @@ func (e *Environment) checkFallback(ctx context.Context, name string, g *graph.G
 	if err != nil {
 		// The restore itself read this storage a moment ago; without a
 		// listing nothing is known to be newer.
-		e.logger.Warn("cannot list the restored job's checkpoints; assuming none is newer", "job", name, "cause", err)
+		m.logger.Warn("cannot list the restored job's checkpoints; assuming none is newer", "job", name, "cause", err)
 		return fb, nil
 	}
 	for _, in := range infos {
@@ -88,11 +88,11 @@ func (e *Environment) checkFallback(ctx context.Context, name string, g *graph.G
 	}
 	sinks := runtime.SinksWithoutRetraction(g)
 	if len(sinks) == 0 {
-		e.logger.Warn("restoring an older checkpoint than the newest: the sinks take back what the newer ones committed",
+		m.logger.Warn("restoring an older checkpoint than the newest: the sinks take back what the newer ones committed",
 			"job", name, "checkpoint", restored.ID, "newest", fb.newest, "why", why, "taken_back", span)
 		return fb, nil
 	}
-	e.logger.Error("restoring an older checkpoint than the newest: output may repeat",
+	m.logger.Error("restoring an older checkpoint than the newest: output may repeat",
 		"job", name, "checkpoint", restored.ID, "newest", fb.newest, "why", why,
 		"sinks", strings.Join(sinks, ", "), "may_repeat", span)
 	fb.repeats = &repeatError{msg: fmt.Sprintf(

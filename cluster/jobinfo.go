@@ -1,4 +1,4 @@
-package weir
+package cluster
 
 import (
 	"context"
@@ -64,7 +64,7 @@ type JobInfo struct {
 		start, end time.Time
 		restarts   int
 		exceptions []Exception
-		job        *runtime.Job // the running attempt; nil between attempts
+		job        Attempt // the running attempt; nil between attempts
 		vertices   []runtime.VertexStatus
 		stats      *checkpoint.Stats
 		config     CheckpointConfig
@@ -75,7 +75,8 @@ type JobInfo struct {
 
 const maxExceptions = 100
 
-func newJobInfo() *JobInfo {
+// NewJobInfo returns the view of a job not started yet, with a new ID.
+func NewJobInfo() *JobInfo {
 	var b [16]byte
 	rand.Read(b[:])
 	j := &JobInfo{id: hex.EncodeToString(b[:])}
@@ -161,13 +162,13 @@ func (j *JobInfo) started(name string, cfg CheckpointConfig, cancel context.Canc
 	j.mu.start, j.mu.state = time.Now(), StateRunning
 }
 
-func (j *JobInfo) attempt(job *runtime.Job) {
+func (j *JobInfo) attempt(job Attempt) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.mu.job, j.mu.state = job, StateRunning
 }
 
-func (j *JobInfo) attemptEnded(job *runtime.Job) {
+func (j *JobInfo) attemptEnded(job Attempt) {
 	v := job.Status()
 	j.mu.Lock()
 	defer j.mu.Unlock()

@@ -1,4 +1,4 @@
-package weir
+package cluster
 
 import (
 	"context"
@@ -24,15 +24,6 @@ import (
 // ErrRestore marks a checkpoint the job refuses to start from; the message
 // says which and why.
 var ErrRestore = errors.New("cannot restore")
-
-// RestoreFrom makes Execute start from a retained checkpoint: a chk-<n>
-// directory, its _metadata file, a job directory (its newest intact
-// checkpoint), or "latest" (the newest intact checkpoint of this job under
-// execution.checkpointing.dir). State of an operator the job no longer has
-// is refused unless allowNonRestored (Flink's --allowNonRestoredState).
-func (e *Environment) RestoreFrom(path string, allowNonRestored bool) {
-	e.restorePath, e.allowNonRestored = path, allowNonRestored
-}
 
 // storageAdapter binds checkpoint storage to one job.
 type storageAdapter struct {
@@ -69,48 +60,6 @@ func (a storageAdapter) Discard(ctx context.Context, id int64) error {
 	}
 	_, err := a.st.CollectShared(ctx, a.job, false)
 	return err
-}
-
-// checkUnsupported refuses options Weir knows but does not carry out yet,
-// so that no setting is silently ignored.
-func checkUnsupported(c *config.Config) error {
-	var errs []error
-	refuse := func(key, value, why string) {
-		errs = append(errs, &config.Error{Key: key, Value: value, Reason: why})
-	}
-	heap := config.Get(c, config.StateBackendType) == config.HashMapBackend
-	if heap && config.Get(c, config.IncrementalCheckpoints) {
-		refuse(config.IncrementalCheckpoints.Key(), "true", "the hashmap backend takes full checkpoints only; set state.backend.type: pebble for incremental ones")
-	}
-	if config.Get(c, config.UnalignedCheckpointsEnabled) {
-		refuse(config.UnalignedCheckpointsEnabled.Key(), "true", "unaligned checkpoints are not supported yet")
-	}
-	if heap && config.Get(c, config.LocalRecovery) {
-		refuse(config.LocalRecovery.Key(), "true", "local recovery is done by the pebble backend only; set state.backend.type: pebble, or drop this option")
-	}
-	return errors.Join(errs...)
-}
-
-func (e *Environment) restartStrategy() (failover.Strategy, error) {
-	c := e.cfg
-	p := failover.Params{
-		CheckpointingEnabled:              config.CheckpointingEnabled(c),
-		FixedDelayAttempts:                config.Get(c, config.FixedDelayAttempts),
-		FixedDelayDelay:                   config.Get(c, config.FixedDelayDelay),
-		FailureRateMaxFailuresPerInterval: config.Get(c, config.FailureRateMaxFailuresPerInterval),
-		FailureRateInterval:               config.Get(c, config.FailureRateInterval),
-		FailureRateDelay:                  config.Get(c, config.FailureRateDelay),
-		ExponentialInitialBackoff:         config.Get(c, config.ExponentialDelayInitialBackoff),
-		ExponentialMaxBackoff:             config.Get(c, config.ExponentialDelayMaxBackoff),
-		ExponentialBackoffMultiplier:      config.Get(c, config.ExponentialDelayBackoffMultiplier),
-		ExponentialResetThreshold:         config.Get(c, config.ExponentialDelayResetBackoffThreshold),
-		ExponentialJitterFactor:           config.Get(c, config.ExponentialDelayJitterFactor),
-		ExponentialAttemptsBeforeReset:    config.Get(c, config.ExponentialDelayAttemptsBeforeResetBackoff),
-	}
-	if t, ok := config.Lookup(c, config.RestartStrategy); ok {
-		p.Type = t
-	}
-	return failover.New(p)
 }
 
 // checkRestore refuses a checkpoint whose state does not fit the job.
@@ -167,29 +116,91 @@ func hasState(os *checkpoint.OperatorState) bool {
 	return false
 }
 
-// Execute runs the job until its bounded sources end, it fails for good
+// Job is a planned job as the API hands it to the job manager.
+type Job struct {
+	// Name is the job's name; pipeline.name, when set, takes its place.
+	Name  string
+	Graph *graph.Graph
+	Plan  *graph.Plan
+	// Config holds the job's options; nil means the defaults.
+	Config *config.Config
+	// Logger receives the job's logs; nil means slog.Default.
+	Logger *slog.Logger
+	// Info, when set, receives the job's live view (state, attempts,
+	// vertices, checkpoint statistics, exceptions) and lets others cancel
+	// it.
+	Info *JobInfo
+	// RestorePath is where the job starts from (--from-checkpoint): a
+	// chk-<n> directory, its _metadata file, a job directory, RestoreLatest
+	// or RestoreLatestOrFresh; empty for a fresh start.
+	RestorePath string
+	// AllowNonRestored drops state of operators the job no longer has
+	// instead of refusing the checkpoint (--allow-non-restored-state).
+	AllowNonRestored bool
+}
+
+// jobManager runs one job: Run's state, on Run's goroutine.
+type jobManager struct {
+	cfg              *config.Config
+	logger           *slog.Logger
+	info             *JobInfo
+	restorePath      string
+	allowNonRestored bool
+}
+
+func newJobManager(job Job) *jobManager {
+	m := &jobManager{cfg: job.Config, logger: job.Logger, info: job.Info, restorePath: job.RestorePath, allowNonRestored: job.AllowNonRestored}
+	if m.cfg == nil {
+		m.cfg = config.New()
+	}
+	if m.logger == nil {
+		m.logger = slog.Default()
+	}
+	if m.info == nil {
+		m.info = NewJobInfo()
+	}
+	return m
+}
+
+// Run is the job manager of the embedded local run: it runs job with one
+// in-process task manager until its bounded sources end, it fails for good
 // (the restart strategy gave up), or ctx is cancelled. With
 // execution.checkpointing.interval set it takes checkpoints, and each
 // restart resumes from the latest completed one.
-func (e *Environment) Execute(ctx context.Context, name string) error {
-	g, p, err := e.Plan()
+func Run(ctx context.Context, job Job) error {
+	return newJobManager(job).run(ctx, job.Name, job.Graph, job.Plan, localTaskManager{})
+}
+
+// BuildAttempt wires the tasks of job for one attempt on the in-process
+// task manager, without checkpoints or restarts, for tests that drive an
+// attempt by hand; Run on the result executes it.
+func BuildAttempt(ctx context.Context, job Job) (*runtime.Job, error) {
+	m := newJobManager(job)
+	spec, err := m.spec(job.Name, job.Graph, job.Plan)
+	if err != nil {
+		return nil, err
+	}
+	return runtime.Build(ctx, spec)
+}
+
+func (m *jobManager) run(ctx context.Context, name string, g *graph.Graph, p *graph.Plan, tm TaskManager) error {
+	name = jobName(m.cfg, name)
+	strategy, err := failover.FromConfig(m.cfg)
 	if err != nil {
 		return err
 	}
-	name = jobName(e.cfg, name)
-	strategy, err := e.restartStrategy()
-	if err != nil {
-		return err
+	for _, w := range config.Unused(m.cfg) {
+		m.logger.Warn(w, "job", name)
 	}
-	c := e.cfg
+	c := m.cfg
 	maxP := config.Get(c, config.MaxParallelism)
-	spec, err := e.spec(name, g, p)
+	spec, err := m.spec(name, g, p)
 	if err != nil {
 		return err
 	}
 	interval, checkpointing := config.Lookup(c, config.CheckpointingInterval)
 	if config.Get(c, config.StateBackendType) == config.PebbleBackend {
-		dir, err := localStateDir(c, name, e.logger)
+		dir, err := localStateDir(c, name, m.logger)
 		if err != nil {
 			return err
 		}
@@ -198,7 +209,7 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	info := e.info
+	info := m.info
 	info.started(name, CheckpointConfig{
 		Enabled: checkpointing, Interval: interval,
 		Timeout:           config.Get(c, config.CheckpointingTimeout),
@@ -214,15 +225,15 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 	}, cancel)
 	explained := checkpoint.ID(0)
 	timeout := config.Get(c, config.CheckpointingTimeout)
-	spec.BeforeFinalCommit = func() { hookKillAt("before-final-commit") }
-	spec.OnCheckpointStats = func(st checkpoint.Stats) {
+	onStats := func(st checkpoint.Stats) {
 		info.checkpointStats(st)
-		explained = e.logDiagnoses(name, st, explained, interval, timeout)
+		explained = m.logDiagnoses(name, st, explained, interval, timeout)
 	}
+	var coord *checkpoint.Coordinator // with checkpointing; owned by the attempts' drivers in turn
 	var st *storage.Storage
 	var restored *checkpoint.CompletedCheckpoint
 	dir := config.Get(c, config.CheckpointsDirectory)
-	if checkpointing || e.restorePath == RestoreLatest || e.restorePath == RestoreLatestOrFresh {
+	if checkpointing || m.restorePath == RestoreLatest || m.restorePath == RestoreLatestOrFresh {
 		if err := checkDirectory(dir); err != nil {
 			return err
 		}
@@ -237,27 +248,27 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 	var restoredFrom *storage.Resolved // open while the job runs, with checkpointing
 	var fb fallback                    // what restoring an older checkpoint than the newest means
 	var res *storage.Resolved
-	if e.restorePath != "" {
-		if res, err = e.resolveRestore(ctx, name, g, dir); err != nil {
+	if m.restorePath != "" {
+		if res, err = m.resolveRestore(ctx, name, g, dir); err != nil {
 			return err
 		}
 	}
 	if res != nil {
 		// Before anything is logged: a refusal to fall back is one line.
-		if fb, err = e.checkFallback(ctx, name, g, res); err != nil {
+		if fb, err = m.checkFallback(ctx, name, g, res); err != nil {
 			res.Storage.Close()
 			return err
 		}
 		for _, s := range res.Skipped {
-			e.logger.Warn("skipping damaged checkpoint", "job", name, "checkpoint", s.String())
+			m.logger.Warn("skipping damaged checkpoint", "job", name, "checkpoint", s.String())
 		}
 		restored = res.Checkpoint
-		if err := checkRestore(restored, g, maxP, config.Get(c, config.StateBackendType), e.allowNonRestored); err != nil {
+		if err := checkRestore(restored, g, maxP, config.Get(c, config.StateBackendType), m.allowNonRestored); err != nil {
 			res.Storage.Close()
 			return err
 		}
 		spec.RestoreNewest = int64(fb.newest)
-		e.logger.Info("restoring", "job", name, "checkpoint", restored.ID, "path", restored.ExternalPath)
+		m.logger.Info("restoring", "job", name, "checkpoint", restored.ID, "path", restored.ExternalPath)
 		if !checkpointing {
 			st, spec.Storage = res.Storage, storageAdapter{res.Storage, res.Job}
 		} else {
@@ -275,7 +286,7 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 		}
 		claim := ownCheckpoint(st, name, restored)
 		if claim {
-			e.discardBeyondRetention(ctx, st, name, restored)
+			m.discardBeyondRetention(ctx, st, name, restored)
 		}
 		if restored == nil {
 			// A fresh start: a marker of an earlier run's finish no
@@ -325,7 +336,8 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 			st.Close()
 			return transient(fmt.Errorf("checkpoint storage %s: %w", storage.Redact(dir), err))
 		}
-		spec.Coordinator = checkpoint.NewCoordinator(checkpoint.CoordinatorConfig{
+		spec.Checkpointing = true
+		coord = checkpoint.NewCoordinator(checkpoint.CoordinatorConfig{
 			Job:               name,
 			Interval:          interval,
 			Timeout:           config.Get(c, config.CheckpointingTimeout),
@@ -347,12 +359,12 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 	err = failover.Run(ctx, strategy, failover.SystemClock{}, func(ctx context.Context, attempt int) error {
 		spec := spec
 		spec.Restore = restored
-		if spec.Coordinator != nil {
-			if latest := spec.Coordinator.Latest(); latest != nil {
+		if coord != nil {
+			if latest := coord.Latest(); latest != nil {
 				spec.Restore = latest
 			}
 			if attempt > 0 && spec.Restore != nil {
-				spec.Coordinator.Restored(spec.Restore, time.Now())
+				coord.Restored(spec.Restore, time.Now())
 			}
 		}
 		if attempt > 0 {
@@ -360,9 +372,9 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 			if spec.Restore != nil {
 				from = fmt.Sprintf("checkpoint %d", spec.Restore.ID)
 			}
-			e.logger.Info("restarting job", "job", name, "attempt", attempt, "from", from)
+			m.logger.Info("restarting job", "job", name, "attempt", attempt, "from", from)
 		}
-		job, err := runtime.Build(ctx, spec)
+		att, err := tm.Deploy(ctx, spec)
 		if err != nil {
 			if errors.Is(err, ErrStorage) {
 				// Checkpoint storage could not be read (unreachable, a
@@ -371,9 +383,9 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 			}
 			return failover.NoRestart(err)
 		}
-		info.attempt(job)
-		defer info.attemptEnded(job)
-		err = job.Run()
+		info.attempt(att)
+		defer info.attemptEnded(att)
+		err = m.runAttempt(ctx, att, coord, spec.Storage, name, onStats)
 		if errors.Is(err, state.ErrHeapBudget) {
 			// A restart would restore the same state and fail again.
 			return failover.NoRestart(err)
@@ -381,7 +393,7 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 		return err
 	}, func(n int, delay time.Duration, cause error) {
 		info.failed(cause, n-1, false)
-		e.logger.Warn("job failed; restarting", "job", name, "attempt", n, "delay", delay, "cause", cause)
+		m.logger.Warn("job failed; restarting", "job", name, "attempt", n, "delay", delay, "cause", cause)
 	})
 	cancelled := ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled)
 	if err != nil && !cancelled {
@@ -389,27 +401,27 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 	}
 	info.ended(err, cancelled)
 
-	if spec.Coordinator != nil && st != nil {
+	if coord != nil && st != nil {
 		if err == nil {
 			hookKillAt("before-finished-marker")
 			var last checkpoint.ID
-			if l := spec.Coordinator.Latest(); l != nil {
+			if l := coord.Latest(); l != nil {
 				last = l.ID
 			}
 			// After the final commit, before any checkpoint is deleted:
 			// a kill before this line leaves the final checkpoint (which
 			// publishes what is left and ends), after it the marker.
 			if merr := st.MarkFinished(context.WithoutCancel(ctx), name, storage.Finished{Job: name, At: time.Now(), Checkpoint: last}); merr != nil {
-				e.logger.Warn("cannot mark the job finished; keeping its checkpoints", "job", name, "cause", merr)
+				m.logger.Warn("cannot mark the job finished; keeping its checkpoints", "job", name, "cause", merr)
 				return fb.repeats // nil, or: the output may repeat all the same
 			}
 			hookKillAt("before-discard")
 		}
-		e.retain(name, st, err, cancelled)
+		m.retain(name, st, err, cancelled)
 		if n, err := st.CollectShared(context.WithoutCancel(ctx), name, true); err != nil {
-			e.logger.Warn("deleting unreferenced shared state files", "job", name, "err", err)
+			m.logger.Warn("deleting unreferenced shared state files", "job", name, "err", err)
 		} else if n > 0 {
-			e.logger.Info("deleted unreferenced shared state files", "job", name, "files", n)
+			m.logger.Info("deleted unreferenced shared state files", "job", name, "files", n)
 		}
 	}
 	var ex *failover.ExhaustedError
@@ -421,6 +433,55 @@ func (e *Environment) Execute(ctx context.Context, name string) error {
 	if err == nil && fb.repeats != nil {
 		return fb.repeats
 	}
+	return err
+}
+
+func (m *jobManager) spec(name string, g *graph.Graph, p *graph.Plan) (runtime.JobSpec, error) {
+	timeout := config.Get(m.cfg, config.BufferTimeoutInterval)
+	if !config.Get(m.cfg, config.BufferTimeoutEnabled) {
+		timeout = -1 // flush only when full or at the end
+	}
+	budget, from := heapBudget(m.cfg)
+	return runtime.JobSpec{
+		Name:              name,
+		Graph:             g,
+		Plan:              p,
+		MaxParallelism:    config.Get(m.cfg, config.MaxParallelism),
+		BufferTimeout:     timeout,
+		SegmentSize:       int(config.Get(m.cfg, config.MemorySegmentSize)),
+		BuffersPerChannel: config.Get(m.cfg, config.BuffersPerChannel),
+		Logger:            m.logger,
+		Incremental:       config.Get(m.cfg, config.IncrementalCheckpoints),
+		StateBackend: runtime.StateBackendConfig{
+			Type:            config.Get(m.cfg, config.StateBackendType),
+			LocalRecovery:   config.Get(m.cfg, config.LocalRecovery),
+			WriteBufferSize: config.Get(m.cfg, config.PebbleWriteBufferSize),
+			BlockCacheSize:  config.Get(m.cfg, config.PebbleBlockCacheSize),
+			StateCacheSize:  config.Get(m.cfg, config.PebbleStateCacheSize),
+			HeapBudget:      budget,
+			HeapBudgetFrom:  from,
+		},
+	}, nil
+}
+
+// runAttempt runs one attempt; with checkpointing, a driver steps coord
+// alongside it on a goroutine joined before runAttempt returns.
+func (m *jobManager) runAttempt(ctx context.Context, att Attempt, coord *checkpoint.Coordinator, store metadataStore, name string, onStats func(checkpoint.Stats)) error {
+	if coord == nil {
+		return att.Run()
+	}
+	d := newDriver(coord, att, store, name, m.logger)
+	d.onStats = onStats
+	d.beforeFinalCommit = func() { hookKillAt("before-final-commit") }
+	dctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.run(dctx)
+	}()
+	err := att.Run()
+	stop()
+	<-done
 	return err
 }
 
@@ -492,8 +553,8 @@ func jobLocation(dir, name string) string {
 // them unless they are not externalized. Every checkpoint in the job's
 // directory is the job's (checkOwnDirectory), so those of earlier runs, the
 // one restored from included, go too.
-func (e *Environment) retain(name string, st *storage.Storage, runErr error, cancelled bool) {
-	policy := config.Get(e.cfg, config.ExternalizedCheckpointRetention)
+func (m *jobManager) retain(name string, st *storage.Storage, runErr error, cancelled bool) {
+	policy := config.Get(m.cfg, config.ExternalizedCheckpointRetention)
 	keep := false
 	switch {
 	case runErr == nil:
@@ -511,14 +572,14 @@ func (e *Environment) retain(name string, st *storage.Storage, runErr error, can
 	if keep {
 		for _, in := range infos {
 			if in.Status == storage.StatusComplete {
-				e.logger.Info("checkpoint retained", "job", name, "checkpoint", in.ID, "path", in.Path)
+				m.logger.Info("checkpoint retained", "job", name, "checkpoint", in.ID, "path", in.Path)
 			}
 		}
 		return
 	}
 	for _, in := range infos {
 		if err := st.Discard(ctx, name, in.ID); err != nil {
-			e.logger.Warn("cannot delete checkpoint", "job", name, "checkpoint", in.ID, "cause", err)
+			m.logger.Warn("cannot delete checkpoint", "job", name, "checkpoint", in.ID, "cause", err)
 		}
 	}
 	st.RemoveEmptyCheckpointDirs(name)
@@ -527,7 +588,7 @@ func (e *Environment) retain(name string, st *storage.Storage, runErr error, can
 // logDiagnoses logs, once each, the explanation of every checkpoint that
 // ended since the one with ID after, if it failed or was slow; it returns
 // the newest ID it looked at.
-func (e *Environment) logDiagnoses(name string, st checkpoint.Stats, after checkpoint.ID, interval, timeout time.Duration) checkpoint.ID {
+func (m *jobManager) logDiagnoses(name string, st checkpoint.Stats, after checkpoint.ID, interval, timeout time.Duration) checkpoint.ID {
 	newest := after
 	var vertices []runtime.VertexStatus
 	for i := len(st.History) - 1; i >= 0; i-- { // oldest first
@@ -537,7 +598,7 @@ func (e *Environment) logDiagnoses(name string, st checkpoint.Stats, after check
 		}
 		newest = max(newest, h.ID)
 		if vertices == nil {
-			vertices = e.info.Vertices()
+			vertices = m.info.Vertices()
 		}
 		f, ok := diagnosis.Explain(diagnosis.Input{Checkpoint: h, Interval: interval, Timeout: timeout, Vertices: vertices})
 		if !ok {
@@ -547,7 +608,7 @@ func (e *Environment) logDiagnoses(name string, st checkpoint.Stats, after check
 		if len(f.Advice) > 0 {
 			args = append(args, "advice", strings.Join(f.Advice, " "))
 		}
-		e.logger.Warn("checkpoint diagnosis", args...)
+		m.logger.Warn("checkpoint diagnosis", args...)
 	}
 	return newest
 }

@@ -1,4 +1,4 @@
-package weir
+package cluster
 
 import (
 	"context"
@@ -231,21 +231,21 @@ func checkOwnDirectory(ctx context.Context, st *storage.Storage, name string, g 
 // start), retrying a storage that cannot be reached under the restart
 // strategy. A damaged, missing or foreign checkpoint, and a finished job,
 // are final: the error wraps ErrRestore.
-func (e *Environment) resolveRestore(ctx context.Context, name string, g *graph.Graph, dir string) (*storage.Resolved, error) {
-	strategy, err := e.restartStrategy()
+func (m *jobManager) resolveRestore(ctx context.Context, name string, g *graph.Graph, dir string) (*storage.Resolved, error) {
+	strategy, err := failover.FromConfig(m.cfg)
 	if err != nil {
 		return nil, err
 	}
 	var res *storage.Resolved
 	err = failover.Run(ctx, strategy, failover.SystemClock{}, func(ctx context.Context, _ int) error {
-		r, err := e.resolveOnce(ctx, name, g, dir)
+		r, err := m.resolveOnce(ctx, name, g, dir)
 		if err != nil && !errors.Is(err, ErrStorage) {
 			return failover.NoRestart(err)
 		}
 		res = r
 		return err
 	}, func(n int, delay time.Duration, cause error) {
-		e.logger.Warn("cannot read the checkpoint to restore; retrying", "job", name, "attempt", n, "delay", delay, "cause", cause)
+		m.logger.Warn("cannot read the checkpoint to restore; retrying", "job", name, "attempt", n, "delay", delay, "cause", cause)
 	})
 	var ex *failover.ExhaustedError
 	if errors.As(err, &ex) && ex.Attempts == 0 && ex.Last != nil {
@@ -257,9 +257,9 @@ func (e *Environment) resolveRestore(ctx context.Context, name string, g *graph.
 	return res, err
 }
 
-func (e *Environment) resolveOnce(ctx context.Context, name string, g *graph.Graph, dir string) (*storage.Resolved, error) {
-	latest := e.restorePath == RestoreLatest || e.restorePath == RestoreLatestOrFresh
-	target := e.restorePath
+func (m *jobManager) resolveOnce(ctx context.Context, name string, g *graph.Graph, dir string) (*storage.Resolved, error) {
+	latest := m.restorePath == RestoreLatest || m.restorePath == RestoreLatestOrFresh
+	target := m.restorePath
 	if latest {
 		target = jobLocation(dir, name)
 		st, err := storage.Open(ctx, dir)
@@ -272,7 +272,7 @@ func (e *Environment) resolveOnce(ctx context.Context, name string, g *graph.Gra
 		switch {
 		case err == nil:
 			return nil, &finishedError{fmt.Sprintf("%v: --from-checkpoint %s: job %s finished at %s (%s), so its output is complete; to run it again from the beginning, start it without --from-checkpoint",
-				ErrRestore, e.restorePath, name, f.At.Format(time.RFC3339), where)}
+				ErrRestore, m.restorePath, name, f.At.Format(time.RFC3339), where)}
 		case !errors.Is(err, storage.ErrNotFound):
 			return nil, transient(err)
 		}
@@ -280,8 +280,8 @@ func (e *Environment) resolveOnce(ctx context.Context, name string, g *graph.Gra
 	res, err := storage.ResolvePath(ctx, target)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrNotCheckpoint) {
-			if e.restorePath == RestoreLatestOrFresh {
-				e.logger.Info("no checkpoint yet; starting fresh", "job", name, "dir", storage.Redact(jobLocation(dir, name)))
+			if m.restorePath == RestoreLatestOrFresh {
+				m.logger.Info("no checkpoint yet; starting fresh", "job", name, "dir", storage.Redact(jobLocation(dir, name)))
 				return nil, nil
 			}
 			if latest {
@@ -295,10 +295,10 @@ func (e *Environment) resolveOnce(ctx context.Context, name string, g *graph.Gra
 			}
 		}
 		if !storage.Permanent(err) {
-			return nil, transient(fmt.Errorf("--from-checkpoint %s: %w", e.restorePath, err))
+			return nil, transient(fmt.Errorf("--from-checkpoint %s: %w", m.restorePath, err))
 		}
 		if latest {
-			return nil, fmt.Errorf("%w: --from-checkpoint %s: %w", ErrRestore, e.restorePath, err)
+			return nil, fmt.Errorf("%w: --from-checkpoint %s: %w", ErrRestore, m.restorePath, err)
 		}
 		return nil, fmt.Errorf("%w: %w", ErrRestore, err)
 	}
@@ -318,12 +318,12 @@ func ownCheckpoint(st *storage.Storage, name string, cp *checkpoint.CompletedChe
 // discardBeyondRetention deletes the job's own complete checkpoints older
 // than restored beyond execution.checkpointing.num-retained (restored
 // counts): earlier runs' leftovers that no coordinator tracks.
-func (e *Environment) discardBeyondRetention(ctx context.Context, st *storage.Storage, name string, restored *checkpoint.CompletedCheckpoint) {
+func (m *jobManager) discardBeyondRetention(ctx context.Context, st *storage.Storage, name string, restored *checkpoint.CompletedCheckpoint) {
 	infos, err := st.List(ctx, name)
 	if err != nil {
 		return
 	}
-	keep := config.Get(e.cfg, config.MaxRetainedCheckpoints) - 1
+	keep := config.Get(m.cfg, config.MaxRetainedCheckpoints) - 1
 	for i := len(infos) - 1; i >= 0; i-- {
 		in := infos[i]
 		if in.ID >= restored.ID || in.Status != storage.StatusComplete {
@@ -334,7 +334,7 @@ func (e *Environment) discardBeyondRetention(ctx context.Context, st *storage.St
 			continue
 		}
 		if err := st.Discard(ctx, name, in.ID); err != nil {
-			e.logger.Warn("cannot delete checkpoint", "job", name, "checkpoint", in.ID, "cause", err)
+			m.logger.Warn("cannot delete checkpoint", "job", name, "checkpoint", in.ID, "cause", err)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package weir
+package cluster
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/weirstream/weir/connector/datagen"
 	"github.com/weirstream/weir/connector/discard"
 	"github.com/weirstream/weir/graph"
+	"github.com/weirstream/weir/runtime"
 )
 
 // TestNextCheckpointIDSkipsEveryStoredID (issue 11 item 3): a resumed job
@@ -83,14 +84,17 @@ func TestCheckDirectory(t *testing.T) {
 // the given UIDs.
 func identityGraph(t *testing.T, seed uint64, srcUID, sinkUID string) *graph.Graph {
 	t.Helper()
-	e := NewEnvironment(config.New())
+	// The graph the API builds for
+	// FromSource(datagen).UID(srcUID).SinkTo(discard).UID(sinkUID).
+	var g graph.Graph
 	src := datagen.New(10, seed, func(i int64, _ uint64) int64 { return i })
-	FromSource(e, src, "Numbers").UID(srcUID).SinkTo(discard.New[int64](), "Discard").UID(sinkUID)
-	g, _, err := e.Plan()
-	if err != nil {
+	s := g.Add(&graph.Node{Name: "Numbers", UID: srcUID, Kind: graph.KindSource, Impl: &runtime.SourceNode[int64]{Source: src}})
+	g.Add(&graph.Node{Name: "Discard", UID: sinkUID, Kind: graph.KindSink, Inputs: []graph.Edge{{From: s.ID}},
+		Impl: &runtime.SinkNode[int64]{Sink: discard.New[int64]()}})
+	if err := g.Resolve(1, 128); err != nil {
 		t.Fatal(err)
 	}
-	return g
+	return &g
 }
 
 // TestIdentityMismatch (issue 11 item 2): a checkpoint records the job's

@@ -24,16 +24,17 @@
 // the buffers and need no credit. The in-memory channel is written so that
 // a TCP transport can carry the same buffers and credits.
 //
-// Checkpoints. A Job runs a driver goroutine that steps the
-// checkpoint.Coordinator (a state machine with no I/O) and carries out its
-// actions: triggers go to every subtask's mailbox (sources emit the barrier,
-// subtasks whose input has ended acknowledge with their final state),
-// barriers are aligned per input (see aligner), the synchronous part of a
-// snapshot runs on the subtask goroutine and the files are written
-// asynchronously, metadata is published through CheckpointStorage, and
-// completion notices reach CheckpointListeners (sinks commit). A bounded
-// job's sinks commit their final output only once every subtask's input has
-// ended; from then on nothing fails the job.
+// Checkpoints. The job manager (package cluster) steps the checkpoint
+// coordinator and tells a Job what to do through its methods:
+// TriggerCheckpoint reaches every subtask's mailbox (sources emit the
+// barrier, subtasks whose input has ended acknowledge with their final
+// state), barriers are aligned per input (see aligner), the synchronous
+// part of a snapshot runs on the subtask goroutine and the files are
+// written asynchronously, acknowledgements go back through Acks, and
+// NotifyCheckpointComplete reaches CheckpointListeners (sinks commit). A
+// bounded job's sinks commit their final output only after CommitFinal
+// (with checkpoints: once the final checkpoint is complete); from then on
+// nothing fails the job.
 //
 // Errors. A failing operator fails its subtask with a TaskError naming the
 // operator, the subtask and the cause; the first failure cancels the job and

@@ -33,13 +33,14 @@ type JobSpec struct {
 	BuffersPerChannel int
 	Logger            *slog.Logger
 
-	// Storage holds the job's checkpoints; needed when Coordinator or
+	// Storage holds the job's checkpoints; needed when Checkpointing or
 	// Restore is set.
 	Storage CheckpointStorage
-	// Coordinator, when set, drives checkpoints while the job runs. The
-	// caller owns it across attempts; Run steps it from its driver
-	// goroutine only, and not after Run returns.
-	Coordinator *checkpoint.Coordinator
+	// Checkpointing says that the job manager drives checkpoints for this
+	// attempt: subtasks acknowledge through Acks, and sinks commit their
+	// final output only after CommitFinal (once the final checkpoint is
+	// complete) instead of as soon as every input ended.
+	Checkpointing bool
 	// Mode is the checkpointing mode (barrier alignment).
 	Mode checkpoint.Mode
 	// Restore is the checkpoint this attempt starts from; nil for a fresh
@@ -58,14 +59,6 @@ type JobSpec struct {
 	// LocalStateDir is where subtasks keep local state, one directory each
 	// ("<uid>-<subtask>"); the caller removes it when the job is over.
 	LocalStateDir string
-	// OnCheckpointStats, when set, receives the coordinator's statistics
-	// after every change, on the driver goroutine (the coordinator itself
-	// must not be read from elsewhere).
-	OnCheckpointStats func(checkpoint.Stats)
-	// BeforeFinalCommit, when set, is called on the driver goroutine once
-	// the final checkpoint is complete, before sinks commit their final
-	// output (a test's hook for a crash at that moment).
-	BeforeFinalCommit func()
 }
 
 // Job is a wired, runnable instance of a JobSpec.
@@ -77,17 +70,15 @@ type Job struct {
 	pools    []*BufferPool
 
 	byKey    map[checkpoint.SubtaskKey]*subtask
-	messages chan any      // acks and declines for the driver
+	messages chan any      // acks and declines for the job manager
 	jobDone  chan struct{} // closed when every subtask's input ended
 	// commit is closed when sinks may commit their final output: with
 	// checkpoints, once the final checkpoint (taken after every input
-	// ended) is complete; without, it is jobDone.
-	commit  chan struct{}
-	ended   atomic.Int64
-	sampler sampler
-
-	// triggered is the newest checkpoint triggered (driver goroutine).
-	triggered checkpoint.ID
+	// ended) is complete (CommitFinal); without, it is jobDone.
+	commit     chan struct{}
+	commitOnce sync.Once
+	ended      atomic.Int64
+	sampler    sampler
 }
 
 type channelKey struct{ node, input, from, to int }
@@ -109,11 +100,11 @@ func Build(ctx context.Context, spec JobSpec) (*Job, error) {
 	j := &Job{spec: spec, ctx: ctx, cancel: cancel, byKey: map[checkpoint.SubtaskKey]*subtask{},
 		messages: make(chan any, 64), jobDone: make(chan struct{})}
 	j.commit = j.jobDone
-	if spec.Coordinator != nil {
+	if spec.Checkpointing {
 		j.commit = make(chan struct{})
 	}
 	g, p := spec.Graph, spec.Plan
-	if (spec.Coordinator != nil || spec.Restore != nil) && spec.Storage == nil {
+	if (spec.Checkpointing || spec.Restore != nil) && spec.Storage == nil {
 		cancel(nil)
 		return nil, errors.New("checkpointing needs a checkpoint storage")
 	}
@@ -206,7 +197,7 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 		jobDone: j.commit, inputEnded: j.inputEnded,
 	}
 	t.timers = newTimerService(t.mail)
-	if spec.Coordinator != nil {
+	if spec.Checkpointing {
 		t.ckpt = &taskCheckpointer{key: checkpoint.SubtaskKey{Vertex: v.ID, Subtask: s}, storage: spec.Storage, messages: j.messages,
 			incremental: spec.Incremental, shared: &sharedFiles{}}
 		for _, id := range v.Nodes {
@@ -339,20 +330,11 @@ func (j *Job) Run() error {
 		first error
 	)
 	start := time.Now()
-	driverDone := make(chan struct{})
-	driverCtx, stopDriver := context.WithCancel(j.ctx)
-	if j.spec.Coordinator != nil {
-		go func() {
-			defer close(driverDone)
-			j.drive(driverCtx)
-		}()
-	} else {
-		close(driverDone)
-	}
+	progressCtx, stopProgress := context.WithCancel(j.ctx)
 	progressDone := make(chan struct{})
 	go func() {
 		defer close(progressDone)
-		j.progress(driverCtx, start)
+		j.progress(progressCtx, start)
 	}()
 	for _, t := range j.subtasks {
 		wg.Go(func() {
@@ -369,8 +351,7 @@ func (j *Job) Run() error {
 		})
 	}
 	wg.Wait()
-	stopDriver()
-	<-driverDone
+	stopProgress()
 	<-progressDone
 	defer j.cancel(context.Canceled)
 	if first != nil {
@@ -408,154 +389,64 @@ func (j *Job) inputEnded() {
 	}
 }
 
-// drive steps the coordinator while the job runs: on its deadlines, on
-// every acknowledgement and decline, and when tasks finish; and carries
-// out its actions.
-func (j *Job) drive(ctx context.Context) {
-	c := j.spec.Coordinator
-	c.TasksRunning(time.Now())
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	jobDone := j.jobDone // nil once every input ended
-	var final checkpoint.ID
-	// Checkpoints triggered after endedAfter capture the tasks' final
-	// state: every input had ended when they were triggered.
-	var endedAfter checkpoint.ID
-	for {
-		if jobDone == nil && j.finalCheckpoint(ctx, &final, endedAfter) {
-			j.act(context.WithoutCancel(ctx), c.TasksStopped(time.Now(), checkpoint.ErrEndOfInput))
-			return
-		}
-		now := time.Now()
-		if next := c.NextDeadline(now); !next.IsZero() {
-			timer.Reset(max(0, next.Sub(now)))
-		} else {
-			timer.Reset(time.Hour)
-		}
-		var acts []checkpoint.Action
-		select {
-		case <-timer.C:
-			acts = c.Tick(time.Now())
-		case m := <-j.messages:
-			acts = c.Receive(m, time.Now())
-		case <-jobDone:
-			jobDone, endedAfter = nil, j.triggered
+// Acks delivers the subtasks' checkpoint acknowledgements and declines
+// (*checkpoint.Ack, *checkpoint.Decline), for the job manager.
+func (j *Job) Acks() <-chan any { return j.messages }
+
+// InputsEnded is closed once every subtask's input has ended.
+func (j *Job) InputsEnded() <-chan struct{} { return j.jobDone }
+
+// TriggerCheckpoint tells every subtask of checkpoint id: sources inject
+// the barrier, subtasks whose input has ended acknowledge with their final
+// state (Flink's checkpoints after tasks finished), and the others note it
+// in case their input ends before the barrier reaches them.
+func (j *Job) TriggerCheckpoint(id int64, at time.Time) {
+	b := CheckpointBarrier{ID: id, Timestamp: at}
+	for _, t := range j.subtasks {
+		t.mail.Put(func() error { return t.triggered(j.ctx, b) })
+	}
+}
+
+// NotifyCheckpointComplete tells every subtask that checkpoint id is
+// complete (sinks publish what it prepared).
+func (j *Job) NotifyCheckpointComplete(id int64) {
+	for _, t := range j.subtasks {
+		t.mail.Put(func() error { return t.notifyComplete(id) })
+	}
+}
+
+// AbortCheckpoint tells the subtasks that align barriers that checkpoint
+// id was aborted, so that they stop holding back the channels it blocked.
+func (j *Job) AbortCheckpoint(id int64) {
+	for _, t := range j.subtasks {
+		if t.ckpt == nil || t.ckpt.aligner == nil {
 			continue
-		case <-ctx.Done():
-			j.act(context.WithoutCancel(ctx), c.TasksStopped(time.Now(), context.Cause(ctx)))
-			return
 		}
-		j.act(ctx, acts)
-		if j.spec.OnCheckpointStats != nil {
-			j.spec.OnCheckpointStats(c.Stats())
-		}
+		t.mail.Put(func() error {
+			for _, ch := range t.ckpt.aligner.abort(id) {
+				t.gate.gate.Unblock(ch)
+			}
+			return nil
+		})
 	}
 }
 
-// finalCheckpoint takes the final checkpoint, once every input ended and
-// before any sink commits its final output (as Flink does since 1.14): it
-// records the sinks' final committables and the sources' end positions, so
-// that a process killed while sinks commit, or before the job is marked
-// finished, restores a job that publishes what is left and ends, instead
-// of replaying the tail of its input. It triggers the checkpoint (again
-// after a failed one, which the coordinator counts against
-// execution.checkpointing.tolerable-failed-checkpoints) and reports true,
-// after closing commit, once a checkpoint triggered after the end of the
-// input is complete. *final holds the one in progress (0: none yet);
-// checkpoints with IDs above endedAfter were triggered after the end.
-func (j *Job) finalCheckpoint(ctx context.Context, final *checkpoint.ID, endedAfter checkpoint.ID) bool {
-	c := j.spec.Coordinator
-	if *final != 0 {
-		if l := c.Latest(); l != nil && l.ID >= *final {
-			if j.spec.BeforeFinalCommit != nil {
-				j.spec.BeforeFinalCommit()
-			}
-			close(j.commit)
-			return true
-		}
-		if c.Pending(*final) != nil {
-			return false
-		}
-		*final = 0 // it failed: take another
+// CommitFinal lets the sinks commit their final output: the final
+// checkpoint, taken after every input ended, is complete. From then on
+// nothing fails the attempt.
+func (j *Job) CommitFinal() {
+	if j.spec.Checkpointing {
+		j.commitOnce.Do(func() { close(j.commit) })
 	}
-	acts, err := c.TriggerNow(time.Now(), checkpoint.KindCheckpoint)
-	if err != nil {
-		// Another checkpoint is in progress. One triggered after the end
-		// of the input (a periodic one, which the coordinator triggers as
-		// soon as the previous one ends when checkpoints take longer than
-		// the interval) is as final as ours: wait for it. Else trigger
-		// once it is done.
-		if j.triggered > endedAfter && c.Pending(j.triggered) != nil {
-			*final = j.triggered
-		}
-		return false
-	}
-	for _, a := range acts {
-		if t, ok := a.(checkpoint.TriggerAction); ok {
-			*final = t.Checkpoint
-		}
-	}
-	j.act(ctx, acts)
-	return false
 }
 
-// act carries out coordinator actions, feeding results back.
-func (j *Job) act(ctx context.Context, acts []checkpoint.Action) {
-	c := j.spec.Coordinator
-	for len(acts) > 0 {
-		a := acts[0]
-		acts = acts[1:]
-		switch a := a.(type) {
-		case checkpoint.TriggerAction:
-			j.triggered = max(j.triggered, a.Checkpoint)
-			// Every subtask hears of the trigger: sources inject the
-			// barrier, subtasks whose input has ended acknowledge with their
-			// final state (Flink's checkpoints after tasks finished), and
-			// the others note it in case their input ends before the
-			// barrier reaches them.
-			b := CheckpointBarrier{ID: int64(a.Checkpoint), Timestamp: a.Timestamp}
-			for _, t := range j.subtasks {
-				t.mail.Put(func() error { return t.triggered(j.ctx, b) })
-			}
-		case checkpoint.FinalizeAction:
-			// Not cancelled with the driver: a half-written checkpoint
-			// would count as a failure.
-			err := j.spec.Storage.WriteMetadata(context.WithoutCancel(ctx), a.Checkpoint)
-			if err == nil {
-				j.spec.Logger.Info("checkpoint completed", "job", j.spec.Name, "checkpoint", a.Checkpoint.ID,
-					"size", a.Checkpoint.StateSize, "written", a.Checkpoint.CheckpointedSize, "duration", a.Checkpoint.Duration.Round(time.Millisecond))
-			}
-			acts = append(acts, c.Finalized(a.Checkpoint.ID, a.Checkpoint, err, time.Now())...)
-		case checkpoint.NotifyCompleteAction:
-			id := int64(a.Checkpoint)
-			for _, t := range j.subtasks {
-				t.mail.Put(func() error { return t.notifyComplete(id) })
-			}
-		case checkpoint.AbortAction:
-			j.spec.Logger.Warn("checkpoint aborted", "job", j.spec.Name, "checkpoint", a.Checkpoint, "cause", a.Reason)
-			id := int64(a.Checkpoint)
-			for _, t := range j.subtasks {
-				if t.ckpt.aligner == nil {
-					continue
-				}
-				t.mail.Put(func() error {
-					for _, ch := range t.ckpt.aligner.abort(id) {
-						t.gate.gate.Unblock(ch)
-					}
-					return nil
-				})
-			}
-		case checkpoint.DiscardAction:
-			if err := j.spec.Storage.Discard(ctx, int64(a.Checkpoint)); err != nil {
-				j.spec.Logger.Warn("cannot delete checkpoint files", "job", j.spec.Name, "checkpoint", a.Checkpoint, "cause", err)
-			}
-		case checkpoint.FailJobAction:
-			select {
-			case <-j.commit: // sinks commit their final output: the job has succeeded
-			default:
-				j.cancel(a.Cause)
-			}
-		}
+// Fail cancels the attempt with cause, unless its sinks already commit
+// their final output (the job has then succeeded).
+func (j *Job) Fail(cause error) {
+	select {
+	case <-j.commit:
+	default:
+		j.cancel(cause)
 	}
 }
 
@@ -620,3 +511,10 @@ func (j *Job) progress(ctx context.Context, start time.Time) {
 		}
 	}
 }
+
+// Done is closed when the attempt is cancelled or a subtask failed (and
+// when Run has returned).
+func (j *Job) Done() <-chan struct{} { return j.ctx.Done() }
+
+// Cause is why the attempt was cancelled, once Done is closed.
+func (j *Job) Cause() error { return context.Cause(j.ctx) }
