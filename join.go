@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/weirstream/weir/graph"
+	"github.com/weirstream/weir/operator"
 	"github.com/weirstream/weir/runtime"
 	"github.com/weirstream/weir/state"
 )
@@ -18,11 +19,11 @@ import (
 // runs once.
 type twoInputNode[A, B, O any] struct {
 	a, b, out runtime.TypeInfo
-	build     func(ctx *runtime.OperatorContext, out runtime.Output[O]) (runtime.Output[A], runtime.Output[B], runtime.Operator, error)
+	build     func(ctx *operator.Context, out operator.Output[O]) (operator.Output[A], operator.Output[B], operator.Operator, error)
 }
 
-func (n *twoInputNode[A, B, O]) Build(ctx *runtime.OperatorContext, out any) ([]any, runtime.Operator, error) {
-	a, b, op, err := n.build(ctx, out.(runtime.Output[O]))
+func (n *twoInputNode[A, B, O]) Build(ctx *operator.Context, out any) ([]any, operator.Operator, error) {
+	a, b, op, err := n.build(ctx, out.(operator.Output[O]))
 	return []any{a, b}, op, err
 }
 func (n *twoInputNode[A, B, O]) OutType() runtime.TypeInfo { return n.out }
@@ -37,16 +38,16 @@ func (n *twoInputNode[A, B, O]) setOut(t runtime.TypeInfo) { n.out = t }
 // inputFunc adapts one input of a two-input operator.
 type inputFunc[T any] struct {
 	collect   func(T) error
-	watermark func(runtime.Watermark) error
+	watermark func(operator.Watermark) error
 }
 
-func (i inputFunc[T]) Collect(v T) error                        { return i.collect(v) }
-func (i inputFunc[T]) EmitWatermark(wm runtime.Watermark) error { return i.watermark(wm) }
+func (i inputFunc[T]) Collect(v T) error                         { return i.collect(v) }
+func (i inputFunc[T]) EmitWatermark(wm operator.Watermark) error { return i.watermark(wm) }
 
 // keyedTwoInput declares a keyed operator reading a and b, which must be
 // keyed by the same key type; one keyed backend holds the state of both.
 func keyedTwoInput[K comparable, A, B, O any](a KeyedStream[K, A], b KeyedStream[K, B], name string,
-	build func(ctx *runtime.OperatorContext, kb *state.KeyedBackend[K], out runtime.Output[O]) (runtime.Output[A], runtime.Output[B], runtime.Operator, error)) DataStream[O] {
+	build func(ctx *operator.Context, kb *state.KeyedBackend[K], out operator.Output[O]) (operator.Output[A], operator.Output[B], operator.Operator, error)) DataStream[O] {
 	env := a.in.env
 	if b.in.env != env {
 		env.errs = append(env.errs, fmt.Errorf("operator %q: its two inputs belong to different environments", name))
@@ -54,7 +55,7 @@ func keyedTwoInput[K comparable, A, B, O any](a KeyedStream[K, A], b KeyedStream
 	c := codecFor[O](env, name)
 	kc := a.keyCodec
 	impl := &twoInputNode[A, B, O]{a: runtime.TypeOf(a.in.codec), b: runtime.TypeOf(b.in.codec), out: runtime.TypeOf(c),
-		build: func(ctx *runtime.OperatorContext, out runtime.Output[O]) (runtime.Output[A], runtime.Output[B], runtime.Operator, error) {
+		build: func(ctx *operator.Context, out operator.Output[O]) (operator.Output[A], operator.Output[B], operator.Operator, error) {
 			kb, err := newKeyedBackend(ctx, kc)
 			if err != nil {
 				return nil, nil, nil, err
@@ -135,7 +136,7 @@ func JoinWindow[K comparable, A, B, O any](a KeyedStream[K, A], b KeyedStream[K,
 		}
 		return keyA(e.a)
 	}
-	return keyedTwoInput(a, b, name, func(ctx *runtime.OperatorContext, kb *state.KeyedBackend[K], out runtime.Output[O]) (runtime.Output[A], runtime.Output[B], runtime.Operator, error) {
+	return keyedTwoInput(a, b, name, func(ctx *operator.Context, kb *state.KeyedBackend[K], out operator.Output[O]) (operator.Output[A], operator.Output[B], operator.Operator, error) {
 		op, err := newWindowOp(ctx, kb, spec, key, fns, out)
 		if err != nil {
 			return nil, nil, nil, err
@@ -164,7 +165,7 @@ func IntervalJoin[K comparable, A, B, O any](a KeyedStream[K, A], b KeyedStream[
 	}
 	codecFor[[]A](a.in.env, name)
 	codecFor[[]B](a.in.env, name)
-	return keyedTwoInput(a, b, name, func(ctx *runtime.OperatorContext, kb *state.KeyedBackend[K], out runtime.Output[O]) (runtime.Output[A], runtime.Output[B], runtime.Operator, error) {
+	return keyedTwoInput(a, b, name, func(ctx *operator.Context, kb *state.KeyedBackend[K], out operator.Output[O]) (operator.Output[A], operator.Output[B], operator.Operator, error) {
 		left, err := state.GetMapState[K, int64, []A](kb, "interval-left")
 		if err != nil {
 			return nil, nil, nil, err
@@ -184,7 +185,7 @@ func IntervalJoin[K comparable, A, B, O any](a KeyedStream[K, A], b KeyedStream[
 			return nil, nil, nil, err
 		}
 		op := &intervalJoinOp[K, A, B, O]{keyedSnapshots: keyedSnapshots[K]{kb}, name: ctx.Node.Name, octx: ctx, b: kb, keyA: a.key, keyB: b.key,
-			lower: lo, upper: up, f: f, left: left, right: right, leftTimers: lt, rightTimers: rt, watermark: runtime.MinWatermark, out: out}
+			lower: lo, upper: up, f: f, left: left, right: right, leftTimers: lt, rightTimers: rt, watermark: operator.MinWatermark, out: out}
 		op.emitA = op.emit
 		op.emitB = func(b B, a A, ts int64) error { return op.emit(a, b, ts) }
 		return inputFunc[A]{collect: op.collectA, watermark: op.EmitWatermark}, inputFunc[B]{collect: op.collectB, watermark: op.EmitWatermark}, op, nil
@@ -195,7 +196,7 @@ type intervalJoinOp[K comparable, A, B, O any] struct {
 	noLifecycle
 	keyedSnapshots[K]
 	name         string
-	octx         *runtime.OperatorContext
+	octx         *operator.Context
 	b            *state.KeyedBackend[K]
 	keyA         func(A) K
 	keyB         func(B) K
@@ -206,7 +207,7 @@ type intervalJoinOp[K comparable, A, B, O any] struct {
 
 	leftTimers, rightTimers *state.TimerQueue[K]
 	watermark               int64
-	out                     runtime.Output[O]
+	out                     operator.Output[O]
 	lateDropped             int64
 	matches                 []int64
 	// emitA and emitB join a record of each side with one of the other;
@@ -216,7 +217,7 @@ type intervalJoinOp[K comparable, A, B, O any] struct {
 }
 
 func (j *intervalJoinOp[K, A, B, O]) fail(err error) error {
-	return runtime.WrapOperatorError(j.name, err)
+	return operator.WrapOperatorError(j.name, err)
 }
 
 func (j *intervalJoinOp[K, A, B, O]) Close() error {
@@ -234,7 +235,7 @@ func (j *intervalJoinOp[K, A, B, O]) timestamp() (ts int64, late bool, err error
 	if !rc.HasTimestamp {
 		return 0, false, j.fail(errNoTimestamp)
 	}
-	return rc.Timestamp, j.watermark != runtime.MinWatermark && rc.Timestamp < j.watermark, nil
+	return rc.Timestamp, j.watermark != operator.MinWatermark && rc.Timestamp < j.watermark, nil
 }
 
 // inRange lists, sorted, the timestamps of m within [lo, hi].
@@ -320,7 +321,7 @@ func (j *intervalJoinOp[K, A, B, O]) emit(a A, b B, ts int64) error {
 
 // EmitWatermark drops the buckets no later record can join, then forwards
 // the watermark.
-func (j *intervalJoinOp[K, A, B, O]) EmitWatermark(wm runtime.Watermark) error {
+func (j *intervalJoinOp[K, A, B, O]) EmitWatermark(wm operator.Watermark) error {
 	if !wm.Idle && wm.Time > j.watermark {
 		j.watermark = wm.Time
 		for {
@@ -375,7 +376,7 @@ type KeyedCoProcessFunction[K comparable, A, B, O any] interface {
 // keyed co-process function; newFn creates one instance per subtask. The
 // operator's watermark is the minimum of both inputs'.
 func CoProcess[K comparable, A, B, O any](a KeyedStream[K, A], b KeyedStream[K, B], newFn func() KeyedCoProcessFunction[K, A, B, O]) DataStream[O] {
-	return keyedTwoInput(a, b, "CoProcess", func(ctx *runtime.OperatorContext, kb *state.KeyedBackend[K], out runtime.Output[O]) (runtime.Output[A], runtime.Output[B], runtime.Operator, error) {
+	return keyedTwoInput(a, b, "CoProcess", func(ctx *operator.Context, kb *state.KeyedBackend[K], out operator.Output[O]) (operator.Output[A], operator.Output[B], operator.Operator, error) {
 		op := &coProcessOp[K, A, B, O]{keyA: a.key, keyB: b.key, fn: newFn()}
 		if err := op.init(ctx, kb, out, op.fn); err != nil {
 			return nil, nil, nil, err
@@ -395,14 +396,14 @@ func (c *coProcessOp[K, A, B, O]) Open() error { return c.open(c.fn.Open) }
 
 func (c *coProcessOp[K, A, B, O]) collectA(v A) error {
 	if err := c.b.SetCurrentKey(c.keyA(v)); err != nil {
-		return runtime.WrapOperatorError(c.name, err)
+		return operator.WrapOperatorError(c.name, err)
 	}
 	return c.done(c.fn.ProcessElement1(&c.ctx, v, &c.out))
 }
 
 func (c *coProcessOp[K, A, B, O]) collectB(v B) error {
 	if err := c.b.SetCurrentKey(c.keyB(v)); err != nil {
-		return runtime.WrapOperatorError(c.name, err)
+		return operator.WrapOperatorError(c.name, err)
 	}
 	return c.done(c.fn.ProcessElement2(&c.ctx, v, &c.out))
 }

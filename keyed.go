@@ -8,7 +8,7 @@ import (
 	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/internal/keygroup"
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/operator"
 	"github.com/weirstream/weir/state"
 )
 
@@ -29,7 +29,7 @@ func KeyBy[T any, K comparable](s DataStream[T], key func(T) K) KeyedStream[K, T
 func (ks KeyedStream[K, T]) edge() graph.Edge {
 	kc, key := ks.keyCodec, ks.key
 	return graph.Edge{From: ks.in.node.ID, Partitioning: graph.Hash,
-		KeyGroup: runtime.KeyGroupFactory[T](func(maxP int) func(T) int {
+		KeyGroup: operator.KeyGroupFactory[T](func(maxP int) func(T) int {
 			g := keygroup.NewGrouper(kc, maxP)
 			return func(v T) int { return g.Group(key(v)) }
 		})}
@@ -37,8 +37,8 @@ func (ks KeyedStream[K, T]) edge() graph.Edge {
 
 // keyedInput declares a keyed operator reading ks.
 func keyedInput[K comparable, I, O any](ks KeyedStream[K, I], name string,
-	build func(ctx *runtime.OperatorContext, b *state.KeyedBackend[K], out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error)) DataStream[O] {
-	return oneInput(ks.in, name, true, ks.edge(), func(ctx *runtime.OperatorContext, out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error) {
+	build func(ctx *operator.Context, b *state.KeyedBackend[K], out operator.Output[O]) (operator.Output[I], operator.Operator, error)) DataStream[O] {
+	return oneInput(ks.in, name, true, ks.edge(), func(ctx *operator.Context, out operator.Output[O]) (operator.Output[I], operator.Operator, error) {
 		b, err := newKeyedBackend(ctx, ks.keyCodec)
 		if err != nil {
 			return nil, nil, err
@@ -50,8 +50,8 @@ func keyedInput[K comparable, I, O any](ks KeyedStream[K, I], name string,
 // newKeyedBackend builds the state backend of a keyed operator subtask, of
 // the configured type, restored from ctx.Restore, and closed when the
 // subtask ends.
-func newKeyedBackend[K comparable](ctx *runtime.OperatorContext, kc codec.Codec[K]) (*state.KeyedBackend[K], error) {
-	var keyed []runtime.KeyedRestore
+func newKeyedBackend[K comparable](ctx *operator.Context, kc codec.Codec[K]) (*state.KeyedBackend[K], error) {
+	var keyed []operator.KeyedRestore
 	if ctx.Restore != nil {
 		keyed = ctx.Restore.Keyed
 	}
@@ -107,13 +107,13 @@ func newKeyedBackend[K comparable](ctx *runtime.OperatorContext, kc codec.Codec[
 // keyedSnapshots gives a keyed operator its part in checkpoints.
 type keyedSnapshots[K comparable] struct{ b *state.KeyedBackend[K] }
 
-// SnapshotState implements runtime.StatefulOperator.
-func (k keyedSnapshots[K]) SnapshotState(id int64) (runtime.OperatorSnapshot, error) {
+// SnapshotState implements operator.StatefulOperator.
+func (k keyedSnapshots[K]) SnapshotState(id int64) (operator.OperatorSnapshot, error) {
 	s, err := k.b.Checkpoint(id)
 	if err != nil {
-		return runtime.OperatorSnapshot{}, err
+		return operator.OperatorSnapshot{}, err
 	}
-	return runtime.OperatorSnapshot{Keyed: s, KeyGroups: k.b.KeyGroups()}, nil
+	return operator.OperatorSnapshot{Keyed: s, KeyGroups: k.b.KeyGroups()}, nil
 }
 
 // Reduce keeps, per key, the fold of every record so far with f, and emits
@@ -126,7 +126,7 @@ func Reduce[K comparable, T any](ks KeyedStream[K, T], f func(acc, v T) (T, erro
 // reduce declares a reducing operator; newF makes each subtask's function,
 // so a function may keep scratch space.
 func reduce[K comparable, T any](ks KeyedStream[K, T], name string, newF func() func(acc, v T) (T, error)) DataStream[T] {
-	return keyedInput(ks, name, func(ctx *runtime.OperatorContext, b *state.KeyedBackend[K], out runtime.Output[T]) (runtime.Output[T], runtime.Operator, error) {
+	return keyedInput(ks, name, func(ctx *operator.Context, b *state.KeyedBackend[K], out operator.Output[T]) (operator.Output[T], operator.Operator, error) {
 		vs, err := state.GetValueState[K, T](b, "reduce")
 		if err != nil {
 			return nil, nil, err
@@ -145,24 +145,24 @@ type reduceOp[K comparable, T any] struct {
 	key   func(T) K
 	f     func(acc, v T) (T, error)
 	state state.ValueState[T]
-	out   runtime.Output[T]
+	out   operator.Output[T]
 }
 
 func (r *reduceOp[K, T]) Collect(v T) error {
 	if err := r.b.SetCurrentKey(r.key(v)); err != nil {
-		return runtime.WrapOperatorError(r.name, err)
+		return operator.WrapOperatorError(r.name, err)
 	}
 	acc, ok, err := r.state.Value()
 	if err != nil {
-		return runtime.WrapOperatorError(r.name, err)
+		return operator.WrapOperatorError(r.name, err)
 	}
 	if ok {
 		if v, err = r.f(acc, v); err != nil {
-			return runtime.WrapOperatorError(r.name, err)
+			return operator.WrapOperatorError(r.name, err)
 		}
 	}
 	if err := r.state.Update(v); err != nil {
-		return runtime.WrapOperatorError(r.name, err)
+		return operator.WrapOperatorError(r.name, err)
 	}
 	return r.out.Collect(v)
 }
@@ -300,7 +300,7 @@ func NewAggregatingState[IN, ACC, OUT any, K comparable](ctx *OpenContext[K], na
 // Process applies a keyed process function; newFn creates one instance per
 // subtask.
 func Process[K comparable, I, O any](ks KeyedStream[K, I], newFn func() KeyedProcessFunction[K, I, O]) DataStream[O] {
-	return keyedInput(ks, "Process", func(ctx *runtime.OperatorContext, b *state.KeyedBackend[K], out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error) {
+	return keyedInput(ks, "Process", func(ctx *operator.Context, b *state.KeyedBackend[K], out operator.Output[O]) (operator.Output[I], operator.Operator, error) {
 		op := &processOp[K, I, O]{key: ks.key, fn: newFn()}
 		if err := op.init(ctx, b, out, op.fn); err != nil {
 			return nil, nil, err
@@ -319,7 +319,7 @@ func (p *processOp[K, I, O]) Open() error { return p.open(p.fn.Open) }
 
 func (p *processOp[K, I, O]) Collect(v I) error {
 	if err := p.b.SetCurrentKey(p.key(v)); err != nil {
-		return runtime.WrapOperatorError(p.name, err)
+		return operator.WrapOperatorError(p.name, err)
 	}
 	return p.done(p.fn.ProcessElement(&p.ctx, v, &p.out))
 }
@@ -330,7 +330,7 @@ func (p *processOp[K, I, O]) Collect(v I) error {
 type keyedFnOp[K comparable, O any] struct {
 	keyedSnapshots[K]
 	name string
-	octx *runtime.OperatorContext
+	octx *operator.Context
 	b    *state.KeyedBackend[K]
 	out  collector[O]
 	ctx  Context[K]
@@ -343,14 +343,14 @@ type keyedFnOp[K comparable, O any] struct {
 
 // init sets k up in place (its Context and timers point back at it) for
 // the user function fn.
-func (k *keyedFnOp[K, O]) init(ctx *runtime.OperatorContext, b *state.KeyedBackend[K], out runtime.Output[O], fn any) error {
+func (k *keyedFnOp[K, O]) init(ctx *operator.Context, b *state.KeyedBackend[K], out operator.Output[O], fn any) error {
 	timers, err := newKeyedTimers(ctx, b, 0)
 	if err != nil {
 		return err
 	}
 	tf, _ := fn.(TimerFunction[K, O])
 	*k = keyedFnOp[K, O]{keyedSnapshots: keyedSnapshots[K]{b}, name: ctx.Node.Name, octx: ctx, b: b,
-		out: collector[O]{out: out}, tf: tf, timers: timers, watermark: runtime.MinWatermark}
+		out: collector[O]{out: out}, tf: tf, timers: timers, watermark: operator.MinWatermark}
 	k.ctx = Context[K]{backend: b, op: k}
 	timers.onProc = func(ts int64) error { return k.onTimer(ts, ProcessingTime) }
 	k.onEvent = func(ts int64) error { return k.onTimer(ts, EventTime) }
@@ -361,7 +361,7 @@ func (k *keyedFnOp[K, O]) init(ctx *runtime.OperatorContext, b *state.KeyedBacke
 // processing-time timers.
 func (k *keyedFnOp[K, O]) open(fnOpen func(*OpenContext[K]) error) error {
 	if err := fnOpen(&OpenContext[K]{backend: k.b, Subtask: k.octx.Subtask, Parallelism: k.octx.Parallelism}); err != nil {
-		return runtime.WrapOperatorError(k.name, err)
+		return operator.WrapOperatorError(k.name, err)
 	}
 	k.timers.schedule()
 	return nil
@@ -395,7 +395,7 @@ func (k *keyedFnOp[K, O]) DeleteProcessingTimeTimer(ts int64) error {
 // failure it hit.
 func (k *keyedFnOp[K, O]) done(err error) error {
 	if err != nil {
-		return runtime.WrapOperatorError(k.name, err)
+		return operator.WrapOperatorError(k.name, err)
 	}
 	if err := k.out.err; err != nil {
 		k.out.err = nil
@@ -421,7 +421,7 @@ func (k *keyedFnOp[K, O]) onTimer(ts int64, d TimeDomain) error {
 
 // EmitWatermark fires the event-time timers the watermark passed, then
 // forwards it.
-func (k *keyedFnOp[K, O]) EmitWatermark(wm runtime.Watermark) error {
+func (k *keyedFnOp[K, O]) EmitWatermark(wm operator.Watermark) error {
 	if !wm.Idle && wm.Time > k.watermark {
 		k.watermark = wm.Time
 		if err := fireQueue(k.name, k.timers.event, wm.Time, k.onEvent); err != nil {

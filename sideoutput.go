@@ -2,6 +2,7 @@ package weir
 
 import (
 	"github.com/weirstream/weir/graph"
+	"github.com/weirstream/weir/operator"
 	"github.com/weirstream/weir/runtime"
 )
 
@@ -23,7 +24,7 @@ func SideOutput[T, X any](s DataStream[T], tag OutputTag[X]) DataStream[X] {
 	e.Partitioning, e.Tag = graph.Forward, tag.id
 	ti := runtime.TypeOf(c)
 	return newStream(s.env, &graph.Node{Name: "SideOutput: " + tag.id, Inputs: []graph.Edge{e},
-		Impl: &opNode[X, X]{in: ti, out: ti, inputs: 1, build: func(_ *runtime.OperatorContext, out runtime.Output[X]) (runtime.Output[X], runtime.Operator, error) {
+		Impl: &opNode[X, X]{in: ti, out: ti, inputs: 1, build: func(_ *operator.Context, out operator.Output[X]) (operator.Output[X], operator.Operator, error) {
 			return out, noLifecycle{}, nil
 		}}}, c)
 }
@@ -35,15 +36,15 @@ func EmitTo[X any, K comparable](ctx *Context[K], tag OutputTag[X], v X) error {
 	if o == nil {
 		return nil
 	}
-	return o.(runtime.Output[X]).Collect(v)
+	return o.(operator.Output[X]).Collect(v)
 }
 
 // forwardWatermark forwards wm to an operator's side outputs, then to its
 // main output out.
-func forwardWatermark[O any](ctx *runtime.OperatorContext, out runtime.Output[O], wm runtime.Watermark) error {
+func forwardWatermark[O any](ctx *operator.Context, out operator.Output[O], wm operator.Watermark) error {
 	for _, o := range ctx.SideOutputs {
 		if err := o.(interface {
-			EmitWatermark(runtime.Watermark) error
+			EmitWatermark(operator.Watermark) error
 		}).EmitWatermark(wm); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/graph"
+	"github.com/weirstream/weir/operator"
 	"github.com/weirstream/weir/runtime"
 )
 
@@ -34,12 +35,12 @@ func FromSource[T any](e *Environment, src Source[T], name string) DataStream[T]
 // opNode is the NodeImpl of a one-input operator from I to O.
 type opNode[I, O any] struct {
 	in, out runtime.TypeInfo
-	build   func(ctx *runtime.OperatorContext, out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error)
+	build   func(ctx *operator.Context, out operator.Output[O]) (operator.Output[I], operator.Operator, error)
 	inputs  int
 }
 
-func (o *opNode[I, O]) Build(ctx *runtime.OperatorContext, out any) ([]any, runtime.Operator, error) {
-	in, op, err := o.build(ctx, out.(runtime.Output[O]))
+func (o *opNode[I, O]) Build(ctx *operator.Context, out any) ([]any, operator.Operator, error) {
+	in, op, err := o.build(ctx, out.(operator.Output[O]))
 	ins := make([]any, o.inputs)
 	for i := range ins {
 		ins[i] = in
@@ -51,7 +52,7 @@ func (o *opNode[I, O]) InType(int) runtime.TypeInfo { return o.in }
 
 // oneInput declares an operator reading s.
 func oneInput[I, O any](s DataStream[I], name string, keyed bool, e graph.Edge,
-	build func(ctx *runtime.OperatorContext, out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error)) DataStream[O] {
+	build func(ctx *operator.Context, out operator.Output[O]) (operator.Output[I], operator.Operator, error)) DataStream[O] {
 	c := codecFor[O](s.env, name)
 	return newStream(s.env, &graph.Node{Name: name, Keyed: keyed, Inputs: []graph.Edge{e},
 		Impl: &opNode[I, O]{in: runtime.TypeOf(s.codec), out: runtime.TypeOf(c), build: build, inputs: 1}}, c)
@@ -59,9 +60,9 @@ func oneInput[I, O any](s DataStream[I], name string, keyed bool, e graph.Edge,
 
 // forward is embedded by operators without event-time state: they pass
 // watermarks straight on.
-type forward[O any] struct{ out runtime.Output[O] }
+type forward[O any] struct{ out operator.Output[O] }
 
-func (f forward[O]) EmitWatermark(wm runtime.Watermark) error { return f.out.EmitWatermark(wm) }
+func (f forward[O]) EmitWatermark(wm operator.Watermark) error { return f.out.EmitWatermark(wm) }
 
 // noLifecycle is embedded by operators with nothing to open or close.
 type noLifecycle struct{}
@@ -72,7 +73,7 @@ func (noLifecycle) Close() error  { return nil }
 
 // Map applies f to every record.
 func Map[I, O any](s DataStream[I], f func(I) (O, error)) DataStream[O] {
-	return oneInput(s, "Map", false, s.edge(), func(ctx *runtime.OperatorContext, out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error) {
+	return oneInput(s, "Map", false, s.edge(), func(ctx *operator.Context, out operator.Output[O]) (operator.Output[I], operator.Operator, error) {
 		op := &mapOp[I, O]{forward: forward[O]{out}, name: ctx.Node.Name, f: f, out: out}
 		return op, op, nil
 	})
@@ -83,20 +84,20 @@ type mapOp[I, O any] struct {
 	forward[O]
 	name string
 	f    func(I) (O, error)
-	out  runtime.Output[O]
+	out  operator.Output[O]
 }
 
 func (m *mapOp[I, O]) Collect(v I) error {
 	o, err := m.f(v)
 	if err != nil {
-		return runtime.WrapOperatorError(m.name, err)
+		return operator.WrapOperatorError(m.name, err)
 	}
 	return m.out.Collect(o)
 }
 
 // Filter keeps the records for which f returns true.
 func Filter[T any](s DataStream[T], f func(T) (bool, error)) DataStream[T] {
-	return oneInput(s, "Filter", false, s.edge(), func(ctx *runtime.OperatorContext, out runtime.Output[T]) (runtime.Output[T], runtime.Operator, error) {
+	return oneInput(s, "Filter", false, s.edge(), func(ctx *operator.Context, out operator.Output[T]) (operator.Output[T], operator.Operator, error) {
 		op := &filterOp[T]{forward: forward[T]{out}, name: ctx.Node.Name, f: f, out: out}
 		return op, op, nil
 	})
@@ -107,13 +108,13 @@ type filterOp[T any] struct {
 	forward[T]
 	name string
 	f    func(T) (bool, error)
-	out  runtime.Output[T]
+	out  operator.Output[T]
 }
 
 func (m *filterOp[T]) Collect(v T) error {
 	ok, err := m.f(v)
 	if err != nil {
-		return runtime.WrapOperatorError(m.name, err)
+		return operator.WrapOperatorError(m.name, err)
 	}
 	if !ok {
 		return nil
@@ -123,7 +124,7 @@ func (m *filterOp[T]) Collect(v T) error {
 
 // FlatMap calls f for every record; f emits any number of records.
 func FlatMap[I, O any](s DataStream[I], f func(I, Collector[O]) error) DataStream[O] {
-	return oneInput(s, "FlatMap", false, s.edge(), func(ctx *runtime.OperatorContext, out runtime.Output[O]) (runtime.Output[I], runtime.Operator, error) {
+	return oneInput(s, "FlatMap", false, s.edge(), func(ctx *operator.Context, out operator.Output[O]) (operator.Output[I], operator.Operator, error) {
 		op := &flatMapOp[I, O]{forward: forward[O]{out}, name: ctx.Node.Name, f: f, out: collector[O]{out: out}}
 		return op, op, nil
 	})
@@ -139,7 +140,7 @@ type flatMapOp[I, O any] struct {
 
 func (m *flatMapOp[I, O]) Collect(v I) error {
 	if err := m.f(v, &m.out); err != nil {
-		return runtime.WrapOperatorError(m.name, err)
+		return operator.WrapOperatorError(m.name, err)
 	}
 	if err := m.out.err; err != nil {
 		m.out.err = nil
@@ -151,7 +152,7 @@ func (m *flatMapOp[I, O]) Collect(v I) error {
 // collector adapts an Output to the Collector a user function sees: it
 // keeps the first downstream failure for the operator to return.
 type collector[T any] struct {
-	out runtime.Output[T]
+	out operator.Output[T]
 	err error
 }
 
@@ -169,7 +170,7 @@ func Union[T any](s DataStream[T], others ...DataStream[T]) DataStream[T] {
 	}
 	ti := runtime.TypeOf(s.codec)
 	return newStream(s.env, &graph.Node{Name: "Union", Inputs: edges,
-		Impl: &opNode[T, T]{in: ti, out: ti, inputs: len(edges), build: func(_ *runtime.OperatorContext, out runtime.Output[T]) (runtime.Output[T], runtime.Operator, error) {
+		Impl: &opNode[T, T]{in: ti, out: ti, inputs: len(edges), build: func(_ *operator.Context, out operator.Output[T]) (operator.Output[T], operator.Operator, error) {
 			return out, noLifecycle{}, nil
 		}}}, s.codec)
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/weirstream/weir/config"
+	"github.com/weirstream/weir/operator"
 	"github.com/weirstream/weir/runtime"
 )
 
@@ -14,7 +15,7 @@ import (
 // source split with FromSourceWithWatermarks, called on the subtask's
 // goroutine. A returned watermark is passed on only if it moves event time
 // forward.
-type WatermarkGenerator = runtime.WatermarkGenerator
+type WatermarkGenerator = operator.WatermarkGenerator
 
 // WatermarkStrategy says how a stream's records get their event time and
 // its watermarks (Flink's WatermarkStrategy). Timestamps are milliseconds.
@@ -30,7 +31,7 @@ type WatermarkStrategy[T any] struct {
 func ForBoundedOutOfOrderness[T any](maxOutOfOrderness time.Duration, timestamp func(T) int64) WatermarkStrategy[T] {
 	delay := maxOutOfOrderness.Milliseconds()
 	return WatermarkStrategy[T]{timestamp: timestamp, newGen: func() WatermarkGenerator {
-		return &boundedOutOfOrderness{delay: delay, max: runtime.MinWatermark + delay + 1}
+		return &boundedOutOfOrderness{delay: delay, max: operator.MinWatermark + delay + 1}
 	}}
 }
 
@@ -84,7 +85,7 @@ func (b *boundedOutOfOrderness) OnPeriodicEmit() (int64, bool) {
 // chained to the source.
 func FromSourceWithWatermarks[T any](e *Environment, src Source[T], name string, strategy WatermarkStrategy[T]) DataStream[T] {
 	s := FromSource(e, src, name)
-	s.node.Impl.(*runtime.SourceNode[T]).Watermarks = &runtime.SourceWatermarks[T]{
+	s.node.Impl.(*runtime.SourceNode[T]).Watermarks = &operator.SourceWatermarks[T]{
 		Timestamp:    strategy.timestamp,
 		NewGenerator: strategy.newGen,
 		Idleness:     strategy.idleness,
@@ -99,16 +100,16 @@ func FromSourceWithWatermarks[T any](e *Environment, src Source[T], name string,
 // when the input ends.
 func AssignTimestampsAndWatermarks[T any](s DataStream[T], strategy WatermarkStrategy[T]) DataStream[T] {
 	interval := config.Get(s.env.cfg, config.AutoWatermarkInterval)
-	return oneInput(s, "Timestamps/Watermarks", false, s.edge(), func(ctx *runtime.OperatorContext, out runtime.Output[T]) (runtime.Output[T], runtime.Operator, error) {
-		op := &assignerOp[T]{ctx: ctx, s: strategy, out: out, interval: interval, gen: strategy.newGen(), last: runtime.MinWatermark}
+	return oneInput(s, "Timestamps/Watermarks", false, s.edge(), func(ctx *operator.Context, out operator.Output[T]) (operator.Output[T], operator.Operator, error) {
+		op := &assignerOp[T]{ctx: ctx, s: strategy, out: out, interval: interval, gen: strategy.newGen(), last: operator.MinWatermark}
 		return op, op, nil
 	})
 }
 
 type assignerOp[T any] struct {
-	ctx      *runtime.OperatorContext
+	ctx      *operator.Context
 	s        WatermarkStrategy[T]
-	out      runtime.Output[T]
+	out      operator.Output[T]
 	gen      WatermarkGenerator
 	interval time.Duration
 	last     int64 // the last watermark emitted
@@ -148,7 +149,7 @@ func (a *assignerOp[T]) tick() error {
 			a.seen, a.activeAt = a.records, now
 		} else if !a.idle && now.Sub(a.activeAt) >= a.s.idleness {
 			a.idle = true
-			if err := a.out.EmitWatermark(runtime.Watermark{Idle: true}); err != nil {
+			if err := a.out.EmitWatermark(operator.Watermark{Idle: true}); err != nil {
 				return err
 			}
 		}
@@ -162,7 +163,7 @@ func (a *assignerOp[T]) emit(wm int64) error {
 		return nil
 	}
 	a.last = wm
-	return a.out.EmitWatermark(runtime.Watermark{Time: wm})
+	return a.out.EmitWatermark(operator.Watermark{Time: wm})
 }
 
 func (a *assignerOp[T]) Collect(v T) error {
@@ -181,12 +182,12 @@ func (a *assignerOp[T]) Collect(v T) error {
 }
 
 // EmitWatermark passes on only the end of event time.
-func (a *assignerOp[T]) EmitWatermark(wm runtime.Watermark) error {
-	if wm.Idle || wm.Time != runtime.MaxWatermark {
+func (a *assignerOp[T]) EmitWatermark(wm operator.Watermark) error {
+	if wm.Idle || wm.Time != operator.MaxWatermark {
 		return nil
 	}
 	a.done = true
-	return a.emit(runtime.MaxWatermark)
+	return a.emit(operator.MaxWatermark)
 }
 
 func (a *assignerOp[T]) Finish() error { return nil }

@@ -6,7 +6,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/operator"
 	"github.com/weirstream/weir/state"
 )
 
@@ -513,13 +513,13 @@ func windowed[K comparable, T, ACC, OUT any](ws WindowedStream[K, T], name strin
 	}
 	codecFor[ACC](env, name)
 	lateTag, hasLate := ws.lateTag, ws.hasLate
-	return keyedInput(ws.ks, name, func(ctx *runtime.OperatorContext, b *state.KeyedBackend[K], out runtime.Output[OUT]) (runtime.Output[T], runtime.Operator, error) {
+	return keyedInput(ws.ks, name, func(ctx *operator.Context, b *state.KeyedBackend[K], out operator.Output[OUT]) (operator.Output[T], operator.Operator, error) {
 		op, err := newWindowOp(ctx, b, spec, ws.ks.key, fns, out)
 		if err != nil {
 			return nil, nil, err
 		}
 		if hasLate {
-			op.late = runtime.SideOutput[T](ctx, lateTag)
+			op.late = operator.SideOutput[T](ctx, lateTag)
 		}
 		return op, op, nil
 	})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/weirstream/weir/internal/keygroup"
+	"github.com/weirstream/weir/operator"
 	"github.com/weirstream/weir/runtime"
 )
 
@@ -63,9 +64,9 @@ func (c *winClock) advance(ms int64) error {
 
 // winRecorder is an Output that writes each record as "value@timestamp".
 type winRecorder[T any] struct {
-	rc  *runtime.RecordContext
+	rc  *operator.RecordContext
 	got []string
-	wms []runtime.Watermark
+	wms []operator.Watermark
 }
 
 func (r *winRecorder[T]) Collect(v T) error {
@@ -73,7 +74,7 @@ func (r *winRecorder[T]) Collect(v T) error {
 	return nil
 }
 
-func (r *winRecorder[T]) EmitWatermark(wm runtime.Watermark) error {
+func (r *winRecorder[T]) EmitWatermark(wm operator.Watermark) error {
 	r.wms = append(r.wms, wm)
 	return nil
 }
@@ -87,32 +88,32 @@ func (r *winRecorder[T]) take() []string {
 
 type winHarness[O any] struct {
 	t     *testing.T
-	ctx   *runtime.OperatorContext
+	ctx   *operator.Context
 	clock *winClock
 	out   *winRecorder[O]
 	ins   []any
-	op    runtime.Operator
+	op    operator.Operator
 	logs  *bytes.Buffer
 }
 
 // newWinHarness builds the operator that ds's node declares as subtask 0 of 1,
 // with side outputs for the given tags, from restore (nil: fresh), and
 // opens it.
-func newWinHarness[O any](t *testing.T, ds DataStream[O], restore *runtime.OperatorRestore, side map[string]any) *winHarness[O] {
+func newWinHarness[O any](t *testing.T, ds DataStream[O], restore *operator.OperatorRestore, side map[string]any) *winHarness[O] {
 	t.Helper()
 	const maxP = 128
-	rc := &runtime.RecordContext{}
+	rc := &operator.RecordContext{}
 	logs := &bytes.Buffer{}
 	h := &winHarness[O]{t: t, clock: &winClock{}, out: &winRecorder[O]{rc: rc}, logs: logs}
-	h.ctx = &runtime.OperatorContext{Context: context.Background(), Node: ds.node, Parallelism: 1, MaxParallelism: maxP,
+	h.ctx = &operator.Context{Context: context.Background(), Node: ds.node, Parallelism: 1, MaxParallelism: maxP,
 		KeyGroups: keygroup.RangeFor(maxP, 1, 0), Logger: slog.New(slog.NewTextHandler(logs, nil)), Restore: restore,
 		Record: rc, Timers: h.clock, SideOutputs: side}
 	for _, s := range side {
-		if r, ok := s.(interface{ setRC(*runtime.RecordContext) }); ok {
+		if r, ok := s.(interface{ setRC(*operator.RecordContext) }); ok {
 			r.setRC(rc)
 		}
 	}
-	ins, op, err := ds.node.Impl.(runtime.NodeImpl).Build(h.ctx, runtime.Output[O](h.out))
+	ins, op, err := ds.node.Impl.(runtime.NodeImpl).Build(h.ctx, operator.Output[O](h.out))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,13 +124,13 @@ func newWinHarness[O any](t *testing.T, ds DataStream[O], restore *runtime.Opera
 	return h
 }
 
-func (r *winRecorder[T]) setRC(rc *runtime.RecordContext) { r.rc = rc }
+func (r *winRecorder[T]) setRC(rc *operator.RecordContext) { r.rc = rc }
 
 // winPush feeds v with event time ts to input i.
 func winPush[T, O any](h *winHarness[O], i int, v T, ts int64) {
 	h.t.Helper()
 	h.ctx.Record.Timestamp, h.ctx.Record.HasTimestamp = ts, true
-	if err := h.ins[i].(runtime.Output[T]).Collect(v); err != nil {
+	if err := h.ins[i].(operator.Output[T]).Collect(v); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -137,8 +138,8 @@ func winPush[T, O any](h *winHarness[O], i int, v T, ts int64) {
 func (h *winHarness[O]) watermark(ts int64) {
 	h.t.Helper()
 	if err := h.ins[0].(interface {
-		EmitWatermark(runtime.Watermark) error
-	}).EmitWatermark(runtime.Watermark{Time: ts}); err != nil {
+		EmitWatermark(operator.Watermark) error
+	}).EmitWatermark(operator.Watermark{Time: ts}); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -163,19 +164,19 @@ func (h *winHarness[O]) expect(what string, want ...string) {
 }
 
 // snapshot takes the operator's keyed state as a restore would see it.
-func (h *winHarness[O]) snapshot() *runtime.OperatorRestore {
+func (h *winHarness[O]) snapshot() *operator.OperatorRestore {
 	h.t.Helper()
-	s, err := h.op.(runtime.StatefulOperator).SnapshotState(1)
+	s, err := h.op.(operator.StatefulOperator).SnapshotState(1)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	offsets, _, err := s.Keyed.(runtime.SectionSnapshot).WriteSections(&buf)
+	offsets, _, err := s.Keyed.(operator.SectionSnapshot).WriteSections(&buf)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	s.Keyed.Release()
-	return &runtime.OperatorRestore{Keyed: []runtime.KeyedRestore{{KeyGroups: s.KeyGroups, Offsets: offsets, Data: buf.Bytes()}}}
+	return &operator.OperatorRestore{Keyed: []operator.KeyedRestore{{KeyGroups: s.KeyGroups, Offsets: offsets, Data: buf.Bytes()}}}
 }
 
 func (h *winHarness[O]) close() {
@@ -278,7 +279,7 @@ func TestWindowJoinHarness(t *testing.T) {
 	winPush(h, 1, winRec{"k", "late"}, 3)
 	winPush(h, 1, winRec{"k", "b3"}, 15)
 	restored := newWinHarness(t, j, h.snapshot(), nil)
-	h.watermark(runtime.MaxWatermark)
+	h.watermark(operator.MaxWatermark)
 	h.expect("the end fires [10,20)", "a3+b3@19")
 	h.close()
 	if !strings.Contains(h.logs.String(), "numLateRecordsDropped=1") {
@@ -356,7 +357,7 @@ func TestCoProcessHarness(t *testing.T) {
 	e := NewEnvironment(nil)
 	c := CoProcess(winKeyed(e, winRecKey), winKeyed(e, winRecKey), func() KeyedCoProcessFunction[string, winRec, winRec, string] { return &winMatcher{} })
 	side, side2 := &winRecorder[string]{}, &winRecorder[string]{}
-	h := newWinHarness(t, c, nil, map[string]any{winUnmatched.ID(): runtime.Output[string](side)})
+	h := newWinHarness(t, c, nil, map[string]any{winUnmatched.ID(): operator.Output[string](side)})
 	h.advance(1000)
 	winPush(h, 0, winRec{"k1", "o1"}, 5)
 	winPush(h, 1, winRec{"k1", "p1"}, 8)
@@ -366,7 +367,7 @@ func TestCoProcessHarness(t *testing.T) {
 	if got := side.take(); len(got) != 0 {
 		t.Fatalf("side output before the timer: %q", got)
 	}
-	restored := newWinHarness(t, c, h.snapshot(), map[string]any{winUnmatched.ID(): runtime.Output[string](side2)})
+	restored := newWinHarness(t, c, h.snapshot(), map[string]any{winUnmatched.ID(): operator.Output[string](side2)})
 	h.watermark(16)
 	if got := side.take(); !slices.Equal(got, []string{"o2 winUnmatched at 16@16"}) {
 		t.Fatalf("side output %q", got)
@@ -492,4 +493,4 @@ func TestWindowStateSurvivesRestoreHarness(t *testing.T) {
 	}
 }
 
-const winMinWM = runtime.MinWatermark
+const winMinWM = operator.MinWatermark

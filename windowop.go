@@ -6,7 +6,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/operator"
 	"github.com/weirstream/weir/state"
 )
 
@@ -33,7 +33,7 @@ var errNoTimestamp = errors.New("record has no event timestamp: event-time windo
 type windowOp[K comparable, T, ACC, OUT any] struct {
 	keyedSnapshots[K]
 	name string
-	octx *runtime.OperatorContext
+	octx *operator.Context
 	b    *state.KeyedBackend[K]
 	key  func(T) K
 	spec windowSpec
@@ -50,19 +50,19 @@ type windowOp[K comparable, T, ACC, OUT any] struct {
 	// late receives records too late for every window; nil when no one
 	// reads the late side output, and then they are counted in
 	// lateDropped.
-	late        runtime.Output[T]
+	late        operator.Output[T]
 	lateDropped int64
 	buf, tbuf   []TimeWindow
 }
 
-func newWindowOp[K comparable, T, ACC, OUT any](ctx *runtime.OperatorContext, b *state.KeyedBackend[K], spec windowSpec, key func(T) K,
-	fns windowFuncs[K, T, ACC, OUT], out runtime.Output[OUT]) (*windowOp[K, T, ACC, OUT], error) {
+func newWindowOp[K comparable, T, ACC, OUT any](ctx *operator.Context, b *state.KeyedBackend[K], spec windowSpec, key func(T) K,
+	fns windowFuncs[K, T, ACC, OUT], out operator.Output[OUT]) (*windowOp[K, T, ACC, OUT], error) {
 	contents, err := state.GetMapState[K, TimeWindow, ACC](b, "window-contents")
 	if err != nil {
 		return nil, err
 	}
 	o := &windowOp[K, T, ACC, OUT]{keyedSnapshots: keyedSnapshots[K]{b}, name: ctx.Node.Name, octx: ctx, b: b, key: key, spec: spec, fns: fns,
-		contents: contents, out: collector[OUT]{out: out}, watermark: runtime.MinWatermark}
+		contents: contents, out: collector[OUT]{out: out}, watermark: operator.MinWatermark}
 	if spec.trigger.kind == triggerCount {
 		if o.counts, err = state.GetMapState[K, TimeWindow, int64](b, "window-counts"); err != nil {
 			return nil, err
@@ -82,7 +82,7 @@ func newWindowOp[K comparable, T, ACC, OUT any](ctx *runtime.OperatorContext, b 
 }
 
 func (o *windowOp[K, T, ACC, OUT]) fail(err error) error {
-	return runtime.WrapOperatorError(o.name, err)
+	return operator.WrapOperatorError(o.name, err)
 }
 
 func (o *windowOp[K, T, ACC, OUT]) Open() error {
@@ -466,7 +466,7 @@ func (o *windowOp[K, T, ACC, OUT]) clear(w TimeWindow) error {
 
 // EmitWatermark fires the windows the watermark completes, in time order,
 // then forwards it to the main and side outputs.
-func (o *windowOp[K, T, ACC, OUT]) EmitWatermark(wm runtime.Watermark) error {
+func (o *windowOp[K, T, ACC, OUT]) EmitWatermark(wm operator.Watermark) error {
 	if !wm.Idle && wm.Time > o.watermark {
 		o.watermark = wm.Time
 		if err := fireQueue(o.name, o.timers.event, wm.Time, o.onEvent); err != nil {

@@ -3,7 +3,7 @@ package weir
 import (
 	"time"
 
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/operator"
 	"github.com/weirstream/weir/state"
 )
 
@@ -13,7 +13,7 @@ import (
 // the subtask's goroutine.
 type keyedTimers[K comparable] struct {
 	name        string
-	octx        *runtime.OperatorContext
+	octx        *operator.Context
 	event, proc *state.TimerQueue[K]
 	// lag is how far processing time must pass a timer before it fires:
 	// 1 for windows (Flink fires a processing-time timer at t once the
@@ -29,7 +29,7 @@ type keyedTimers[K comparable] struct {
 	cancelWake func()
 }
 
-func newKeyedTimers[K comparable](octx *runtime.OperatorContext, b *state.KeyedBackend[K], lag int64) (*keyedTimers[K], error) {
+func newKeyedTimers[K comparable](octx *operator.Context, b *state.KeyedBackend[K], lag int64) (*keyedTimers[K], error) {
 	eq, err := state.NewTimerQueue(b, "event")
 	if err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func fireQueue[K comparable](name string, q *state.TimerQueue[K], upTo int64, f 
 	for {
 		ts, due, err := q.Pop(upTo)
 		if err != nil {
-			return runtime.WrapOperatorError(name, err)
+			return operator.WrapOperatorError(name, err)
 		}
 		if !due {
 			return nil
@@ -111,5 +111,5 @@ func saturatingAdd(a, b int64) int64 {
 	if s := a + b; s >= a {
 		return s
 	}
-	return runtime.MaxWatermark
+	return operator.MaxWatermark
 }

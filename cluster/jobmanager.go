@@ -17,6 +17,7 @@ import (
 	"github.com/weirstream/weir/diagnosis"
 	"github.com/weirstream/weir/failover"
 	"github.com/weirstream/weir/graph"
+	"github.com/weirstream/weir/operator"
 	"github.com/weirstream/weir/runtime"
 	"github.com/weirstream/weir/state"
 )
@@ -137,6 +138,9 @@ type Job struct {
 	// AllowNonRestored drops state of operators the job no longer has
 	// instead of refusing the checkpoint (--allow-non-restored-state).
 	AllowNonRestored bool
+	// Clock is the subtasks' processing time; nil means the system clock.
+	// Tests set one they advance by hand.
+	Clock runtime.Clock
 }
 
 // jobManager runs one job: Run's state, on Run's goroutine.
@@ -146,10 +150,12 @@ type jobManager struct {
 	info             *JobInfo
 	restorePath      string
 	allowNonRestored bool
+	clock            runtime.Clock
 }
 
 func newJobManager(job Job) *jobManager {
-	m := &jobManager{cfg: job.Config, logger: job.Logger, info: job.Info, restorePath: job.RestorePath, allowNonRestored: job.AllowNonRestored}
+	m := &jobManager{cfg: job.Config, logger: job.Logger, info: job.Info, restorePath: job.RestorePath, allowNonRestored: job.AllowNonRestored,
+		clock: job.Clock}
 	if m.cfg == nil {
 		m.cfg = config.New()
 	}
@@ -452,7 +458,7 @@ func (m *jobManager) spec(name string, g *graph.Graph, p *graph.Plan) (runtime.J
 		BuffersPerChannel: config.Get(m.cfg, config.BuffersPerChannel),
 		Logger:            m.logger,
 		Incremental:       config.Get(m.cfg, config.IncrementalCheckpoints),
-		StateBackend: runtime.StateBackendConfig{
+		StateBackend: operator.StateBackendConfig{
 			Type:            config.Get(m.cfg, config.StateBackendType),
 			LocalRecovery:   config.Get(m.cfg, config.LocalRecovery),
 			WriteBufferSize: config.Get(m.cfg, config.PebbleWriteBufferSize),
@@ -461,6 +467,7 @@ func (m *jobManager) spec(name string, g *graph.Graph, p *graph.Plan) (runtime.J
 			HeapBudget:      budget,
 			HeapBudgetFrom:  from,
 		},
+		Clock: m.clock,
 	}, nil
 }
 

@@ -6,7 +6,7 @@ import (
 )
 
 // Event is an in-band control element that travels in order with records.
-type Event interface{ event() }
+type Event any
 
 // EndOfPartition says the producer subtask will send nothing more on this
 // channel.

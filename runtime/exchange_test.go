@@ -9,12 +9,13 @@ import (
 
 	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/graph"
+	"github.com/weirstream/weir/operator"
 )
 
 type sliceOutput[T any] struct{ got []T }
 
-func (s *sliceOutput[T]) Collect(v T) error             { s.got = append(s.got, v); return nil }
-func (s *sliceOutput[T]) EmitWatermark(Watermark) error { return nil }
+func (s *sliceOutput[T]) Collect(v T) error                      { s.got = append(s.got, v); return nil }
+func (s *sliceOutput[T]) EmitWatermark(operator.Watermark) error { return nil }
 
 // drain hands every queued buffer of gate to readers, as a consumer would.
 func drain(t *testing.T, g *InputGate, r bufferProcessor) (events int) {
@@ -46,9 +47,9 @@ func TestRecordsSpanBuffers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.rc = &RecordContext{}
+	w.rc = &operator.RecordContext{}
 	out := &sliceOutput[string]{}
-	r := &recordReader[string]{codec: c, target: out, rc: &RecordContext{}}
+	r := &recordReader[string]{codec: c, target: out, rc: &operator.RecordContext{}}
 	var want []string
 	for i := 0; i < 300; i++ {
 		s := strings.Repeat(string(rune('a'+i%26)), i) // 0 to 299 bytes; headers span too
@@ -80,7 +81,7 @@ func TestRecordsSpanBuffers(t *testing.T) {
 }
 
 func TestCorruptBufferIsAnError(t *testing.T) {
-	r := &recordReader[string]{codec: codec.MustFor[string](), target: &sliceOutput[string]{}, rc: &RecordContext{}}
+	r := &recordReader[string]{codec: codec.MustFor[string](), target: &sliceOutput[string]{}, rc: &operator.RecordContext{}}
 	// Length 4: no timestamp, then a string whose own length prefix claims
 	// 9 bytes.
 	if err := r.process([]byte{4, 0, 9, 'a', 'b'}); err == nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/internal/keygroup"
+	"github.com/weirstream/weir/operator"
 )
 
 // JobSpec is everything the local executor needs to run a planned job.
@@ -55,10 +56,13 @@ type JobSpec struct {
 	// state (pebble) uploads only files not in storage already.
 	Incremental bool
 	// StateBackend configures keyed operators' state backends.
-	StateBackend StateBackendConfig
+	StateBackend operator.StateBackendConfig
 	// LocalStateDir is where subtasks keep local state, one directory each
 	// ("<uid>-<subtask>"); the caller removes it when the job is over.
 	LocalStateDir string
+	// Clock is the subtasks' processing time (operator.ProcessingTimeService); nil
+	// means the system clock.
+	Clock Clock
 }
 
 // Job is a wired, runnable instance of a JobSpec.
@@ -192,11 +196,11 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 	logger := spec.Logger.With("job", spec.Name, "task", name)
 	t := &subtask{
 		name: name, vertex: v.Name, headName: g.Nodes[v.Head].Name,
-		index: s, parallel: v.Parallelism, ops: make([]Operator, len(v.Nodes)),
+		index: s, parallel: v.Parallelism, ops: make([]operator.Operator, len(v.Nodes)),
 		mail: newMailbox(), timeout: spec.BufferTimeout, logger: logger,
 		jobDone: j.commit, inputEnded: j.inputEnded,
 	}
-	t.timers = newTimerService(t.mail)
+	t.timers = newTimerService(t.mail, spec.Clock)
 	if spec.Checkpointing {
 		t.ckpt = &taskCheckpointer{key: checkpoint.SubtaskKey{Vertex: v.ID, Subtask: s}, storage: spec.Storage, messages: j.messages,
 			incremental: spec.Incremental, shared: &sharedFiles{}}
@@ -256,13 +260,13 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 		if ot := impl.OutType(); ot != nil {
 			out = ot.fanOut(outs)
 		}
-		octx := &OperatorContext{
+		octx := &operator.Context{
 			Context: j.ctx, Node: n, Subtask: s, Parallelism: n.Parallelism, MaxParallelism: spec.MaxParallelism,
 			KeyGroups: keygroup.RangeFor(spec.MaxParallelism, n.Parallelism, s),
 			Logger:    logger.With("operator", n.Name),
 			Record:    &t.rc, Timers: t.timers,
 			StateBackend: spec.StateBackend,
-			task:         t,
+			Task:         t,
 		}
 		if spec.LocalStateDir != "" {
 			octx.LocalDir = filepath.Join(spec.LocalStateDir, fmt.Sprintf("%s-%d", n.UID, s))
@@ -308,7 +312,9 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 	for i, c := range gate.channels {
 		gi.readers[i] = impl.InType(c.input).newRecordReader(inputsOf[head.ID][c.input], &t.rc)
 	}
-	gi.initWatermarks(inputsOf[head.ID][0].(interface{ EmitWatermark(Watermark) error }))
+	gi.initWatermarks(inputsOf[head.ID][0].(interface {
+		EmitWatermark(operator.Watermark) error
+	}))
 	t.input, t.gate = gi, gi
 	return t, nil
 }

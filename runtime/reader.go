@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/weirstream/weir/codec"
+	"github.com/weirstream/weir/operator"
 )
 
 // ErrCorruptStream marks a network buffer whose bytes do not decode: a bug
@@ -23,8 +24,8 @@ const maxFrameLen = 1 << 31
 // waits in pending until the rest arrives.
 type recordReader[T any] struct {
 	codec   codec.Codec[T]
-	target  Output[T]
-	rc      *RecordContext
+	target  operator.Output[T]
+	rc      *operator.RecordContext
 	pending []byte
 	records int64
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/weirstream/weir/codec"
+	"github.com/weirstream/weir/operator"
 )
 
 // frame encodes records as a PartitionWriter does: each one is
@@ -18,7 +19,7 @@ func frame(t testing.TB, recs []string, stamps []int64) []byte {
 	}
 	var out []byte
 	for i, s := range recs {
-		rc := &RecordContext{}
+		rc := &operator.RecordContext{}
 		if i < len(stamps) {
 			rc.Timestamp, rc.HasTimestamp = stamps[i], true
 		}
@@ -31,7 +32,7 @@ func frame(t testing.TB, recs []string, stamps []int64) []byte {
 
 // stampedOutput collects records with the timestamps the reader set.
 type stampedOutput struct {
-	rc     *RecordContext
+	rc     *operator.RecordContext
 	got    []string
 	stamps []int64
 }
@@ -43,14 +44,14 @@ func (s *stampedOutput) Collect(v string) error {
 	}
 	return nil
 }
-func (s *stampedOutput) EmitWatermark(Watermark) error { return nil }
+func (s *stampedOutput) EmitWatermark(operator.Watermark) error { return nil }
 
 func newFuzzReader(t testing.TB) (*recordReader[string], *stampedOutput) {
 	c, err := codec.For[string]()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := &RecordContext{}
+	rc := &operator.RecordContext{}
 	out := &stampedOutput{rc: rc}
 	return &recordReader[string]{codec: c, target: out, rc: rc}, out
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/internal/keygroup"
-	"github.com/weirstream/weir/state"
+	"github.com/weirstream/weir/operator"
 )
 
 // CheckpointBarrier travels in-band with the records: every record before
@@ -24,108 +24,6 @@ type CheckpointBarrier struct {
 }
 
 func (CheckpointBarrier) event() {}
-
-// StatefulOperator is implemented by an operator with state that must
-// survive failures.
-//
-// SnapshotState is the synchronous part of checkpoint id: it runs on the
-// subtask's goroutine between two records and must capture an immutable view
-// of the state in time that does not grow with the state's size. The
-// returned snapshot is written out asynchronously while records flow again.
-type StatefulOperator interface {
-	SnapshotState(id int64) (OperatorSnapshot, error)
-}
-
-// CheckpointListener is implemented by an operator that acts when a
-// checkpoint completes (a two-phase-commit sink commits then). It runs on
-// the subtask's goroutine.
-type CheckpointListener interface {
-	NotifyCheckpointComplete(id int64) error
-}
-
-// OperatorSnapshot is what one operator captured for one checkpoint.
-type OperatorSnapshot struct {
-	// Keyed is the keyed state, written by the asynchronous part; nil if the
-	// operator keeps none.
-	Keyed     KeyedSnapshot
-	KeyGroups keygroup.Range
-	// Lists are operator list states (source positions, sink
-	// committables): small, stored inline in the checkpoint's metadata.
-	Lists []ListSnapshot
-}
-
-// KeyedSnapshot is an immutable view of keyed state, taken by the
-// synchronous part of a checkpoint and written by the asynchronous part on
-// another goroutine, concurrently with the operator. It is a
-// SectionSnapshot (heap backend) or a FileSnapshot (pebble backend).
-// Release frees the view once it is written or abandoned.
-type KeyedSnapshot interface {
-	Release()
-}
-
-// SectionSnapshot writes keyed state as one file with a section per key
-// group and returns each section's offset.
-type SectionSnapshot interface {
-	KeyedSnapshot
-	WriteSections(w io.Writer) (offsets []int64, size int64, err error)
-}
-
-// FileSnapshot is keyed state as a set of local files that do not change
-// until Release (a Pebble checkpoint of hard links).
-type FileSnapshot interface {
-	KeyedSnapshot
-	Files() []SnapshotFile
-}
-
-// SnapshotFile is one file of a FileSnapshot. Immutable is set for a file
-// whose name always means the same content (an SST): an incremental
-// checkpoint uploads it once, to shared/, and refers to that copy while it
-// lives.
-type SnapshotFile = state.SnapshotFile
-
-// ListSnapshot is one operator list state: entries are redistributed
-// among subtasks by Mode when the parallelism changes.
-type ListSnapshot struct {
-	Name    string
-	Mode    checkpoint.Distribution
-	Entries [][]byte
-}
-
-// OperatorRestore is the state an operator instance starts from.
-type OperatorRestore struct {
-	// Keyed holds every keyed state file that covers some of this
-	// subtask's key groups.
-	Keyed []KeyedRestore
-	// Lists holds, per list state name, the entries redistributed to this
-	// subtask (a non-nil, possibly empty slice for every name the operator
-	// stored). At an unchanged parallelism a subtask gets back exactly what
-	// it stored, and a name it stored none of is absent.
-	Lists map[string][][]byte
-}
-
-// KeyedRestore is one keyed state handle that covers some of the subtask's
-// key groups. For the heap backend's format (Format ""), Offsets locates
-// each group's section in Data. For the pebble format, Files are the
-// database's files, read on demand.
-type KeyedRestore struct {
-	KeyGroups keygroup.Range
-	Format    string // checkpoint.FormatSections or checkpoint.FormatPebble
-	Offsets   []int64
-	Data      []byte
-	// Checkpoint is the id of the checkpoint restored from (for local
-	// recovery).
-	Checkpoint int64
-	Files      []RestoreFile
-}
-
-// RestoreFile is one file of a multi-file keyed state handle.
-type RestoreFile struct {
-	Name string
-	Size int64
-	// Open reads the file from checkpoint storage, checking its size and
-	// checksum at the end.
-	Open func(ctx context.Context) (io.ReadCloser, error)
-}
 
 // CheckpointStorage is where a job's checkpoints go; the executor's caller
 // binds it to one job and one location.
@@ -210,9 +108,9 @@ func (t *subtask) checkpoint(ctx context.Context, b CheckpointBarrier, alignStar
 	// the barrier may wait for credit under backpressure, which is not
 	// snapshot time.
 	start := time.Now()
-	snaps := make([]OperatorSnapshot, len(t.ops))
+	snaps := make([]operator.OperatorSnapshot, len(t.ops))
 	for i, op := range t.ops {
-		so, ok := op.(StatefulOperator)
+		so, ok := op.(operator.StatefulOperator)
 		if !ok {
 			continue
 		}
@@ -274,7 +172,7 @@ func (t *subtask) send(ctx context.Context, msg any) {
 // write is the asynchronous part: keyed state to files, list states inline.
 // It returns the states and the number of bytes it wrote (less than their
 // size when an incremental checkpoint referred to files already uploaded).
-func (c *taskCheckpointer) write(ctx context.Context, id int64, snaps []OperatorSnapshot) ([]checkpoint.OperatorSubtaskState, int64, error) {
+func (c *taskCheckpointer) write(ctx context.Context, id int64, snaps []operator.OperatorSnapshot) ([]checkpoint.OperatorSubtaskState, int64, error) {
 	states := make([]checkpoint.OperatorSubtaskState, len(snaps))
 	var errs []error
 	var written int64
@@ -315,11 +213,11 @@ func (c *taskCheckpointer) write(ctx context.Context, id int64, snaps []Operator
 
 // writeKeyed writes operator op's keyed snapshot and returns its handle and
 // the bytes written.
-func (c *taskCheckpointer) writeKeyed(ctx context.Context, id int64, op int, s OperatorSnapshot) (checkpoint.KeyedStateHandle, int64, error) {
+func (c *taskCheckpointer) writeKeyed(ctx context.Context, id int64, op int, s operator.OperatorSnapshot) (checkpoint.KeyedStateHandle, int64, error) {
 	h := checkpoint.KeyedStateHandle{KeyGroups: checkpoint.KeyGroupRange{Start: s.KeyGroups.Start, End: s.KeyGroups.End}}
 	prefix := fmt.Sprintf("%s-%d", c.uids[op], c.key.Subtask)
 	switch k := s.Keyed.(type) {
-	case SectionSnapshot:
+	case operator.SectionSnapshot:
 		// The sections stream to storage as they are encoded: held in
 		// memory, the encoded snapshot (and a bytes.Buffer's doubling)
 		// would add up to twice its size to the heap at every checkpoint,
@@ -345,7 +243,7 @@ func (c *taskCheckpointer) writeKeyed(ctx context.Context, id int64, op int, s O
 		}
 		h.File, h.Offsets = ref, offsets
 		return h, ref.Size, nil
-	case FileSnapshot:
+	case operator.FileSnapshot:
 		h.Format = checkpoint.FormatPebble
 		var written int64
 		immutable := map[string]checkpoint.FileRef{}
@@ -395,10 +293,10 @@ func (c ctxWriter) Write(p []byte) (int, error) {
 	return c.w.Write(p)
 }
 
-// upload copies one local file of a FileSnapshot to checkpoint storage:
+// upload copies one local file of a operator.FileSnapshot to checkpoint storage:
 // to shared/ if it is immutable and the checkpoint incremental, else to the
 // checkpoint's own directory.
-func (c *taskCheckpointer) upload(ctx context.Context, id int64, prefix string, f SnapshotFile) (checkpoint.FileRef, error) {
+func (c *taskCheckpointer) upload(ctx context.Context, id int64, prefix string, f operator.SnapshotFile) (checkpoint.FileRef, error) {
 	r, err := os.Open(f.Path)
 	if err != nil {
 		return checkpoint.FileRef{}, err
@@ -460,8 +358,8 @@ func (s *sharedFiles) complete(id int64) {
 
 // restoreFor computes what operator uid's subtask of parallelism p starts
 // from in cp, reading keyed state files through storage.
-func restoreFor(ctx context.Context, cp *checkpoint.CompletedCheckpoint, storage CheckpointStorage, uid string, subtask, p, maxP int, cache map[string][]byte) (*OperatorRestore, error) {
-	r := &OperatorRestore{Lists: map[string][][]byte{}}
+func restoreFor(ctx context.Context, cp *checkpoint.CompletedCheckpoint, storage CheckpointStorage, uid string, subtask, p, maxP int, cache map[string][]byte) (*operator.OperatorRestore, error) {
+	r := &operator.OperatorRestore{Lists: map[string][][]byte{}}
 	os, ok := cp.Operators[uid]
 	if !ok {
 		return r, nil
@@ -478,11 +376,11 @@ func restoreFor(ctx context.Context, cp *checkpoint.CompletedCheckpoint, storage
 				continue
 			}
 			kr := keygroup.Range{Start: k.KeyGroups.Start, End: k.KeyGroups.End}
-			kr2 := KeyedRestore{KeyGroups: kr, Format: k.Format, Checkpoint: int64(cp.ID)}
+			kr2 := operator.KeyedRestore{KeyGroups: kr, Format: k.Format, Checkpoint: int64(cp.ID)}
 			if k.Format == checkpoint.FormatPebble {
 				for _, f := range k.Files {
 					ref := f.File
-					kr2.Files = append(kr2.Files, RestoreFile{Name: f.Name, Size: ref.Size,
+					kr2.Files = append(kr2.Files, operator.RestoreFile{Name: f.Name, Size: ref.Size,
 						Open: func(ctx context.Context) (io.ReadCloser, error) { return storage.OpenState(ctx, int64(cp.ID), ref) }})
 				}
 				r.Keyed = append(r.Keyed, kr2)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/connector"
+	"github.com/weirstream/weir/operator"
 )
 
 // sourceBatchSize is how many records a fetch may return at most.
@@ -20,12 +21,12 @@ type SourceNode[T any] struct {
 	Out    TypeInfo
 	// Watermarks, when set, makes the source stamp its records with event
 	// time and emit watermarks itself.
-	Watermarks *SourceWatermarks[T]
+	Watermarks *operator.SourceWatermarks[T]
 }
 
 // Build implements NodeImpl.
-func (s *SourceNode[T]) Build(ctx *OperatorContext, out any) ([]any, Operator, error) {
-	return nil, &sourceOperator[T]{ctx: ctx, src: s.Source, wmCfg: s.Watermarks, out: out.(Output[T]), emitted: new(atomic.Int64)}, nil
+func (s *SourceNode[T]) Build(ctx *operator.Context, out any) ([]any, operator.Operator, error) {
+	return nil, &sourceOperator[T]{ctx: ctx, src: s.Source, wmCfg: s.Watermarks, out: out.(operator.Output[T]), emitted: new(atomic.Int64)}, nil
 }
 
 // OutType implements NodeImpl.
@@ -45,10 +46,10 @@ type sourceBatch[T any] struct {
 // Fetch and hands batches over; the subtask's goroutine emits them between
 // its mails, and remembers the position of the last batch it emitted.
 type sourceOperator[T any] struct {
-	ctx   *OperatorContext
+	ctx   *operator.Context
 	src   connector.Source[T]
-	wmCfg *SourceWatermarks[T]
-	out   Output[T]
+	wmCfg *operator.SourceWatermarks[T]
+	out   operator.Output[T]
 	ts    *sourceTimestamps[T] // nil without wmCfg
 
 	reader  connector.SourceReader[T]
@@ -84,7 +85,7 @@ func (s *sourceOperator[T]) Open() error {
 	}
 	r, err := s.src.CreateReader(sc)
 	if err != nil {
-		return WrapOperatorError(s.ctx.Node.Name, err)
+		return operator.WrapOperatorError(s.ctx.Node.Name, err)
 	}
 	s.reader = r
 	if sp, ok := r.(connector.StartPositioner); ok && sc.Restored == nil {
@@ -180,18 +181,18 @@ func (s *sourceOperator[T]) step() (stepResult, error) {
 		}
 		return stepEnd, nil
 	default:
-		return stepNone, WrapOperatorError(s.ctx.Node.Name, b.err)
+		return stepNone, operator.WrapOperatorError(s.ctx.Node.Name, b.err)
 	}
 }
 
 func (s *sourceOperator[T]) Finish() error { return nil }
 
 // SnapshotState stores the reader's position after the last emitted batch.
-func (s *sourceOperator[T]) SnapshotState(int64) (OperatorSnapshot, error) {
+func (s *sourceOperator[T]) SnapshotState(int64) (operator.OperatorSnapshot, error) {
 	if s.position == nil {
-		return OperatorSnapshot{}, nil
+		return operator.OperatorSnapshot{}, nil
 	}
-	return OperatorSnapshot{Lists: []ListSnapshot{{Name: sourcePositionState, Mode: checkpoint.SplitDistribute, Entries: s.position}}}, nil
+	return operator.OperatorSnapshot{Lists: []operator.ListSnapshot{{Name: sourcePositionState, Mode: checkpoint.SplitDistribute, Entries: s.position}}}, nil
 }
 
 func (s *sourceOperator[T]) Close() error {
@@ -203,7 +204,7 @@ func (s *sourceOperator[T]) Close() error {
 	if s.ts != nil {
 		s.ts.close()
 	}
-	return WrapOperatorError(s.ctx.Node.Name, s.reader.Close())
+	return operator.WrapOperatorError(s.ctx.Node.Name, s.reader.Close())
 }
 
 // SinkNode is the NodeImpl of a sink.
@@ -213,9 +214,9 @@ type SinkNode[T any] struct {
 }
 
 // Build implements NodeImpl.
-func (s *SinkNode[T]) Build(ctx *OperatorContext, _ any) ([]any, Operator, error) {
+func (s *SinkNode[T]) Build(ctx *operator.Context, _ any) ([]any, operator.Operator, error) {
 	op := &sinkOperator[T]{ctx: ctx, sink: s.Sink}
-	return []any{Output[T](op)}, op, nil
+	return []any{operator.Output[T](op)}, op, nil
 }
 
 // OutType implements NodeImpl.
@@ -225,7 +226,7 @@ func (s *SinkNode[T]) OutType() TypeInfo { return nil }
 func (s *SinkNode[T]) InType(int) TypeInfo { return s.In }
 
 type sinkOperator[T any] struct {
-	ctx  *OperatorContext
+	ctx  *operator.Context
 	sink connector.Sink[T]
 	w    connector.SinkWriter[T]
 }
@@ -233,7 +234,7 @@ type sinkOperator[T any] struct {
 func (s *sinkOperator[T]) Open() error {
 	w, err := s.sink.CreateWriter(connector.SinkContext{Subtask: s.ctx.Subtask, Parallelism: s.ctx.Parallelism, Logger: s.ctx.Logger})
 	if err != nil {
-		return WrapOperatorError(s.ctx.Node.Name, err)
+		return operator.WrapOperatorError(s.ctx.Node.Name, err)
 	}
 	s.w = w
 	return nil
@@ -241,20 +242,20 @@ func (s *sinkOperator[T]) Open() error {
 
 func (s *sinkOperator[T]) Collect(v T) error {
 	if err := s.w.Write(v); err != nil {
-		return WrapOperatorError(s.ctx.Node.Name, err)
+		return operator.WrapOperatorError(s.ctx.Node.Name, err)
 	}
 	return nil
 }
 
-func (s *sinkOperator[T]) EmitWatermark(Watermark) error { return nil }
+func (s *sinkOperator[T]) EmitWatermark(operator.Watermark) error { return nil }
 
 func (s *sinkOperator[T]) Finish() error {
 	if err := s.w.Flush(true); err != nil {
-		return WrapOperatorError(s.ctx.Node.Name, err)
+		return operator.WrapOperatorError(s.ctx.Node.Name, err)
 	}
 	if cw, ok := s.w.(connector.CheckpointedSinkWriter); ok {
 		if _, err := cw.PrepareCommit(connector.FinalCheckpoint); err != nil {
-			return WrapOperatorError(s.ctx.Node.Name, err)
+			return operator.WrapOperatorError(s.ctx.Node.Name, err)
 		}
 	}
 	return nil
@@ -262,28 +263,28 @@ func (s *sinkOperator[T]) Finish() error {
 
 // SnapshotState flushes the writer and, for a two-phase-commit writer,
 // seals its output and stores the committables.
-func (s *sinkOperator[T]) SnapshotState(id int64) (OperatorSnapshot, error) {
+func (s *sinkOperator[T]) SnapshotState(id int64) (operator.OperatorSnapshot, error) {
 	if err := s.w.Flush(false); err != nil {
-		return OperatorSnapshot{}, WrapOperatorError(s.ctx.Node.Name, err)
+		return operator.OperatorSnapshot{}, operator.WrapOperatorError(s.ctx.Node.Name, err)
 	}
 	cw, ok := s.w.(connector.CheckpointedSinkWriter)
 	if !ok {
-		return OperatorSnapshot{}, nil
+		return operator.OperatorSnapshot{}, nil
 	}
 	c, err := cw.PrepareCommit(id)
 	if err != nil {
-		return OperatorSnapshot{}, WrapOperatorError(s.ctx.Node.Name, err)
+		return operator.OperatorSnapshot{}, operator.WrapOperatorError(s.ctx.Node.Name, err)
 	}
 	if c == nil {
 		c = [][]byte{}
 	}
-	return OperatorSnapshot{Lists: []ListSnapshot{{Name: sinkCommittablesState, Mode: checkpoint.SplitDistribute, Entries: c}}}, nil
+	return operator.OperatorSnapshot{Lists: []operator.ListSnapshot{{Name: sinkCommittablesState, Mode: checkpoint.SplitDistribute, Entries: c}}}, nil
 }
 
 // NotifyCheckpointComplete commits what the writer prepared up to id.
 func (s *sinkOperator[T]) NotifyCheckpointComplete(id int64) error {
 	if cw, ok := s.w.(connector.CheckpointedSinkWriter); ok {
-		return WrapOperatorError(s.ctx.Node.Name, cw.NotifyCheckpointComplete(id))
+		return operator.WrapOperatorError(s.ctx.Node.Name, cw.NotifyCheckpointComplete(id))
 	}
 	return nil
 }
@@ -310,5 +311,5 @@ func (s *sinkOperator[T]) Close() error {
 	if s.w == nil {
 		return nil
 	}
-	return WrapOperatorError(s.ctx.Node.Name, s.w.Close())
+	return operator.WrapOperatorError(s.ctx.Node.Name, s.w.Close())
 }

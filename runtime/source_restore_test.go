@@ -13,6 +13,7 @@ import (
 	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/graph"
+	"github.com/weirstream/weir/operator"
 )
 
 // splitSource is a replayable source whose subtask i of p owns split
@@ -75,12 +76,12 @@ func (p plainIdleReader) Fetch(ctx context.Context, buf []string) ([]string, [][
 func (p plainIdleReader) Close() error { return nil }
 
 // openSource opens subtask i of p of src, restored from r (nil: fresh).
-func openSource(t *testing.T, src connector.Source[string], i, p int, r *OperatorRestore) *sourceOperator[string] {
+func openSource(t *testing.T, src connector.Source[string], i, p int, r *operator.OperatorRestore) *sourceOperator[string] {
 	t.Helper()
 	node := &SourceNode[string]{Source: src}
-	octx := &OperatorContext{Context: t.Context(), Node: &graph.Node{Name: "Src", UID: "src"}, Subtask: i, Parallelism: p,
-		Logger: slog.New(slog.DiscardHandler), Record: &RecordContext{}, Restore: r}
-	_, op, err := node.Build(octx, Output[string](discardOutput[string]{}))
+	octx := &operator.Context{Context: t.Context(), Node: &graph.Node{Name: "Src", UID: "src"}, Subtask: i, Parallelism: p,
+		Logger: slog.New(slog.DiscardHandler), Record: &operator.RecordContext{}, Restore: r}
+	_, op, err := node.Build(octx, operator.Output[string](discardOutput[string]{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,12 +99,12 @@ func openSource(t *testing.T, src connector.Source[string], i, p int, r *Operato
 
 // checkpointOf is the completed checkpoint 1 of operator "src" whose
 // subtasks took snaps, written as the runtime writes list states.
-func checkpointOf(t *testing.T, snaps []OperatorSnapshot) *checkpoint.CompletedCheckpoint {
+func checkpointOf(t *testing.T, snaps []operator.OperatorSnapshot) *checkpoint.CompletedCheckpoint {
 	t.Helper()
 	os := &checkpoint.OperatorState{Parallelism: len(snaps), MaxParallelism: 128}
 	for i, s := range snaps {
 		c := &taskCheckpointer{key: checkpoint.SubtaskKey{Subtask: i}, uids: []string{"src"}}
-		states, _, err := c.write(t.Context(), 1, []OperatorSnapshot{s})
+		states, _, err := c.write(t.Context(), 1, []operator.OperatorSnapshot{s})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +137,7 @@ func restoreAll(t *testing.T, src *splitSource, cp *checkpoint.CompletedCheckpoi
 // and the job ended at once, "successfully", with an empty output.
 func TestSourceCheckpointBeforeFirstBatchHoldsItsSplits(t *testing.T) {
 	src := &splitSource{}
-	var snaps []OperatorSnapshot
+	var snaps []operator.OperatorSnapshot
 	for i := range 2 {
 		s, err := openSource(t, src, i, 2, nil).SnapshotState(1)
 		if err != nil {
@@ -168,8 +169,8 @@ func TestRestoreGivesEachSourceSubtaskItsOwnPosition(t *testing.T) {
 	if len(fresh.Lists) != 0 {
 		t.Fatalf("a reader without connector.StartPositioner stored %v before its first batch", fresh.Lists)
 	}
-	read := OperatorSnapshot{Lists: []ListSnapshot{{Name: sourcePositionState, Mode: checkpoint.SplitDistribute, Entries: [][]byte{[]byte("s1@40")}}}}
-	cp := checkpointOf(t, []OperatorSnapshot{fresh, read})
+	read := operator.OperatorSnapshot{Lists: []operator.ListSnapshot{{Name: sourcePositionState, Mode: checkpoint.SplitDistribute, Entries: [][]byte{[]byte("s1@40")}}}}
+	cp := checkpointOf(t, []operator.OperatorSnapshot{fresh, read})
 	if got, want := restoreAll(t, src, cp, 2), []string{"fresh", `["s1@40"]`}; !slices.Equal(got, want) {
 		t.Fatalf("the readers were given %q, want %q", got, want)
 	}
@@ -179,8 +180,8 @@ func TestRestoreGivesEachSourceSubtaskItsOwnPosition(t *testing.T) {
 // subtask 1 would have read is not in it. The restore says so, and how to
 // get on, instead of dealing out the one position and losing the rest.
 func TestRestoreRefusesMissingSourcePositionAtOtherParallelism(t *testing.T) {
-	read := OperatorSnapshot{Lists: []ListSnapshot{{Name: sourcePositionState, Mode: checkpoint.SplitDistribute, Entries: [][]byte{[]byte("s1@40")}}}}
-	cp := checkpointOf(t, []OperatorSnapshot{{}, read})
+	read := operator.OperatorSnapshot{Lists: []operator.ListSnapshot{{Name: sourcePositionState, Mode: checkpoint.SplitDistribute, Entries: [][]byte{[]byte("s1@40")}}}}
+	cp := checkpointOf(t, []operator.OperatorSnapshot{{}, read})
 	_, err := restoreFor(t.Context(), cp, nil, "src", 0, 3, 128, map[string][]byte{})
 	if !errors.Is(err, ErrMissingListState) {
 		t.Fatalf("restore at parallelism 3: %v, want ErrMissingListState", err)

@@ -7,42 +7,8 @@ import (
 	"time"
 
 	"github.com/weirstream/weir/connector"
+	"github.com/weirstream/weir/operator"
 )
-
-// WatermarkGenerator decides watermarks from the timestamps of one stream of
-// records (Flink's WatermarkGenerator). An instance serves one subtask, or
-// one split of a source subtask, and is only called on that subtask's
-// goroutine. A returned watermark is passed on only if it moves event time
-// forward.
-type WatermarkGenerator interface {
-	// OnEvent sees each record's timestamp; it may return a watermark to
-	// emit at once (punctuated watermarks).
-	OnEvent(ts int64) (wm int64, emit bool)
-	// OnPeriodicEmit is called every pipeline.auto-watermark-interval.
-	OnPeriodicEmit() (wm int64, emit bool)
-}
-
-// SourceWatermarks makes a source give its records their event time and
-// emit watermarks itself, instead of an operator after it. Set it in
-// SourceNode.Watermarks.
-//
-// When the source's reader implements connector.SplitFetcher, the source keeps one
-// generator per split and emits the minimum of the splits' watermarks (see
-// connector.SplitFetcher); otherwise one generator serves the whole subtask.
-type SourceWatermarks[T any] struct {
-	// Timestamp gives a record its event time, in milliseconds.
-	Timestamp func(T) int64
-	// NewGenerator returns a fresh generator for a split or a subtask.
-	NewGenerator func() WatermarkGenerator
-	// Idleness, when positive, marks a split idle once it has had no
-	// records for that long, so that it does not hold event time back; its
-	// next record makes it active again. Idleness is checked at each
-	// periodic emission, so it needs a positive Interval.
-	Idleness time.Duration
-	// Interval is how often generators are asked for a periodic watermark
-	// (pipeline.auto-watermark-interval); 0 turns periodic emission off.
-	Interval time.Duration
-}
 
 // splitWatermarks merges the watermarks of the splits of one source
 // subtask: one generator per live split, and the output watermark is the
@@ -50,9 +16,9 @@ type SourceWatermarks[T any] struct {
 // go back. It runs on the subtask's goroutine and takes the time as an
 // argument, so that it can be tested with a made-up clock.
 type splitWatermarks struct {
-	newGen   func() WatermarkGenerator
+	newGen   func() operator.WatermarkGenerator
 	idleness time.Duration
-	emit     func(Watermark) error
+	emit     func(operator.Watermark) error
 
 	byID   map[string]*splitClock
 	splits []*splitClock // the live splits, in order of arrival
@@ -70,7 +36,7 @@ type splitWatermarks struct {
 // splitClock is the event-time state of one split.
 type splitClock struct {
 	id  string
-	gen WatermarkGenerator
+	gen operator.WatermarkGenerator
 	wm  int64 // the highest watermark its generator returned
 	// Idleness, as Flink's IdlenessTimer: records counts what arrived;
 	// each periodic emission compares it with the count it saw before, so
@@ -80,9 +46,9 @@ type splitClock struct {
 	idle          bool
 }
 
-func newSplitWatermarks(newGen func() WatermarkGenerator, idleness time.Duration, now time.Time, emit func(Watermark) error) *splitWatermarks {
+func newSplitWatermarks(newGen func() operator.WatermarkGenerator, idleness time.Duration, now time.Time, emit func(operator.Watermark) error) *splitWatermarks {
 	return &splitWatermarks{newGen: newGen, idleness: idleness, emit: emit,
-		byID: map[string]*splitClock{}, last: MinWatermark, activeAt: now}
+		byID: map[string]*splitClock{}, last: operator.MinWatermark, activeAt: now}
 }
 
 // split returns the live split named id, starting it if it is new.
@@ -90,7 +56,7 @@ func (m *splitWatermarks) split(id string) *splitClock {
 	if sp, ok := m.byID[id]; ok {
 		return sp
 	}
-	sp := &splitClock{id: id, gen: m.newGen(), wm: MinWatermark}
+	sp := &splitClock{id: id, gen: m.newGen(), wm: operator.MinWatermark}
 	m.byID[id] = sp
 	m.splits = append(m.splits, sp)
 	return sp
@@ -156,7 +122,7 @@ func (m *splitWatermarks) merge() error {
 	if m.done {
 		return nil
 	}
-	low, active := MaxWatermark, false
+	low, active := operator.MaxWatermark, false
 	for _, sp := range m.splits {
 		if !sp.idle {
 			low, active = min(low, sp.wm), true
@@ -168,33 +134,33 @@ func (m *splitWatermarks) merge() error {
 		// With no live split and no idleness, hold: more splits may come.
 		if (len(m.splits) > 0 || m.quiet) && !m.idle {
 			m.idle = true
-			return m.emit(Watermark{Idle: true})
+			return m.emit(operator.Watermark{Idle: true})
 		}
 		return nil
 	}
 	if low > m.last {
 		m.last, m.idle = low, false
-		return m.emit(Watermark{Time: low})
+		return m.emit(operator.Watermark{Time: low})
 	}
 	return nil
 }
 
-// end ends event time: it emits MaxWatermark, and nothing after it.
+// end ends event time: it emits operator.MaxWatermark, and nothing after it.
 func (m *splitWatermarks) end() error {
 	if m.done {
 		return nil
 	}
-	m.done, m.last = true, MaxWatermark
-	return m.emit(Watermark{Time: MaxWatermark})
+	m.done, m.last = true, operator.MaxWatermark
+	return m.emit(operator.Watermark{Time: operator.MaxWatermark})
 }
 
 // sourceTimestamps is the event-time part of a source operator whose node
-// has SourceWatermarks: it stamps the records, drives the generators and
+// has operator.SourceWatermarks: it stamps the records, drives the generators and
 // emits the watermarks.
 type sourceTimestamps[T any] struct {
-	ctx     *OperatorContext
-	cfg     *SourceWatermarks[T]
-	out     Output[T]
+	ctx     *operator.Context
+	cfg     *operator.SourceWatermarks[T]
+	out     operator.Output[T]
 	fetcher connector.SplitFetcher[T] // the reader, when it reports splits
 	merge   *splitWatermarks
 	whole   *splitClock                // the subtask's only split when the reader reports none
@@ -202,7 +168,7 @@ type sourceTimestamps[T any] struct {
 	cancel  func()                     // the pending periodic emission
 }
 
-func newSourceTimestamps[T any](ctx *OperatorContext, cfg *SourceWatermarks[T], r connector.SourceReader[T], out Output[T]) *sourceTimestamps[T] {
+func newSourceTimestamps[T any](ctx *operator.Context, cfg *operator.SourceWatermarks[T], r connector.SourceReader[T], out operator.Output[T]) *sourceTimestamps[T] {
 	t := &sourceTimestamps[T]{ctx: ctx, cfg: cfg, out: out}
 	t.merge = newSplitWatermarks(cfg.NewGenerator, cfg.Idleness, ctx.Timers.Now(), out.EmitWatermark)
 	if f, ok := r.(connector.SplitFetcher[T]); ok {
@@ -250,13 +216,13 @@ func (s *sourceOperator[T]) read(ctx context.Context, buf []T) ([]T, *connector.
 	return recs, sb, pos, err
 }
 
-// endEventTime emits MaxWatermark at the end of the input: every event-time
+// endEventTime emits operator.MaxWatermark at the end of the input: every event-time
 // timer fires.
 func (s *sourceOperator[T]) endEventTime() error {
 	if s.ts != nil {
 		return s.ts.merge.end()
 	}
-	return s.out.EmitWatermark(Watermark{Time: MaxWatermark})
+	return s.out.EmitWatermark(operator.Watermark{Time: operator.MaxWatermark})
 }
 
 // emit stamps and emits a batch's records, feeding each record's split's
@@ -268,7 +234,7 @@ func (t *sourceTimestamps[T]) emit(recs []T, sb *connector.SplitBatch) error {
 	i := 0
 	for _, run := range sb.Runs {
 		if run.Records < 0 || run.Records > len(recs)-i {
-			return WrapOperatorError(t.ctx.Node.Name, fmt.Errorf("source reader described %d records in splits, but fetched %d", i+run.Records, len(recs)))
+			return operator.WrapOperatorError(t.ctx.Node.Name, fmt.Errorf("source reader described %d records in splits, but fetched %d", i+run.Records, len(recs)))
 		}
 		if run.Records == 0 {
 			continue
@@ -279,7 +245,7 @@ func (t *sourceTimestamps[T]) emit(recs []T, sb *connector.SplitBatch) error {
 		i += run.Records
 	}
 	if i != len(recs) {
-		return WrapOperatorError(t.ctx.Node.Name, fmt.Errorf("source reader described %d records in splits, but fetched %d", i, len(recs)))
+		return operator.WrapOperatorError(t.ctx.Node.Name, fmt.Errorf("source reader described %d records in splits, but fetched %d", i, len(recs)))
 	}
 	for _, id := range sb.Finished {
 		if err := t.merge.finish(id); err != nil {

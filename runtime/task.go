@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/weirstream/weir/connector"
+	"github.com/weirstream/weir/operator"
 )
 
 type stepResult int
@@ -77,7 +78,7 @@ type subtask struct {
 	headName string
 	index    int
 	parallel int
-	ops      []Operator // chain order, head first
+	ops      []operator.Operator // chain order, head first
 	input    taskInput
 	writers  []*PartitionWriter
 	mail     *mailbox
@@ -99,7 +100,7 @@ type subtask struct {
 	idleSince atomic.Int64
 	bpSince   atomic.Int64 // likewise for back pressure
 
-	rc     RecordContext // the current record's timestamp, for the chain
+	rc     operator.RecordContext // the current record's timestamp, for the chain
 	timers *timerService
 
 	ckpt  *taskCheckpointer // nil when checkpointing is off
@@ -111,14 +112,23 @@ type subtask struct {
 	jobDone    <-chan struct{}
 	ended      bool // the input ended; no more checkpoints
 	// cleanups and completions are what operators registered through
-	// OperatorContext.OnClose and OnCheckpointComplete.
+	// operator.Context.OnClose and OnCheckpointComplete.
 	cleanups    []func()
 	completions []func(id int64)
 }
 
+// OnClose implements operator.TaskHooks: f runs when the subtask ends
+// (also after a failure), after every operator closed and every
+// asynchronous checkpoint part finished.
+func (t *subtask) OnClose(f func()) { t.cleanups = append(t.cleanups, f) }
+
+// OnCheckpointComplete implements operator.TaskHooks: f runs on the
+// subtask's goroutine when a checkpoint completes.
+func (t *subtask) OnCheckpointComplete(f func(id int64)) { t.completions = append(t.completions, f) }
+
 func (t *subtask) fail(err error) error {
 	op := t.headName
-	var oe *OperatorError
+	var oe *operator.OperatorError
 	if errors.As(err, &oe) {
 		op = oe.Operator
 	}
@@ -269,7 +279,7 @@ func (t *subtask) notifyComplete(id int64) error {
 		f(id)
 	}
 	for _, op := range t.ops {
-		if l, ok := op.(CheckpointListener); ok {
+		if l, ok := op.(operator.CheckpointListener); ok {
 			if err := l.NotifyCheckpointComplete(id); err != nil {
 				return t.fail(err)
 			}
@@ -329,7 +339,9 @@ type gateInput struct {
 	// Event time: each channel's watermark, whether it is idle or ended;
 	// the task's watermark is the minimum over channels neither idle nor
 	// ended, and never goes back.
-	head    interface{ EmitWatermark(Watermark) error }
+	head interface {
+		EmitWatermark(operator.Watermark) error
+	}
 	wms     []int64
 	idle    []bool
 	chEnded []bool
@@ -337,16 +349,18 @@ type gateInput struct {
 	idleAll bool
 }
 
-func (g *gateInput) initWatermarks(head interface{ EmitWatermark(Watermark) error }) {
+func (g *gateInput) initWatermarks(head interface {
+	EmitWatermark(operator.Watermark) error
+}) {
 	n := len(g.readers)
-	g.head, g.wms, g.idle, g.chEnded, g.current = head, make([]int64, n), make([]bool, n), make([]bool, n), MinWatermark
+	g.head, g.wms, g.idle, g.chEnded, g.current = head, make([]int64, n), make([]bool, n), make([]bool, n), operator.MinWatermark
 	for i := range g.wms {
-		g.wms[i] = MinWatermark
+		g.wms[i] = operator.MinWatermark
 	}
 }
 
 // watermark takes a watermark or idleness mark from channel ch.
-func (g *gateInput) watermark(ch int, wm Watermark) error {
+func (g *gateInput) watermark(ch int, wm operator.Watermark) error {
 	if wm.Idle {
 		g.idle[ch] = true
 	} else {
@@ -359,7 +373,7 @@ func (g *gateInput) watermark(ch int, wm Watermark) error {
 // advance recomputes the task's watermark and passes it on when it moved,
 // or marks the task idle when every live channel is.
 func (g *gateInput) advance() error {
-	low, active, live := MaxWatermark, false, false
+	low, active, live := operator.MaxWatermark, false, false
 	for i, w := range g.wms {
 		if g.chEnded[i] {
 			continue
@@ -373,18 +387,18 @@ func (g *gateInput) advance() error {
 	}
 	switch {
 	case !live: // every channel ended: event time is over
-		low = MaxWatermark
+		low = operator.MaxWatermark
 	case !active:
 		if !g.idleAll {
 			g.idleAll = true
-			return g.head.EmitWatermark(Watermark{Idle: true})
+			return g.head.EmitWatermark(operator.Watermark{Idle: true})
 		}
 		return nil
 	}
 	g.idleAll = false
 	if low > g.current {
 		g.current = low
-		return g.head.EmitWatermark(Watermark{Time: low})
+		return g.head.EmitWatermark(operator.Watermark{Time: low})
 	}
 	return nil
 }
@@ -407,7 +421,7 @@ func (g *gateInput) step() (stepResult, error) {
 		ch.release(e.buf)
 		return stepMore, err
 	}
-	if wm, ok := e.ev.(Watermark); ok {
+	if wm, ok := e.ev.(operator.Watermark); ok {
 		return stepMore, g.watermark(ch.index, wm)
 	}
 	ended, err := g.onEvent(ch.index, e.ev)

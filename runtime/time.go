@@ -2,43 +2,15 @@ package runtime
 
 import (
 	"encoding/binary"
-	"math"
 	"sync"
 	"time"
+
+	"github.com/weirstream/weir/operator"
 )
-
-// Watermark says event time has reached Time: every record with a
-// timestamp at or before Time has been emitted (except late ones). A
-// watermark with Idle set says the stream has had no data for a while and
-// must not hold event time back downstream until data flows again.
-// Watermarks travel in-band, in order with the records.
-type Watermark struct {
-	Time int64
-	Idle bool
-}
-
-func (Watermark) event() {}
-
-const (
-	// MinWatermark is event time before any watermark.
-	MinWatermark int64 = math.MinInt64
-	// MaxWatermark ends event time: a source emits it when its input
-	// ends, so every event-time timer fires.
-	MaxWatermark int64 = math.MaxInt64
-)
-
-// RecordContext is the event timestamp of the record being processed. One
-// per subtask, shared by its chain: the runtime sets it before handing a
-// record to the head, an operator that assigns or changes timestamps sets
-// it before emitting, and writers carry it across the network.
-type RecordContext struct {
-	Timestamp    int64
-	HasTimestamp bool
-}
 
 // appendTimestamp frames a record's timestamp: uvarint 0 for none, else
 // zigzag(ts)+1.
-func appendTimestamp(dst []byte, rc *RecordContext) []byte {
+func appendTimestamp(dst []byte, rc *operator.RecordContext) []byte {
 	if !rc.HasTimestamp {
 		return append(dst, 0)
 	}
@@ -46,29 +18,50 @@ func appendTimestamp(dst []byte, rc *RecordContext) []byte {
 	return binary.AppendUvarint(dst, z+1)
 }
 
-// ProcessingTimeService schedules work on the subtask's goroutine.
-type ProcessingTimeService interface {
+// Clock is where a job's processing time comes from: what
+// ProcessingTimeService.Now reads and what its timers wait on. JobSpec.Clock
+// nil means the system clock; tests set one that moves only when they say
+// (internal/testutil.ManualClock), so that they can show a timer has not
+// fired without sleeping.
+type Clock interface {
 	Now() time.Time
-	// At runs f on the subtask's goroutine at t or soon after; the
-	// returned function cancels it if it has not run yet.
-	At(t time.Time, f func() error) (cancel func())
+	// AfterFunc calls f, on a goroutine of the clock's, once the clock
+	// has reached t; f must not block. stop keeps f from being called if
+	// it has not been yet, and reports whether it did so.
+	AfterFunc(t time.Time, f func()) (stop func() bool)
 }
 
-// timerService implements ProcessingTimeService for one subtask through
-// its mailbox. Close stops every pending timer.
+// systemClock is the wall clock.
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+func (systemClock) AfterFunc(t time.Time, f func()) func() bool {
+	return time.AfterFunc(time.Until(t), f).Stop
+}
+
+// timerService implements operator.ProcessingTimeService for one subtask through
+// its mailbox: a timer that comes due puts its work in the mailbox. Close
+// stops every pending timer.
 type timerService struct {
-	mail *mailbox
-	mu   sync.Mutex
-	next int
-	live map[int]*time.Timer
-	done bool
+	clock Clock
+	mail  *mailbox
+	mu    sync.Mutex
+	next  int
+	live  map[int]func() bool // each pending timer's stop
+	done  bool
 }
 
-func newTimerService(m *mailbox) *timerService {
-	return &timerService{mail: m, live: map[int]*time.Timer{}}
+// newTimerService returns the timer service of the subtask whose mailbox
+// is m, reading clock (nil for the system clock).
+func newTimerService(m *mailbox, clock Clock) *timerService {
+	if clock == nil {
+		clock = systemClock{}
+	}
+	return &timerService{clock: clock, mail: m, live: map[int]func() bool{}}
 }
 
-func (s *timerService) Now() time.Time { return time.Now() }
+func (s *timerService) Now() time.Time { return s.clock.Now() }
 
 func (s *timerService) At(t time.Time, f func() error) func() {
 	s.mu.Lock()
@@ -79,7 +72,7 @@ func (s *timerService) At(t time.Time, f func() error) func() {
 	id := s.next
 	s.next++
 	cancelled := false
-	s.live[id] = time.AfterFunc(time.Until(t), func() {
+	s.live[id] = s.clock.AfterFunc(t, func() {
 		s.mu.Lock()
 		delete(s.live, id)
 		s.mu.Unlock()
@@ -94,8 +87,8 @@ func (s *timerService) At(t time.Time, f func() error) func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		cancelled = true // read by the mail, on the subtask goroutine: cancel is called there too
-		if tm, ok := s.live[id]; ok {
-			tm.Stop()
+		if stop, ok := s.live[id]; ok {
+			stop()
 			delete(s.live, id)
 		}
 	}
@@ -105,8 +98,8 @@ func (s *timerService) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.done = true
-	for id, tm := range s.live {
-		tm.Stop()
+	for id, stop := range s.live {
+		stop()
 		delete(s.live, id)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/internal/keygroup"
+	"github.com/weirstream/weir/operator"
 )
 
 // PartitionWriter writes serialized records of one producer subtask into
@@ -137,7 +138,7 @@ func (w *PartitionWriter) release() {
 	}
 }
 
-// recordWriter is the typed Output at the end of a chain that serializes
+// recordWriter is the typed operator.Output at the end of a chain that serializes
 // records into a PartitionWriter and routes them by the edge's partitioning.
 type recordWriter[T any] struct {
 	codec   codec.Codec[T]
@@ -148,28 +149,24 @@ type recordWriter[T any] struct {
 	maxP    int
 	n       int // number of subpartitions
 	next    int // Rebalance: round-robin position
-	rc      *RecordContext
+	rc      *operator.RecordContext
 }
 
 func newRecordWriter[T any](c codec.Codec[T], pw *PartitionWriter, e graph.Edge, maxP, producerSubtask int) (*recordWriter[T], error) {
 	w := &recordWriter[T]{codec: c, pw: pw, mode: e.Partitioning, maxP: maxP, n: len(pw.channels), next: producerSubtask % len(pw.channels)}
 	if e.Partitioning == graph.Hash {
-		f, ok := e.KeyGroup.(KeyGroupFactory[T])
+		f, ok := e.KeyGroup.(operator.KeyGroupFactory[T])
 		if !ok {
-			return nil, fmt.Errorf("hash edge carries %T, want a KeyGroupFactory for the record type", e.KeyGroup)
+			return nil, fmt.Errorf("hash edge carries %T, want a operator.KeyGroupFactory for the record type", e.KeyGroup)
 		}
 		w.group = f(maxP)
 	}
 	return w, nil
 }
 
-// KeyGroupFactory returns a function from a record to its key group, for one
-// writer (the function may keep scratch space and is not shared).
-type KeyGroupFactory[T any] func(maxParallelism int) func(T) int
-
 // EmitWatermark sends the watermark to every consumer subtask, after the
 // records written before it.
-func (w *recordWriter[T]) EmitWatermark(wm Watermark) error {
+func (w *recordWriter[T]) EmitWatermark(wm operator.Watermark) error {
 	return w.pw.BroadcastEvent(wm)
 }
 

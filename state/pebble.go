@@ -359,7 +359,7 @@ func (s *pebbleStore) dropLocal(keep int64) {
 
 // PebbleSnapshot is a checkpoint of a pebble backend: the hard-linked files
 // of a Pebble checkpoint in a local directory. It implements
-// runtime.FileSnapshot.
+// operator.FileSnapshot.
 type PebbleSnapshot struct {
 	dir   string
 	files []SnapshotFile

@@ -188,7 +188,7 @@ func (s *KeyedSnapshot) drop() {
 // the first byte written, and the number of bytes written. It may run on any
 // goroutine, concurrently with the subtask writing the backend, and more
 // than once. On a write error it returns the bytes written and no offsets.
-// It implements runtime.KeyedSnapshot.
+// It implements operator.KeyedSnapshot.
 func (s *KeyedSnapshot) WriteSections(w io.Writer) (offsets []int64, size int64, err error) {
 	if !s.acquire() {
 		return nil, 0, ErrSnapshotReleased
