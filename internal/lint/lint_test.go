@@ -138,6 +138,10 @@ var pending = map[arrow]string{
 	{"web", "config"}:     "the web server still reads the job's configuration directly: issue 20 item 4",
 	{"diagnosis", "runtime"}: "the explanation reads runtime.VertexStatus; it should take its own input " +
 		"types: issue 20 item 7",
+	{"operator", "checkpoint"}: "an operator's snapshot names checkpoint.Distribution and the state formats; " +
+		"DESIGN §6 lists graph, state, codec and connector for operators: page or code to change (issue 20 item 3)",
+	{"cluster", "operator"}: "the job manager builds operator.StateBackendConfig for the subtasks; " +
+		"the backend's settings belong with state or config: issue 20 items 1 and 3",
 	{"internal/keygroup", "codec"}: "key groups hash a key's codec bytes; DESIGN §6 says internal imports " +
 		"only the standard library: page or code to change",
 }
