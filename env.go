@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/weirstream/weir/cluster"
 	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/graph"
-	"github.com/weirstream/weir/runtime"
 )
 
 // Environment collects a job's operators and runs them.
@@ -23,6 +23,14 @@ type Environment struct {
 	restorePath      string
 	allowNonRestored bool
 	info             *cluster.JobInfo
+	// clock, when set, is the jobs' processing time instead of the system
+	// clock (runtime.Clock, spelled out so that the root package need not
+	// import runtime). Only tests set it (SetProcessingClock in
+	// export_test.go).
+	clock interface {
+		Now() time.Time
+		AfterFunc(t time.Time, f func()) (stop func() bool)
+	}
 }
 
 // NewEnvironment returns an environment with the given configuration (nil
@@ -71,17 +79,6 @@ func (e *Environment) Plan() (*graph.Graph, *graph.Plan, error) {
 	return &e.graph, e.graph.Build(), nil
 }
 
-// Build plans the job and wires its tasks for one attempt, without
-// checkpoints or restarts; Run on the result executes it. Most programs call
-// Execute instead.
-func (e *Environment) Build(ctx context.Context, name string) (*runtime.Job, error) {
-	g, p, err := e.Plan()
-	if err != nil {
-		return nil, err
-	}
-	return cluster.BuildAttempt(ctx, e.job(name, g, p))
-}
-
 // Execute runs the job until its bounded sources end, it fails for good
 // (the restart strategy gave up), or ctx is cancelled. With
 // execution.checkpointing.interval set it takes checkpoints, and each
@@ -106,7 +103,7 @@ func (e *Environment) RestoreFrom(path string, allowNonRestored bool) {
 
 func (e *Environment) job(name string, g *graph.Graph, p *graph.Plan) cluster.Job {
 	return cluster.Job{Name: name, Graph: g, Plan: p, Config: e.cfg, Logger: e.logger, Info: e.info,
-		RestorePath: e.restorePath, AllowNonRestored: e.allowNonRestored}
+		RestorePath: e.restorePath, AllowNonRestored: e.allowNonRestored, Clock: e.clock}
 }
 
 // DataStream is a stream of records of type T declared in an environment.

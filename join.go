@@ -8,7 +8,6 @@ import (
 
 	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/operator"
-	"github.com/weirstream/weir/runtime"
 	"github.com/weirstream/weir/state"
 )
 
@@ -18,7 +17,7 @@ import (
 // all channels, so the two inputs share one operator whose watermark logic
 // runs once.
 type twoInputNode[A, B, O any] struct {
-	a, b, out runtime.TypeInfo
+	a, b, out operator.TypeInfo
 	build     func(ctx *operator.Context, out operator.Output[O]) (operator.Output[A], operator.Output[B], operator.Operator, error)
 }
 
@@ -26,14 +25,14 @@ func (n *twoInputNode[A, B, O]) Build(ctx *operator.Context, out any) ([]any, op
 	a, b, op, err := n.build(ctx, out.(operator.Output[O]))
 	return []any{a, b}, op, err
 }
-func (n *twoInputNode[A, B, O]) OutType() runtime.TypeInfo { return n.out }
-func (n *twoInputNode[A, B, O]) InType(i int) runtime.TypeInfo {
+func (n *twoInputNode[A, B, O]) OutType() operator.TypeInfo { return n.out }
+func (n *twoInputNode[A, B, O]) InType(i int) operator.TypeInfo {
 	if i == 0 {
 		return n.a
 	}
 	return n.b
 }
-func (n *twoInputNode[A, B, O]) setOut(t runtime.TypeInfo) { n.out = t }
+func (n *twoInputNode[A, B, O]) setOut(t operator.TypeInfo) { n.out = t }
 
 // inputFunc adapts one input of a two-input operator.
 type inputFunc[T any] struct {
@@ -54,7 +53,7 @@ func keyedTwoInput[K comparable, A, B, O any](a KeyedStream[K, A], b KeyedStream
 	}
 	c := codecFor[O](env, name)
 	kc := a.keyCodec
-	impl := &twoInputNode[A, B, O]{a: runtime.TypeOf(a.in.codec), b: runtime.TypeOf(b.in.codec), out: runtime.TypeOf(c),
+	impl := &twoInputNode[A, B, O]{a: operator.TypeOf(a.in.codec), b: operator.TypeOf(b.in.codec), out: operator.TypeOf(c),
 		build: func(ctx *operator.Context, out operator.Output[O]) (operator.Output[A], operator.Output[B], operator.Operator, error) {
 			kb, err := newKeyedBackend(ctx, kc)
 			if err != nil {

@@ -3,7 +3,6 @@ package weir
 import (
 	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/operator"
-	"github.com/weirstream/weir/runtime"
 )
 
 // OutputTag names a typed side output of an operator (Flink's OutputTag).
@@ -22,7 +21,7 @@ func SideOutput[T, X any](s DataStream[T], tag OutputTag[X]) DataStream[X] {
 	c := codecFor[X](s.env, "SideOutput "+tag.id)
 	e := s.edge()
 	e.Partitioning, e.Tag = graph.Forward, tag.id
-	ti := runtime.TypeOf(c)
+	ti := operator.TypeOf(c)
 	return newStream(s.env, &graph.Node{Name: "SideOutput: " + tag.id, Inputs: []graph.Edge{e},
 		Impl: &opNode[X, X]{in: ti, out: ti, inputs: 1, build: func(_ *operator.Context, out operator.Output[X]) (operator.Output[X], operator.Operator, error) {
 			return out, noLifecycle{}, nil

@@ -5,7 +5,6 @@ import (
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/operator"
-	"github.com/weirstream/weir/runtime"
 )
 
 // Source and Sink are the connector contracts (see package runtime).
@@ -29,12 +28,12 @@ type Collector[T any] interface {
 func FromSource[T any](e *Environment, src Source[T], name string) DataStream[T] {
 	c := codecFor[T](e, name)
 	return newStream(e, &graph.Node{Name: name, Kind: graph.KindSource,
-		Impl: &runtime.SourceNode[T]{Source: src, Out: runtime.TypeOf(c)}}, c)
+		Impl: &operator.SourceNode[T]{Source: src, Out: operator.TypeOf(c)}}, c)
 }
 
 // opNode is the NodeImpl of a one-input operator from I to O.
 type opNode[I, O any] struct {
-	in, out runtime.TypeInfo
+	in, out operator.TypeInfo
 	build   func(ctx *operator.Context, out operator.Output[O]) (operator.Output[I], operator.Operator, error)
 	inputs  int
 }
@@ -47,15 +46,15 @@ func (o *opNode[I, O]) Build(ctx *operator.Context, out any) ([]any, operator.Op
 	}
 	return ins, op, err
 }
-func (o *opNode[I, O]) OutType() runtime.TypeInfo   { return o.out }
-func (o *opNode[I, O]) InType(int) runtime.TypeInfo { return o.in }
+func (o *opNode[I, O]) OutType() operator.TypeInfo   { return o.out }
+func (o *opNode[I, O]) InType(int) operator.TypeInfo { return o.in }
 
 // oneInput declares an operator reading s.
 func oneInput[I, O any](s DataStream[I], name string, keyed bool, e graph.Edge,
 	build func(ctx *operator.Context, out operator.Output[O]) (operator.Output[I], operator.Operator, error)) DataStream[O] {
 	c := codecFor[O](s.env, name)
 	return newStream(s.env, &graph.Node{Name: name, Keyed: keyed, Inputs: []graph.Edge{e},
-		Impl: &opNode[I, O]{in: runtime.TypeOf(s.codec), out: runtime.TypeOf(c), build: build, inputs: 1}}, c)
+		Impl: &opNode[I, O]{in: operator.TypeOf(s.codec), out: operator.TypeOf(c), build: build, inputs: 1}}, c)
 }
 
 // forward is embedded by operators without event-time state: they pass
@@ -168,7 +167,7 @@ func Union[T any](s DataStream[T], others ...DataStream[T]) DataStream[T] {
 	for _, o := range others {
 		edges = append(edges, o.edge())
 	}
-	ti := runtime.TypeOf(s.codec)
+	ti := operator.TypeOf(s.codec)
 	return newStream(s.env, &graph.Node{Name: "Union", Inputs: edges,
 		Impl: &opNode[T, T]{in: ti, out: ti, inputs: len(edges), build: func(_ *operator.Context, out operator.Output[T]) (operator.Output[T], operator.Operator, error) {
 			return out, noLifecycle{}, nil
@@ -190,7 +189,7 @@ func (s SinkStream) SetParallelism(p int) SinkStream { s.node.Parallelism = p; r
 // SinkTo writes the stream to sink.
 func (s DataStream[T]) SinkTo(sink Sink[T], name string) SinkStream {
 	n := s.env.graph.Add(&graph.Node{Name: name, Kind: graph.KindSink, Inputs: []graph.Edge{s.edge()},
-		Impl: &runtime.SinkNode[T]{Sink: sink, In: runtime.TypeOf(s.codec)}})
+		Impl: &operator.SinkNode[T]{Sink: sink, In: operator.TypeOf(s.codec)}})
 	return SinkStream{node: n}
 }
 
@@ -199,12 +198,12 @@ func (s DataStream[T]) SinkTo(sink Sink[T], name string) SinkStream {
 func WithCodec[T any](s DataStream[T], c codec.Codec[T]) DataStream[T] {
 	s.codec = c
 	switch impl := s.node.Impl.(type) {
-	case *runtime.SourceNode[T]:
-		impl.Out = runtime.TypeOf(c)
-	case interface{ setOut(runtime.TypeInfo) }:
-		impl.setOut(runtime.TypeOf(c))
+	case *operator.SourceNode[T]:
+		impl.Out = operator.TypeOf(c)
+	case interface{ setOut(operator.TypeInfo) }:
+		impl.setOut(operator.TypeOf(c))
 	}
 	return s
 }
 
-func (o *opNode[I, O]) setOut(t runtime.TypeInfo) { o.out = t }
+func (o *opNode[I, O]) setOut(t operator.TypeInfo) { o.out = t }

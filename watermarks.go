@@ -5,7 +5,6 @@ import (
 
 	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/operator"
-	"github.com/weirstream/weir/runtime"
 )
 
 // WatermarkGenerator decides a stream's watermarks from the timestamps it
@@ -85,7 +84,7 @@ func (b *boundedOutOfOrderness) OnPeriodicEmit() (int64, bool) {
 // chained to the source.
 func FromSourceWithWatermarks[T any](e *Environment, src Source[T], name string, strategy WatermarkStrategy[T]) DataStream[T] {
 	s := FromSource(e, src, name)
-	s.node.Impl.(*runtime.SourceNode[T]).Watermarks = &operator.SourceWatermarks[T]{
+	s.node.Impl.(*operator.SourceNode[T]).Watermarks = &operator.SourceWatermarks[T]{
 		Timestamp:    strategy.timestamp,
 		NewGenerator: strategy.newGen,
 		Idleness:     strategy.idleness,

@@ -13,7 +13,6 @@ import (
 
 	"github.com/weirstream/weir/internal/keygroup"
 	"github.com/weirstream/weir/operator"
-	"github.com/weirstream/weir/runtime"
 )
 
 // This file drives window and join operators directly, as Flink's operator
@@ -113,7 +112,7 @@ func newWinHarness[O any](t *testing.T, ds DataStream[O], restore *operator.Oper
 			r.setRC(rc)
 		}
 	}
-	ins, op, err := ds.node.Impl.(runtime.NodeImpl).Build(h.ctx, operator.Output[O](h.out))
+	ins, op, err := ds.node.Impl.(operator.NodeImpl).Build(h.ctx, operator.Output[O](h.out))
 	if err != nil {
 		t.Fatal(err)
 	}

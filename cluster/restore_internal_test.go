@@ -14,7 +14,7 @@ import (
 	"github.com/weirstream/weir/connector/datagen"
 	"github.com/weirstream/weir/connector/discard"
 	"github.com/weirstream/weir/graph"
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/operator"
 )
 
 // TestNextCheckpointIDSkipsEveryStoredID (issue 11 item 3): a resumed job
@@ -88,9 +88,9 @@ func identityGraph(t *testing.T, seed uint64, srcUID, sinkUID string) *graph.Gra
 	// FromSource(datagen).UID(srcUID).SinkTo(discard).UID(sinkUID).
 	var g graph.Graph
 	src := datagen.New(10, seed, func(i int64, _ uint64) int64 { return i })
-	s := g.Add(&graph.Node{Name: "Numbers", UID: srcUID, Kind: graph.KindSource, Impl: &runtime.SourceNode[int64]{Source: src}})
+	s := g.Add(&graph.Node{Name: "Numbers", UID: srcUID, Kind: graph.KindSource, Impl: &operator.SourceNode[int64]{Source: src}})
 	g.Add(&graph.Node{Name: "Discard", UID: sinkUID, Kind: graph.KindSink, Inputs: []graph.Edge{{From: s.ID}},
-		Impl: &runtime.SinkNode[int64]{Sink: discard.New[int64]()}})
+		Impl: &operator.SinkNode[int64]{Sink: discard.New[int64]()}})
 	if err := g.Resolve(1, 128); err != nil {
 		t.Fatal(err)
 	}

@@ -7,11 +7,18 @@
 // the snapshot types a stateful operator returns from a checkpoint and
 // starts from after a restore (OperatorSnapshot, OperatorRestore).
 //
+// It also owns what is generic in the record type, so that the runtime
+// stays free of it and the API never needs the runtime: TypeOf (the typed
+// writers, decoders and fan-outs the runtime wires a task with, over its
+// non-generic RecordChannels and frame reader), NodeImpl (how a graph node
+// builds its operator), and the source and sink operators (SourceNode,
+// SinkNode: a source's fetcher goroutine, its position in checkpoints, its
+// per-split watermarks; a sink's two-phase commit), which drive a subtask
+// through Input.
+//
 // The runtime implements the calling side (package runtime imports this
-// one, never the reverse); the API in the root package builds operators
-// against this contract. The operators themselves (windows, joins, keyed
-// process functions, watermark assigners) still live in the root package
-// (issue 20 moves them here next); so do the typed record path's entry
-// points (runtime.TypeOf, runtime.SourceNode, runtime.SinkNode), which
-// the runtime instantiates per record type.
+// one, never the reverse); the API in the root package builds graphs of
+// NodeImpls against this contract. The operators behind the API's
+// windows, joins, keyed process functions and watermark assigners still
+// live in the root package, next to the public types their functions see.
 package operator

@@ -136,3 +136,36 @@ func WrapOperatorError(name string, err error) error {
 	}
 	return &OperatorError{Operator: name, Err: err}
 }
+
+// NodeImpl builds the operator of one graph node for one subtask. It is what
+// the API stores in graph.Node.Impl, and what the runtime builds each
+// subtask's chain from.
+type NodeImpl interface {
+	// Build creates the operator. out is an operator.Output[O] for the node's output
+	// type (nil for a sink); inputs holds one operator.Output[I] per input edge, which
+	// the runtime feeds (a source returns none).
+	Build(ctx *Context, out any) (inputs []any, op Operator, err error)
+	// OutType describes the output record type; nil for a sink.
+	OutType() TypeInfo
+	// InType describes the record type of input i.
+	InType(i int) TypeInfo
+}
+
+// StepResult is what one step of an Input did.
+type StepResult int
+
+const (
+	StepNone StepResult = iota // nothing available now
+	StepMore                   // made progress; call again
+	StepEnd                    // the input has ended
+)
+
+// Input is where a subtask's records come from: the network input gate, or
+// a source operator (the head of its chain) that implements it. Step hands
+// what is available to the chain and never blocks; Available delivers a
+// token when Step may have more to do. Both run on the subtask's
+// goroutine.
+type Input interface {
+	Step() (StepResult, error)
+	Available() <-chan struct{}
+}

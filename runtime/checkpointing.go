@@ -10,7 +10,7 @@ import (
 func SinksWithoutRetraction(g *graph.Graph) []string {
 	var names []string
 	for _, n := range g.Nodes {
-		if s, ok := n.Impl.(interface{ retracts() bool }); ok && !s.retracts() {
+		if s, ok := n.Impl.(interface{ Retracts() bool }); ok && !s.Retracts() {
 			names = append(names, n.Name)
 		}
 	}

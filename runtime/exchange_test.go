@@ -18,7 +18,7 @@ func (s *sliceOutput[T]) Collect(v T) error                      { s.got = appen
 func (s *sliceOutput[T]) EmitWatermark(operator.Watermark) error { return nil }
 
 // drain hands every queued buffer of gate to readers, as a consumer would.
-func drain(t *testing.T, g *InputGate, r bufferProcessor) (events int) {
+func drain(t *testing.T, g *InputGate, r *frameReader) (events int) {
 	t.Helper()
 	for {
 		e, ch, ok := g.poll()
@@ -43,13 +43,14 @@ func TestRecordsSpanBuffers(t *testing.T) {
 	ch := gate.AddChannel(0, 64)
 	pool := NewBufferPool(64, 64) // tiny segments: most records span several
 	pw := NewPartitionWriter(ctx, pool, []*InputChannel{ch}, false)
-	w, err := newRecordWriter(c, pw, graph.Edge{Partitioning: graph.Forward}, 128, 0)
+	ti := operator.TypeOf(c)
+	ow, err := ti.NewWriter(pw, graph.Edge{Partitioning: graph.Forward}, 128, 0, &operator.RecordContext{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.rc = &operator.RecordContext{}
+	w := ow.(operator.Output[string])
 	out := &sliceOutput[string]{}
-	r := &recordReader[string]{codec: c, target: out, rc: &operator.RecordContext{}}
+	r := &frameReader{dec: ti.NewDecoder(out, &operator.RecordContext{})}
 	var want []string
 	for i := 0; i < 300; i++ {
 		s := strings.Repeat(string(rune('a'+i%26)), i) // 0 to 299 bytes; headers span too
@@ -81,7 +82,7 @@ func TestRecordsSpanBuffers(t *testing.T) {
 }
 
 func TestCorruptBufferIsAnError(t *testing.T) {
-	r := &recordReader[string]{codec: codec.MustFor[string](), target: &sliceOutput[string]{}, rc: &operator.RecordContext{}}
+	r := &frameReader{dec: operator.TypeOf(codec.MustFor[string]()).NewDecoder(&sliceOutput[string]{}, &operator.RecordContext{})}
 	// Length 4: no timestamp, then a string whose own length prefix claims
 	// 9 bytes.
 	if err := r.process([]byte{4, 0, 9, 'a', 'b'}); err == nil {

@@ -116,7 +116,7 @@ func Build(ctx context.Context, spec JobSpec) (*Job, error) {
 	// after failed attempts, before any writer starts.
 	for _, n := range g.Nodes {
 		if sn, ok := n.Impl.(interface {
-			recover(context.Context, connector.RestoreInfo, [][]byte) error
+			Recover(context.Context, connector.RestoreInfo, [][]byte) error
 		}); ok {
 			var committables [][]byte
 			info := connector.RestoreInfo{Logger: spec.Logger.With("job", spec.Name)}
@@ -128,9 +128,9 @@ func Build(ctx context.Context, spec JobSpec) (*Job, error) {
 					cancel(err)
 					return nil, err
 				}
-				committables = r.Lists[sinkCommittablesState]
+				committables = r.Lists[operator.SinkCommittablesState]
 			}
-			if err := sn.recover(ctx, info, committables); err != nil {
+			if err := sn.Recover(ctx, info, committables); err != nil {
 				cancel(err)
 				return nil, fmt.Errorf("recovering sink %q: %w", n.Name, err)
 			}
@@ -211,17 +211,17 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 	inputsOf := map[int][]any{}
 	for idx := len(v.Nodes) - 1; idx >= 0; idx-- {
 		n := g.Nodes[v.Nodes[idx]]
-		impl, ok := n.Impl.(NodeImpl)
+		impl, ok := n.Impl.(operator.NodeImpl)
 		if !ok {
 			return nil, fmt.Errorf("operator %q has no runtime implementation (%T)", n.Name, n.Impl)
 		}
 		var outs []any
 		side := map[string][]any{}
-		sideType := map[string]TypeInfo{}
+		sideType := map[string]operator.TypeInfo{}
 		add := func(c graph.Consumer, o any) {
 			if tag := g.Nodes[c.Node].Inputs[c.Input].Tag; tag != "" {
 				side[tag] = append(side[tag], o)
-				sideType[tag] = g.Nodes[c.Node].Impl.(NodeImpl).InType(c.Input)
+				sideType[tag] = g.Nodes[c.Node].Impl.(operator.NodeImpl).InType(c.Input)
 				return
 			}
 			outs = append(outs, o)
@@ -246,9 +246,9 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 			pw.recordsOut, pw.backPressured, pw.bpSince = &t.recordsOut, &t.backPressured, &t.bpSince
 			ti := impl.OutType()
 			if edge.Tag != "" {
-				ti = g.Nodes[c.Node].Impl.(NodeImpl).InType(c.Input)
+				ti = g.Nodes[c.Node].Impl.(operator.NodeImpl).InType(c.Input)
 			}
-			w, err := ti.newRecordWriter(pw, edge, spec.MaxParallelism, s, &t.rc)
+			w, err := ti.NewWriter(pw, edge, spec.MaxParallelism, s, &t.rc)
 			if err != nil {
 				return nil, fmt.Errorf("operator %q: %w", n.Name, err)
 			}
@@ -258,7 +258,7 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 		}
 		var out any
 		if ot := impl.OutType(); ot != nil {
-			out = ot.fanOut(outs)
+			out = ot.FanOut(outs)
 		}
 		octx := &operator.Context{
 			Context: j.ctx, Node: n, Subtask: s, Parallelism: n.Parallelism, MaxParallelism: spec.MaxParallelism,
@@ -274,7 +274,7 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 		if len(side) > 0 {
 			octx.SideOutputs = map[string]any{}
 			for tag, os := range side {
-				octx.SideOutputs[tag] = sideType[tag].fanOut(os)
+				octx.SideOutputs[tag] = sideType[tag].FanOut(os)
 			}
 		}
 		if spec.Restore != nil {
@@ -293,24 +293,24 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 	}
 	head := g.Nodes[v.Head]
 	if head.Kind == graph.KindSource {
-		if c, ok := t.ops[0].(interface{ countInto(*atomic.Int64) }); ok {
-			c.countInto(&t.records)
+		if c, ok := t.ops[0].(interface{ CountInto(*atomic.Int64) }); ok {
+			c.CountInto(&t.records)
 		}
-		in, ok := t.ops[0].(taskInput)
+		in, ok := t.ops[0].(operator.Input)
 		if !ok {
 			return nil, fmt.Errorf("source %q cannot drive a task", head.Name)
 		}
 		t.input = in
 		return t, nil
 	}
-	gi := &gateInput{records: &t.records, gate: gate, readers: make([]bufferProcessor, gate.NumChannels())}
+	gi := &gateInput{records: &t.records, gate: gate, readers: make([]*frameReader, gate.NumChannels())}
 	gi.onEvent = func(ch int, ev Event) (bool, error) { return t.onEvent(j.ctx, ch, ev) }
 	if t.ckpt != nil {
 		t.ckpt.aligner = newAligner(gate.NumChannels(), spec.Mode == checkpoint.ExactlyOnce)
 	}
-	impl := head.Impl.(NodeImpl)
+	impl := head.Impl.(operator.NodeImpl)
 	for i, c := range gate.channels {
-		gi.readers[i] = impl.InType(c.input).newRecordReader(inputsOf[head.ID][c.input], &t.rc)
+		gi.readers[i] = &frameReader{dec: impl.InType(c.input).NewDecoder(inputsOf[head.ID][c.input], &t.rc)}
 	}
 	gi.initWatermarks(inputsOf[head.ID][0].(interface {
 		EmitWatermark(operator.Watermark) error

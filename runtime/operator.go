@@ -7,19 +7,6 @@ import (
 	"github.com/weirstream/weir/operator"
 )
 
-// NodeImpl builds the operator of one graph node for one subtask. It is what
-// the API stores in graph.Node.Impl.
-type NodeImpl interface {
-	// Build creates the operator. out is an operator.Output[O] for the node's output
-	// type (nil for a sink); inputs holds one operator.Output[I] per input edge, which
-	// the runtime feeds (a source returns none).
-	Build(ctx *operator.Context, out any) (inputs []any, op operator.Operator, err error)
-	// OutType describes the output record type; nil for a sink.
-	OutType() TypeInfo
-	// InType describes the record type of input i.
-	InType(i int) TypeInfo
-}
-
 // TaskError is how a subtask fails: which operator, which subtask, why.
 type TaskError struct {
 	Operator    string

@@ -2,16 +2,15 @@ package runtime
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 
-	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/operator"
 )
 
 // ErrCorruptStream marks a network buffer whose bytes do not decode: a bug
-// or memory corruption, never a user error.
-var ErrCorruptStream = errors.New("corrupt record stream")
+// or memory corruption, never a user error. It is operator.ErrCorruptStream,
+// which the record decoders wrap.
+var ErrCorruptStream = operator.ErrCorruptStream
 
 // maxFrameLen bounds a record's length prefix. No writer frames a record
 // this large (sources refuse records over their maximum size long before),
@@ -19,26 +18,19 @@ var ErrCorruptStream = errors.New("corrupt record stream")
 // would make the reader wait for, and buffer, up to 2^64 bytes.
 const maxFrameLen = 1 << 31
 
-// recordReader decodes the framed records of one input channel and hands
-// them to the head operator's input. A record may span buffers: its start
-// waits in pending until the rest arrives.
-type recordReader[T any] struct {
-	codec   codec.Codec[T]
-	target  operator.Output[T]
-	rc      *operator.RecordContext
+// frameReader splits the bytes of one input channel into framed records
+// and hands each to the decoder of the head operator's input type. A
+// record may span buffers: its start waits in pending until the rest
+// arrives.
+type frameReader struct {
+	dec     operator.RecordDecoder
 	pending []byte
 	records int64
 }
 
-// bufferProcessor is the type-erased face of recordReader.
-type bufferProcessor interface {
-	process(data []byte) error
-	count() int64
-}
+func (r *frameReader) count() int64 { return r.records }
 
-func (r *recordReader[T]) count() int64 { return r.records }
-
-func (r *recordReader[T]) process(data []byte) error {
+func (r *frameReader) process(data []byte) error {
 	if len(r.pending) > 0 {
 		var ok bool
 		var err error
@@ -66,7 +58,7 @@ func (r *recordReader[T]) process(data []byte) error {
 // completePending moves bytes from data into pending until the pending
 // record is whole, decodes it, and returns the rest of data. ok is false when
 // data ran out first.
-func (r *recordReader[T]) completePending(data []byte) (rest []byte, ok bool, err error) {
+func (r *frameReader) completePending(data []byte) (rest []byte, ok bool, err error) {
 	for {
 		n, hl := binary.Uvarint(r.pending)
 		if hl < 0 || n > maxFrameLen {
@@ -94,25 +86,7 @@ func (r *recordReader[T]) completePending(data []byte) (rest []byte, ok bool, er
 	}
 }
 
-func (r *recordReader[T]) decode(rec []byte) error {
-	z, tl := binary.Uvarint(rec)
-	if tl <= 0 {
-		return fmt.Errorf("%w: bad record timestamp", ErrCorruptStream)
-	}
-	if z == 0 {
-		r.rc.HasTimestamp = false
-	} else {
-		z--
-		r.rc.Timestamp, r.rc.HasTimestamp = int64(z>>1)^-int64(z&1), true
-	}
-	rec = rec[tl:]
-	v, n, err := r.codec.Decode(rec)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrCorruptStream, err)
-	}
-	if n != len(rec) {
-		return fmt.Errorf("%w: record of %d bytes decoded from %d", ErrCorruptStream, len(rec), n)
-	}
+func (r *frameReader) decode(rec []byte) error {
 	r.records++
-	return r.target.Collect(v)
+	return r.dec.Decode(rec)
 }

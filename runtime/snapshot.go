@@ -44,12 +44,6 @@ type CheckpointStorage interface {
 // ErrCorruptCheckpoint marks checkpoint content that does not decode.
 var ErrCorruptCheckpoint = errors.New("corrupt checkpoint")
 
-// connector.Source and sink operator list state names.
-const (
-	sourcePositionState   = "source-position"
-	sinkCommittablesState = "sink-committables"
-)
-
 // taskCheckpointer is a subtask's part in checkpoints.
 type taskCheckpointer struct {
 	key         checkpoint.SubtaskKey

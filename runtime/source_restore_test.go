@@ -76,16 +76,22 @@ func (p plainIdleReader) Fetch(ctx context.Context, buf []string) ([]string, [][
 func (p plainIdleReader) Close() error { return nil }
 
 // openSource opens subtask i of p of src, restored from r (nil: fresh).
-func openSource(t *testing.T, src connector.Source[string], i, p int, r *operator.OperatorRestore) *sourceOperator[string] {
+// openedSource is a source operator as the runtime drives it.
+type openedSource interface {
+	operator.Operator
+	operator.StatefulOperator
+}
+
+func openSource(t *testing.T, src connector.Source[string], i, p int, r *operator.OperatorRestore) openedSource {
 	t.Helper()
-	node := &SourceNode[string]{Source: src}
+	node := &operator.SourceNode[string]{Source: src}
 	octx := &operator.Context{Context: t.Context(), Node: &graph.Node{Name: "Src", UID: "src"}, Subtask: i, Parallelism: p,
 		Logger: slog.New(slog.DiscardHandler), Record: &operator.RecordContext{}, Restore: r}
-	_, op, err := node.Build(octx, operator.Output[string](discardOutput[string]{}))
+	_, op, err := node.Build(octx, operator.Output[string](&sliceOutput[string]{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	so := op.(*sourceOperator[string])
+	so := op.(openedSource)
 	if err := so.Open(); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +175,7 @@ func TestRestoreGivesEachSourceSubtaskItsOwnPosition(t *testing.T) {
 	if len(fresh.Lists) != 0 {
 		t.Fatalf("a reader without connector.StartPositioner stored %v before its first batch", fresh.Lists)
 	}
-	read := operator.OperatorSnapshot{Lists: []operator.ListSnapshot{{Name: sourcePositionState, Mode: checkpoint.SplitDistribute, Entries: [][]byte{[]byte("s1@40")}}}}
+	read := operator.OperatorSnapshot{Lists: []operator.ListSnapshot{{Name: operator.SourcePositionState, Mode: checkpoint.SplitDistribute, Entries: [][]byte{[]byte("s1@40")}}}}
 	cp := checkpointOf(t, []operator.OperatorSnapshot{fresh, read})
 	if got, want := restoreAll(t, src, cp, 2), []string{"fresh", `["s1@40"]`}; !slices.Equal(got, want) {
 		t.Fatalf("the readers were given %q, want %q", got, want)
@@ -180,7 +186,7 @@ func TestRestoreGivesEachSourceSubtaskItsOwnPosition(t *testing.T) {
 // subtask 1 would have read is not in it. The restore says so, and how to
 // get on, instead of dealing out the one position and losing the rest.
 func TestRestoreRefusesMissingSourcePositionAtOtherParallelism(t *testing.T) {
-	read := operator.OperatorSnapshot{Lists: []operator.ListSnapshot{{Name: sourcePositionState, Mode: checkpoint.SplitDistribute, Entries: [][]byte{[]byte("s1@40")}}}}
+	read := operator.OperatorSnapshot{Lists: []operator.ListSnapshot{{Name: operator.SourcePositionState, Mode: checkpoint.SplitDistribute, Entries: [][]byte{[]byte("s1@40")}}}}
 	cp := checkpointOf(t, []operator.OperatorSnapshot{{}, read})
 	_, err := restoreFor(t.Context(), cp, nil, "src", 0, 3, 128, map[string][]byte{})
 	if !errors.Is(err, ErrMissingListState) {

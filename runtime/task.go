@@ -14,21 +14,6 @@ import (
 	"github.com/weirstream/weir/operator"
 )
 
-type stepResult int
-
-const (
-	stepNone stepResult = iota // nothing available now
-	stepMore                   // made progress; call again
-	stepEnd                    // the input has ended
-)
-
-// taskInput is where a subtask's records come from: a source's fetched
-// batches or the network input gate. step never blocks.
-type taskInput interface {
-	step() (stepResult, error)
-	available() <-chan struct{}
-}
-
 // mailbox holds actions for the subtask's goroutine (checkpoint triggers,
 // completion notices, timers). Any goroutine may Put; only the subtask runs
 // them, between records.
@@ -79,7 +64,7 @@ type subtask struct {
 	index    int
 	parallel int
 	ops      []operator.Operator // chain order, head first
-	input    taskInput
+	input    operator.Input
 	writers  []*PartitionWriter
 	mail     *mailbox
 	timeout  time.Duration // execution.buffer-timeout.interval
@@ -177,14 +162,14 @@ func (t *subtask) run(ctx context.Context) (err error) {
 		if err := t.mail.run(); err != nil {
 			return t.fail(err)
 		}
-		res, err := t.input.step()
+		res, err := t.input.Step()
 		if err != nil {
 			return t.fail(err)
 		}
 		switch res {
-		case stepEnd:
+		case operator.StepEnd:
 			return t.finish(ctx)
-		case stepMore:
+		case operator.StepMore:
 			select {
 			case <-tick:
 				if err := t.flush(); err != nil {
@@ -197,7 +182,7 @@ func (t *subtask) run(ctx context.Context) (err error) {
 		waitStart := time.Now()
 		t.idleSince.Store(waitStart.UnixNano())
 		select {
-		case <-t.input.available():
+		case <-t.input.Available():
 		case <-t.mail.notify:
 		case <-tick:
 			if err := t.flush(); err != nil {
@@ -332,7 +317,7 @@ func (t *subtask) aligned(ctx context.Context, r alignResult) error {
 type gateInput struct {
 	records *atomic.Int64
 	gate    *InputGate
-	readers []bufferProcessor // per channel
+	readers []*frameReader // per channel
 	ended   int
 	onEvent func(ch int, ev Event) (ended bool, err error)
 
@@ -403,12 +388,12 @@ func (g *gateInput) advance() error {
 	return nil
 }
 
-func (g *gateInput) available() <-chan struct{} { return g.gate.notify }
+func (g *gateInput) Available() <-chan struct{} { return g.gate.notify }
 
-func (g *gateInput) step() (stepResult, error) {
+func (g *gateInput) Step() (operator.StepResult, error) {
 	e, ch, ok := g.gate.poll()
 	if !ok {
-		return stepNone, nil
+		return operator.StepNone, nil
 	}
 	if e.buf != nil {
 		if g.idle[ch.index] { // data makes an idle channel active again
@@ -419,23 +404,23 @@ func (g *gateInput) step() (stepResult, error) {
 		err := r.process(e.buf.data)
 		g.records.Add(r.count() - before)
 		ch.release(e.buf)
-		return stepMore, err
+		return operator.StepMore, err
 	}
 	if wm, ok := e.ev.(operator.Watermark); ok {
-		return stepMore, g.watermark(ch.index, wm)
+		return operator.StepMore, g.watermark(ch.index, wm)
 	}
 	ended, err := g.onEvent(ch.index, e.ev)
 	if err != nil {
-		return stepNone, err
+		return operator.StepNone, err
 	}
 	if ended {
 		g.chEnded[ch.index] = true
 		if err := g.advance(); err != nil {
-			return stepNone, err
+			return operator.StepNone, err
 		}
 		if g.ended++; g.ended == len(g.readers) {
-			return stepEnd, nil
+			return operator.StepEnd, nil
 		}
 	}
-	return stepMore, nil
+	return operator.StepMore, nil
 }

@@ -1,22 +1,9 @@
 package runtime
 
 import (
-	"encoding/binary"
 	"sync"
 	"time"
-
-	"github.com/weirstream/weir/operator"
 )
-
-// appendTimestamp frames a record's timestamp: uvarint 0 for none, else
-// zigzag(ts)+1.
-func appendTimestamp(dst []byte, rc *operator.RecordContext) []byte {
-	if !rc.HasTimestamp {
-		return append(dst, 0)
-	}
-	z := uint64(rc.Timestamp<<1) ^ uint64(rc.Timestamp>>63)
-	return binary.AppendUvarint(dst, z+1)
-}
 
 // Clock is where a job's processing time comes from: what
 // ProcessingTimeService.Now reads and what its timers wait on. JobSpec.Clock

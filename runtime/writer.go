@@ -3,12 +3,8 @@ package runtime
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
 	"sync/atomic"
 
-	"github.com/weirstream/weir/codec"
-	"github.com/weirstream/weir/graph"
-	"github.com/weirstream/weir/internal/keygroup"
 	"github.com/weirstream/weir/operator"
 )
 
@@ -138,57 +134,11 @@ func (w *PartitionWriter) release() {
 	}
 }
 
-// recordWriter is the typed operator.Output at the end of a chain that serializes
-// records into a PartitionWriter and routes them by the edge's partitioning.
-type recordWriter[T any] struct {
-	codec   codec.Codec[T]
-	scratch []byte
-	pw      *PartitionWriter
-	mode    graph.Partitioning
-	group   func(T) int // Hash: the record's key group
-	maxP    int
-	n       int // number of subpartitions
-	next    int // Rebalance: round-robin position
-	rc      *operator.RecordContext
-}
+// NumChannels is the number of subpartitions (operator.RecordChannels).
+func (w *PartitionWriter) NumChannels() int { return len(w.channels) }
 
-func newRecordWriter[T any](c codec.Codec[T], pw *PartitionWriter, e graph.Edge, maxP, producerSubtask int) (*recordWriter[T], error) {
-	w := &recordWriter[T]{codec: c, pw: pw, mode: e.Partitioning, maxP: maxP, n: len(pw.channels), next: producerSubtask % len(pw.channels)}
-	if e.Partitioning == graph.Hash {
-		f, ok := e.KeyGroup.(operator.KeyGroupFactory[T])
-		if !ok {
-			return nil, fmt.Errorf("hash edge carries %T, want a operator.KeyGroupFactory for the record type", e.KeyGroup)
-		}
-		w.group = f(maxP)
-	}
-	return w, nil
-}
-
-// EmitWatermark sends the watermark to every consumer subtask, after the
-// records written before it.
-func (w *recordWriter[T]) EmitWatermark(wm operator.Watermark) error {
-	return w.pw.BroadcastEvent(wm)
-}
-
-func (w *recordWriter[T]) Collect(v T) error {
-	w.scratch = w.codec.Append(appendTimestamp(w.scratch[:0], w.rc), v)
-	switch w.mode {
-	case graph.Forward:
-		return w.pw.Write(0, w.scratch)
-	case graph.Hash:
-		return w.pw.Write(keygroup.SubtaskFor(w.group(v), w.maxP, w.n), w.scratch)
-	case graph.Rebalance:
-		sub := w.next
-		if w.next++; w.next == w.n {
-			w.next = 0
-		}
-		return w.pw.Write(sub, w.scratch)
-	default: // Broadcast
-		for sub := 0; sub < w.n; sub++ {
-			if err := w.pw.Write(sub, w.scratch); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+// BroadcastWatermark sends wm on every channel, after the records written
+// before it (operator.RecordChannels).
+func (w *PartitionWriter) BroadcastWatermark(wm operator.Watermark) error {
+	return w.BroadcastEvent(wm)
 }

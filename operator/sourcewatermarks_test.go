@@ -1,4 +1,4 @@
-package runtime
+package operator
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/graph"
-	"github.com/weirstream/weir/operator"
 )
 
 // maxGen is a monotonous generator: the highest timestamp seen minus 1,
@@ -21,9 +20,9 @@ type maxGen struct {
 	punctuate bool
 }
 
-func newMaxGen(punctuate bool) func() operator.WatermarkGenerator {
-	return func() operator.WatermarkGenerator {
-		return &maxGen{max: operator.MinWatermark + 1, punctuate: punctuate}
+func newMaxGen(punctuate bool) func() WatermarkGenerator {
+	return func() WatermarkGenerator {
+		return &maxGen{max: MinWatermark + 1, punctuate: punctuate}
 	}
 }
 
@@ -38,11 +37,11 @@ func (g *maxGen) OnPeriodicEmit() (int64, bool) { return g.max - 1, true }
 // for an idleness mark, "max" for the end of event time.
 type wmLog struct{ got []string }
 
-func (l *wmLog) emit(wm operator.Watermark) error {
+func (l *wmLog) emit(wm Watermark) error {
 	switch {
 	case wm.Idle:
 		l.got = append(l.got, "idle")
-	case wm.Time == operator.MaxWatermark:
+	case wm.Time == MaxWatermark:
 		l.got = append(l.got, "max")
 	default:
 		l.got = append(l.got, fmt.Sprint(wm.Time))
@@ -179,7 +178,7 @@ func TestSplitWatermarksNoSplitWithoutIdlenessHolds(t *testing.T) {
 	}
 }
 
-// fakeTimers is a operator.ProcessingTimeService whose clock stands still and whose
+// fakeTimers is a ProcessingTimeService whose clock stands still and whose
 // timers never fire.
 type fakeTimers struct{}
 
@@ -189,7 +188,7 @@ func (fakeTimers) At(time.Time, func() error) (cancel func()) { return func() {}
 // stampOutput records what reaches it: records with their timestamps, and
 // watermarks.
 type stampOutput struct {
-	rc  *operator.RecordContext
+	rc  *RecordContext
 	got []string
 }
 
@@ -198,7 +197,7 @@ func (o *stampOutput) Collect(v int) error {
 	return nil
 }
 
-func (o *stampOutput) EmitWatermark(wm operator.Watermark) error {
+func (o *stampOutput) EmitWatermark(wm Watermark) error {
 	o.got = append(o.got, fmt.Sprintf("wm%d", wm.Time))
 	return nil
 }
@@ -218,10 +217,10 @@ func (plainReader) Close() error                                          { retu
 
 func TestSourceTimestampsEmit(t *testing.T) {
 	newTS := func(r connector.SourceReader[int]) (*sourceTimestamps[int], *stampOutput) {
-		rc := &operator.RecordContext{}
+		rc := &RecordContext{}
 		out := &stampOutput{rc: rc}
-		ctx := &operator.Context{Node: &graph.Node{Name: "src"}, Record: rc, Timers: fakeTimers{}}
-		cfg := &operator.SourceWatermarks[int]{Timestamp: func(v int) int64 { return int64(v) }, NewGenerator: newMaxGen(true)}
+		ctx := &Context{Node: &graph.Node{Name: "src"}, Record: rc, Timers: fakeTimers{}}
+		cfg := &SourceWatermarks[int]{Timestamp: func(v int) int64 { return int64(v) }, NewGenerator: newMaxGen(true)}
 		return newSourceTimestamps(ctx, cfg, r, out), out
 	}
 
@@ -246,9 +245,9 @@ func TestSourceTimestampsEmit(t *testing.T) {
 	for _, runs := range [][]connector.SplitRun{{{ID: "a", Records: 2}}, {{ID: "a", Records: 4}}, {{ID: "a", Records: -1}, {ID: "a", Records: 4}}} {
 		ts, _ := newTS(splitReader{})
 		err := ts.emit([]int{1, 2, 3}, &connector.SplitBatch{Runs: runs})
-		var oe *operator.OperatorError
+		var oe *OperatorError
 		if !errors.As(err, &oe) || oe.Operator != "src" || !strings.Contains(err.Error(), "described") {
-			t.Fatalf("runs %v: error %v, want an operator.OperatorError of src on the split description", runs, err)
+			t.Fatalf("runs %v: error %v, want an OperatorError of src on the split description", runs, err)
 		}
 	}
 

@@ -1,4 +1,4 @@
-package runtime
+package operator
 
 import "github.com/weirstream/weir/connector"
 

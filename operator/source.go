@@ -1,4 +1,4 @@
-package runtime
+package operator
 
 import (
 	"context"
@@ -9,7 +9,14 @@ import (
 
 	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/connector"
-	"github.com/weirstream/weir/operator"
+)
+
+// The list state names of sources and sinks.
+const (
+	// SourcePositionState holds a source subtask's reader position.
+	SourcePositionState = "source-position"
+	// SinkCommittablesState holds a two-phase-commit sink's committables.
+	SinkCommittablesState = "sink-committables"
 )
 
 // sourceBatchSize is how many records a fetch may return at most.
@@ -21,12 +28,12 @@ type SourceNode[T any] struct {
 	Out    TypeInfo
 	// Watermarks, when set, makes the source stamp its records with event
 	// time and emit watermarks itself.
-	Watermarks *operator.SourceWatermarks[T]
+	Watermarks *SourceWatermarks[T]
 }
 
 // Build implements NodeImpl.
-func (s *SourceNode[T]) Build(ctx *operator.Context, out any) ([]any, operator.Operator, error) {
-	return nil, &sourceOperator[T]{ctx: ctx, src: s.Source, wmCfg: s.Watermarks, out: out.(operator.Output[T]), emitted: new(atomic.Int64)}, nil
+func (s *SourceNode[T]) Build(ctx *Context, out any) ([]any, Operator, error) {
+	return nil, &sourceOperator[T]{ctx: ctx, src: s.Source, wmCfg: s.Watermarks, out: out.(Output[T]), emitted: new(atomic.Int64)}, nil
 }
 
 // OutType implements NodeImpl.
@@ -46,10 +53,10 @@ type sourceBatch[T any] struct {
 // Fetch and hands batches over; the subtask's goroutine emits them between
 // its mails, and remembers the position of the last batch it emitted.
 type sourceOperator[T any] struct {
-	ctx   *operator.Context
+	ctx   *Context
 	src   connector.Source[T]
-	wmCfg *operator.SourceWatermarks[T]
-	out   operator.Output[T]
+	wmCfg *SourceWatermarks[T]
+	out   Output[T]
 	ts    *sourceTimestamps[T] // nil without wmCfg
 
 	reader  connector.SourceReader[T]
@@ -72,7 +79,7 @@ func (s *sourceOperator[T]) Open() error {
 		// its share of the input: restoring it with no entries would read
 		// nothing and end the job as if the input were done. restoreFor
 		// leaves the position absent only where that is exact.
-		if pos, ok := s.ctx.Restore.Lists[sourcePositionState]; ok {
+		if pos, ok := s.ctx.Restore.Lists[SourcePositionState]; ok {
 			sc.Restored = pos
 			if sc.Restored == nil {
 				sc.Restored = [][]byte{}
@@ -85,7 +92,7 @@ func (s *sourceOperator[T]) Open() error {
 	}
 	r, err := s.src.CreateReader(sc)
 	if err != nil {
-		return operator.WrapOperatorError(s.ctx.Node.Name, err)
+		return WrapOperatorError(s.ctx.Node.Name, err)
 	}
 	s.reader = r
 	if sp, ok := r.(connector.StartPositioner); ok && sc.Restored == nil {
@@ -136,27 +143,29 @@ func (s *sourceOperator[T]) fetch(ctx context.Context) {
 	}
 }
 
-func (s *sourceOperator[T]) available() <-chan struct{} { return s.ready }
+func (s *sourceOperator[T]) Available() <-chan struct{} { return s.ready }
 
-// countInto makes the operator count emitted records into c.
-func (s *sourceOperator[T]) countInto(c *atomic.Int64) { s.emitted = c }
+// CountInto makes the operator count emitted records into c (the
+// subtask's record counter).
+func (s *sourceOperator[T]) CountInto(c *atomic.Int64) { s.emitted = c }
 
-func (s *sourceOperator[T]) step() (stepResult, error) {
+// Step implements Input: it emits one fetched batch, if any.
+func (s *sourceOperator[T]) Step() (StepResult, error) {
 	var b sourceBatch[T]
 	select {
 	case b = <-s.batches:
 	default:
-		return stepNone, nil
+		return StepNone, nil
 	}
 	if s.ts != nil {
 		if err := s.ts.emit(b.records, b.splits); err != nil {
-			return stepNone, err
+			return StepNone, err
 		}
 	} else {
 		s.ctx.Record.HasTimestamp = false // without watermarks, sources emit no event time
 		for _, r := range b.records {
 			if err := s.out.Collect(r); err != nil {
-				return stepNone, err
+				return StepNone, err
 			}
 		}
 	}
@@ -173,26 +182,26 @@ func (s *sourceOperator[T]) step() (stepResult, error) {
 	}
 	switch {
 	case b.err == nil:
-		return stepMore, nil
+		return StepMore, nil
 	case errors.Is(b.err, io.EOF):
 		// The end of the input ends event time: every timer fires.
 		if err := s.endEventTime(); err != nil {
-			return stepNone, err
+			return StepNone, err
 		}
-		return stepEnd, nil
+		return StepEnd, nil
 	default:
-		return stepNone, operator.WrapOperatorError(s.ctx.Node.Name, b.err)
+		return StepNone, WrapOperatorError(s.ctx.Node.Name, b.err)
 	}
 }
 
 func (s *sourceOperator[T]) Finish() error { return nil }
 
 // SnapshotState stores the reader's position after the last emitted batch.
-func (s *sourceOperator[T]) SnapshotState(int64) (operator.OperatorSnapshot, error) {
+func (s *sourceOperator[T]) SnapshotState(int64) (OperatorSnapshot, error) {
 	if s.position == nil {
-		return operator.OperatorSnapshot{}, nil
+		return OperatorSnapshot{}, nil
 	}
-	return operator.OperatorSnapshot{Lists: []operator.ListSnapshot{{Name: sourcePositionState, Mode: checkpoint.SplitDistribute, Entries: s.position}}}, nil
+	return OperatorSnapshot{Lists: []ListSnapshot{{Name: SourcePositionState, Mode: checkpoint.SplitDistribute, Entries: s.position}}}, nil
 }
 
 func (s *sourceOperator[T]) Close() error {
@@ -204,7 +213,7 @@ func (s *sourceOperator[T]) Close() error {
 	if s.ts != nil {
 		s.ts.close()
 	}
-	return operator.WrapOperatorError(s.ctx.Node.Name, s.reader.Close())
+	return WrapOperatorError(s.ctx.Node.Name, s.reader.Close())
 }
 
 // SinkNode is the NodeImpl of a sink.
@@ -214,9 +223,9 @@ type SinkNode[T any] struct {
 }
 
 // Build implements NodeImpl.
-func (s *SinkNode[T]) Build(ctx *operator.Context, _ any) ([]any, operator.Operator, error) {
+func (s *SinkNode[T]) Build(ctx *Context, _ any) ([]any, Operator, error) {
 	op := &sinkOperator[T]{ctx: ctx, sink: s.Sink}
-	return []any{operator.Output[T](op)}, op, nil
+	return []any{Output[T](op)}, op, nil
 }
 
 // OutType implements NodeImpl.
@@ -226,7 +235,7 @@ func (s *SinkNode[T]) OutType() TypeInfo { return nil }
 func (s *SinkNode[T]) InType(int) TypeInfo { return s.In }
 
 type sinkOperator[T any] struct {
-	ctx  *operator.Context
+	ctx  *Context
 	sink connector.Sink[T]
 	w    connector.SinkWriter[T]
 }
@@ -234,7 +243,7 @@ type sinkOperator[T any] struct {
 func (s *sinkOperator[T]) Open() error {
 	w, err := s.sink.CreateWriter(connector.SinkContext{Subtask: s.ctx.Subtask, Parallelism: s.ctx.Parallelism, Logger: s.ctx.Logger})
 	if err != nil {
-		return operator.WrapOperatorError(s.ctx.Node.Name, err)
+		return WrapOperatorError(s.ctx.Node.Name, err)
 	}
 	s.w = w
 	return nil
@@ -242,20 +251,20 @@ func (s *sinkOperator[T]) Open() error {
 
 func (s *sinkOperator[T]) Collect(v T) error {
 	if err := s.w.Write(v); err != nil {
-		return operator.WrapOperatorError(s.ctx.Node.Name, err)
+		return WrapOperatorError(s.ctx.Node.Name, err)
 	}
 	return nil
 }
 
-func (s *sinkOperator[T]) EmitWatermark(operator.Watermark) error { return nil }
+func (s *sinkOperator[T]) EmitWatermark(Watermark) error { return nil }
 
 func (s *sinkOperator[T]) Finish() error {
 	if err := s.w.Flush(true); err != nil {
-		return operator.WrapOperatorError(s.ctx.Node.Name, err)
+		return WrapOperatorError(s.ctx.Node.Name, err)
 	}
 	if cw, ok := s.w.(connector.CheckpointedSinkWriter); ok {
 		if _, err := cw.PrepareCommit(connector.FinalCheckpoint); err != nil {
-			return operator.WrapOperatorError(s.ctx.Node.Name, err)
+			return WrapOperatorError(s.ctx.Node.Name, err)
 		}
 	}
 	return nil
@@ -263,35 +272,36 @@ func (s *sinkOperator[T]) Finish() error {
 
 // SnapshotState flushes the writer and, for a two-phase-commit writer,
 // seals its output and stores the committables.
-func (s *sinkOperator[T]) SnapshotState(id int64) (operator.OperatorSnapshot, error) {
+func (s *sinkOperator[T]) SnapshotState(id int64) (OperatorSnapshot, error) {
 	if err := s.w.Flush(false); err != nil {
-		return operator.OperatorSnapshot{}, operator.WrapOperatorError(s.ctx.Node.Name, err)
+		return OperatorSnapshot{}, WrapOperatorError(s.ctx.Node.Name, err)
 	}
 	cw, ok := s.w.(connector.CheckpointedSinkWriter)
 	if !ok {
-		return operator.OperatorSnapshot{}, nil
+		return OperatorSnapshot{}, nil
 	}
 	c, err := cw.PrepareCommit(id)
 	if err != nil {
-		return operator.OperatorSnapshot{}, operator.WrapOperatorError(s.ctx.Node.Name, err)
+		return OperatorSnapshot{}, WrapOperatorError(s.ctx.Node.Name, err)
 	}
 	if c == nil {
 		c = [][]byte{}
 	}
-	return operator.OperatorSnapshot{Lists: []operator.ListSnapshot{{Name: sinkCommittablesState, Mode: checkpoint.SplitDistribute, Entries: c}}}, nil
+	return OperatorSnapshot{Lists: []ListSnapshot{{Name: SinkCommittablesState, Mode: checkpoint.SplitDistribute, Entries: c}}}, nil
 }
 
 // NotifyCheckpointComplete commits what the writer prepared up to id.
 func (s *sinkOperator[T]) NotifyCheckpointComplete(id int64) error {
 	if cw, ok := s.w.(connector.CheckpointedSinkWriter); ok {
-		return operator.WrapOperatorError(s.ctx.Node.Name, cw.NotifyCheckpointComplete(id))
+		return WrapOperatorError(s.ctx.Node.Name, cw.NotifyCheckpointComplete(id))
 	}
 	return nil
 }
 
-// recover runs the sink's recovery once per attempt: RecoverFrom for a
-// connector.RetractingSink, else Recover for a RecoverableSink.
-func (s *SinkNode[T]) recover(ctx context.Context, info connector.RestoreInfo, committables [][]byte) error {
+// Recover runs the sink's recovery once per attempt, before any writer is
+// created: RecoverFrom for a connector.RetractingSink, else Recover for a
+// RecoverableSink.
+func (s *SinkNode[T]) Recover(ctx context.Context, info connector.RestoreInfo, committables [][]byte) error {
 	if rs, ok := s.Sink.(connector.RetractingSink); ok {
 		return rs.RecoverFrom(ctx, info, committables)
 	}
@@ -301,8 +311,8 @@ func (s *SinkNode[T]) recover(ctx context.Context, info connector.RestoreInfo, c
 	return nil
 }
 
-// retracts reports whether the sink is a RetractingSink.
-func (s *SinkNode[T]) retracts() bool {
+// Retracts reports whether the sink is a RetractingSink.
+func (s *SinkNode[T]) Retracts() bool {
 	_, ok := s.Sink.(connector.RetractingSink)
 	return ok
 }
@@ -311,5 +321,5 @@ func (s *sinkOperator[T]) Close() error {
 	if s.w == nil {
 		return nil
 	}
-	return operator.WrapOperatorError(s.ctx.Node.Name, s.w.Close())
+	return WrapOperatorError(s.ctx.Node.Name, s.w.Close())
 }

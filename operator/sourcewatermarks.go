@@ -1,4 +1,4 @@
-package runtime
+package operator
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/weirstream/weir/connector"
-	"github.com/weirstream/weir/operator"
 )
 
 // splitWatermarks merges the watermarks of the splits of one source
@@ -16,9 +15,9 @@ import (
 // go back. It runs on the subtask's goroutine and takes the time as an
 // argument, so that it can be tested with a made-up clock.
 type splitWatermarks struct {
-	newGen   func() operator.WatermarkGenerator
+	newGen   func() WatermarkGenerator
 	idleness time.Duration
-	emit     func(operator.Watermark) error
+	emit     func(Watermark) error
 
 	byID   map[string]*splitClock
 	splits []*splitClock // the live splits, in order of arrival
@@ -36,7 +35,7 @@ type splitWatermarks struct {
 // splitClock is the event-time state of one split.
 type splitClock struct {
 	id  string
-	gen operator.WatermarkGenerator
+	gen WatermarkGenerator
 	wm  int64 // the highest watermark its generator returned
 	// Idleness, as Flink's IdlenessTimer: records counts what arrived;
 	// each periodic emission compares it with the count it saw before, so
@@ -46,9 +45,9 @@ type splitClock struct {
 	idle          bool
 }
 
-func newSplitWatermarks(newGen func() operator.WatermarkGenerator, idleness time.Duration, now time.Time, emit func(operator.Watermark) error) *splitWatermarks {
+func newSplitWatermarks(newGen func() WatermarkGenerator, idleness time.Duration, now time.Time, emit func(Watermark) error) *splitWatermarks {
 	return &splitWatermarks{newGen: newGen, idleness: idleness, emit: emit,
-		byID: map[string]*splitClock{}, last: operator.MinWatermark, activeAt: now}
+		byID: map[string]*splitClock{}, last: MinWatermark, activeAt: now}
 }
 
 // split returns the live split named id, starting it if it is new.
@@ -56,7 +55,7 @@ func (m *splitWatermarks) split(id string) *splitClock {
 	if sp, ok := m.byID[id]; ok {
 		return sp
 	}
-	sp := &splitClock{id: id, gen: m.newGen(), wm: operator.MinWatermark}
+	sp := &splitClock{id: id, gen: m.newGen(), wm: MinWatermark}
 	m.byID[id] = sp
 	m.splits = append(m.splits, sp)
 	return sp
@@ -122,7 +121,7 @@ func (m *splitWatermarks) merge() error {
 	if m.done {
 		return nil
 	}
-	low, active := operator.MaxWatermark, false
+	low, active := MaxWatermark, false
 	for _, sp := range m.splits {
 		if !sp.idle {
 			low, active = min(low, sp.wm), true
@@ -134,33 +133,33 @@ func (m *splitWatermarks) merge() error {
 		// With no live split and no idleness, hold: more splits may come.
 		if (len(m.splits) > 0 || m.quiet) && !m.idle {
 			m.idle = true
-			return m.emit(operator.Watermark{Idle: true})
+			return m.emit(Watermark{Idle: true})
 		}
 		return nil
 	}
 	if low > m.last {
 		m.last, m.idle = low, false
-		return m.emit(operator.Watermark{Time: low})
+		return m.emit(Watermark{Time: low})
 	}
 	return nil
 }
 
-// end ends event time: it emits operator.MaxWatermark, and nothing after it.
+// end ends event time: it emits MaxWatermark, and nothing after it.
 func (m *splitWatermarks) end() error {
 	if m.done {
 		return nil
 	}
-	m.done, m.last = true, operator.MaxWatermark
-	return m.emit(operator.Watermark{Time: operator.MaxWatermark})
+	m.done, m.last = true, MaxWatermark
+	return m.emit(Watermark{Time: MaxWatermark})
 }
 
 // sourceTimestamps is the event-time part of a source operator whose node
-// has operator.SourceWatermarks: it stamps the records, drives the generators and
+// has SourceWatermarks: it stamps the records, drives the generators and
 // emits the watermarks.
 type sourceTimestamps[T any] struct {
-	ctx     *operator.Context
-	cfg     *operator.SourceWatermarks[T]
-	out     operator.Output[T]
+	ctx     *Context
+	cfg     *SourceWatermarks[T]
+	out     Output[T]
 	fetcher connector.SplitFetcher[T] // the reader, when it reports splits
 	merge   *splitWatermarks
 	whole   *splitClock                // the subtask's only split when the reader reports none
@@ -168,7 +167,7 @@ type sourceTimestamps[T any] struct {
 	cancel  func()                     // the pending periodic emission
 }
 
-func newSourceTimestamps[T any](ctx *operator.Context, cfg *operator.SourceWatermarks[T], r connector.SourceReader[T], out operator.Output[T]) *sourceTimestamps[T] {
+func newSourceTimestamps[T any](ctx *Context, cfg *SourceWatermarks[T], r connector.SourceReader[T], out Output[T]) *sourceTimestamps[T] {
 	t := &sourceTimestamps[T]{ctx: ctx, cfg: cfg, out: out}
 	t.merge = newSplitWatermarks(cfg.NewGenerator, cfg.Idleness, ctx.Timers.Now(), out.EmitWatermark)
 	if f, ok := r.(connector.SplitFetcher[T]); ok {
@@ -216,13 +215,13 @@ func (s *sourceOperator[T]) read(ctx context.Context, buf []T) ([]T, *connector.
 	return recs, sb, pos, err
 }
 
-// endEventTime emits operator.MaxWatermark at the end of the input: every event-time
+// endEventTime emits MaxWatermark at the end of the input: every event-time
 // timer fires.
 func (s *sourceOperator[T]) endEventTime() error {
 	if s.ts != nil {
 		return s.ts.merge.end()
 	}
-	return s.out.EmitWatermark(operator.Watermark{Time: operator.MaxWatermark})
+	return s.out.EmitWatermark(Watermark{Time: MaxWatermark})
 }
 
 // emit stamps and emits a batch's records, feeding each record's split's
@@ -234,7 +233,7 @@ func (t *sourceTimestamps[T]) emit(recs []T, sb *connector.SplitBatch) error {
 	i := 0
 	for _, run := range sb.Runs {
 		if run.Records < 0 || run.Records > len(recs)-i {
-			return operator.WrapOperatorError(t.ctx.Node.Name, fmt.Errorf("source reader described %d records in splits, but fetched %d", i+run.Records, len(recs)))
+			return WrapOperatorError(t.ctx.Node.Name, fmt.Errorf("source reader described %d records in splits, but fetched %d", i+run.Records, len(recs)))
 		}
 		if run.Records == 0 {
 			continue
@@ -245,7 +244,7 @@ func (t *sourceTimestamps[T]) emit(recs []T, sb *connector.SplitBatch) error {
 		i += run.Records
 	}
 	if i != len(recs) {
-		return operator.WrapOperatorError(t.ctx.Node.Name, fmt.Errorf("source reader described %d records in splits, but fetched %d", i, len(recs)))
+		return WrapOperatorError(t.ctx.Node.Name, fmt.Errorf("source reader described %d records in splits, but fetched %d", i, len(recs)))
 	}
 	for _, id := range sb.Finished {
 		if err := t.merge.finish(id); err != nil {
