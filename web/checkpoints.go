@@ -9,17 +9,18 @@ import (
 	"sync"
 	"time"
 
-	"github.com/weirstream/weir"
 	"github.com/weirstream/weir/checkpoint"
+	"github.com/weirstream/weir/cluster"
 	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/diagnosis"
+	"github.com/weirstream/weir/web/api"
 )
 
 // checkpointView is a job with its checkpoint statistics, read once for one
 // answer.
 type checkpointView struct {
 	*jobView
-	cfg   weir.CheckpointConfig
+	cfg   cluster.CheckpointConfig
 	stats checkpoint.Stats
 }
 
@@ -55,74 +56,7 @@ func (c *checkpointView) find(id checkpoint.ID) (checkpoint.CheckpointStats, boo
 	return checkpoint.CheckpointStats{}, false
 }
 
-// ---- JSON shapes, after Flink's CheckpointStatistics and its parts ----
-
-type checkpointJSON struct {
-	ClassName               string                        `json:"className"`
-	ID                      int64                         `json:"id"`
-	Status                  string                        `json:"status"`
-	IsSavepoint             bool                          `json:"is_savepoint"`
-	TriggerTimestamp        int64                         `json:"trigger_timestamp"`
-	LatestAckTimestamp      int64                         `json:"latest_ack_timestamp"`
-	CheckpointedSize        int64                         `json:"checkpointed_size"`
-	StateSize               int64                         `json:"state_size"`
-	EndToEndDuration        int64                         `json:"end_to_end_duration"`
-	AlignmentBuffered       int64                         `json:"alignment_buffered"`
-	ProcessedData           int64                         `json:"processed_data"`
-	PersistedData           int64                         `json:"persisted_data"`
-	NumSubtasks             int                           `json:"num_subtasks"`
-	NumAcknowledgedSubtasks int                           `json:"num_acknowledged_subtasks"`
-	CheckpointType          string                        `json:"checkpoint_type"`
-	Tasks                   map[string]taskCheckpointJSON `json:"tasks"`
-
-	// Completed checkpoints only.
-	ExternalPath *string `json:"external_path,omitempty"`
-	Discarded    *bool   `json:"discarded,omitempty"`
-	// Failed checkpoints only.
-	FailureTimestamp *int64  `json:"failure_timestamp,omitempty"`
-	FailureMessage   *string `json:"failure_message,omitempty"`
-
-	// Weir: why the checkpoint was slow, expired or failed, when there is
-	// something to say.
-	Diagnosis *diagnosisJSON `json:"diagnosis,omitempty"`
-}
-
-type taskCheckpointJSON struct {
-	ID                      int64  `json:"id"`
-	Status                  string `json:"status"`
-	LatestAckTimestamp      int64  `json:"latest_ack_timestamp"`
-	CheckpointedSize        int64  `json:"checkpointed_size"`
-	StateSize               int64  `json:"state_size"`
-	EndToEndDuration        int64  `json:"end_to_end_duration"`
-	AlignmentBuffered       int64  `json:"alignment_buffered"`
-	ProcessedData           int64  `json:"processed_data"`
-	PersistedData           int64  `json:"persisted_data"`
-	NumSubtasks             int    `json:"num_subtasks"`
-	NumAcknowledgedSubtasks int    `json:"num_acknowledged_subtasks"`
-}
-
-type diagnosisJSON struct {
-	// Cause is the main cause in one word (backpressure, alignment, sync,
-	// async, storage, ack-delay, no-ack, declined, metadata, failed,
-	// unclear).
-	Cause   string   `json:"cause"`
-	Summary string   `json:"summary"`
-	Causes  []string `json:"causes"`
-	Advice  []string `json:"advice"`
-	// BottleneckVertex is the ID of the vertex causing backpressure.
-	BottleneckVertex     string           `json:"bottleneck_vertex,omitempty"`
-	BottleneckVertexName string           `json:"bottleneck_vertex_name,omitempty"`
-	LateSubtasks         []subtaskRefJSON `json:"late_subtasks,omitempty"`
-	// HotVertex and HotSubtask name a subtask that gets far more records
-	// than its siblings.
-	HotVertex  string `json:"hot_vertex,omitempty"`
-	HotSubtask *int   `json:"hot_subtask,omitempty"`
-}
-
-type subtaskRefJSON struct {
-	Vertex  string `json:"vertex"`
-	Subtask int    `json:"subtask"`
-}
+// ---- one checkpoint, as api.Checkpoint ----
 
 func className(s checkpoint.Status) string {
 	switch s {
@@ -146,15 +80,15 @@ func (c *checkpointView) checkpointType(cs *checkpoint.CheckpointStats) string {
 
 // checkpoint shapes cs; withTasks adds the per-vertex figures (Flink leaves
 // them out of the overview's history), diag the diagnosis.
-func (s *Server) checkpoint(c *checkpointView, cs checkpoint.CheckpointStats, withTasks bool) checkpointJSON {
-	j := checkpointJSON{
+func (s *Server) checkpoint(c *checkpointView, cs checkpoint.CheckpointStats, withTasks bool) api.Checkpoint {
+	j := api.Checkpoint{
 		ClassName: className(cs.Status), ID: int64(cs.ID), Status: cs.Status.String(),
 		IsSavepoint: cs.Kind == checkpoint.KindSavepoint, TriggerTimestamp: epochMs(cs.TriggerTime),
 		LatestAckTimestamp: epochMs(cs.LatestAck), CheckpointedSize: cs.CheckpointedSize, StateSize: cs.StateSize,
 		EndToEndDuration: cs.EndToEnd.Milliseconds(), AlignmentBuffered: cs.AlignmentBuffered,
 		ProcessedData: cs.ProcessedData, PersistedData: cs.PersistedData,
 		NumSubtasks: cs.NumSubtasks, NumAcknowledgedSubtasks: cs.NumAcknowledged,
-		CheckpointType: c.checkpointType(&cs), Tasks: map[string]taskCheckpointJSON{},
+		CheckpointType: c.checkpointType(&cs), Tasks: map[string]api.TaskCheckpoint{},
 	}
 	switch cs.Status {
 	case checkpoint.StatusCompleted:
@@ -166,6 +100,7 @@ func (s *Server) checkpoint(c *checkpointView, cs checkpoint.CheckpointStats, wi
 			msg = cs.Failure.Error()
 		}
 		j.FailureTimestamp, j.FailureMessage = &ts, &msg
+		c.failure(&j, cs.Failure)
 	}
 	if withTasks {
 		for _, vs := range cs.Vertices() {
@@ -176,8 +111,8 @@ func (s *Server) checkpoint(c *checkpointView, cs checkpoint.CheckpointStats, wi
 	return j
 }
 
-func taskCheckpoint(cs checkpoint.CheckpointStats, vs checkpoint.VertexStats) taskCheckpointJSON {
-	return taskCheckpointJSON{
+func taskCheckpoint(cs checkpoint.CheckpointStats, vs checkpoint.VertexStats) api.TaskCheckpoint {
+	return api.TaskCheckpoint{
 		ID: int64(cs.ID), Status: cs.Status.String(), LatestAckTimestamp: epochMs(vs.LatestAck),
 		CheckpointedSize: vs.CheckpointedSize, StateSize: vs.StateSize, EndToEndDuration: vs.EndToEnd.Milliseconds(),
 		AlignmentBuffered: vs.AlignmentBuffered, ProcessedData: vs.ProcessedData, PersistedData: vs.PersistedData,
@@ -187,46 +122,8 @@ func taskCheckpoint(cs checkpoint.CheckpointStats, vs checkpoint.VertexStats) ta
 
 // ---- /jobs/:jobid/checkpoints ----
 
-type minMaxAvgJSON struct {
-	Min int64 `json:"min"`
-	Max int64 `json:"max"`
-	Avg int64 `json:"avg"`
-}
-
-type checkpointingJSON struct {
-	Counts struct {
-		Restored   int64 `json:"restored"`
-		Total      int64 `json:"total"`
-		InProgress int64 `json:"in_progress"`
-		Completed  int64 `json:"completed"`
-		Failed     int64 `json:"failed"`
-	} `json:"counts"`
-	Summary struct {
-		CheckpointedSize  minMaxAvgJSON `json:"checkpointed_size"`
-		StateSize         minMaxAvgJSON `json:"state_size"`
-		EndToEndDuration  minMaxAvgJSON `json:"end_to_end_duration"`
-		AlignmentBuffered minMaxAvgJSON `json:"alignment_buffered"`
-		ProcessedData     minMaxAvgJSON `json:"processed_data"`
-		PersistedData     minMaxAvgJSON `json:"persisted_data"`
-	} `json:"summary"`
-	Latest struct {
-		Completed *checkpointJSON `json:"completed"`
-		Savepoint *checkpointJSON `json:"savepoint"`
-		Failed    *checkpointJSON `json:"failed"`
-		Restored  *restoredJSON   `json:"restored"`
-	} `json:"latest"`
-	History []checkpointJSON `json:"history"`
-}
-
-type restoredJSON struct {
-	ID               int64  `json:"id"`
-	RestoreTimestamp int64  `json:"restore_timestamp"`
-	IsSavepoint      bool   `json:"is_savepoint"`
-	ExternalPath     string `json:"external_path"`
-}
-
-func sizeSummary(s checkpoint.SizeSummary) minMaxAvgJSON {
-	return minMaxAvgJSON{Min: s.Min, Max: s.Max, Avg: s.Avg}
+func sizeSummary(s checkpoint.SizeSummary) api.MinMaxAvg {
+	return api.MinMaxAvg{Min: s.Min, Max: s.Max, Avg: s.Avg}
 }
 
 func (s *Server) checkpoints(w http.ResponseWriter, _ *http.Request, p params) {
@@ -235,7 +132,7 @@ func (s *Server) checkpoints(w http.ResponseWriter, _ *http.Request, p params) {
 		return
 	}
 	st := c.stats
-	var out checkpointingJSON
+	var out api.Checkpointing
 	out.Counts.Restored, out.Counts.Total, out.Counts.InProgress = st.Restored, st.Triggered, st.InProgress
 	out.Counts.Completed, out.Counts.Failed = st.Completed, st.Failed
 	sum := &out.Summary
@@ -244,7 +141,7 @@ func (s *Server) checkpoints(w http.ResponseWriter, _ *http.Request, p params) {
 	sum.ProcessedData = sizeSummary(st.Summary.ProcessedData)
 	sum.PersistedData = sizeSummary(st.Summary.PersistedData)
 	e2e := st.Summary.EndToEnd
-	sum.EndToEndDuration = minMaxAvgJSON{Min: e2e.Min.Milliseconds(), Max: e2e.Max.Milliseconds(), Avg: e2e.Avg.Milliseconds()}
+	sum.EndToEndDuration = api.MinMaxAvg{Min: e2e.Min.Milliseconds(), Max: e2e.Max.Milliseconds(), Avg: e2e.Avg.Milliseconds()}
 	// The coordinator's summary has no alignment figure: this one covers
 	// the completed checkpoints in the history.
 	var buffered summarizer
@@ -254,7 +151,7 @@ func (s *Server) checkpoints(w http.ResponseWriter, _ *http.Request, p params) {
 		}
 	}
 	sum.AlignmentBuffered = buffered.json()
-	latest := func(cs *checkpoint.CheckpointStats) *checkpointJSON {
+	latest := func(cs *checkpoint.CheckpointStats) *api.Checkpoint {
 		if cs == nil {
 			return nil
 		}
@@ -265,12 +162,12 @@ func (s *Server) checkpoints(w http.ResponseWriter, _ *http.Request, p params) {
 	out.Latest.Savepoint = latest(st.LatestSavepoint)
 	out.Latest.Failed = latest(st.LatestFailed)
 	if r := st.LatestRestore; r != nil {
-		out.Latest.Restored = &restoredJSON{
+		out.Latest.Restored = &api.RestoredCheckpoint{
 			ID: int64(r.ID), RestoreTimestamp: epochMs(r.RestoreTime),
 			IsSavepoint: r.Kind == checkpoint.KindSavepoint, ExternalPath: r.ExternalPath,
 		}
 	}
-	out.History = []checkpointJSON{}
+	out.History = []api.Checkpoint{}
 	for _, cs := range st.History {
 		out.History = append(out.History, s.checkpoint(c, cs, false))
 	}
@@ -279,36 +176,13 @@ func (s *Server) checkpoints(w http.ResponseWriter, _ *http.Request, p params) {
 
 // ---- /jobs/:jobid/checkpoints/config ----
 
-type checkpointConfigJSON struct {
-	Mode            string `json:"mode"`
-	Interval        int64  `json:"interval"`
-	Timeout         int64  `json:"timeout"`
-	MinPause        int64  `json:"min_pause"`
-	MaxConcurrent   int    `json:"max_concurrent"`
-	Externalization struct {
-		Enabled              bool `json:"enabled"`
-		DeleteOnCancellation bool `json:"delete_on_cancellation"`
-	} `json:"externalization"`
-	StateBackend                string `json:"state_backend"`
-	CheckpointStorage           string `json:"checkpoint_storage"`
-	UnalignedCheckpoints        bool   `json:"unaligned_checkpoints"`
-	TolerableFailedCheckpoints  int    `json:"tolerable_failed_checkpoints"`
-	AlignedCheckpointTimeout    int64  `json:"aligned_checkpoint_timeout"`
-	CheckpointsAfterTasksFinish bool   `json:"checkpoints_after_tasks_finish"`
-	StateChangelogEnabled       bool   `json:"state_changelog_enabled"`
-	// Weir: where checkpoints are written (credentials redacted) and how
-	// many completed ones are kept.
-	CheckpointsDirectory string `json:"checkpoints_directory"`
-	NumRetained          int    `json:"num_retained"`
-}
-
 func (s *Server) checkpointConfig(w http.ResponseWriter, _ *http.Request, p params) {
 	c := s.lookupCheckpoints(w, p)
 	if c == nil {
 		return
 	}
 	cfg := c.cfg
-	out := checkpointConfigJSON{
+	out := api.CheckpointConfig{
 		Mode: strings.ToLower(cfg.Mode), Interval: cfg.Interval.Milliseconds(), Timeout: cfg.Timeout.Milliseconds(),
 		MinPause: cfg.MinPause.Milliseconds(), MaxConcurrent: cfg.MaxConcurrent,
 		StateBackend: cfg.StateBackend, CheckpointStorage: "JobManagerCheckpointStorage",
@@ -352,60 +226,6 @@ func (s *Server) checkpointDetails(w http.ResponseWriter, _ *http.Request, p par
 
 // ---- /jobs/:jobid/checkpoints/details/:checkpointid/subtasks/:vertexid ----
 
-type taskCheckpointDetailsJSON struct {
-	taskCheckpointJSON
-	Summary  subtasksSummaryJSON `json:"summary"`
-	Subtasks []any               `json:"subtasks"` // subtaskCheckpointJSON or pendingSubtaskJSON
-}
-
-type subtasksSummaryJSON struct {
-	CheckpointedSize   minMaxAvgJSON `json:"checkpointed_size"`
-	StateSize          minMaxAvgJSON `json:"state_size"`
-	EndToEndDuration   minMaxAvgJSON `json:"end_to_end_duration"`
-	CheckpointDuration struct {
-		Sync  minMaxAvgJSON `json:"sync"`
-		Async minMaxAvgJSON `json:"async"`
-	} `json:"checkpoint_duration"`
-	Alignment struct {
-		Buffered  minMaxAvgJSON `json:"buffered"`
-		Processed minMaxAvgJSON `json:"processed"`
-		Persisted minMaxAvgJSON `json:"persisted"`
-		Duration  minMaxAvgJSON `json:"duration"`
-	} `json:"alignment"`
-	StartDelay minMaxAvgJSON `json:"start_delay"`
-}
-
-type subtaskCheckpointJSON struct {
-	ClassName        string `json:"className"`
-	Index            int    `json:"index"`
-	Status           string `json:"status"`
-	AckTimestamp     int64  `json:"ack_timestamp"`
-	EndToEndDuration int64  `json:"end_to_end_duration"`
-	StateSize        int64  `json:"state_size"`
-	CheckpointedSize int64  `json:"checkpointed_size"`
-	Checkpoint       struct {
-		Sync  int64 `json:"sync"`
-		Async int64 `json:"async"`
-	} `json:"checkpoint"`
-	Alignment struct {
-		Buffered  int64 `json:"buffered"`
-		Processed int64 `json:"processed"`
-		Persisted int64 `json:"persisted"`
-		Duration  int64 `json:"duration"`
-	} `json:"alignment"`
-	StartDelay          int64 `json:"start_delay"`
-	UnalignedCheckpoint bool  `json:"unaligned_checkpoint"`
-	Aborted             bool  `json:"aborted"`
-	// Weir: the acknowledgement came after the checkpoint had failed.
-	Late bool `json:"late"`
-}
-
-type pendingSubtaskJSON struct {
-	ClassName string `json:"className"`
-	Index     int    `json:"index"`
-	Status    string `json:"status"`
-}
-
 // summarizer accumulates minimum, maximum and average.
 type summarizer struct {
 	n             int64
@@ -423,11 +243,11 @@ func (a *summarizer) add(v int64) {
 	a.sum += v
 }
 
-func (a *summarizer) json() minMaxAvgJSON {
+func (a *summarizer) json() api.MinMaxAvg {
 	if a.n == 0 {
-		return minMaxAvgJSON{}
+		return api.MinMaxAvg{}
 	}
-	return minMaxAvgJSON{Min: a.min, Max: a.max, Avg: a.sum / a.n}
+	return api.MinMaxAvg{Min: a.min, Max: a.max, Avg: a.sum / a.n}
 }
 
 func (s *Server) checkpointSubtasks(w http.ResponseWriter, _ *http.Request, p params) {
@@ -450,7 +270,7 @@ func (s *Server) checkpointSubtasks(w http.ResponseWriter, _ *http.Request, p pa
 		writeError(w, http.StatusNotFound, fmt.Sprintf("Checkpoint %d has no statistics for vertex %s.", cs.ID, c.vid(vi)))
 		return
 	}
-	out := taskCheckpointDetailsJSON{taskCheckpointJSON: taskCheckpoint(cs, *vs), Subtasks: []any{}}
+	out := api.TaskCheckpointDetails{TaskCheckpoint: taskCheckpoint(cs, *vs), Subtasks: []api.SubtaskCheckpoint{}}
 	var cp, state, e2e, sync, async, buffered, processed, persisted, align, delay summarizer
 	unaligned := c.cfg.Unaligned && cs.Kind != checkpoint.KindSavepoint
 	for _, st := range cs.Subtasks {
@@ -458,11 +278,11 @@ func (s *Server) checkpointSubtasks(w http.ResponseWriter, _ *http.Request, p pa
 			continue
 		}
 		if !st.Acknowledged {
-			out.Subtasks = append(out.Subtasks, pendingSubtaskJSON{ClassName: "pending", Index: st.Task.Subtask, Status: "pending_or_failed"})
+			out.Subtasks = append(out.Subtasks, api.SubtaskCheckpoint{ClassName: api.ClassNamePending, Index: st.Task.Subtask, Status: "pending_or_failed"})
 			continue
 		}
 		m := st.Metrics
-		j := subtaskCheckpointJSON{
+		j := api.SubtaskCheckpoint{
 			ClassName: "completed", Index: st.Task.Subtask, Status: "completed",
 			AckTimestamp: epochMs(st.AckTime), EndToEndDuration: st.EndToEnd.Milliseconds(),
 			StateSize: m.StateSize, CheckpointedSize: m.CheckpointedSize,
@@ -496,15 +316,6 @@ func (s *Server) checkpointSubtasks(w http.ResponseWriter, _ *http.Request, p pa
 
 // ---- diagnosis ----
 
-type diagnosisEntryJSON struct {
-	ID               int64         `json:"id"`
-	Status           string        `json:"status"`
-	CheckpointType   string        `json:"checkpoint_type"`
-	TriggerTimestamp int64         `json:"trigger_timestamp"`
-	EndToEndDuration int64         `json:"end_to_end_duration"`
-	Diagnosis        diagnosisJSON `json:"diagnosis"`
-}
-
 // checkpointDiagnoses is GET /jobs/:jobid/checkpoints/diagnosis: every
 // checkpoint in the history (and the latest failed one) that diagnosis
 // finds something to say about, newest first.
@@ -517,15 +328,17 @@ func (s *Server) checkpointDiagnoses(w http.ResponseWriter, _ *http.Request, p p
 	if f := c.stats.LatestFailed; f != nil && !slices.ContainsFunc(all, func(cs checkpoint.CheckpointStats) bool { return cs.ID == f.ID }) {
 		all = append(all[:len(all):len(all)], *f)
 	}
-	out := struct {
-		Entries []diagnosisEntryJSON `json:"entries"`
-	}{Entries: []diagnosisEntryJSON{}}
+	out := api.Diagnoses{Entries: []api.DiagnosisEntry{}}
 	for _, cs := range all {
 		if d := s.diagnose(c, cs); d != nil {
-			out.Entries = append(out.Entries, diagnosisEntryJSON{
+			e := api.DiagnosisEntry{
 				ID: int64(cs.ID), Status: cs.Status.String(), CheckpointType: c.checkpointType(&cs),
 				TriggerTimestamp: epochMs(cs.TriggerTime), EndToEndDuration: cs.EndToEnd.Milliseconds(), Diagnosis: *d,
-			})
+			}
+			if cs.Status == checkpoint.StatusFailed {
+				e.FailureReason = failureReason(cs.Failure)
+			}
+			out.Entries = append(out.Entries, e)
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -540,7 +353,7 @@ const recentWindow = 10 * time.Second
 // showed.
 type diagnosisCache struct {
 	mu       sync.Mutex
-	findings map[diagnosisKey]*diagnosisJSON // nil value: nothing to say
+	findings map[diagnosisKey]*api.Diagnosis // nil value: nothing to say
 }
 
 type diagnosisKey struct {
@@ -552,7 +365,7 @@ const maxCachedDiagnoses = 4096
 
 // diagnose explains cs with diagnosis.Explain; nil when there is nothing
 // to say.
-func (s *Server) diagnose(c *checkpointView, cs checkpoint.CheckpointStats) *diagnosisJSON {
+func (s *Server) diagnose(c *checkpointView, cs checkpoint.CheckpointStats) *api.Diagnosis {
 	ended := cs.Status != checkpoint.StatusInProgress
 	key := diagnosisKey{c.id, cs.ID}
 	if ended {
@@ -564,20 +377,20 @@ func (s *Server) diagnose(c *checkpointView, cs checkpoint.CheckpointStats) *dia
 		}
 	}
 	in := diagnosis.Input{Checkpoint: cs, Interval: c.cfg.Interval, Timeout: c.cfg.Timeout}
-	live := c.state == weir.StateRunning && (!ended || c.now.Sub(cs.EndTime) < recentWindow)
+	live := c.state == cluster.StateRunning && (!ended || c.now.Sub(cs.EndTime) < recentWindow)
 	if live {
 		in.Vertices = c.vertices
 	}
-	var d *diagnosisJSON
+	var d *api.Diagnosis
 	if f, ok := diagnosis.Explain(in); ok {
-		d = c.diagnosisJSON(f)
+		d = c.toDiagnosis(f)
 	}
 	// The figures of an ended checkpoint's time are live now or never
 	// again: what was found stays.
 	if ended {
 		s.diagnoses.mu.Lock()
 		if s.diagnoses.findings == nil || len(s.diagnoses.findings) >= maxCachedDiagnoses {
-			s.diagnoses.findings = map[diagnosisKey]*diagnosisJSON{}
+			s.diagnoses.findings = map[diagnosisKey]*api.Diagnosis{}
 		}
 		s.diagnoses.findings[key] = d
 		s.diagnoses.mu.Unlock()
@@ -585,8 +398,8 @@ func (s *Server) diagnose(c *checkpointView, cs checkpoint.CheckpointStats) *dia
 	return d
 }
 
-func (c *checkpointView) diagnosisJSON(f diagnosis.Finding) *diagnosisJSON {
-	d := &diagnosisJSON{Cause: f.Cause, Summary: f.Summary, Causes: f.Causes, Advice: f.Advice}
+func (c *checkpointView) toDiagnosis(f diagnosis.Finding) *api.Diagnosis {
+	d := &api.Diagnosis{Cause: f.Cause, Summary: f.Summary, Causes: f.Causes, Advice: f.Advice}
 	if d.Causes == nil {
 		d.Causes = []string{}
 	}
@@ -600,7 +413,7 @@ func (c *checkpointView) diagnosisJSON(f diagnosis.Finding) *diagnosisJSON {
 		}
 	}
 	for _, k := range f.Late {
-		d.LateSubtasks = append(d.LateSubtasks, subtaskRefJSON{Vertex: c.vid(k.Vertex), Subtask: k.Subtask})
+		d.LateSubtasks = append(d.LateSubtasks, api.SubtaskRef{Vertex: c.vid(k.Vertex), Subtask: k.Subtask})
 	}
 	if f.HotVertex >= 0 && f.HotSubtask >= 0 {
 		sub := f.HotSubtask

@@ -3,7 +3,7 @@
 // where the meaning is the same, so that habits and scripts carry over),
 // Prometheus metrics at /metrics, and the embedded dashboard at /.
 //
-// A Server reads jobs through the small Job interface, which *weir.JobInfo
+// A Server reads jobs through the small Job interface, which *cluster.JobInfo
 // implements; every request and every scrape reads the jobs' live figures
 // afresh, so nothing is cached but checkpoint diagnoses of ended
 // checkpoints. The only request that changes anything is
@@ -15,6 +15,11 @@
 // dot segment, an encoded slash or backslash, or a NUL is refused with 400
 // before any routing (Flink's CVE-2020-17519 was a path traversal through
 // its REST API).
+//
+// The JSON bodies are the types of package web/api, which the weir
+// command's client decodes too; a failed checkpoint carries a code for its
+// cause (FailureReason, ReasonSentinel) so that no client reads the words of
+// its message.
 //
 // A Server is safe for concurrent use. Start runs it on its own goroutine,
 // which Shutdown stops and joins. The endpoints, their fields and the

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/weirstream/weir"
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/cluster"
+	"github.com/weirstream/weir/web/api"
 )
 
 // Flink's JobStatus and ExecutionState names, for the maps keyed by state.
@@ -26,7 +26,7 @@ type jobView struct {
 	state      string
 	start, end time.Time
 	now        time.Time
-	vertices   []runtime.VertexStatus
+	vertices   []cluster.VertexStatus
 	vids       []string // REST IDs, indexed like vertices
 }
 
@@ -55,7 +55,7 @@ func (v *jobView) duration() int64 {
 // it restarts.
 func (v *jobView) taskState() string {
 	switch v.state {
-	case weir.StateRunning, weir.StateFinished, weir.StateCanceled, weir.StateFailed:
+	case cluster.StateRunning, cluster.StateFinished, cluster.StateCanceled, cluster.StateFailed:
 		return v.state
 	}
 	return "CREATED"
@@ -141,33 +141,21 @@ func lookupVertex(w http.ResponseWriter, v *jobView, p params) (int, bool) {
 
 // ---- /overview and /config ----
 
-type overviewJSON struct {
-	TaskManagers   int    `json:"taskmanagers"`
-	SlotsTotal     int    `json:"slots-total"`
-	SlotsAvailable int    `json:"slots-available"`
-	JobsRunning    int    `json:"jobs-running"`
-	JobsFinished   int    `json:"jobs-finished"`
-	JobsCancelled  int    `json:"jobs-cancelled"`
-	JobsFailed     int    `json:"jobs-failed"`
-	WeirVersion    string `json:"weir-version"`
-	WeirCommit     string `json:"weir-commit"`
-}
-
 func (s *Server) overview(w http.ResponseWriter, _ *http.Request, _ params) {
-	o := overviewJSON{TaskManagers: 1, WeirVersion: s.version}
+	o := api.Overview{TaskManagers: 1, WeirVersion: s.version}
 	for _, j := range s.jobs {
 		state := j.State()
 		switch state {
-		case weir.StateFinished:
+		case cluster.StateFinished:
 			o.JobsFinished++
-		case weir.StateCanceled:
+		case cluster.StateCanceled:
 			o.JobsCancelled++
-		case weir.StateFailed:
+		case cluster.StateFailed:
 			o.JobsFailed++
 		default:
 			o.JobsRunning++
 		}
-		if state == weir.StateRunning {
+		if state == cluster.StateRunning {
 			// One slot per subtask of the widest vertex, as Flink's slot
 			// sharing would need; the embedded runtime has them all in use.
 			most := 0
@@ -180,18 +168,9 @@ func (s *Server) overview(w http.ResponseWriter, _ *http.Request, _ params) {
 	writeJSON(w, http.StatusOK, o)
 }
 
-type dashboardConfigJSON struct {
-	RefreshInterval int64          `json:"refresh-interval"`
-	TimezoneName    string         `json:"timezone-name"`
-	TimezoneOffset  int64          `json:"timezone-offset"`
-	WeirVersion     string         `json:"weir-version"`
-	WeirRevision    string         `json:"weir-revision"`
-	Features        map[string]any `json:"features"`
-}
-
 func (s *Server) dashboardConfig(w http.ResponseWriter, _ *http.Request, _ params) {
 	name, offset := time.Now().Zone()
-	writeJSON(w, http.StatusOK, dashboardConfigJSON{
+	writeJSON(w, http.StatusOK, api.DashboardConfig{
 		RefreshInterval: 3000,
 		TimezoneName:    name,
 		TimezoneOffset:  int64(offset) * 1000,
@@ -207,30 +186,12 @@ func (s *Server) dashboardConfig(w http.ResponseWriter, _ *http.Request, _ param
 
 // ---- /jobs, /jobs/overview ----
 
-type jobIDJSON struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
-}
-
 func (s *Server) jobList(w http.ResponseWriter, _ *http.Request, _ params) {
-	out := struct {
-		Jobs []jobIDJSON `json:"jobs"`
-	}{Jobs: []jobIDJSON{}}
+	out := api.JobList{Jobs: []api.JobID{}}
 	for _, j := range s.jobs {
-		out.Jobs = append(out.Jobs, jobIDJSON{ID: j.ID(), Status: j.State()})
+		out.Jobs = append(out.Jobs, api.JobID{ID: j.ID(), Status: j.State()})
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-type jobOverviewJSON struct {
-	JID              string         `json:"jid"`
-	Name             string         `json:"name"`
-	State            string         `json:"state"`
-	StartTime        int64          `json:"start-time"`
-	EndTime          int64          `json:"end-time"`
-	Duration         int64          `json:"duration"`
-	LastModification int64          `json:"last-modification"`
-	Tasks            map[string]int `json:"tasks"`
 }
 
 // taskCounts counts the job's subtasks by state, with Flink's keys
@@ -259,13 +220,11 @@ func (v *jobView) taskCounts(lower bool) map[string]int {
 }
 
 func (s *Server) jobsOverview(w http.ResponseWriter, _ *http.Request, _ params) {
-	out := struct {
-		Jobs []jobOverviewJSON `json:"jobs"`
-	}{Jobs: []jobOverviewJSON{}}
+	out := api.JobsOverview{Jobs: []api.JobOverview{}}
 	for _, j := range s.jobs {
 		v := newJobView(j)
 		lastMod := max(epochMs(v.start), epochMs(v.end))
-		out.Jobs = append(out.Jobs, jobOverviewJSON{
+		out.Jobs = append(out.Jobs, api.JobOverview{
 			JID: v.id, Name: v.name, State: v.state,
 			StartTime: epochMs(v.start), EndTime: epochMs(v.end), Duration: v.duration(),
 			LastModification: lastMod, Tasks: v.taskCounts(true),
@@ -276,25 +235,8 @@ func (s *Server) jobsOverview(w http.ResponseWriter, _ *http.Request, _ params) 
 
 // ---- /jobs/:jobid ----
 
-// ioMetricsJSON is Flink's IOMetricsInfo (records only: Weir does not count
-// bytes) with the task metrics Weir samples every second, under Flink's
-// metric names.
-type ioMetricsJSON struct {
-	ReadRecords          int64 `json:"read-records"`
-	ReadRecordsComplete  bool  `json:"read-records-complete"`
-	WriteRecords         int64 `json:"write-records"`
-	WriteRecordsComplete bool  `json:"write-records-complete"`
-
-	RecordsInPerSecond           float64 `json:"numRecordsInPerSecond"`
-	RecordsOutPerSecond          float64 `json:"numRecordsOutPerSecond"`
-	BusyTimeMsPerSecond          float64 `json:"busyTimeMsPerSecond"`
-	BackPressuredTimeMsPerSecond float64 `json:"backPressuredTimeMsPerSecond"`
-	IdleTimeMsPerSecond          float64 `json:"idleTimeMsPerSecond"`
-	OutPoolUsage                 float64 `json:"outPoolUsage"`
-}
-
-func subtaskMetrics(st runtime.SubtaskStatus) ioMetricsJSON {
-	return ioMetricsJSON{
+func subtaskMetrics(st cluster.SubtaskStatus) api.IOMetrics {
+	return api.IOMetrics{
 		ReadRecords: st.RecordsIn, ReadRecordsComplete: true,
 		WriteRecords: st.RecordsOut, WriteRecordsComplete: true,
 		RecordsInPerSecond:           finite(st.RecordsInPerSecond),
@@ -310,8 +252,8 @@ func subtaskMetrics(st runtime.SubtaskStatus) ioMetricsJSON {
 // are summed; busy, backpressured and idle time and the output pool usage
 // are those of the subtask where each is highest, as Flink's job graph
 // shows "Busy (max)" and "Backpressured (max)".
-func vertexMetrics(vs runtime.VertexStatus) ioMetricsJSON {
-	m := ioMetricsJSON{ReadRecordsComplete: true, WriteRecordsComplete: true}
+func vertexMetrics(vs cluster.VertexStatus) api.IOMetrics {
+	m := api.IOMetrics{ReadRecordsComplete: true, WriteRecordsComplete: true}
 	for _, st := range vs.Subtasks {
 		s := subtaskMetrics(st)
 		m.ReadRecords += s.ReadRecords
@@ -326,78 +268,15 @@ func vertexMetrics(vs runtime.VertexStatus) ioMetricsJSON {
 	return m
 }
 
-type jobVertexJSON struct {
-	ID             string         `json:"id"`
-	Name           string         `json:"name"`
-	MaxParallelism int            `json:"maxParallelism"`
-	Parallelism    int            `json:"parallelism"`
-	Status         string         `json:"status"`
-	StartTime      int64          `json:"start-time"`
-	EndTime        int64          `json:"end-time"`
-	Duration       int64          `json:"duration"`
-	Tasks          map[string]int `json:"tasks"`
-	Metrics        ioMetricsJSON  `json:"metrics"`
-}
-
-type jobDetailsJSON struct {
-	JID            string           `json:"jid"`
-	Name           string           `json:"name"`
-	IsStoppable    bool             `json:"isStoppable"`
-	State          string           `json:"state"`
-	JobType        string           `json:"job-type"`
-	StartTime      int64            `json:"start-time"`
-	EndTime        int64            `json:"end-time"`
-	Duration       int64            `json:"duration"`
-	MaxParallelism int              `json:"maxParallelism"`
-	Now            int64            `json:"now"`
-	Timestamps     map[string]int64 `json:"timestamps"`
-	Vertices       []jobVertexJSON  `json:"vertices"`
-	StatusCounts   map[string]int   `json:"status-counts"`
-	Plan           planJSON         `json:"plan"`
-	// Weir: restarts so far.
-	Restarts int `json:"restarts"`
-}
-
-type planJSON struct {
-	JID   string         `json:"jid"`
-	Name  string         `json:"name"`
-	Type  string         `json:"type"`
-	Nodes []planNodeJSON `json:"nodes"`
-}
-
-type planNodeJSON struct {
-	ID                  string          `json:"id"`
-	Parallelism         int             `json:"parallelism"`
-	Operator            string          `json:"operator"`
-	OperatorStrategy    string          `json:"operator_strategy"`
-	Description         string          `json:"description"`
-	Inputs              []planInputJSON `json:"inputs,omitempty"`
-	OptimizerProperties struct{}        `json:"optimizer_properties"`
-	// Weir: the chained operators, head first, with their UIDs.
-	Operators []operatorJSON `json:"operators"`
-}
-
-type planInputJSON struct {
-	Num          int    `json:"num"`
-	ID           string `json:"id"`
-	ShipStrategy string `json:"ship_strategy"`
-	Exchange     string `json:"exchange"`
-}
-
-type operatorJSON struct {
-	Name string `json:"name"`
-	UID  string `json:"uid"`
-}
-
-func (v *jobView) plan() planJSON {
-	p := planJSON{JID: v.id, Name: v.name, Type: "STREAMING", Nodes: []planNodeJSON{}}
+func (v *jobView) plan() api.Plan {
+	p := api.Plan{JID: v.id, Name: v.name, Type: "STREAMING", Nodes: []api.PlanNode{}}
 	for i, vs := range v.vertices {
-		n := planNodeJSON{ID: v.vids[i], Parallelism: vs.Parallelism, Description: vs.Name, Operators: []operatorJSON{}}
+		n := api.PlanNode{ID: v.vids[i], Parallelism: vs.Parallelism, Description: vs.Name, Operators: []api.Operator{}}
 		for k, in := range vs.Inputs {
-			n.Inputs = append(n.Inputs, planInputJSON{Num: k, ID: v.vid(in.FromVertex), ShipStrategy: in.Partitioning, Exchange: "pipelined_bounded"})
+			n.Inputs = append(n.Inputs, api.PlanInput{Num: k, ID: v.vid(in.FromVertex), ShipStrategy: in.Partitioning, Exchange: "pipelined_bounded"})
 		}
 		for _, op := range vs.Operators {
-			n.Operators = append(n.Operators, operatorJSON(op))
+			n.Operators = append(n.Operators, api.Operator(op))
 		}
 		p.Nodes = append(p.Nodes, n)
 	}
@@ -409,11 +288,11 @@ func (s *Server) jobDetails(w http.ResponseWriter, _ *http.Request, p params) {
 	if v == nil {
 		return
 	}
-	d := jobDetailsJSON{
+	d := api.JobDetails{
 		JID: v.id, Name: v.name, State: v.state, JobType: "STREAMING",
 		StartTime: epochMs(v.start), EndTime: epochMs(v.end), Duration: v.duration(),
 		MaxParallelism: -1, Now: v.now.UnixMilli(),
-		Timestamps: map[string]int64{}, Vertices: []jobVertexJSON{}, StatusCounts: map[string]int{},
+		Timestamps: map[string]int64{}, Vertices: []api.JobVertex{}, StatusCounts: map[string]int{},
 		Plan: v.plan(), Restarts: v.job.Restarts(),
 	}
 	for _, st := range jobStates {
@@ -438,7 +317,7 @@ func (s *Server) jobDetails(w http.ResponseWriter, _ *http.Request, p params) {
 		}
 		tasks[state] = len(vs.Subtasks)
 		d.StatusCounts[state]++
-		d.Vertices = append(d.Vertices, jobVertexJSON{
+		d.Vertices = append(d.Vertices, api.JobVertex{
 			ID: v.vids[i], Name: vs.Name, MaxParallelism: -1, Parallelism: vs.Parallelism, Status: state,
 			StartTime: epochMs(v.start), EndTime: epochMs(v.end), Duration: v.duration(),
 			Tasks: tasks, Metrics: vertexMetrics(vs),
@@ -449,9 +328,7 @@ func (s *Server) jobDetails(w http.ResponseWriter, _ *http.Request, p params) {
 
 func (s *Server) jobPlan(w http.ResponseWriter, _ *http.Request, p params) {
 	if v := s.lookupJob(w, p); v != nil {
-		writeJSON(w, http.StatusOK, struct {
-			Plan planJSON `json:"plan"`
-		}{v.plan()})
+		writeJSON(w, http.StatusOK, api.JobPlan{Plan: v.plan()})
 	}
 }
 
@@ -474,7 +351,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, p params) {
 		return
 	}
 	if err := v.job.Cancel(); err != nil {
-		if errors.Is(err, weir.ErrNotRunning) {
+		if errors.Is(err, cluster.ErrNotRunning) {
 			writeError(w, http.StatusConflict, fmt.Sprintf("Job %s cannot be cancelled: %v.", v.id, err))
 			return
 		}
@@ -499,29 +376,6 @@ func trustedHost(hostport string) bool {
 
 // ---- /jobs/:jobid/vertices/:vertexid ----
 
-type subtaskJSON struct {
-	Subtask       int           `json:"subtask"`
-	Status        string        `json:"status"`
-	Attempt       int           `json:"attempt"`
-	Endpoint      string        `json:"endpoint"`
-	StartTime     int64         `json:"start-time"`
-	EndTime       int64         `json:"end-time"`
-	Duration      int64         `json:"duration"`
-	Metrics       ioMetricsJSON `json:"metrics"`
-	TaskManagerID string        `json:"taskmanager-id"`
-}
-
-type vertexDetailsJSON struct {
-	ID             string        `json:"id"`
-	Name           string        `json:"name"`
-	MaxParallelism int           `json:"maxParallelism"`
-	Parallelism    int           `json:"parallelism"`
-	Now            int64         `json:"now"`
-	Subtasks       []subtaskJSON `json:"subtasks"`
-	// Weir: the chained operators, head first.
-	Operators []operatorJSON `json:"operators"`
-}
-
 func (s *Server) vertexDetails(w http.ResponseWriter, _ *http.Request, p params) {
 	v := s.lookupJob(w, p)
 	if v == nil {
@@ -532,20 +386,20 @@ func (s *Server) vertexDetails(w http.ResponseWriter, _ *http.Request, p params)
 		return
 	}
 	vs := v.vertices[i]
-	d := vertexDetailsJSON{
+	d := api.VertexDetails{
 		ID: v.vids[i], Name: vs.Name, MaxParallelism: -1, Parallelism: vs.Parallelism, Now: v.now.UnixMilli(),
-		Subtasks: []subtaskJSON{}, Operators: []operatorJSON{},
+		Subtasks: []api.SubtaskDetails{}, Operators: []api.Operator{},
 	}
 	attempt := v.job.Restarts()
 	for _, st := range vs.Subtasks {
-		d.Subtasks = append(d.Subtasks, subtaskJSON{
+		d.Subtasks = append(d.Subtasks, api.SubtaskDetails{
 			Subtask: st.Subtask, Status: v.taskState(), Attempt: attempt, Endpoint: "localhost",
 			StartTime: epochMs(v.start), EndTime: epochMs(v.end), Duration: v.duration(),
 			Metrics: subtaskMetrics(st), TaskManagerID: "embedded",
 		})
 	}
 	for _, op := range vs.Operators {
-		d.Operators = append(d.Operators, operatorJSON(op))
+		d.Operators = append(d.Operators, api.Operator(op))
 	}
 	writeJSON(w, http.StatusOK, d)
 }
@@ -564,22 +418,6 @@ func BackpressureLevel(ratio float64) string {
 	return "high"
 }
 
-type backpressureJSON struct {
-	Status            string                    `json:"status"`
-	BackpressureLevel string                    `json:"backpressure-level"`
-	EndTimestamp      int64                     `json:"end-timestamp"`
-	Subtasks          []subtaskBackpressureJSON `json:"subtasks"`
-}
-
-type subtaskBackpressureJSON struct {
-	Subtask           int     `json:"subtask"`
-	AttemptNumber     int     `json:"attempt-number"`
-	BackpressureLevel string  `json:"backpressure-level"`
-	Ratio             float64 `json:"ratio"`
-	IdleRatio         float64 `json:"idleRatio"`
-	BusyRatio         float64 `json:"busyRatio"`
-}
-
 func ratio(msPerSecond float64) float64 { return min(max(finite(msPerSecond)/1000, 0), 1) }
 
 func (s *Server) backpressure(w http.ResponseWriter, _ *http.Request, p params) {
@@ -591,13 +429,13 @@ func (s *Server) backpressure(w http.ResponseWriter, _ *http.Request, p params) 
 	if !ok {
 		return
 	}
-	b := backpressureJSON{Status: "ok", EndTimestamp: v.now.UnixMilli(), Subtasks: []subtaskBackpressureJSON{}}
+	b := api.Backpressure{Status: "ok", EndTimestamp: v.now.UnixMilli(), Subtasks: []api.SubtaskBackpressure{}}
 	worst := 0.0
 	attempt := v.job.Restarts()
 	for _, st := range v.vertices[i].Subtasks {
 		r := ratio(st.BackPressuredTimeMsPerSecond)
 		worst = max(worst, r)
-		b.Subtasks = append(b.Subtasks, subtaskBackpressureJSON{
+		b.Subtasks = append(b.Subtasks, api.SubtaskBackpressure{
 			Subtask: st.Subtask, AttemptNumber: attempt, BackpressureLevel: BackpressureLevel(r),
 			Ratio: r, IdleRatio: ratio(st.IdleTimeMsPerSecond), BusyRatio: ratio(st.BusyTimeMsPerSecond),
 		})
@@ -608,43 +446,7 @@ func (s *Server) backpressure(w http.ResponseWriter, _ *http.Request, p params) 
 
 // ---- /jobs/:jobid/exceptions ----
 
-type exceptionsJSON struct {
-	RootException    *string              `json:"root-exception"`
-	Timestamp        *int64               `json:"timestamp"`
-	AllExceptions    []taskExceptionJSON  `json:"all-exceptions"`
-	Truncated        bool                 `json:"truncated"`
-	ExceptionHistory exceptionHistoryJSON `json:"exceptionHistory"`
-}
-
-type taskExceptionJSON struct {
-	Exception     string `json:"exception"`
-	Task          string `json:"task"`
-	Location      string `json:"location"`
-	Timestamp     int64  `json:"timestamp"`
-	TaskManagerID string `json:"taskManagerId"`
-}
-
-type exceptionHistoryJSON struct {
-	Entries   []exceptionEntryJSON `json:"entries"`
-	Truncated bool                 `json:"truncated"`
-}
-
-type exceptionEntryJSON struct {
-	ExceptionName        string               `json:"exceptionName"`
-	Stacktrace           string               `json:"stacktrace"`
-	Timestamp            int64                `json:"timestamp"`
-	TaskName             *string              `json:"taskName"`
-	Endpoint             *string              `json:"endpoint"`
-	TaskManagerID        *string              `json:"taskManagerId"`
-	FailureLabels        map[string]string    `json:"failureLabels"`
-	ConcurrentExceptions []exceptionEntryJSON `json:"concurrentExceptions"`
-	// Weir: the attempt that failed (0 for the first run), and whether the
-	// failure ended the job.
-	Attempt int  `json:"attempt"`
-	Final   bool `json:"final"`
-}
-
-// maxExceptions is how many failures weir.JobInfo keeps.
+// maxExceptions is how many failures cluster.JobInfo keeps.
 const maxExceptions = 100
 
 func (s *Server) exceptions(w http.ResponseWriter, _ *http.Request, p params) {
@@ -653,9 +455,9 @@ func (s *Server) exceptions(w http.ResponseWriter, _ *http.Request, p params) {
 		return
 	}
 	exs := v.job.Exceptions() // newest first
-	out := exceptionsJSON{
-		AllExceptions:    []taskExceptionJSON{},
-		ExceptionHistory: exceptionHistoryJSON{Entries: []exceptionEntryJSON{}, Truncated: len(exs) >= maxExceptions},
+	out := api.JobExceptions{
+		AllExceptions:    []api.TaskException{},
+		ExceptionHistory: api.ExceptionHistory{Entries: []api.ExceptionEntry{}, Truncated: len(exs) >= maxExceptions},
 	}
 	if len(exs) > 0 {
 		root := exs[0]
@@ -665,15 +467,15 @@ func (s *Server) exceptions(w http.ResponseWriter, _ *http.Request, p params) {
 	}
 	for _, e := range exs {
 		name, _, _ := strings.Cut(e.Message, "\n")
-		entry := exceptionEntryJSON{
+		entry := api.ExceptionEntry{
 			ExceptionName: name, Stacktrace: e.Message, Timestamp: e.Time.UnixMilli(),
-			FailureLabels: map[string]string{}, ConcurrentExceptions: []exceptionEntryJSON{},
+			FailureLabels: map[string]string{}, ConcurrentExceptions: []api.ExceptionEntry{},
 			Attempt: e.Attempt, Final: e.Final,
 		}
 		if e.Task != "" {
 			task, endpoint, tm := e.Task, "localhost", "embedded"
 			entry.TaskName, entry.Endpoint, entry.TaskManagerID = &task, &endpoint, &tm
-			out.AllExceptions = append(out.AllExceptions, taskExceptionJSON{
+			out.AllExceptions = append(out.AllExceptions, api.TaskException{
 				Exception: e.Message, Task: e.Task, Location: endpoint, Timestamp: e.Time.UnixMilli(), TaskManagerID: tm,
 			})
 		}

@@ -7,8 +7,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/weirstream/weir"
 	"github.com/weirstream/weir/checkpoint"
+	"github.com/weirstream/weir/cluster"
 )
 
 // Metric names keep Flink's metric names after a weir_task_ or weir_job_
@@ -102,7 +102,7 @@ func (c jobCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		gauge(descRestarts, float64(j.Restarts()), job...)
 		uptime := 0.0
-		if v.state == weir.StateRunning && !v.start.IsZero() {
+		if v.state == cluster.StateRunning && !v.start.IsZero() {
 			uptime = float64(time.Since(v.start).Milliseconds())
 		}
 		gauge(descUptime, uptime, job...)

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/weirstream/weir/web/api"
 )
 
 // params are the path segments a route binds, by name.
@@ -181,20 +183,15 @@ func badPath(r *http.Request) string {
 	return ""
 }
 
-// errorsJSON is the body of every error answer, as Flink's ErrorResponseBody.
-type errorsJSON struct {
-	Errors []string `json:"errors"`
-}
-
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, errorsJSON{Errors: []string{msg}})
+	writeJSON(w, status, api.ErrorResponse{Errors: []string{msg}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
-		b, _ = json.Marshal(errorsJSON{Errors: []string{"Internal server error: " + err.Error()}})
+		b, _ = json.Marshal(api.ErrorResponse{Errors: []string{"Internal server error: " + err.Error()}})
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")

@@ -13,13 +13,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/weirstream/weir"
 	"github.com/weirstream/weir/checkpoint"
+	"github.com/weirstream/weir/cluster"
 	"github.com/weirstream/weir/config"
-	"github.com/weirstream/weir/runtime"
 )
 
-// Job is what the server reads of a job; *weir.JobInfo implements it. All
+// Job is what the server reads of a job; *cluster.JobInfo implements it. All
 // methods must be safe for concurrent use.
 type Job interface {
 	ID() string
@@ -27,16 +26,16 @@ type Job interface {
 	State() string
 	Times() (start, end time.Time)
 	Restarts() int
-	Exceptions() []weir.Exception
-	Vertices() []runtime.VertexStatus
+	Exceptions() []cluster.Exception
+	Vertices() []cluster.VertexStatus
 	CheckpointStats() (checkpoint.Stats, bool)
-	CheckpointConfig() weir.CheckpointConfig
-	// Cancel stops the running job; it wraps weir.ErrNotRunning when the
+	CheckpointConfig() cluster.CheckpointConfig
+	// Cancel stops the running job; it wraps cluster.ErrNotRunning when the
 	// job has ended.
 	Cancel() error
 }
 
-var _ Job = (*weir.JobInfo)(nil)
+var _ Job = (*cluster.JobInfo)(nil)
 
 // Options configure a Server.
 type Options struct {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math/bits"
 
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/cluster"
 )
 
 // VertexID is the REST API's ID of a job vertex: 32 hexadecimal digits,
@@ -23,7 +23,7 @@ func VertexID(headUID string) string {
 }
 
 // vertexIDs returns the REST IDs of vs, indexed like vs (by vertex index).
-func vertexIDs(vs []runtime.VertexStatus) []string {
+func vertexIDs(vs []cluster.VertexStatus) []string {
 	ids := make([]string, len(vs))
 	for i, v := range vs {
 		if len(v.Operators) > 0 {

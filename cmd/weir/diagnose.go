@@ -22,6 +22,8 @@ import (
 	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/diagnosis"
 	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/web"
+	"github.com/weirstream/weir/web/api"
 )
 
 // withDiagnose adds `weir checkpoint diagnose` to the checkpoint command.
@@ -248,6 +250,8 @@ func retainedStats(cp *checkpoint.CompletedCheckpoint) checkpoint.CheckpointStat
 
 // ---- a running job, over the REST API ----
 
+// restClient reads a REST API into package api's types, those the server
+// writes.
 type restClient struct {
 	base string // scheme://host[:port][/prefix], no trailing slash
 	hc   *http.Client
@@ -288,115 +292,13 @@ func notFound(err error) bool {
 	return errors.As(err, &re) && re.status == http.StatusNotFound
 }
 
-// The JSON read, after Flink's REST API (field names as Flink's).
-type (
-	jobsJSON struct {
-		Jobs []struct {
-			ID     string `json:"id"`
-			Status string `json:"status"`
-		} `json:"jobs"`
-	}
-	jobJSON struct {
-		JID      string `json:"jid"`
-		Name     string `json:"name"`
-		State    string `json:"state"`
-		Vertices []struct {
-			ID          string `json:"id"`
-			Name        string `json:"name"`
-			Parallelism int    `json:"parallelism"`
-		} `json:"vertices"`
-		Plan struct {
-			Nodes []struct {
-				ID     string `json:"id"`
-				Inputs []struct {
-					ID           string `json:"id"`
-					ShipStrategy string `json:"ship_strategy"`
-				} `json:"inputs"`
-			} `json:"nodes"`
-		} `json:"plan"`
-	}
-	diagnosesJSON struct {
-		Entries []struct {
-			ID        int64 `json:"id"`
-			Diagnosis struct {
-				Summary string   `json:"summary"`
-				Causes  []string `json:"causes"`
-				Advice  []string `json:"advice"`
-			} `json:"diagnosis"`
-		} `json:"entries"`
-	}
-	checkpointConfigJSON struct {
-		Interval int64 `json:"interval"`
-		Timeout  int64 `json:"timeout"`
-	}
-	historyJSON struct {
-		Latest struct {
-			Failed *checkpointEntryJSON `json:"failed"`
-		} `json:"latest"`
-		History []checkpointEntryJSON `json:"history"`
-	}
-	checkpointEntryJSON struct {
-		ID                 int64                      `json:"id"`
-		Status             string                     `json:"status"`
-		IsSavepoint        bool                       `json:"is_savepoint"`
-		TriggerTimestamp   int64                      `json:"trigger_timestamp"`
-		LatestAckTimestamp int64                      `json:"latest_ack_timestamp"`
-		EndToEndDuration   int64                      `json:"end_to_end_duration"`
-		StateSize          int64                      `json:"state_size"`
-		CheckpointedSize   int64                      `json:"checkpointed_size"`
-		NumSubtasks        int                        `json:"num_subtasks"`
-		NumAcknowledged    int                        `json:"num_acknowledged_subtasks"`
-		FailureMessage     string                     `json:"failure_message"`
-		Tasks              map[string]json.RawMessage `json:"tasks"`
-	}
-	subtasksJSON struct {
-		Subtasks []struct {
-			Index            int    `json:"index"`
-			Status           string `json:"status"`
-			AckTimestamp     int64  `json:"ack_timestamp"`
-			EndToEndDuration int64  `json:"end_to_end_duration"`
-			StateSize        int64  `json:"state_size"`
-			CheckpointedSize int64  `json:"checkpointed_size"`
-			Checkpoint       struct {
-				Sync  int64 `json:"sync"`
-				Async int64 `json:"async"`
-			} `json:"checkpoint"`
-			Alignment struct {
-				Buffered  int64 `json:"buffered"`
-				Processed int64 `json:"processed"`
-				Persisted int64 `json:"persisted"`
-				Duration  int64 `json:"duration"`
-			} `json:"alignment"`
-			StartDelay int64 `json:"start_delay"`
-			Late       bool  `json:"late"` // Weir's
-		} `json:"subtasks"`
-	}
-	vertexJSON struct {
-		Subtasks []struct {
-			Subtask int `json:"subtask"`
-			Metrics struct {
-				ReadRecords        int64   `json:"read-records"`
-				RecordsInPerSecond float64 `json:"numRecordsInPerSecond"` // Weir's
-			} `json:"metrics"`
-		} `json:"subtasks"`
-	}
-	backpressureJSON struct {
-		Subtasks []struct {
-			Subtask   int     `json:"subtask"`
-			Ratio     float64 `json:"ratio"`
-			IdleRatio float64 `json:"idleRatio"`
-			BusyRatio float64 `json:"busyRatio"`
-		} `json:"subtasks"`
-	}
-)
-
 func diagnoseWeb(ctx context.Context, w io.Writer, base, jobID string, th thresholds) error {
 	base, err := restBase(base)
 	if err != nil {
 		return err
 	}
 	c := &restClient{base: base, hc: &http.Client{Timeout: 15 * time.Second}}
-	var jobs jobsJSON
+	var jobs api.JobList
 	if err := c.get(ctx, "/jobs", &jobs); err != nil {
 		return err
 	}
@@ -405,7 +307,7 @@ func diagnoseWeb(ctx context.Context, w io.Writer, base, jobID string, th thresh
 		return err
 	}
 	jp := "/jobs/" + url.PathEscape(id)
-	var job jobJSON
+	var job api.JobDetails
 	if err := c.get(ctx, jp, &job); err != nil {
 		return err
 	}
@@ -414,7 +316,7 @@ func diagnoseWeb(ctx context.Context, w io.Writer, base, jobID string, th thresh
 	// Weir's API explains checkpoints itself, with the job's figures of
 	// their time; the thresholds on the command line are applied here.
 	if !th.set {
-		var d diagnosesJSON
+		var d api.Diagnoses
 		err := c.get(ctx, jp+"/checkpoints/diagnosis", &d)
 		if err == nil {
 			var fs []diagnosis.Finding
@@ -430,7 +332,7 @@ func diagnoseWeb(ctx context.Context, w io.Writer, base, jobID string, th thresh
 		}
 	}
 
-	var cfg checkpointConfigJSON
+	var cfg api.CheckpointConfig
 	if err := c.get(ctx, jp+"/checkpoints/config", &cfg); err != nil {
 		if notFound(err) {
 			return fmt.Errorf("job %s takes no checkpoints (%v)", id, err)
@@ -444,15 +346,15 @@ func diagnoseWeb(ctx context.Context, w io.Writer, base, jobID string, th thresh
 	if th.timeoutSet {
 		timeout = th.timeout
 	}
-	var hist historyJSON
+	var hist api.Checkpointing
 	if err := c.get(ctx, jp+"/checkpoints", &hist); err != nil {
 		return err
 	}
 	entries := hist.History
-	if f := hist.Latest.Failed; f != nil && !slices.ContainsFunc(entries, func(e checkpointEntryJSON) bool { return e.ID == f.ID }) {
+	if f := hist.Latest.Failed; f != nil && !slices.ContainsFunc(entries, func(e api.Checkpoint) bool { return e.ID == f.ID }) {
 		entries = append(entries, *f)
 	}
-	slices.SortStableFunc(entries, func(a, b checkpointEntryJSON) int { return int(b.ID - a.ID) })
+	slices.SortStableFunc(entries, func(a, b api.Checkpoint) int { return int(b.ID - a.ID) })
 
 	vertices := vertexIndex(job)
 	var live []runtime.VertexStatus
@@ -487,7 +389,7 @@ func diagnoseWeb(ctx context.Context, w io.Writer, base, jobID string, th thresh
 }
 
 // pickJob is the job --job names, or the only (running) one.
-func pickJob(jobs jobsJSON, id, base string) (string, error) {
+func pickJob(jobs api.JobList, id, base string) (string, error) {
 	var all, running []string
 	for _, j := range jobs.Jobs {
 		if id != "" && j.ID == id {
@@ -520,7 +422,7 @@ func orNone(s []string) string {
 
 // vertexIndex maps the REST IDs of the job's vertices to their indexes
 // (their order in /jobs/:jobid, upstream first).
-func vertexIndex(job jobJSON) map[string]int {
+func vertexIndex(job api.JobDetails) map[string]int {
 	m := map[string]int{}
 	for i, v := range job.Vertices {
 		m[v.ID] = i
@@ -530,7 +432,7 @@ func vertexIndex(job jobJSON) map[string]int {
 
 // liveFigures reads the vertices' records and busy, backpressured and idle
 // shares, and the edges from the plan.
-func liveFigures(ctx context.Context, c *restClient, jp string, job jobJSON, index map[string]int) ([]runtime.VertexStatus, error) {
+func liveFigures(ctx context.Context, c *restClient, jp string, job api.JobDetails, index map[string]int) ([]runtime.VertexStatus, error) {
 	out := make([]runtime.VertexStatus, len(job.Vertices))
 	for i, v := range job.Vertices {
 		vs := runtime.VertexStatus{ID: i, Name: v.Name, Parallelism: v.Parallelism, Subtasks: make([]runtime.SubtaskStatus, v.Parallelism)}
@@ -538,7 +440,7 @@ func liveFigures(ctx context.Context, c *restClient, jp string, job jobJSON, ind
 			vs.Subtasks[k].Subtask = k
 		}
 		vp := jp + "/vertices/" + url.PathEscape(v.ID)
-		var vd vertexJSON
+		var vd api.VertexDetails
 		if err := c.get(ctx, vp, &vd); err != nil && !notFound(err) {
 			return nil, err
 		}
@@ -548,7 +450,7 @@ func liveFigures(ctx context.Context, c *restClient, jp string, job jobJSON, ind
 				vs.Subtasks[s.Subtask].RecordsInPerSecond = s.Metrics.RecordsInPerSecond
 			}
 		}
-		var bp backpressureJSON
+		var bp api.Backpressure
 		if err := c.get(ctx, vp+"/backpressure", &bp); err != nil && !notFound(err) {
 			return nil, err
 		}
@@ -575,7 +477,7 @@ func liveFigures(ctx context.Context, c *restClient, jp string, job jobJSON, ind
 }
 
 // remoteStats reads one checkpoint's per-subtask figures.
-func remoteStats(ctx context.Context, c *restClient, jp string, job jobJSON, e checkpointEntryJSON) (checkpoint.CheckpointStats, error) {
+func remoteStats(ctx context.Context, c *restClient, jp string, job api.JobDetails, e api.Checkpoint) (checkpoint.CheckpointStats, error) {
 	ms := func(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
 	at := func(v int64) time.Time {
 		if v <= 0 {
@@ -586,7 +488,7 @@ func remoteStats(ctx context.Context, c *restClient, jp string, job jobJSON, e c
 	cs := checkpoint.CheckpointStats{
 		ID: checkpoint.ID(e.ID), Status: checkpoint.StatusCompleted, TriggerTime: at(e.TriggerTimestamp),
 		LatestAck: at(e.LatestAckTimestamp), EndToEnd: ms(e.EndToEndDuration), StateSize: e.StateSize,
-		CheckpointedSize: e.CheckpointedSize, NumSubtasks: e.NumSubtasks, NumAcknowledged: e.NumAcknowledged,
+		CheckpointedSize: e.CheckpointedSize, NumSubtasks: e.NumSubtasks, NumAcknowledged: e.NumAcknowledgedSubtasks,
 	}
 	if e.IsSavepoint {
 		cs.Kind = checkpoint.KindSavepoint
@@ -595,10 +497,10 @@ func remoteStats(ctx context.Context, c *restClient, jp string, job jobJSON, e c
 		cs.Status = checkpoint.StatusFailed
 	}
 	dp := fmt.Sprintf("%s/checkpoints/details/%d", jp, e.ID)
-	var d checkpointEntryJSON
+	var d api.Checkpoint
 	if err := c.get(ctx, dp, &d); err != nil {
 		if notFound(err) { // gone from the history since
-			cs.Failure = remoteFailure(e.FailureMessage, nil)
+			cs.Failure = remoteFailure(e, vertexIndex(job))
 			return cs, nil
 		}
 		return cs, err
@@ -607,7 +509,7 @@ func remoteStats(ctx context.Context, c *restClient, jp string, job jobJSON, e c
 		if _, ok := d.Tasks[v.ID]; !ok {
 			continue
 		}
-		var sd subtasksJSON
+		var sd api.TaskCheckpointDetails
 		if err := c.get(ctx, dp+"/subtasks/"+url.PathEscape(v.ID), &sd); err != nil {
 			if notFound(err) {
 				continue
@@ -639,66 +541,54 @@ func remoteStats(ctx context.Context, c *restClient, jp string, job jobJSON, e c
 		return a.Task.Subtask - b.Task.Subtask
 	})
 	if cs.Status == checkpoint.StatusFailed {
-		cs.Failure = remoteFailure(e.FailureMessage, cs.Subtasks)
+		cs.Failure = remoteFailure(e, vertexIndex(job))
 	}
 	return cs, nil
 }
 
-// textError is a failure known by its message only, classified by the
-// words in it so that the diagnosis tells an expiry from a decline.
-type textError struct {
-	msg   string
-	kinds []error
-}
-
-func (e *textError) Error() string   { return e.msg }
-func (e *textError) Unwrap() []error { return e.kinds }
-
-// remoteFailure rebuilds a failure from its message: Weir's messages
-// ("checkpoint 7 expired after ...", "checkpoint 7 declined by Count (1/2):
-// ...") and Flink's ("Checkpoint expired before completing.", "Checkpoint
-// was declined ...").
-func remoteFailure(msg string, subs []checkpoint.SubtaskStats) error {
-	if msg == "" {
+// remoteFailure rebuilds a failed checkpoint's error from the codes the
+// server sends (failure_reason, failure_cause), so that errors.Is and
+// errors.As find in it what the diagnosis looks for, as on the server.
+// index maps the job's vertex IDs to their indexes.
+func remoteFailure(e api.Checkpoint, index map[string]int) error {
+	id, kind := checkpoint.ID(e.ID), checkpoint.KindCheckpoint
+	if e.IsSavepoint {
+		kind = checkpoint.KindSavepoint
+	}
+	fc := e.FailureCause
+	switch {
+	case e.FailureReason == api.ReasonDeclined && fc != nil:
+		de := &checkpoint.DeclinedError{Checkpoint: id, Kind: kind, TaskName: fc.TaskName}
+		if i, ok := index[fc.Vertex]; ok && fc.Subtask != nil {
+			de.Task = checkpoint.SubtaskKey{Vertex: i, Subtask: *fc.Subtask}
+		}
+		if fc.Message != "" {
+			de.Cause = remoteError(fc.Message, fc.Reason)
+		}
+		return de
+	case e.FailureReason == api.ReasonMetadataWriteFailed && fc != nil:
+		return &checkpoint.FinalizeError{Checkpoint: id, Kind: kind, Cause: remoteError(fc.Message, fc.Reason)}
+	}
+	if e.FailureMessage == nil || *e.FailureMessage == "" {
 		return nil
 	}
-	low := strings.ToLower(msg)
-	switch {
-	case strings.Contains(low, "expired"):
-		return &textError{msg, []error{checkpoint.ErrExpired}}
-	case strings.Contains(low, "declined"):
-		if _, rest, ok := strings.Cut(msg, " declined by "); ok {
-			if name, cause, ok := strings.Cut(rest, ": "); ok {
-				de := &checkpoint.DeclinedError{TaskName: name, Cause: taskCause(cause)}
-				for _, s := range subs {
-					if s.Name == name {
-						de.Task = s.Task
-					}
-				}
-				return de
-			}
-		}
-		return &textError{msg, []error{checkpoint.ErrDeclined, taskCause(msg)}}
-	case strings.Contains(low, "metadata"):
-		return &textError{msg, []error{checkpoint.ErrFinalize}}
-	case strings.Contains(low, "subsumed"):
-		return &textError{msg, []error{checkpoint.ErrSubsumed}}
-	case strings.Contains(low, "aborted"), strings.Contains(low, "tasks stopped"), strings.Contains(low, "suspend"),
-		strings.Contains(low, "shut down"), strings.Contains(low, "job has failed"):
-		return &textError{msg, []error{checkpoint.ErrTasksStopped}}
-	}
-	return errors.New(msg)
+	return remoteError(*e.FailureMessage, e.FailureReason)
 }
 
-// taskCause is a decline's cause, wrapping the task-side sentinels whose
-// words it holds.
-func taskCause(msg string) error {
-	e := &textError{msg: msg}
-	for _, s := range []error{checkpoint.ErrTaskNotReady, checkpoint.ErrTaskClosing, checkpoint.ErrEndOfInput,
-		checkpoint.ErrBarrierSubsumed, checkpoint.ErrCancellationBarrier, checkpoint.ErrAsyncSnapshot, checkpoint.ErrNotAllTasksRunning} {
-		if strings.Contains(msg, s.Error()) {
-			e.kinds = append(e.kinds, s)
-		}
+// codedError is an error known by its text and the server's code for it.
+type codedError struct {
+	msg      string
+	sentinel error
+}
+
+func (e *codedError) Error() string { return e.msg }
+func (e *codedError) Unwrap() error { return e.sentinel }
+
+// remoteError is msg wrapping the checkpoint sentinel that code stands
+// for; a plain error when the code names none.
+func remoteError(msg, code string) error {
+	if s := web.ReasonSentinel(code); s != nil {
+		return &codedError{msg: msg, sentinel: s}
 	}
-	return e
+	return errors.New(msg)
 }

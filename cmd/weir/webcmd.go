@@ -20,6 +20,7 @@ import (
 	"github.com/weirstream/weir"
 	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/web"
+	"github.com/weirstream/weir/web/api"
 )
 
 // checkWeb refuses a malformed --web, or --web with --no-web.
@@ -156,9 +157,7 @@ func cancelJob(ctx context.Context, out io.Writer, base, id, token string) error
 			state = weir.StateCanceled
 			break
 		}
-		var j struct {
-			State string `json:"state"`
-		}
+		var j api.JobDetails
 		if status == http.StatusOK && json.Unmarshal(body, &j) == nil {
 			state = j.State
 		}
@@ -216,9 +215,7 @@ func webCallAuth(ctx context.Context, hc *http.Client, method, u, token string) 
 // serverErrors is the server's own words for a refusal, from Flink's
 // {"errors": [...]}; "" when the body holds none.
 func serverErrors(body []byte) string {
-	var e struct {
-		Errors []string `json:"errors"`
-	}
+	var e api.ErrorResponse
 	if json.Unmarshal(body, &e) == nil && len(e.Errors) > 0 {
 		return strings.Join(e.Errors, "; ")
 	}
