@@ -101,7 +101,9 @@ func TestEventTimeTimersAndWatermarks(t *testing.T) {
 		{{"a", 15, 1}, {"a", 9, 1}, {"b", 26, 1}}, // a@9 is within bound of max 15-5... but window [0,10) fired? see below
 		{{"a", 2, 1}, {"a", 31, 1}},
 	}}
-	e := env(t, "parallelism.default=2", "pipeline.auto-watermark-interval=5ms")
+	const interval = 5 * time.Millisecond
+	e := env(t, "parallelism.default=2", fmt.Sprint("pipeline.auto-watermark-interval=", interval))
+	clock := manualClock(e)
 	s := weir.FromSource(e, src, "Events").SetParallelism(1)
 	// One assigner, chained to the source: with a rebalance in between, each
 	// assigner subtask would see only some timestamps, and the minimum of
@@ -123,11 +125,25 @@ func TestEventTimeTimersAndWatermarks(t *testing.T) {
 	// ends by then. Batch 2 (max 26) moves it to 20 at the next periodic
 	// emit, after a@9 is in: [0,10) fires for a (4) and b (1), [10,20) for a
 	// and b. Batch 3's a@2 is then late; the end of the input fires the rest.
+	// Processing time moves by hand (manualClock): each periodic emit comes
+	// once a batch has reached the keyed operator.
+	awaitIn := func(n int64) {
+		t.Helper()
+		testutil.Await(t, 10*time.Second, func() bool { return job.Records()["Process -> SideOutput: late"] >= n && clock.Pending() == 1 },
+			func() string { return fmt.Sprintf("%d records sent: %v", n, job.Records()) })
+	}
 	awaitRecords := func(n int) {
 		testutil.Await(t, 10*time.Second, func() bool { return len(sink.Records()) >= n },
 			func() string { return fmt.Sprintf("%d records: %q", len(sink.Records()), sink.Records()) })
 	}
+	awaitIn(5)
+	tick(t, clock, interval, 1)
+	if got := sink.Records(); len(got) != 0 {
+		t.Errorf("windows fired at watermark 6: %q", got)
+	}
 	src.next <- struct{}{}
+	awaitIn(8)
+	tick(t, clock, interval, 1)
 	awaitRecords(4)
 	src.next <- struct{}{}
 	if err := <-done; err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/connector/collect"
 	"github.com/weirstream/weir/internal/testutil"
+	"github.com/weirstream/weir/runtime"
 )
 
 // splitItem is a record and the split it came from, or, with end set, the
@@ -199,8 +201,8 @@ func TestPerSplitWatermarksGolden(t *testing.T) {
 
 // runFed starts a job reading feed through FromSourceWithWatermarks into
 // tumbling windows of 10 ms that count records per key, and returns the
-// sink and a channel that receives the job's result.
-func runFed(t *testing.T, e *weir.Environment, feed chan []splitItem, strategy weir.WatermarkStrategy[event]) (*collect.Sink[string], <-chan error) {
+// sink, the job and a channel that receives the job's result.
+func runFed(t *testing.T, e *weir.Environment, feed chan []splitItem, strategy weir.WatermarkStrategy[event]) (*collect.Sink[string], *runtime.Job, <-chan error) {
 	t.Helper()
 	s := weir.FromSourceWithWatermarks(e, &feedSource{feed: feed}, "Events", strategy).SetParallelism(1)
 	out := weir.AggregateProcessWindow(weir.Window(weir.KeyBy(s, func(e event) string { return e.Key }),
@@ -213,7 +215,7 @@ func runFed(t *testing.T, e *weir.Environment, feed chan []splitItem, strategy w
 	}
 	done := make(chan error, 1)
 	go func() { done <- job.Run() }()
-	return sink, done
+	return sink, job, done
 }
 
 // awaitLines waits until sink holds every line of want, while the job,
@@ -250,7 +252,7 @@ func TestFinishedSplitReleasesWatermark(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	e := env(t, "parallelism.default=1", "pipeline.auto-watermark-interval=0")
 	feed := make(chan []splitItem)
-	sink, done := runFed(t, e, feed, punctuated)
+	sink, _, done := runFed(t, e, feed, punctuated)
 	// a: 0, 11, 24; b: 1, 2, then finished (after the batch's records):
 	// the watermark goes 1, 2, then 24, firing [0,10) and [10,20).
 	feed <- []splitItem{rec("b", "x", 2), rec("a", "x", 1), rec("a", "x", 12), rec("b", "x", 3), endOf("b"), rec("a", "x", 25)}
@@ -268,29 +270,51 @@ func TestFinishedSplitReleasesWatermark(t *testing.T) {
 // nothing, without finishing, while split a keeps sending. With an idleness
 // timeout, b goes idle and a's watermark alone fires the windows it covers
 // while the source is still open. Were b active, event time would stay at
-// b's 1.
+// b's 1. Processing time moves by hand (manualClock), one watermark
+// interval at a time.
 func TestIdleSplitDoesNotHoldWatermark(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	e := env(t, "parallelism.default=1", "pipeline.auto-watermark-interval=5ms")
+	const interval, idleness = 5 * time.Millisecond, 20 * time.Millisecond
+	e := env(t, "parallelism.default=1", fmt.Sprint("pipeline.auto-watermark-interval=", interval))
+	clock := manualClock(e)
 	feed := make(chan []splitItem)
-	strategy := weir.ForMonotonousTimestamps(func(e event) int64 { return e.TS }).WithIdleness(20 * time.Millisecond)
-	sink, done := runFed(t, e, feed, strategy)
-	feed <- []splitItem{rec("b", "x", 2), rec("a", "x", 1), rec("a", "x", 12), rec("a", "x", 22)}
-	// a keeps sending records at 25 (its watermark: 24), so that it stays
-	// active while b goes idle.
-	want := []string{"x [0,10) 2", "x [10,20) 1"}
-	ticks := 0
-	deadline := time.After(10 * time.Second)
-	for !hasAll(sink.Records(), want) {
+	strategy := weir.ForMonotonousTimestamps(func(e event) int64 { return e.TS }).WithIdleness(idleness)
+	sink, job, done := runFed(t, e, feed, strategy)
+	// send hands the source a batch and waits until its records reach the
+	// window, so that the next tick counts them.
+	sent := 0
+	send := func(batch []splitItem) {
+		t.Helper()
 		select {
-		case feed <- []splitItem{rec("a", "t", 25)}:
-			ticks++
+		case feed <- batch:
 		case err := <-done:
 			t.Fatalf("job ended before its input did: %v", err)
-		case <-deadline:
-			t.Fatalf("windows while b is idle: %q, want %q", sink.Records(), want)
 		}
+		sent += len(batch)
+		testutil.Await(t, 10*time.Second, func() bool { return windowRecords(job) >= int64(sent) && clock.Pending() == 1 },
+			func() string { return fmt.Sprintf("%d records sent, the window has %v", sent, job.Records()) })
 	}
+	send([]splitItem{rec("b", "x", 2), rec("a", "x", 1), rec("a", "x", 12), rec("a", "x", 22)})
+	// The first tick (at 5 ms) sees both splits' records; from then on a
+	// sends a record at 25 (its watermark: 24) before every tick, so that
+	// it stays active while b is quiet. Up to the tick before the one that
+	// finds b quiet for the whole timeout (at 25 ms), event time stays at
+	// b's 1 and nothing fires.
+	ticks := 0
+	tick(t, clock, interval, 1)
+	for range idleness/interval - 1 {
+		send([]splitItem{rec("a", "t", 25)})
+		ticks++
+		tick(t, clock, interval, 1)
+	}
+	if got := sink.Records(); len(got) != 0 {
+		t.Errorf("windows fired before split b's idleness timeout: %q", got)
+	}
+	send([]splitItem{rec("a", "t", 25)})
+	ticks++
+	tick(t, clock, interval, 1)
+	want := []string{"x [0,10) 2", "x [10,20) 1"}
+	awaitLines(t, sink, done, want)
 	close(feed)
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -298,4 +322,16 @@ func TestIdleSplitDoesNotHoldWatermark(t *testing.T) {
 	got := sink.Records()
 	slices.Sort(got)
 	winCheckLines(t, "windows", got, []string{"x [0,10) 2", "x [10,20) 1", "x [20,30) 1", fmt.Sprintf("t [20,30) %d", ticks)})
+}
+
+// windowRecords is the number of records the job's window vertices have
+// taken in.
+func windowRecords(job *runtime.Job) int64 {
+	var n int64
+	for name, r := range job.Records() {
+		if strings.HasPrefix(name, "Window") {
+			n += r
+		}
+	}
+	return n
 }

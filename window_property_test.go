@@ -135,7 +135,8 @@ func winFirstDiff(a, b []string) string {
 // window; one sends a record and then nothing. Marked idle by its
 // watermark strategy, it stops holding event time back and the windows
 // fire while both sources are still open. Without idleness, nothing fires
-// until the end.
+// until the end. Processing time moves by hand (manualClock), one
+// watermark interval at a time.
 func TestIdleSourceDoesNotHoldWindowsBack(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	for _, idle := range []bool{true, false} {
@@ -146,11 +147,13 @@ func TestIdleSourceDoesNotHoldWindowsBack(t *testing.T) {
 			}
 			busy := &pacedSource{next: make(chan struct{}), batches: [][]event{active, nil}}
 			quiet := &pacedSource{next: make(chan struct{}), batches: [][]event{{{"b", 1, 1}}, nil}}
-			e := env(t, "parallelism.default=1", "pipeline.auto-watermark-interval=5ms")
+			const interval, idleness = 5 * time.Millisecond, 20 * time.Millisecond
+			e := env(t, "parallelism.default=1", fmt.Sprint("pipeline.auto-watermark-interval=", interval))
+			clock := manualClock(e)
 			strategy := weir.ForBoundedOutOfOrderness(0, func(e event) int64 { return e.TS })
 			quietStrategy := strategy
 			if idle {
-				quietStrategy = strategy.WithIdleness(20 * time.Millisecond)
+				quietStrategy = strategy.WithIdleness(idleness)
 			}
 			a := weir.AssignTimestampsAndWatermarks(weir.FromSource(e, busy, "Busy"), strategy)
 			b := weir.AssignTimestampsAndWatermarks(weir.FromSource(e, quiet, "Quiet"), quietStrategy)
@@ -164,21 +167,35 @@ func TestIdleSourceDoesNotHoldWindowsBack(t *testing.T) {
 			}
 			done := make(chan error, 1)
 			go func() { done <- job.Run() }()
+			// Every record reaches the window before processing time moves,
+			// and each assigner keeps one periodic timer.
+			testutil.Await(t, 10*time.Second, func() bool { return windowRecordsIn(job) >= int64(len(active)+1) && clock.Pending() == 2 },
+				func() string { return fmt.Sprintf("records did not reach the window: %v", job.Records()) })
+			// The first tick (at 5 ms) sees both sources' records: Busy's
+			// watermark reaches 24, Quiet's 0, and Quiet counts as active
+			// from then. Up to the tick before the one that finds it quiet
+			// for the whole timeout (at 25 ms), nothing may fire.
+			for range idleness / interval {
+				tick(t, clock, interval, 2)
+			}
+			if got := sink.Records(); len(got) != 0 {
+				t.Errorf("windows fired before the quiet source's idleness timeout: %q", got)
+			}
 			// Busy's watermark reaches 24: [0,10) and [10,20) are complete.
 			want := []string{"a [0,10) 10", "a [10,20) 10", "b [0,10) 1"}
 			if idle {
-				deadline := time.Now().Add(10 * time.Second)
-				for sink.Len() < len(want) && time.Now().Before(deadline) {
-					time.Sleep(2 * time.Millisecond)
-				}
+				tick(t, clock, interval, 2)
+				testutil.Await(t, 10*time.Second, func() bool { return sink.Len() >= len(want) },
+					func() string {
+						return fmt.Sprintf("windows once the quiet source is idle: %q, want %q", sink.Records(), want)
+					})
 			} else {
-				// Nothing must fire: absence cannot be awaited, so await what
-				// can be (every record has reached the window), then give
-				// watermarks well over the idleness timeout of the other case
-				// (20 ms, 5 ms per watermark) to show up.
-				testutil.Await(t, 10*time.Second, func() bool { return windowRecordsIn(job) >= int64(len(active)+1) },
-					func() string { return fmt.Sprintf("records did not reach the window: %v", job.Records()) })
-				time.Sleep(100 * time.Millisecond)
+				// Nothing must fire: absence cannot be awaited, so give
+				// watermarks several times the other case's timeout to show
+				// up, one tick at a time.
+				for range 4 * idleness / interval {
+					tick(t, clock, interval, 2)
+				}
 			}
 			got := sink.Records()
 			slices.Sort(got)
