@@ -5,14 +5,13 @@ import (
 	"sync"
 )
 
-// Event is an in-band control element that travels in order with records.
+// Event is an in-band control element that travels in order with records:
+// an operator.Watermark, a CheckpointBarrier or an EndOfPartition.
 type Event any
 
 // EndOfPartition says the producer subtask will send nothing more on this
 // channel.
 type EndOfPartition struct{}
-
-func (EndOfPartition) event() {}
 
 // element is what a channel carries: a data buffer or an event.
 type element struct {

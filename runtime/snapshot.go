@@ -23,8 +23,6 @@ type CheckpointBarrier struct {
 	Timestamp time.Time
 }
 
-func (CheckpointBarrier) event() {}
-
 // CheckpointStorage is where a job's checkpoints go; the executor's caller
 // binds it to one job and one location.
 type CheckpointStorage interface {

@@ -126,8 +126,6 @@ func (a arrow) String() string { return a.from + " -> " + a.to }
 // into its place, each with why. The test fails when one of them is no
 // longer broken: delete its line then.
 var pending = map[arrow]string{
-	{".", "runtime"}: "operators (window, join, keyed process, timers) still live in the root package " +
-		"and Environment.Build returns a runtime.Job: issue 20 items 1 and 3",
 	{".", "checkpoint"}: "the keyed operators' state restore (keyed.go) checks checkpoint.FormatPebble: " +
 		"operators still live in the root package: issue 20 item 3",
 	{"connector/file", "failover"}: "the file source's fatal errors wrap failover.ErrNoRestart; the sentinel " +
