@@ -200,9 +200,12 @@ func (d *driver) act(ctx context.Context, acts []checkpoint.Action) {
 			d.logger.Warn("checkpoint aborted", "job", d.job, "checkpoint", a.Checkpoint, "cause", a.Reason)
 			d.att.AbortCheckpoint(int64(a.Checkpoint))
 		case checkpoint.DiscardAction:
-			id := a.Checkpoint
+			// Not cancelled with the attempt either: the coordinator has
+			// already forgotten the checkpoint, so a delete cut short would
+			// leave it in storage for good (and retained on cancellation).
+			id, dctx := a.Checkpoint, context.WithoutCancel(ctx)
 			d.deletes.do(func() {
-				if err := d.store.Discard(ctx, int64(id)); err != nil {
+				if err := d.store.Discard(dctx, int64(id)); err != nil {
 					d.logger.Warn("cannot delete checkpoint files", "job", d.job, "checkpoint", id, "cause", err)
 				}
 			})
