@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/weirstream/weir/checkpoint"
+	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/internal/testutil"
-	"github.com/weirstream/weir/runtime"
 )
 
 // ackingAttempt is an attempt of one source subtask that acknowledges
@@ -44,7 +44,7 @@ func (a *ackingAttempt) NotifyCheckpointComplete(int64) {}
 func (a *ackingAttempt) AbortCheckpoint(int64)          {}
 func (a *ackingAttempt) CommitFinal()                   {}
 func (a *ackingAttempt) Fail(error)                     {}
-func (a *ackingAttempt) Status() []runtime.VertexStatus { return nil }
+func (a *ackingAttempt) Status() []graph.VertexStatus   { return nil }
 
 func (a *ackingAttempt) triggers() []int64 {
 	a.mu.Lock()

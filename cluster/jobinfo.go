@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/weirstream/weir/checkpoint"
+	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/runtime"
 )
 
@@ -65,7 +66,7 @@ type JobInfo struct {
 		restarts   int
 		exceptions []Exception
 		job        Attempt // the running attempt; nil between attempts
-		vertices   []runtime.VertexStatus
+		vertices   []graph.VertexStatus
 		stats      *checkpoint.Stats
 		config     CheckpointConfig
 		cancel     context.CancelCauseFunc
@@ -116,7 +117,7 @@ func (j *JobInfo) Exceptions() []Exception {
 
 // Vertices returns the job's vertices with their live figures (the last
 // known ones between attempts and after the end).
-func (j *JobInfo) Vertices() []runtime.VertexStatus {
+func (j *JobInfo) Vertices() []graph.VertexStatus {
 	j.mu.Lock()
 	job, v := j.mu.job, j.mu.vertices
 	j.mu.Unlock()

@@ -597,7 +597,7 @@ func (m *jobManager) retain(name string, st *storage.Storage, runErr error, canc
 // the newest ID it looked at.
 func (m *jobManager) logDiagnoses(name string, st checkpoint.Stats, after checkpoint.ID, interval, timeout time.Duration) checkpoint.ID {
 	newest := after
-	var vertices []runtime.VertexStatus
+	var vertices []graph.VertexStatus
 	for i := len(st.History) - 1; i >= 0; i-- { // oldest first
 		h := st.History[i]
 		if h.ID <= after || h.Status == checkpoint.StatusInProgress {

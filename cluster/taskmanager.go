@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/runtime"
 )
 
@@ -42,7 +43,7 @@ type Attempt interface {
 	// their final output.
 	Fail(cause error)
 	// Status is the live status of the attempt's vertices.
-	Status() []runtime.VertexStatus
+	Status() []graph.VertexStatus
 }
 
 // localTaskManager runs subtasks as goroutines of this process.
@@ -55,6 +56,6 @@ func (localTaskManager) Deploy(ctx context.Context, spec runtime.JobSpec) (Attem
 // VertexStatus and SubtaskStatus are the live figures of an attempt's
 // vertices, as JobInfo reports them.
 type (
-	VertexStatus  = runtime.VertexStatus
-	SubtaskStatus = runtime.SubtaskStatus
+	VertexStatus  = graph.VertexStatus
+	SubtaskStatus = graph.SubtaskStatus
 )

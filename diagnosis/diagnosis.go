@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/weirstream/weir/checkpoint"
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/graph"
 )
 
 // Input is what Explain looks at.
@@ -17,7 +17,7 @@ type Input struct {
 	// time of the checkpoint (rates, busy/backpressured/idle per subtask,
 	// records per subtask); nil when unknown (a finished job's retained
 	// statistics).
-	Vertices []runtime.VertexStatus
+	Vertices []graph.VertexStatus
 	// SlowShare: a completed checkpoint whose end-to-end duration exceeds
 	// SlowShare × Interval is explained too (0 means 0.5).
 	SlowShare float64

@@ -16,8 +16,8 @@ import (
 	"github.com/weirstream/weir/connector/datagen"
 	"github.com/weirstream/weir/connector/discard"
 	"github.com/weirstream/weir/diagnosis"
+	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/internal/testutil"
-	"github.com/weirstream/weir/runtime"
 )
 
 // slowSink takes per for every record: a database that cannot keep up.
@@ -54,7 +54,7 @@ func newEnv(t *testing.T, kv ...string) *weir.Environment {
 // rates, explains the newest finished checkpoint that failed or took longer
 // than the interval.
 // The job is cancelled before it returns.
-func diagnoseRunning(t *testing.T, e *weir.Environment, name string) (diagnosis.Finding, []runtime.VertexStatus) {
+func diagnoseRunning(t *testing.T, e *weir.Environment, name string) (diagnosis.Finding, []graph.VertexStatus) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -71,7 +71,7 @@ func diagnoseRunning(t *testing.T, e *weir.Environment, name string) (diagnosis.
 	job := e.Job()
 	var (
 		found    diagnosis.Finding
-		vs       []runtime.VertexStatus
+		vs       []graph.VertexStatus
 		stats    checkpoint.Stats
 		explains = func() bool {
 			var ok bool
@@ -105,7 +105,7 @@ func diagnoseRunning(t *testing.T, e *weir.Environment, name string) (diagnosis.
 
 // sampled reports whether every vertex has busy, backpressured and idle
 // figures (the runtime samples them every second).
-func sampled(vs []runtime.VertexStatus) bool {
+func sampled(vs []graph.VertexStatus) bool {
 	for _, v := range vs {
 		var sum float64
 		for _, s := range v.Subtasks {

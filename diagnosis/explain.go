@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/internal/units"
 
 	"github.com/weirstream/weir/checkpoint"
-	"github.com/weirstream/weir/runtime"
 )
 
 // The main causes a Finding names in Cause.
@@ -77,7 +77,7 @@ type view struct {
 	in       Input
 	cs       *checkpoint.CheckpointStats
 	what     string // "Checkpoint 7"
-	vertices map[int]*runtime.VertexStatus
+	vertices map[int]*graph.VertexStatus
 	par      map[int]int // subtasks per vertex in the checkpoint's statistics
 	vname    map[int]string
 	// rated: the vertex figures include busy, backpressured and idle
@@ -87,7 +87,7 @@ type view struct {
 }
 
 func newView(in Input) *view {
-	v := &view{in: in, cs: &in.Checkpoint, vertices: map[int]*runtime.VertexStatus{}, par: map[int]int{}, vname: map[int]string{}}
+	v := &view{in: in, cs: &in.Checkpoint, vertices: map[int]*graph.VertexStatus{}, par: map[int]int{}, vname: map[int]string{}}
 	v.what = fmt.Sprintf("%s %d", capitalize(in.Checkpoint.Kind.String()), in.Checkpoint.ID)
 	for i := range in.Vertices {
 		vs := &in.Vertices[i]
@@ -769,7 +769,7 @@ func (v *view) skew(focus int) *skew {
 	return best
 }
 
-func findSkew(vs *runtime.VertexStatus) *skew {
+func findSkew(vs *graph.VertexStatus) *skew {
 	n := len(vs.Subtasks)
 	if n < 2 {
 		return nil

@@ -10,7 +10,7 @@ import (
 
 	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/diagnosis"
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/graph"
 )
 
 const ms = time.Millisecond
@@ -61,13 +61,13 @@ func expired(id int64, timeout time.Duration, subs ...checkpoint.SubtaskStats) c
 
 // vertex builds a vertex's live figures; in lists the upstream vertices
 // with their partitioning ("HASH 0").
-func vertex(id int, name string, in []string, subs ...runtime.SubtaskStatus) runtime.VertexStatus {
-	v := runtime.VertexStatus{ID: id, Name: name, Parallelism: len(subs), Subtasks: subs}
+func vertex(id int, name string, in []string, subs ...graph.SubtaskStatus) graph.VertexStatus {
+	v := graph.VertexStatus{ID: id, Name: name, Parallelism: len(subs), Subtasks: subs}
 	for _, e := range in {
 		var part string
 		var from int
 		fmt.Sscanf(e, "%s %d", &part, &from)
-		v.Inputs = append(v.Inputs, runtime.VertexInputInfo{FromVertex: from, Partitioning: part})
+		v.Inputs = append(v.Inputs, graph.VertexInputInfo{FromVertex: from, Partitioning: part})
 	}
 	for i := range v.Subtasks {
 		v.Subtasks[i].Subtask = i
@@ -76,28 +76,28 @@ func vertex(id int, name string, in []string, subs ...runtime.SubtaskStatus) run
 }
 
 // fig is a subtask's figures: records in, busy and backpressured ms/s.
-func fig(records int64, busy, bp float64) runtime.SubtaskStatus {
-	return runtime.SubtaskStatus{RecordsIn: records, BusyTimeMsPerSecond: busy, BackPressuredTimeMsPerSecond: bp,
+func fig(records int64, busy, bp float64) graph.SubtaskStatus {
+	return graph.SubtaskStatus{RecordsIn: records, BusyTimeMsPerSecond: busy, BackPressuredTimeMsPerSecond: bp,
 		IdleTimeMsPerSecond: max(0, 1000-busy-bp)}
 }
 
 func TestExplain(t *testing.T) {
 	// Seed 000: a sink far slower than the source; checkpoints expire.
-	slowSink := []runtime.VertexStatus{
+	slowSink := []graph.VertexStatus{
 		vertex(0, "Source: Kafka", nil, fig(0, 40, 955)),
 		vertex(1, "MySQL Sink", []string{"REBALANCE 0"}, fig(52000, 994, 0)),
 	}
 	// Seed 003: 90% of the records carry one key.
-	skewed := []runtime.VertexStatus{
+	skewed := []graph.VertexStatus{
 		vertex(0, "Source: Events", nil, fig(0, 30, 962)),
 		vertex(1, "Count", []string{"HASH 0"}, fig(1000, 120, 0), fig(9000, 999, 0)),
 		vertex(2, "Sink", []string{"FORWARD 1"}, fig(500, 5, 0), fig(4500, 40, 0)),
 	}
-	quiet := []runtime.VertexStatus{
+	quiet := []graph.VertexStatus{
 		vertex(0, "Source: Gen", nil, fig(0, 30, 0)),
 		vertex(1, "Count", []string{"HASH 0"}, fig(5000, 50, 0), fig(5000, 60, 0)),
 	}
-	chain := []runtime.VertexStatus{ // Source -> Parse -> Enrich (slow) -> Sink
+	chain := []graph.VertexStatus{ // Source -> Parse -> Enrich (slow) -> Sink
 		vertex(0, "Source: Gen", nil, fig(0, 10, 980)),
 		vertex(1, "Parse", []string{"REBALANCE 0"}, fig(3000, 20, 970), fig(3000, 25, 960)),
 		vertex(2, "Enrich", []string{"REBALANCE 1"}, fig(3000, 985, 2), fig(3000, 990, 0)),
@@ -416,7 +416,7 @@ func TestExplainNothing(t *testing.T) {
 
 // TestExplainSkewNeedsEnoughRecords: a handful of records is no skew.
 func TestExplainSkewNeedsEnoughRecords(t *testing.T) {
-	vs := []runtime.VertexStatus{
+	vs := []graph.VertexStatus{
 		vertex(0, "Source: Gen", nil, fig(0, 10, 0)),
 		vertex(1, "Count", []string{"HASH 0"}, fig(9, 10, 0), fig(1, 10, 0)),
 	}

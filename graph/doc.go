@@ -11,4 +11,9 @@
 // edge is Forward, both sides have the same parallelism and neither side
 // disabled chaining. A chain is a tree rooted at its head (a source, or a
 // node fed through the network); records pass along it by function call.
+//
+// Status: VertexStatus and SubtaskStatus are a running job's figures per
+// vertex and subtask (records, rates, busy and back-pressured time, output
+// pool usage), as plain data too: the runtime samples them, and the job
+// manager, the web server and the checkpoint diagnosis read them.
 package graph

@@ -4,45 +4,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/weirstream/weir/graph"
 )
-
-// SubtaskStatus is one subtask's figures: counters since the attempt
-// started, and rates over the last sampling second. Names follow Flink's
-// task metrics.
-type SubtaskStatus struct {
-	Subtask                      int
-	RecordsIn, RecordsOut        int64
-	RecordsInPerSecond           float64
-	RecordsOutPerSecond          float64
-	BusyTimeMsPerSecond          float64
-	BackPressuredTimeMsPerSecond float64
-	IdleTimeMsPerSecond          float64
-	// OutPoolUsage is the share of the subtask's output buffers in use
-	// (0..1); near 1 means its consumers do not keep up.
-	OutPoolUsage float64
-	// OutPoolBuffers and OutPoolCapacity are the buffers in use and the
-	// pools' size.
-	OutPoolBuffers, OutPoolCapacity int
-}
-
-// VertexStatus is one vertex (a chain of operators) and its subtasks.
-type VertexStatus struct {
-	ID          int
-	Name        string
-	Parallelism int
-	Operators   []OperatorInfo
-	Inputs      []VertexInputInfo
-	Subtasks    []SubtaskStatus
-}
-
-// OperatorInfo names one operator of a chain.
-type OperatorInfo struct{ Name, UID string }
-
-// VertexInputInfo is a network edge into a vertex.
-type VertexInputInfo struct {
-	FromVertex   int
-	Partitioning string // FORWARD, HASH, REBALANCE, BROADCAST
-}
 
 // rates is the last second's sample of one subtask.
 type rates struct {
@@ -108,25 +72,25 @@ func (j *Job) sample(now time.Time) {
 
 // Status returns every vertex with its subtasks' figures. It may be called
 // from any goroutine while the job runs.
-func (j *Job) Status() []VertexStatus {
+func (j *Job) Status() []graph.VertexStatus {
 	g, p := j.spec.Graph, j.spec.Plan
 	cur := j.counters()
 	j.sampler.mu.Lock()
 	rs := j.sampler.rates
 	j.sampler.mu.Unlock()
-	out := make([]VertexStatus, len(p.Vertices))
+	out := make([]graph.VertexStatus, len(p.Vertices))
 	i := 0
 	for _, v := range p.Vertices {
-		vs := VertexStatus{ID: v.ID, Name: v.Name, Parallelism: v.Parallelism}
+		vs := graph.VertexStatus{ID: v.ID, Name: v.Name, Parallelism: v.Parallelism}
 		for _, id := range v.Nodes {
-			vs.Operators = append(vs.Operators, OperatorInfo{Name: g.Nodes[id].Name, UID: g.Nodes[id].UID})
+			vs.Operators = append(vs.Operators, graph.OperatorInfo{Name: g.Nodes[id].Name, UID: g.Nodes[id].UID})
 		}
 		for _, in := range v.Inputs {
-			vs.Inputs = append(vs.Inputs, VertexInputInfo{FromVertex: in.FromVertex, Partitioning: in.Edge.Partitioning.String()})
+			vs.Inputs = append(vs.Inputs, graph.VertexInputInfo{FromVertex: in.FromVertex, Partitioning: in.Edge.Partitioning.String()})
 		}
 		for s := 0; s < v.Parallelism; s++ {
 			t := j.subtasks[i]
-			st := SubtaskStatus{Subtask: s, RecordsIn: cur[i].in, RecordsOut: cur[i].out}
+			st := graph.SubtaskStatus{Subtask: s, RecordsIn: cur[i].in, RecordsOut: cur[i].out}
 			if i < len(rs) {
 				r := rs[i]
 				st.RecordsInPerSecond, st.RecordsOutPerSecond = r.in, r.out

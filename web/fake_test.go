@@ -14,7 +14,7 @@ import (
 	"github.com/weirstream/weir"
 	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/diagnosis"
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/web"
 )
 
@@ -22,7 +22,7 @@ import (
 type fakeJob struct {
 	id, name, state string
 	start, end      time.Time
-	vertices        []runtime.VertexStatus
+	vertices        []graph.VertexStatus
 	stats           *checkpoint.Stats
 	cfg             weir.CheckpointConfig
 	exceptions      []weir.Exception
@@ -37,7 +37,7 @@ func (f *fakeJob) State() string                             { return f.state }
 func (f *fakeJob) Times() (time.Time, time.Time)             { return f.start, f.end }
 func (f *fakeJob) Restarts() int                             { return 2 }
 func (f *fakeJob) Exceptions() []weir.Exception              { return f.exceptions }
-func (f *fakeJob) Vertices() []runtime.VertexStatus          { return f.vertices }
+func (f *fakeJob) Vertices() []graph.VertexStatus            { return f.vertices }
 func (f *fakeJob) CheckpointConfig() weir.CheckpointConfig   { return f.cfg }
 func (f *fakeJob) CheckpointStats() (checkpoint.Stats, bool) { return derefStats(f.stats) }
 
@@ -63,14 +63,14 @@ var t0 = time.UnixMilli(1_700_000_000_000)
 // fixture is a running job of two vertices, source (2 subtasks) and sink
 // (1), with one completed and one expired checkpoint.
 func fixture() *fakeJob {
-	src := runtime.VertexStatus{ID: 0, Name: "Source: S", Parallelism: 2, Operators: []runtime.OperatorInfo{{Name: "S", UID: "s"}},
-		Subtasks: []runtime.SubtaskStatus{
+	src := graph.VertexStatus{ID: 0, Name: "Source: S", Parallelism: 2, Operators: []graph.OperatorInfo{{Name: "S", UID: "s"}},
+		Subtasks: []graph.SubtaskStatus{
 			{Subtask: 0, RecordsOut: 100, BackPressuredTimeMsPerSecond: 100, BusyTimeMsPerSecond: 900},
 			{Subtask: 1, RecordsOut: 50, BackPressuredTimeMsPerSecond: 100.5, IdleTimeMsPerSecond: 899.5},
 		}}
-	sink := runtime.VertexStatus{ID: 1, Name: "Sink", Parallelism: 1, Operators: []runtime.OperatorInfo{{Name: "Sink", UID: "k"}},
-		Inputs:   []runtime.VertexInputInfo{{FromVertex: 0, Partitioning: "REBALANCE"}},
-		Subtasks: []runtime.SubtaskStatus{{Subtask: 0, RecordsIn: 150, BackPressuredTimeMsPerSecond: 600, OutPoolUsage: 0.25}}}
+	sink := graph.VertexStatus{ID: 1, Name: "Sink", Parallelism: 1, Operators: []graph.OperatorInfo{{Name: "Sink", UID: "k"}},
+		Inputs:   []graph.VertexInputInfo{{FromVertex: 0, Partitioning: "REBALANCE"}},
+		Subtasks: []graph.SubtaskStatus{{Subtask: 0, RecordsIn: 150, BackPressuredTimeMsPerSecond: 600, OutPoolUsage: 0.25}}}
 	ms := time.Millisecond
 	done := checkpoint.CheckpointStats{
 		ID: 4, Status: checkpoint.StatusCompleted, TriggerTime: t0, LatestAck: t0.Add(30 * ms), EndTime: t0.Add(31 * ms),
@@ -102,7 +102,7 @@ func fixture() *fakeJob {
 	}
 	return &fakeJob{
 		id: "00112233445566778899aabbccddeeff", name: "fake", state: weir.StateRunning, start: t0,
-		vertices: []runtime.VertexStatus{src, sink}, stats: st,
+		vertices: []graph.VertexStatus{src, sink}, stats: st,
 		cfg: weir.CheckpointConfig{Enabled: true, Interval: time.Second, Timeout: 10 * time.Second, Mode: "EXACTLY_ONCE",
 			Retention: "DELETE_ON_CANCELLATION", MaxConcurrent: 1, StateBackend: "hashmap"},
 	}

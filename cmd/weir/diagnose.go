@@ -21,7 +21,7 @@ import (
 	"github.com/weirstream/weir/checkpoint/storage"
 	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/diagnosis"
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/web"
 	"github.com/weirstream/weir/web/api"
 )
@@ -357,7 +357,7 @@ func diagnoseWeb(ctx context.Context, w io.Writer, base, jobID string, th thresh
 	slices.SortStableFunc(entries, func(a, b api.Checkpoint) int { return int(b.ID - a.ID) })
 
 	vertices := vertexIndex(job)
-	var live []runtime.VertexStatus
+	var live []graph.VertexStatus
 	if strings.EqualFold(job.State, "RUNNING") {
 		if live, err = liveFigures(ctx, c, jp, job, vertices); err != nil {
 			return err
@@ -432,10 +432,10 @@ func vertexIndex(job api.JobDetails) map[string]int {
 
 // liveFigures reads the vertices' records and busy, backpressured and idle
 // shares, and the edges from the plan.
-func liveFigures(ctx context.Context, c *restClient, jp string, job api.JobDetails, index map[string]int) ([]runtime.VertexStatus, error) {
-	out := make([]runtime.VertexStatus, len(job.Vertices))
+func liveFigures(ctx context.Context, c *restClient, jp string, job api.JobDetails, index map[string]int) ([]graph.VertexStatus, error) {
+	out := make([]graph.VertexStatus, len(job.Vertices))
 	for i, v := range job.Vertices {
-		vs := runtime.VertexStatus{ID: i, Name: v.Name, Parallelism: v.Parallelism, Subtasks: make([]runtime.SubtaskStatus, v.Parallelism)}
+		vs := graph.VertexStatus{ID: i, Name: v.Name, Parallelism: v.Parallelism, Subtasks: make([]graph.SubtaskStatus, v.Parallelism)}
 		for k := range vs.Subtasks {
 			vs.Subtasks[k].Subtask = k
 		}
@@ -469,7 +469,7 @@ func liveFigures(ctx context.Context, c *restClient, jp string, job api.JobDetai
 		}
 		for _, in := range n.Inputs {
 			if from, ok := index[in.ID]; ok {
-				out[i].Inputs = append(out[i].Inputs, runtime.VertexInputInfo{FromVertex: from, Partitioning: strings.ToUpper(in.ShipStrategy)})
+				out[i].Inputs = append(out[i].Inputs, graph.VertexInputInfo{FromVertex: from, Partitioning: strings.ToUpper(in.ShipStrategy)})
 			}
 		}
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/weirstream/weir"
 	"github.com/weirstream/weir/checkpoint"
-	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/web"
 )
 
@@ -105,7 +105,7 @@ func TestDiagnoseBadInput(t *testing.T) {
 type fakeJob struct {
 	id    string
 	stats checkpoint.Stats
-	vs    []runtime.VertexStatus
+	vs    []graph.VertexStatus
 }
 
 func (j *fakeJob) ID() string                                { return j.id }
@@ -114,7 +114,7 @@ func (j *fakeJob) State() string                             { return weir.State
 func (j *fakeJob) Times() (time.Time, time.Time)             { return time.Now().Add(-time.Hour), time.Time{} }
 func (j *fakeJob) Restarts() int                             { return 0 }
 func (j *fakeJob) Exceptions() []weir.Exception              { return nil }
-func (j *fakeJob) Vertices() []runtime.VertexStatus          { return j.vs }
+func (j *fakeJob) Vertices() []graph.VertexStatus            { return j.vs }
 func (j *fakeJob) CheckpointStats() (checkpoint.Stats, bool) { return j.stats, true }
 func (j *fakeJob) Cancel() error                             { return nil }
 func (j *fakeJob) CheckpointConfig() weir.CheckpointConfig {
@@ -149,12 +149,12 @@ func slowSinkJob(id string) *fakeJob {
 	return &fakeJob{
 		id:    id,
 		stats: checkpoint.Stats{Triggered: 7, Completed: 6, Failed: 1, LatestFailed: &expired, History: []checkpoint.CheckpointStats{expired, fast}},
-		vs: []runtime.VertexStatus{
-			{ID: 0, Name: "Source: Kafka", Parallelism: 1, Operators: []runtime.OperatorInfo{{Name: "Kafka", UID: "kafka"}},
-				Subtasks: []runtime.SubtaskStatus{{BusyTimeMsPerSecond: 40, BackPressuredTimeMsPerSecond: 955, IdleTimeMsPerSecond: 5}}},
-			{ID: 1, Name: "MySQL Sink", Parallelism: 1, Operators: []runtime.OperatorInfo{{Name: "MySQL Sink", UID: "mysql"}},
-				Inputs:   []runtime.VertexInputInfo{{FromVertex: 0, Partitioning: "REBALANCE"}},
-				Subtasks: []runtime.SubtaskStatus{{RecordsIn: 52000, BusyTimeMsPerSecond: 994, IdleTimeMsPerSecond: 6}}},
+		vs: []graph.VertexStatus{
+			{ID: 0, Name: "Source: Kafka", Parallelism: 1, Operators: []graph.OperatorInfo{{Name: "Kafka", UID: "kafka"}},
+				Subtasks: []graph.SubtaskStatus{{BusyTimeMsPerSecond: 40, BackPressuredTimeMsPerSecond: 955, IdleTimeMsPerSecond: 5}}},
+			{ID: 1, Name: "MySQL Sink", Parallelism: 1, Operators: []graph.OperatorInfo{{Name: "MySQL Sink", UID: "mysql"}},
+				Inputs:   []graph.VertexInputInfo{{FromVertex: 0, Partitioning: "REBALANCE"}},
+				Subtasks: []graph.SubtaskStatus{{RecordsIn: 52000, BusyTimeMsPerSecond: 994, IdleTimeMsPerSecond: 6}}},
 		},
 	}
 }

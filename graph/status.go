@@ -1,0 +1,39 @@
+package graph
+
+// SubtaskStatus is one subtask's figures: counters since the attempt
+// started, and rates over the last sampling second. Names follow Flink's
+// task metrics.
+type SubtaskStatus struct {
+	Subtask                      int
+	RecordsIn, RecordsOut        int64
+	RecordsInPerSecond           float64
+	RecordsOutPerSecond          float64
+	BusyTimeMsPerSecond          float64
+	BackPressuredTimeMsPerSecond float64
+	IdleTimeMsPerSecond          float64
+	// OutPoolUsage is the share of the subtask's output buffers in use
+	// (0..1); near 1 means its consumers do not keep up.
+	OutPoolUsage float64
+	// OutPoolBuffers and OutPoolCapacity are the buffers in use and the
+	// pools' size.
+	OutPoolBuffers, OutPoolCapacity int
+}
+
+// VertexStatus is one vertex (a chain of operators) and its subtasks.
+type VertexStatus struct {
+	ID          int
+	Name        string
+	Parallelism int
+	Operators   []OperatorInfo
+	Inputs      []VertexInputInfo
+	Subtasks    []SubtaskStatus
+}
+
+// OperatorInfo names one operator of a chain.
+type OperatorInfo struct{ Name, UID string }
+
+// VertexInputInfo is a network edge into a vertex.
+type VertexInputInfo struct {
+	FromVertex   int
+	Partitioning string // FORWARD, HASH, REBALANCE, BROADCAST
+}
