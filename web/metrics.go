@@ -100,26 +100,50 @@ func (c jobCollector) Collect(ch chan<- prometheus.Metric) {
 				gauge(descOutPool, st.OutPoolUsage, l...)
 			}
 		}
-		gauge(descRestarts, float64(j.Restarts()), job...)
-		uptime := 0.0
-		if v.state == cluster.StateRunning && !v.start.IsZero() {
-			uptime = float64(time.Since(v.start).Milliseconds())
-		}
-		gauge(descUptime, uptime, job...)
-		if !j.CheckpointConfig().Enabled {
-			continue
-		}
-		st, _ := j.CheckpointStats()
-		ch <- prometheus.MustNewConstMetric(descCompleted, prometheus.CounterValue, float64(st.Completed), job...)
-		ch <- prometheus.MustNewConstMetric(descFailed, prometheus.CounterValue, float64(st.Failed), job...)
-		ch <- prometheus.MustNewConstMetric(descTotal, prometheus.CounterValue, float64(st.Triggered), job...)
-		gauge(descInProgress, float64(st.InProgress), job...)
-		if last := latestCompleted(st); last != nil {
-			gauge(descLastDuration, float64(last.EndToEnd.Milliseconds()), job...)
-			gauge(descLastSize, float64(last.CheckpointedSize), job...)
-			gauge(descLastFullSize, float64(last.StateSize), job...)
+		for _, m := range jobMetrics(j, v) {
+			ch <- prometheus.MustNewConstMetric(m.desc, m.kind, finite(m.value), job...)
 		}
 	}
+}
+
+// jobMetric is one job-scope metric: its Flink name (the ID in
+// GET /jobs/metrics, and the Prometheus name behind weir_job_), its
+// Prometheus description and type, and its value.
+type jobMetric struct {
+	name  string
+	desc  *prometheus.Desc
+	kind  prometheus.ValueType
+	value float64
+}
+
+// jobMetrics are the job-scope metrics of j, whose view is v: the restarts
+// and uptime always; the checkpoint counts only when the job checkpoints,
+// and the lastCheckpoint* ones once a checkpoint or savepoint completed.
+func jobMetrics(j Job, v *jobView) []jobMetric {
+	uptime := 0.0
+	if v.state == cluster.StateRunning && !v.start.IsZero() {
+		uptime = float64(time.Since(v.start).Milliseconds())
+	}
+	ms := []jobMetric{
+		{"numRestarts", descRestarts, prometheus.GaugeValue, float64(j.Restarts())},
+		{"uptime", descUptime, prometheus.GaugeValue, uptime},
+	}
+	if !j.CheckpointConfig().Enabled {
+		return ms
+	}
+	st, _ := j.CheckpointStats()
+	ms = append(ms,
+		jobMetric{"numberOfCompletedCheckpoints", descCompleted, prometheus.CounterValue, float64(st.Completed)},
+		jobMetric{"numberOfFailedCheckpoints", descFailed, prometheus.CounterValue, float64(st.Failed)},
+		jobMetric{"totalNumberOfCheckpoints", descTotal, prometheus.CounterValue, float64(st.Triggered)},
+		jobMetric{"numberOfInProgressCheckpoints", descInProgress, prometheus.GaugeValue, float64(st.InProgress)})
+	if last := latestCompleted(st); last != nil {
+		ms = append(ms,
+			jobMetric{"lastCheckpointDuration", descLastDuration, prometheus.GaugeValue, float64(last.EndToEnd.Milliseconds())},
+			jobMetric{"lastCheckpointSize", descLastSize, prometheus.GaugeValue, float64(last.CheckpointedSize)},
+			jobMetric{"lastCheckpointFullSize", descLastFullSize, prometheus.GaugeValue, float64(last.StateSize)})
+	}
+	return ms
 }
 
 // latestCompleted is the newer of the latest completed checkpoint and

@@ -71,6 +71,7 @@ func (s *Server) apiRoutes() []route {
 		})),
 		r("/jobs", get(s.jobList)),
 		r("/jobs/overview", get(s.jobsOverview)),
+		r("/jobs/metrics", get(s.aggregatedJobMetrics)),
 		r("/jobs/:jobid", map[string]handlerFunc{http.MethodGet: s.jobDetails, http.MethodPatch: s.cancel}),
 		r("/jobs/:jobid/plan", get(s.jobPlan)),
 		r("/jobs/:jobid/exceptions", get(s.exceptions)),
