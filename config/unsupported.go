@@ -55,7 +55,13 @@ func CheckUnsupported(c *Config) error {
 //     one restart-strategy.type selects; with the type unset, all of them,
 //     since the default strategy runs with its defaults (see
 //     DefaultRestartStrategy);
-//   - options of the pebble backend while state.backend.type is hashmap.
+//   - options of the pebble backend while state.backend.type is hashmap;
+//   - Flink's options for what a Weir run does not have (JVM memory pools,
+//     task slots, RPC addresses and ports, the actor system's timeouts,
+//     Java options; see notapplicable.go), so that Flink's shipped
+//     config.yaml loads with one warning per such key instead of being
+//     refused; jobmanager.execution.failover-strategy only when it is
+//     region, since Weir's failover is Flink's full strategy.
 func Unused(c *Config) []string {
 	var out []string
 	for _, key := range c.Keys() {
@@ -81,6 +87,14 @@ func unusedReason(c *Config, key string) string {
 			return "Weir's REST API has no job upload endpoint; jobs are started with weir run"
 		}
 		return ""
+	}
+	if key == failoverStrategyKey {
+		if v, _ := c.raw(key); v != "region" {
+			return ""
+		}
+	}
+	if why, ok := notApplicable[key]; ok {
+		return why
 	}
 	if strategy, ok := restartOptionStrategy(key); ok {
 		return restartUnusedReason(c, strategy)

@@ -34,7 +34,10 @@ func writeConfigDoc(w io.Writer) error {
 	b.WriteString("checkpoints) is refused with one line; an option that has no effect in this\n")
 	b.WriteString("run (`heartbeat.*` in a one-process run, the settings of a restart strategy\n")
 	b.WriteString("or state backend not in use) is accepted with one warning in the log that\n")
-	b.WriteString("says why.\n\n")
+	b.WriteString("says why. So are the keys of Flink's shipped `config.yaml` and others that\n")
+	b.WriteString("a Weir run has no use for (JVM memory sizes, task slots, RPC addresses and\n")
+	b.WriteString("ports, `pekko.*`/`akka.*` timeouts, Java options): Flink's own file loads\n")
+	b.WriteString("unchanged, with one warning for each of them.\n\n")
 	b.WriteString("| key | type | default | description |\n|---|---|---|---|\n")
 	for _, o := range config.All() {
 		key := "`" + o.Key + "`"
