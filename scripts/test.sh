@@ -56,8 +56,10 @@ cleanup() {
 trap cleanup EXIT
 
 if [ -x scripts/s3-server.sh ]; then
-  step "S3-compatible server on 127.0.0.1"
+  step "S3-compatible server on a free port of 127.0.0.1"
   eval "$(scripts/s3-server.sh start "$B")"
+  step "s3-server.sh: two more servers side by side, each on its own port"
+  scripts/s3-server-test.sh "$B/bin/versitygw"
 fi
 
 step "go test -race"
