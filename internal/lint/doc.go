@@ -1,4 +1,7 @@
-// Package lint holds no code, only a test: lint_test.go checks that the
+// Package lint holds no code, only tests. docs_test.go checks the
+// Markdown documentation: every link to a heading (docs/x.md#anchor) names
+// a heading the file has, and no heading names an internal issue number,
+// which a reader cannot look up. lint_test.go checks that the
 // module's import arrows are the ones section 6 of the design ("Where the
 // code lives") draws, and runs gofmt, go vet and staticcheck over the whole
 // module, so that `go test ./...` alone catches a broken layering or an
