@@ -26,8 +26,10 @@
 //     knows but does not implement (unaligned checkpoints, incremental
 //     checkpoints or local recovery with the hashmap backend), and Unused
 //     lists explicitly set options that will have no effect (heartbeat.*,
-//     which needs a cluster Weir does not run yet, among others), for the
-//     caller to log as warnings. No option is silently ignored.
+//     which needs a cluster Weir does not run yet, and the keys of Flink's
+//     shipped config.yaml that a Weir run has no use for, declared in
+//     notapplicable.go, among others), for the caller to log as warnings.
+//     No option is silently ignored.
 //
 // It does not act on the values: other packages read them with Get and
 // Lookup (failover.FromConfig, for example, builds the restart strategy from
