@@ -24,9 +24,9 @@
 //   - collect: in-memory sink for tests.
 //
 // This package itself provides RateLimit, a wrapper that throttles any
-// source. Its token bucket is per subtask (the rate of the whole source
-// divided by the parallelism); it throttles through the capacity it passes
-// to the inner reader's Fetch and by sleeping, interruptibly, until enough
-// tokens are available. Positions pass through unchanged, so a rate-limited
+// source. Its subtasks share one token bucket, so the rate is the source's
+// total and a subtask with nothing to read leaves its share to the others;
+// it throttles through the capacity it passes to the inner reader's Fetch
+// and by sleeping, interruptibly, until enough tokens are available. Positions pass through unchanged, so a rate-limited
 // source keeps the delivery guarantees of the source it wraps.
 package connector

@@ -90,44 +90,161 @@ func TestRateLimitFakeClock(t *testing.T) {
 			clk := &fakeClock{t: time.Unix(1000, 0)}
 			p := tc.parallelism
 			src := &rateLimited[int64]{src: newSeq(tc.records*int64(p), index), perSecond: tc.perSecond, clk: clk}
-			r, err := src.CreateReader(SourceContext{Subtask: p - 1, Parallelism: p})
+			// Every subtask reads, in turn: they share the rate.
+			readers := make([]SourceReader[int64], p)
+			next := make([]int64, p)
+			for i := range readers {
+				r, err := src.CreateReader(SourceContext{Subtask: i, Parallelism: p})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				readers[i], next[i] = r, int64(i)
+			}
+			n := make([]int64, p)
+			for live := p; live > 0; {
+				for i, r := range readers {
+					if r == nil {
+						continue
+					}
+					recs, pos, err := r.Fetch(context.Background(), make([]int64, 0, tc.capacity))
+					if len(recs) > tc.maxBatch {
+						t.Fatalf("batch of %d records, bucket allows %d", len(recs), tc.maxBatch)
+					}
+					for _, v := range recs {
+						if v != next[i] {
+							t.Fatalf("subtask %d: record %d, want %d", i, v, next[i])
+						}
+						next[i] += int64(p)
+					}
+					n[i] += int64(len(recs))
+					if len(pos) != 1 {
+						t.Fatalf("position %v not passed through", pos)
+					}
+					if err == io.EOF {
+						readers[i] = nil
+						live--
+						continue
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			for i := range n {
+				if n[i] != tc.records {
+					t.Fatalf("subtask %d: %d records, want %d", i, n[i], tc.records)
+				}
+			}
+			// Starting from an empty bucket, n records per subtask take
+			// n/(rate/p) seconds: each subtask reads at rate/p.
+			want := time.Duration(float64(tc.records) / (tc.perSecond / float64(p)) * float64(time.Second))
+			if d := clk.slept - want; d < -want/100-time.Millisecond || d > want/100+time.Millisecond {
+				t.Errorf("slept %v for %d records per subtask, want about %v", clk.slept, tc.records, want)
+			}
+		})
+	}
+}
+
+// oneSplit is a source whose input is one split: subtask 0 reads the
+// records 0, 1, ..., count-1; the others have nothing to read (a file
+// source with more subtasks than files).
+type oneSplit struct{ count int64 }
+
+func (s oneSplit) CreateReader(ctx SourceContext) (SourceReader[int64], error) {
+	r := &seqReader{src: newSeq(s.count, index), stride: 1}
+	if ctx.Subtask != 0 {
+		r.next = s.count // ends at the first Fetch, with no record
+	}
+	return r, nil
+}
+
+// The rate is the job's total: a subtask without input leaves its share to
+// the one with input (issue 18: --rate N at parallelism 2 over one file
+// gave N/2 lines a second).
+func TestRateLimitIdleSubtaskLeavesItsShare(t *testing.T) {
+	const perSecond, records = 100, 300
+	for _, p := range []int{2, 4} {
+		clk := &fakeClock{t: time.Unix(1000, 0)}
+		src := &rateLimited[int64]{src: oneSplit{records}, perSecond: perSecond, clk: clk}
+		readers := make([]SourceReader[int64], p)
+		for i := range readers {
+			r, err := src.CreateReader(SourceContext{Subtask: i, Parallelism: p})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			var n int64
-			next := int64(p - 1)
+			readers[i] = r
+		}
+		// The subtasks without input fetch first: they take tokens, get
+		// nothing, and must give them back.
+		for i := 1; i < p; i++ {
+			if recs, _, err := readers[i].Fetch(context.Background(), make([]int64, 0, 100)); len(recs) != 0 || err != io.EOF {
+				t.Fatalf("p=%d: subtask %d fetched %v, %v; want nothing and io.EOF", p, i, recs, err)
+			}
+		}
+		var n int64
+		for {
+			recs, _, err := readers[0].Fetch(context.Background(), make([]int64, 0, 100))
+			n += int64(len(recs))
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := time.Duration(records / perSecond * float64(time.Second))
+		if n != records || clk.slept < want-want/100 || clk.slept > want+want/100 {
+			t.Errorf("p=%d: %d records in %v, want %d records in %v (%d a second in total)", p, n, clk.slept, records, want, perSecond)
+		}
+	}
+}
+
+// Busy subtasks on their own goroutines share the rate: the total is the
+// rate asked for.
+func TestRateLimitConcurrentSubtasks(t *testing.T) {
+	testutil.CheckGoroutines(t)
+	const p, perSubtask, perSecond = 4, 100, 2000
+	src := RateLimit(newSeq(p*perSubtask, index), perSecond)
+	start := time.Now()
+	errs := make(chan error, p)
+	counts := make(chan int, p)
+	for i := 0; i < p; i++ {
+		r, err := src.CreateReader(SourceContext{Subtask: i, Parallelism: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			defer r.Close()
+			n := 0
 			for {
-				recs, pos, err := r.Fetch(context.Background(), make([]int64, 0, tc.capacity))
-				if len(recs) > tc.maxBatch {
-					t.Fatalf("batch of %d records, bucket allows %d", len(recs), tc.maxBatch)
-				}
-				for _, v := range recs {
-					if v != next {
-						t.Fatalf("record %d, want %d", v, next)
-					}
-					next += int64(p)
-				}
-				n += int64(len(recs))
-				if len(pos) != 1 {
-					t.Fatalf("position %v not passed through", pos)
-				}
+				recs, _, err := r.Fetch(context.Background(), make([]int64, 0, 64))
+				n += len(recs)
 				if err == io.EOF {
-					break
+					counts <- n
+					errs <- nil
+					return
 				}
 				if err != nil {
-					t.Fatal(err)
+					counts <- n
+					errs <- err
+					return
 				}
 			}
-			if n != tc.records {
-				t.Fatalf("%d records, want %d", n, tc.records)
-			}
-			// Starting from an empty bucket, n records take n/rate seconds.
-			want := time.Duration(float64(n) / (tc.perSecond / float64(p)) * float64(time.Second))
-			if d := clk.slept - want; d < -want/100-time.Millisecond || d > want/100+time.Millisecond {
-				t.Errorf("slept %v for %d records, want about %v", clk.slept, n, want)
-			}
-		})
+		}()
+	}
+	total := 0
+	for i := 0; i < p; i++ {
+		total += <-counts
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 400 records at 2000 a second: 200ms, less the first batch's worth.
+	el := time.Since(start)
+	if total != p*perSubtask || el < 150*time.Millisecond || el > 10*time.Second {
+		t.Errorf("%d records in %v, want %d in about 200ms", total, el, p*perSubtask)
 	}
 }
 

@@ -75,8 +75,10 @@ type subtask struct {
 	// network, or emitted by its source. Updated once per buffer or batch.
 	records atomic.Int64
 	// recordsOut counts records written to the network (published per
-	// buffer), idle the nanoseconds spent waiting for input or mail, and
-	// backPressured those spent waiting for an output buffer or credit.
+	// buffer), idle the nanoseconds spent waiting for input or mail (and,
+	// once the input ended, for the rest of the job: a finished subtask is
+	// idle), and backPressured those spent waiting for an output buffer or
+	// credit.
 	recordsOut    atomic.Int64
 	idle          atomic.Int64
 	backPressured atomic.Int64
@@ -143,6 +145,9 @@ func (t *subtask) run(ctx context.Context) (err error) {
 		for _, c := range t.cleanups {
 			c()
 		}
+		// A subtask that ended does nothing from now on: it is idle, not
+		// busy, until the job's figures stop being sampled.
+		t.idleSince.CompareAndSwap(0, time.Now().UnixNano())
 	}()
 	for i := len(t.ops) - 1; i >= 0; i-- {
 		opened = i
@@ -179,22 +184,36 @@ func (t *subtask) run(ctx context.Context) (err error) {
 			}
 			continue
 		}
-		waitStart := time.Now()
-		t.idleSince.Store(waitStart.UnixNano())
+		waitStart := t.idleBegin()
 		select {
 		case <-t.input.Available():
 		case <-t.mail.notify:
 		case <-tick:
+			t.idleEnd(waitStart)
 			if err := t.flush(); err != nil {
 				return t.fail(err)
 			}
+			continue
 		case <-ctx.Done():
 			t.idleSince.Store(0)
 			return context.Cause(ctx)
 		}
-		t.idle.Add(int64(time.Since(waitStart)))
-		t.idleSince.Store(0)
+		t.idleEnd(waitStart)
 	}
+}
+
+// idleBegin marks the start of a wait with nothing to do (for input, mail,
+// or the rest of the job): it counts as idle time, also while it lasts.
+func (t *subtask) idleBegin() time.Time {
+	now := time.Now()
+	t.idleSince.Store(now.UnixNano())
+	return now
+}
+
+// idleEnd ends the wait idleBegin began at start.
+func (t *subtask) idleEnd(start time.Time) {
+	t.idle.Add(int64(time.Since(start)))
+	t.idleSince.Store(0)
 }
 
 func (t *subtask) flush() error {
@@ -231,16 +250,25 @@ func (t *subtask) finish(ctx context.Context) error {
 		t.inputEnded()
 	}
 	if t.jobDone != nil {
-		waitStart := time.Now()
-		defer func() { t.idle.Add(int64(time.Since(waitStart))) }()
+		// A finished subtask waiting for the rest of the job is idle (its
+		// mails, checkpoints after the end of input, are work).
+		waitStart, waiting := t.idleBegin(), true
+		defer func() {
+			if waiting {
+				t.idleEnd(waitStart)
+			}
+		}()
 		for done := false; !done; {
 			select {
 			case <-t.jobDone:
 				done = true
 			case <-t.mail.notify:
+				t.idleEnd(waitStart)
+				waiting = false
 				if err := t.mail.run(); err != nil {
 					return t.fail(err)
 				}
+				waitStart, waiting = t.idleBegin(), true
 			case <-ctx.Done():
 				select {
 				case <-t.jobDone: // the job finished first: commit

@@ -250,7 +250,7 @@ temporary file first), and report its throughput in words (the events).
 	f := cmd.Flags()
 	f.StringVar(&input, "input", "", "a file or directory of text (default: generated lines)")
 	f.Int64Var(&lines, "lines", 1_000_000, "lines to generate when there is no --input")
-	f.Float64Var(&rate, "rate", 0, "throttle the source to this many lines per second (0: full speed)")
+	f.Float64Var(&rate, "rate", 0, "throttle the source to this many lines per second in total, shared by its subtasks (0: full speed)")
 	bf.register(cmd)
 	common.register(cmd)
 	return cmd

@@ -211,7 +211,7 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 	}
 	wc.Flags().StringVar(&o.Input, "input", "", "a file, a directory of files, or socket://HOST:PORT")
 	wc.Flags().StringVar(&o.Output, "output", "-", "- for standard output, discard, or a directory for part files")
-	wc.Flags().Float64Var(&o.Rate, "rate", 0, "throttle the source to this many lines per second")
+	wc.Flags().Float64Var(&o.Rate, "rate", 0, "throttle the source to this many lines per second in total, shared by its subtasks: one with nothing to read leaves its share to the others")
 	wc.Flags().StringVar(&o.FailOn, "fail-on", "", "fail the job on a line equal to this token (to show recovery)")
 	common.register(wc)
 	run.AddCommand(wc)

@@ -72,7 +72,7 @@ Durations are Go durations (10s, 500ms, 1m) or milliseconds.`,
 	f.Var(durationFlag{&o.OutOfOrderness}, "out-of-orderness", "how far behind the highest timestamp a record may be and still be on time")
 	f.Var(durationFlag{&o.AllowedLateness}, "allowed-lateness", "how long a window is kept after its end for late firings")
 	f.StringVar(&o.LateOutput, "late-output", "", "a directory for the records later than the allowed lateness")
-	f.Float64Var(&o.Rate, "rate", 0, "throttle the source to this many lines per second")
+	f.Float64Var(&o.Rate, "rate", 0, "throttle the source to this many lines per second in total, shared by its subtasks: one with nothing to read leaves its share to the others")
 	common.register(cmd)
 	return cmd
 }
