@@ -113,14 +113,30 @@ var ErrInvalid = errors.New("invalid job graph")
 func (g *Graph) Resolve(def, maxParallelism int) error {
 	uids := map[string]string{}
 	var errs []error
+	// A default out of range is said once, not once per operator that
+	// takes it.
+	badDefault := false
 	for _, n := range g.Nodes {
-		if n.Parallelism == 0 {
+		if n.Parallelism != 0 || badDefault {
+			continue
+		}
+		if def < 1 {
+			errs = append(errs, fmt.Errorf("%w: parallelism.default %d: it must be at least 1", ErrInvalid, def))
+			badDefault = true
+		} else if def > maxParallelism {
+			errs = append(errs, fmt.Errorf("%w: parallelism %d (parallelism.default) is above pipeline.max-parallelism %d; lower it or raise pipeline.max-parallelism", ErrInvalid, def, maxParallelism))
+			badDefault = true
+		}
+	}
+	for _, n := range g.Nodes {
+		inherited := n.Parallelism == 0
+		if inherited {
 			n.Parallelism = def
 		}
-		if n.Parallelism < 1 {
+		if n.Parallelism < 1 && !(inherited && badDefault) {
 			errs = append(errs, fmt.Errorf("%w: operator %q has parallelism %d; it must be at least 1", ErrInvalid, n.Name, n.Parallelism))
 		}
-		if n.Parallelism > maxParallelism {
+		if n.Parallelism > maxParallelism && !(inherited && badDefault) {
 			errs = append(errs, fmt.Errorf("%w: operator %q has parallelism %d above pipeline.max-parallelism %d", ErrInvalid, n.Name, n.Parallelism, maxParallelism))
 		}
 		if n.UID == "" {

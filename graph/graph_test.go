@@ -40,6 +40,27 @@ func TestResolveRefusals(t *testing.T) {
 	}
 }
 
+// A default parallelism out of range is refused once, not once for every
+// operator that takes it; an operator's own parallelism is named with it.
+func TestResolveBadDefaultSaidOnce(t *testing.T) {
+	g := &Graph{}
+	chain(g, "Source", "Map", "Filter", "Sink")
+	err := g.Resolve(300, 128)
+	want := "invalid job graph: parallelism 300 (parallelism.default) is above pipeline.max-parallelism 128; lower it or raise pipeline.max-parallelism"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+	g = &Graph{}
+	chain(g, "Source", "Map", "Sink")
+	g.Nodes[1].Parallelism = 200
+	err = g.Resolve(0, 128)
+	want = "invalid job graph: parallelism.default 0: it must be at least 1\n" +
+		`invalid job graph: operator "Map" has parallelism 200 above pipeline.max-parallelism 128`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error %q, want %q", err, want)
+	}
+}
+
 func TestChainingRules(t *testing.T) {
 	g := &Graph{}
 	chain(g, "Source", "Map", "Filter", "Sink")

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/weirstream/weir"
 	"github.com/weirstream/weir/config"
@@ -40,7 +42,11 @@ func Lines(env *weir.Environment, input string, rate float64) (lines weir.DataSt
 	case input == "":
 		return lines, false, fmt.Errorf("%w: --input is required (a file, a directory or socket://HOST:PORT)", ErrBadOption)
 	default:
-		if _, err := os.Stat(input); err != nil {
+		local, err := file.LocalPath(input)
+		if err != nil {
+			return lines, false, fmt.Errorf("%w: --input %q: %w, or socket://HOST:PORT", ErrBadOption, input, err)
+		}
+		if _, err := os.Stat(local); err != nil {
 			return lines, false, fmt.Errorf("%w: --input: %w", ErrBadOption, err)
 		}
 		src = file.NewSource(input).WithMaxRecordSize(maxRecord)
@@ -62,7 +68,8 @@ func socketSource(host string, port int) *socket.Source { return socket.New(host
 
 // Output declares the sink the built-in jobs write their lines to: "-" for
 // standard output (one line per record, no subtask prefix), "discard", or a
-// directory of part files (exactly-once with checkpoints). The sink's UID is
+// local directory of part files (exactly-once with checkpoints; see
+// file.LocalPath: a URL other than file:// is refused). The sink's UID is
 // "sink".
 func Output(s weir.DataStream[string], output string) error {
 	switch output {
@@ -73,7 +80,29 @@ func Output(s weir.DataStream[string], output string) error {
 	case "":
 		return fmt.Errorf("%w: --output is required (-, discard or a directory)", ErrBadOption)
 	default:
+		if _, err := file.LocalPath(output); err != nil {
+			return fmt.Errorf("%w: --output %q: %w, or - or discard", ErrBadOption, output, err)
+		}
 		s.SinkTo(file.NewSink(output), "Files").UID("sink")
 	}
 	return nil
+}
+
+// CSVField returns s as one field of a CSV record, quoted as RFC 4180 and
+// encoding/csv's Writer quote it: when it holds a comma, a double quote
+// (doubled inside), a line end, begins with a space, or is `\.`; otherwise
+// unchanged. The word counts write word,count with it, so a word such as
+// "job," stays one field: "job,",1.
+func CSVField(s string) string {
+	if s == "" || !(strings.ContainsAny(s, ",\"\r\n") || s == `\.` || startsWithSpace(s)) {
+		return s
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// startsWithSpace says whether s begins with a Unicode space, which
+// encoding/csv quotes so that readers trimming leading space keep it.
+func startsWithSpace(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsSpace(r)
 }

@@ -87,6 +87,10 @@ names: ` + strings.Join(gen.Options(), ", ") + `.
 Other -D options configure the engine (checkpoints: -D execution.checkpointing.interval=10s).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if query == "" {
+				// One report per run, so no default set: say what to pick.
+				return usageError{fmt.Errorf("--query is required: one of %s (docs/nexmark.md describes them), e.g. weir bench nexmark --query q5 --events 1000000", queryList())}
+			}
 			q, err := nexmark.Lookup(query)
 			if err != nil {
 				return usageError{fmt.Errorf("--query: %w", err)}

@@ -27,6 +27,12 @@
 //     ones, or one named by path) and a sink that cannot take back (print,
 //     say; the file sink does) may have written that output twice. The
 //     line names the sinks and the checkpoints. Do not run it again.
+//   - 130: stopped by Ctrl-C (SIGINT), after the job was cancelled cleanly
+//     ("weir: job NAME cancelled"). SIGTERM, a supervisor's stop, and a
+//     cancel through the REST API end the same way with exit code 1.
+//
+// An unknown command or subcommand (weir bogus, weir run nosuchjob) is
+// refused with one line and exit code 2, as a bad flag is.
 //
 // docs/checkpoints.md has the same table.
 package main

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -35,8 +37,12 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// exitInterrupted is the exit code after Ctrl-C (SIGINT) stopped a command:
+// 128 + SIGINT, as shells report it and Flink's CLI exits.
+const exitInterrupted = 130
+
 func run(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, interrupted, stop := signalContext()
 	defer stop()
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
@@ -45,6 +51,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintf(stderr, "weir: %s\n", oneLine(err))
+	if interrupted() {
+		// Ctrl-C: the job was cancelled and stopped cleanly (its last
+		// line says so). SIGTERM, a supervisor's stop, keeps exit 1: a
+		// restart may resume it.
+		return exitInterrupted
+	}
 	// Every built-in job's refused options wrap jobs.ErrBadOption.
 	var ue usageError
 	if errors.As(err, &ue) || errors.Is(err, config.ErrInvalidValue) || errors.Is(err, config.ErrUnknownOption) || errors.Is(err, jobs.ErrBadOption) {
@@ -61,6 +73,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 3
 	}
 	return 1
+}
+
+// signalContext returns a context cancelled by the first SIGINT or SIGTERM
+// (later ones are caught and ignored until stop), and whether a SIGINT
+// cancelled it. The context carries no cause: the runtime's errors stay
+// context.Canceled.
+func signalContext() (ctx context.Context, interrupted func() bool, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var byInterrupt atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			byInterrupt.Store(s == os.Interrupt)
+			cancel()
+		case <-done:
+		}
+	}()
+	return ctx, byInterrupt.Load, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
 }
 
 // oneLine joins a multi-line error (errors.Join) into one line.
@@ -80,10 +117,114 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newRunCmd(stderr), newBenchCmd(stdout, stderr), newConfigCmd(), withDiagnose(newCheckpointCmd()), newCancelCmd(), &cobra.Command{
 		Use:   "version",
-		Short: "Print the version",
-		Run:   func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), "weir", version) },
+		Short: "Print the version (as --version does)",
+		Args:  cobra.NoArgs,
+		Run:   func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), "weir", versionString()) },
 	})
+	root.Version = versionString()
+	root.SetVersionTemplate("weir {{.Version}}\n")
+	refuseUnknown(root)
 	return root
+}
+
+// refuseUnknown makes every command's argument errors usage errors (exit 2),
+// and makes a command that only groups others (weir, weir run, weir
+// checkpoint) refuse an unknown subcommand with one line instead of printing
+// its help and exiting 0; without arguments it still prints its help.
+func refuseUnknown(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		refuseUnknown(sub)
+	}
+	if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+		c.Args = cobra.ArbitraryArgs // Find's own check would not be one line
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			return usageError{unknownCommand(cmd, args[0])}
+		}
+		return
+	}
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				var ue usageError
+				if errors.As(err, &ue) {
+					return err
+				}
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+}
+
+// unknownCommand is the one-line refusal of arg under the group cmd.
+func unknownCommand(cmd *cobra.Command, arg string) error {
+	var names []string
+	for _, sub := range cmd.Commands() {
+		if sub.IsAvailableCommand() {
+			names = append(names, sub.Name())
+		}
+	}
+	hint := ""
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default
+	}
+	if s := cmd.SuggestionsFor(arg); len(s) > 0 {
+		hint = fmt.Sprintf("did you mean %q? ", s[0])
+	}
+	return fmt.Errorf("unknown command %q for %q (%sthe commands: %s)", arg, cmd.CommandPath(), hint, strings.Join(names, ", "))
+}
+
+// versionString is the build's version: -ldflags "-X main.version=..." when
+// set, else the module version and VCS revision the Go toolchain recorded
+// (runtime/debug.ReadBuildInfo): "v1.2.3" for a go install'ed release,
+// "v0.0.0-20260101120000-abcdef123456+dirty (commit abcdef123456..., modified)"
+// for a build in a checkout.
+func versionString() string {
+	if version != "dev" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return version
+	}
+	return formatVersion(bi)
+}
+
+// formatVersion words the version of bi: the main module's version ("dev"
+// when the toolchain recorded none) and, when recorded, the commit, whether
+// the tree was modified, and the Go version.
+func formatVersion(bi *debug.BuildInfo) string {
+	v := bi.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "dev"
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	var details []string
+	if rev != "" {
+		c := "commit " + rev
+		if modified == "true" {
+			c += ", modified"
+		}
+		details = append(details, c)
+	}
+	if bi.GoVersion != "" {
+		details = append(details, bi.GoVersion)
+	}
+	if len(details) > 0 {
+		v += " (" + strings.Join(details, ", ") + ")"
+	}
+	return v
 }
 
 // commonFlags are the flags every `weir run JOB` takes.
@@ -96,13 +237,17 @@ type commonFlags struct {
 	logLevel         string
 	web              string // --web HOST:PORT; "" for rest.bind-address:rest.port
 	noWeb            bool
+	logFormat        string
+	changed          func(flag string) bool // the command's flag set's Changed: -p 0 is not no -p
 }
 
 func (f *commonFlags) register(cmd *cobra.Command) {
-	cmd.Flags().IntVarP(&f.parallelism, "parallelism", "p", 0, "parallelism of every operator (parallelism.default)")
+	f.changed = cmd.Flags().Changed
+	cmd.Flags().IntVarP(&f.parallelism, "parallelism", "p", 0, "parallelism of every operator (parallelism.default), a positive number")
 	cmd.Flags().StringArrayVarP(&f.defines, "define", "D", nil, "set an option, key=value, with Flink's option names (repeatable)")
 	cmd.Flags().StringVar(&f.configFile, "config", "", "YAML file of options (Flink's config.yaml layout)")
 	cmd.Flags().StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	cmd.Flags().StringVar(&f.logFormat, "log-format", "text", "log format: text (key=value) or json (one JSON object a line)")
 	cmd.Flags().StringVarP(&f.fromCheckpoint, "from-checkpoint", "s", "", "start from a retained checkpoint: a chk-<n> directory, its _metadata, a job directory, latest (the job's newest; refused when it has none or finished), or latest-or-fresh (latest, or a fresh start when the job has no checkpoint yet)")
 	cmd.Flags().BoolVar(&f.allowNonRestored, "allow-non-restored-state", false, "start even if the checkpoint holds state of operators the job no longer has (that state is dropped)")
 	cmd.Flags().StringVar(&f.web, "web", "", "serve the REST API, /metrics and the dashboard on HOST:PORT (port 0: any free port) instead of rest.bind-address:rest.port")
@@ -123,6 +268,10 @@ func (f *commonFlags) config() (*config.Config, error) {
 	if err := cfg.SetPairs(f.defines); err != nil {
 		return nil, usageError{err}
 	}
+	if f.changed != nil && f.changed("parallelism") && f.parallelism < 1 {
+		// Flink's CLI: "The parallelism must be a positive number".
+		return nil, usageError{fmt.Errorf("--parallelism %d: the parallelism must be a positive number", f.parallelism)}
+	}
 	if f.parallelism != 0 {
 		if err := cfg.Set(config.DefaultParallelism.Key(), fmt.Sprint(f.parallelism)); err != nil {
 			return nil, usageError{fmt.Errorf("--parallelism: %w", err)}
@@ -139,7 +288,14 @@ func (f *commonFlags) logger(stderr io.Writer) (*slog.Logger, error) {
 	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return nil, usageError{fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)}
 	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})), nil
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch f.logFormat {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(stderr, opts)), nil
+	}
+	return nil, usageError{fmt.Errorf("--log-format %q: want text or json", f.logFormat)}
 }
 
 // environment makes the job's environment from the flags' configuration,

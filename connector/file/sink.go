@@ -34,6 +34,9 @@ const (
 type Sink struct {
 	dir      string
 	rollSize int64
+	// badDir is LocalPath's refusal of the location NewSink was given
+	// (an s3:// URL, say), returned by CreateWriter and Recover.
+	badDir error
 
 	mu sync.Mutex
 	// prefix is the history the current attempt descends from (nil for
@@ -59,9 +62,17 @@ type SinkOption func(*Sink)
 // single record longer than that still goes into one file.
 func WithRollSize(bytes int64) SinkOption { return func(s *Sink) { s.rollSize = bytes } }
 
-// NewSink returns a sink writing part files into dir.
+// NewSink returns a sink writing part files into dir, a local path (see
+// LocalPath: file:///abs/dir is /abs/dir). A URL of another scheme, such as
+// s3://bucket/out, is refused when the job starts the sink (CreateWriter,
+// Recover) with an error matching ErrUnsupportedLocation, never written to a
+// local directory named "s3:".
 func NewSink(dir string, opts ...SinkOption) *Sink {
-	s := &Sink{dir: dir, rollSize: DefaultRollSize}
+	local, err := LocalPath(dir)
+	if err != nil {
+		local, err = dir, fmt.Errorf("file sink %q: %w", dir, err)
+	}
+	s := &Sink{dir: local, badDir: err, rollSize: DefaultRollSize}
 	for _, o := range opts {
 		o(s)
 	}
@@ -130,6 +141,9 @@ func parsePartName(name string) (subtask int, n int64, kind partKind, ok bool) {
 // retracted, and in its commit log) and opens its first in-progress file
 // (so an unwritable directory fails here).
 func (s *Sink) CreateWriter(ctx connector.SinkContext) (connector.SinkWriter[string], error) {
+	if s.badDir != nil {
+		return nil, s.badDir
+	}
 	if s.rollSize <= 0 {
 		return nil, fmt.Errorf("file sink %s: roll size must be positive, got %d", s.dir, s.rollSize)
 	}
@@ -190,6 +204,9 @@ func (s *Sink) RecoverFrom(ctx context.Context, info connector.RestoreInfo, comm
 }
 
 func (s *Sink) recover(ctx context.Context, fresh bool, info connector.RestoreInfo, committables [][]byte) error {
+	if s.badDir != nil {
+		return s.badDir
+	}
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return fmt.Errorf("file sink: cannot create directory %s: %w", s.dir, cause(err))
 	}

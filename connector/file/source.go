@@ -42,6 +42,9 @@ var ErrInputChanged = errors.New("input file changed")
 type Source struct {
 	path          string
 	maxRecordSize int64
+	// badPath is LocalPath's refusal of the location NewSource was given
+	// (an s3:// URL, say), returned by Files and CreateReader.
+	badPath error
 }
 
 var _ connector.Source[string] = (*Source)(nil)
@@ -49,8 +52,15 @@ var _ connector.Source[string] = (*Source)(nil)
 // NewSource returns a source reading the lines of path: a file, or a
 // directory whose regular, non-hidden files are read. Lines longer than
 // connector.DefaultMaxRecordSize fail the reader; see WithMaxRecordSize.
+// path is a local path (see LocalPath: file:///abs/file is /abs/file); a
+// URL of another scheme, such as s3://bucket/in, is refused by Files and
+// CreateReader with an error matching ErrUnsupportedLocation.
 func NewSource(path string) *Source {
-	return &Source{path: path, maxRecordSize: connector.DefaultMaxRecordSize}
+	local, err := LocalPath(path)
+	if err != nil {
+		local, err = path, fmt.Errorf("file source %q: %w", path, err)
+	}
+	return &Source{path: local, badPath: err, maxRecordSize: connector.DefaultMaxRecordSize}
 }
 
 // WithMaxRecordSize sets the longest line, in bytes without its line end,
@@ -73,6 +83,9 @@ func (s *Source) Identity() string {
 // Files lists the files the source reads, in name order (the order split
 // indexes refer to).
 func (s *Source) Files() ([]string, error) {
+	if s.badPath != nil {
+		return nil, s.badPath
+	}
 	f, err := os.Open(s.path)
 	if err != nil {
 		return nil, fmt.Errorf("file source: %w", err)
@@ -114,6 +127,9 @@ func (s *Source) Files() ([]string, error) {
 // index in Files is Subtask modulo Parallelism, on a restore exactly the
 // files of the Restored entries.
 func (s *Source) CreateReader(ctx connector.SourceContext) (connector.SourceReader[string], error) {
+	if s.badPath != nil {
+		return nil, s.badPath
+	}
 	r := &reader{maxRecordSize: s.maxRecordSize}
 	if ctx.Restored != nil {
 		for i, b := range ctx.Restored {

@@ -2,8 +2,9 @@
 // WindowWordCount example: each input line is "<epoch-milliseconds>
 // <words...>", event time is that timestamp, and every window firing
 // writes one line per word of the window, "window_start_ms,window_end_ms,
-// word,count". Windows are tumbling, sliding or session windows in event
-// time; records may be out of order by --out-of-orderness; a window keeps
+// word,count" (the word quoted as encoding/csv quotes it when it holds a
+// comma or a double quote). Windows are tumbling, sliding or session
+// windows in event time; records may be out of order by --out-of-orderness; a window keeps
 // its state for --allowed-lateness after its end, and a record arriving
 // then fires it again with the updated count (a late firing writes the
 // word's line again). Records later than that go to the late output, one

@@ -165,10 +165,13 @@ func Declare(env *weir.Environment, o Options) error {
 	}
 	ws := weir.Window(weir.KeyBy(timed, func(w Word) string { return w.Word }), assigner).AllowedLateness(o.AllowedLateness)
 	if o.LateOutput != "" {
+		if _, err := file.LocalPath(o.LateOutput); err != nil {
+			return fmt.Errorf("%w: --late-output %q: %w", ErrBadOption, o.LateOutput, err)
+		}
 		ws = ws.SideOutputLateData(lateTag)
 	}
 	counts := weir.AggregateProcessWindow(ws, count{}, func(ctx weir.WindowContext[string], n []int64, out weir.Collector[string]) error {
-		out.Collect(fmt.Sprintf("%d,%d,%s,%d", ctx.Window.Start, ctx.Window.End, ctx.Key, n[0]))
+		out.Collect(fmt.Sprintf("%d,%d,%s,%d", ctx.Window.Start, ctx.Window.End, jobs.CSVField(ctx.Key), n[0]))
 		return nil
 	}).Name("Window").UID("window")
 	if err := jobs.Output(counts, o.Output); err != nil {

@@ -44,7 +44,7 @@ func Declare(env *weir.Environment, o Options) error {
 	counts := weir.Sum(weir.KeyBy(words, func(t weir.Tuple2[string, int64]) string { return t.F0 }),
 		func(t *weir.Tuple2[string, int64]) *int64 { return &t.F1 }).Name("Count").UID("count")
 	out := weir.Map(counts, func(t weir.Tuple2[string, int64]) (string, error) {
-		return t.F0 + "," + strconv.FormatInt(t.F1, 10), nil
+		return jobs.CSVField(t.F0) + "," + strconv.FormatInt(t.F1, 10), nil
 	}).Name("Format").UID("format")
 	return jobs.Output(out, o.Output)
 }
