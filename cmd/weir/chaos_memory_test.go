@@ -180,7 +180,12 @@ func TestChaosHeapBudgetUnderCgroupLimit(t *testing.T) {
 		cmd.Dir = dir
 		var se strings.Builder
 		cmd.Stderr = &se
-		err := cmd.Run()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		rss := watchRSS(cmd.Process.Pid) // the shell's pid is weir's after exec
+		err := cmd.Wait()
+		peak := rss.Stop()
 		code := 0
 		if ee, ok := err.(*exec.ExitError); ok {
 			code = ee.ExitCode()
@@ -190,7 +195,6 @@ func TestChaosHeapBudgetUnderCgroupLimit(t *testing.T) {
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		peak := int64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) << 10
 		last := lastLine(se.String())
 		ok := code == 1
 		for _, want := range []string{"outgrew the heap state backend's memory budget", `operator "Count"`, "state.backend.type: pebble"} {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/weirstream/weir/connector/file"
@@ -64,18 +63,19 @@ func runWeirEnv(t *testing.T, dir string, env []string, stdin string, args ...st
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
 	cmd.Stdin = strings.NewReader(stdin)
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rss := watchRSS(cmd.Process.Pid)
+	err := cmd.Wait()
+	peak := rss.Stop()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	r := result{stdout: so.String(), stderr: se.String(), code: code}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.peakRSS = ru.Maxrss << 10 // Linux: KiB
-	}
-	return r
+	return result{stdout: so.String(), stderr: se.String(), code: code, peakRSS: peak}
 }
 
 // corpus returns lines with known word counts.
