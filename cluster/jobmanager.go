@@ -392,6 +392,11 @@ func (m *jobManager) run(ctx context.Context, name string, g *graph.Graph, p *gr
 		info.attempt(att)
 		defer info.attemptEnded(att)
 		err = m.runAttempt(ctx, att, coord, spec.Storage, name, onStats)
+		if errors.Is(err, runtime.ErrTaskStuck) {
+			// The stuck subtask still holds its state and files: no
+			// attempt can start in this process.
+			return failover.NoRestart(err)
+		}
 		if errors.Is(err, state.ErrHeapBudget) {
 			// A restart would restore the same state and fail again.
 			return failover.NoRestart(err)
@@ -449,15 +454,16 @@ func (m *jobManager) spec(name string, g *graph.Graph, p *graph.Plan) (runtime.J
 	}
 	budget, from := heapBudget(m.cfg)
 	return runtime.JobSpec{
-		Name:              name,
-		Graph:             g,
-		Plan:              p,
-		MaxParallelism:    config.Get(m.cfg, config.MaxParallelism),
-		BufferTimeout:     timeout,
-		SegmentSize:       int(config.Get(m.cfg, config.MemorySegmentSize)),
-		BuffersPerChannel: config.Get(m.cfg, config.BuffersPerChannel),
-		Logger:            m.logger,
-		Incremental:       config.Get(m.cfg, config.IncrementalCheckpoints),
+		Name:                name,
+		Graph:               g,
+		Plan:                p,
+		MaxParallelism:      config.Get(m.cfg, config.MaxParallelism),
+		BufferTimeout:       timeout,
+		CancellationTimeout: config.Get(m.cfg, config.TaskCancellationTimeout),
+		SegmentSize:         int(config.Get(m.cfg, config.MemorySegmentSize)),
+		BuffersPerChannel:   config.Get(m.cfg, config.BuffersPerChannel),
+		Logger:              m.logger,
+		Incremental:         config.Get(m.cfg, config.IncrementalCheckpoints),
 		StateBackend: operator.StateBackendConfig{
 			Type:            config.Get(m.cfg, config.StateBackendType),
 			LocalRecovery:   config.Get(m.cfg, config.LocalRecovery),

@@ -40,6 +40,16 @@ var (
 
 	// HeartbeatTimeout is how long without a heartbeat before the peer is
 	// considered lost.
+	// TaskCancellationTimeout bounds how long a cancelled task may take to
+	// stop.
+	TaskCancellationTimeout = DurationOption("task.cancellation.timeout", 180*time.Second,
+		"Time after which a task that was cancelled (the job failed over or was cancelled) and has not "+
+			"stopped is a fatal error: the job ends with one line naming the task, and the weir command "+
+			"exits 1 so that its supervisor starts a fresh process, since the stuck task still holds its "+
+			"state and files. A value of 0 waits for ever. Default from Flink's "+
+			"TaskManagerOptions.TASK_CANCELLATION_TIMEOUT, where the task manager's watchdog then kills the process.",
+		AtLeast(time.Duration(0)))
+
 	HeartbeatTimeout = DurationOption("heartbeat.timeout", 50*time.Second,
 		"Time without a heartbeat after which the peer is considered lost. Must be at least "+
 			"heartbeat.interval, as Flink's HeartbeatServicesImpl requires. Default from Flink's "+

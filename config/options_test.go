@@ -34,6 +34,7 @@ func TestDeclaredOptions(t *testing.T) {
 		"taskmanager.network.memory.floating-buffers-per-gate": "8",
 		"heartbeat.interval":                                   "10 s",
 		"heartbeat.timeout":                                    "50 s",
+		"task.cancellation.timeout":                            "3 min",
 
 		"execution.checkpointing.interval":                          "(none)",
 		"execution.checkpointing.mode":                              "EXACTLY_ONCE",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,10 @@ type JobSpec struct {
 	// Storage holds the job's checkpoints; needed when Checkpointing or
 	// Restore is set.
 	Storage CheckpointStorage
+	// CancellationTimeout is task.cancellation.timeout: how long Run waits
+	// for the subtasks to stop once the attempt is cancelled or failed,
+	// before it gives up on them with ErrTaskStuck; 0 waits for ever.
+	CancellationTimeout time.Duration
 	// Checkpointing says that the job manager drives checkpoints for this
 	// attempt: subtasks acknowledge through Acks, and sinks commit their
 	// final output only after CommitFinal (once the final checkpoint is
@@ -342,8 +347,11 @@ func (j *Job) Run() error {
 		defer close(progressDone)
 		j.progress(progressCtx, start)
 	}()
-	for _, t := range j.subtasks {
+	running := make([]atomic.Bool, len(j.subtasks))
+	for i, t := range j.subtasks {
+		running[i].Store(true)
 		wg.Go(func() {
+			defer running[i].Store(false)
 			err := t.run(j.ctx)
 			if err == nil || j.ctx.Err() != nil && !isTaskError(err) {
 				return
@@ -356,7 +364,11 @@ func (j *Job) Run() error {
 			j.cancel(err)
 		})
 	}
-	wg.Wait()
+	if err := j.awaitSubtasks(&wg, running); err != nil {
+		stopProgress()
+		<-progressDone
+		return err
+	}
 	stopProgress()
 	<-progressDone
 	defer j.cancel(context.Canceled)
@@ -380,6 +392,51 @@ func (j *Job) Run() error {
 	}
 	j.spec.Logger.Info("job finished", args...)
 	return nil
+}
+
+// ErrTaskStuck means that a subtask did not stop within
+// task.cancellation.timeout after its attempt was cancelled: it is blocked
+// in code that ignores cancellation (a user function, a connector, the
+// state backend). Its goroutine and what it holds are left behind, so the
+// attempt cannot be restarted in this process.
+var ErrTaskStuck = errors.New("task did not stop after cancellation")
+
+// awaitSubtasks waits for the subtasks' goroutines. Once the attempt is
+// cancelled they have CancellationTimeout to stop; then it returns an
+// error wrapping ErrTaskStuck that names those still running, and leaves
+// them (a goroutine that waits for them stays too: nothing can stop it).
+func (j *Job) awaitSubtasks(wg *sync.WaitGroup, running []atomic.Bool) error {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-j.ctx.Done():
+	}
+	if j.spec.CancellationTimeout <= 0 {
+		<-done
+		return nil
+	}
+	timer := time.NewTimer(j.spec.CancellationTimeout)
+	defer timer.Stop()
+	select {
+	case <-done:
+		return nil
+	case <-timer.C:
+	}
+	var stuck []string
+	for i, t := range j.subtasks {
+		if running[i].Load() {
+			stuck = append(stuck, t.name)
+		}
+	}
+	cause := context.Cause(j.ctx)
+	j.spec.Logger.Error("task did not stop after cancellation", "job", j.spec.Name, "tasks", stuck, "timeout", j.spec.CancellationTimeout, "cancelled by", cause)
+	return fmt.Errorf("%w: %s still running %v after the job was cancelled (%v); it ignores cancellation, so the process must be restarted (task.cancellation.timeout)",
+		ErrTaskStuck, strings.Join(stuck, ", "), j.spec.CancellationTimeout, cause)
 }
 
 func isTaskError(err error) bool {
