@@ -91,7 +91,7 @@ func JoinWindow[K comparable, A, B, O any](a KeyedStream[K, A], b KeyedStream[K,
 	env := a.in.env
 	ws := Window(KeyedStream[K, joinElem[A, B]]{}, assigner)
 	spec, err := ws.resolve(true)
-	if err == nil && assigner.kind == globalWindows {
+	if err == nil && assigner.a.Kind == operator.GlobalWindows {
 		err = errors.New("a window join needs time windows (tumbling, sliding or session), not GlobalWindows")
 	}
 	if err != nil {
@@ -136,12 +136,12 @@ func JoinWindow[K comparable, A, B, O any](a KeyedStream[K, A], b KeyedStream[K,
 		return keyA(e.a)
 	}
 	return keyedTwoInput(a, b, name, func(ctx *operator.Context, kb *state.KeyedBackend[K], out operator.Output[O]) (operator.Output[A], operator.Output[B], operator.Operator, error) {
-		op, err := newWindowOp(ctx, kb, spec, key, fns, out)
+		in, op, err := operator.NewWindowOp(ctx, kb, spec, key, fns.op(), out, nil)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		return inputFunc[A]{collect: func(v A) error { return op.Collect(joinElem[A, B]{a: v}) }, watermark: op.EmitWatermark},
-			inputFunc[B]{collect: func(v B) error { return op.Collect(joinElem[A, B]{b: v, right: true}) }, watermark: op.EmitWatermark},
+		return inputFunc[A]{collect: func(v A) error { return in.Collect(joinElem[A, B]{a: v}) }, watermark: in.EmitWatermark},
+			inputFunc[B]{collect: func(v B) error { return in.Collect(joinElem[A, B]{b: v, right: true}) }, watermark: in.EmitWatermark},
 			op, nil
 	})
 }
@@ -183,7 +183,7 @@ func IntervalJoin[K comparable, A, B, O any](a KeyedStream[K, A], b KeyedStream[
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		op := &intervalJoinOp[K, A, B, O]{keyedSnapshots: keyedSnapshots[K]{kb}, name: ctx.Node.Name, octx: ctx, b: kb, keyA: a.key, keyB: b.key,
+		op := &intervalJoinOp[K, A, B, O]{KeyedSnapshots: operator.KeyedSnapshots[K]{B: kb}, name: ctx.Node.Name, octx: ctx, b: kb, keyA: a.key, keyB: b.key,
 			lower: lo, upper: up, f: f, left: left, right: right, leftTimers: lt, rightTimers: rt, watermark: operator.MinWatermark, out: out}
 		op.emitA = op.emit
 		op.emitB = func(b B, a A, ts int64) error { return op.emit(a, b, ts) }
@@ -193,7 +193,7 @@ func IntervalJoin[K comparable, A, B, O any](a KeyedStream[K, A], b KeyedStream[
 
 type intervalJoinOp[K comparable, A, B, O any] struct {
 	noLifecycle
-	keyedSnapshots[K]
+	operator.KeyedSnapshots[K]
 	name         string
 	octx         *operator.Context
 	b            *state.KeyedBackend[K]
@@ -232,7 +232,7 @@ func (j *intervalJoinOp[K, A, B, O]) Close() error {
 func (j *intervalJoinOp[K, A, B, O]) timestamp() (ts int64, late bool, err error) {
 	rc := j.octx.Record
 	if !rc.HasTimestamp {
-		return 0, false, j.fail(errNoTimestamp)
+		return 0, false, j.fail(operator.ErrNoTimestamp)
 	}
 	return rc.Timestamp, j.watermark != operator.MinWatermark && rc.Timestamp < j.watermark, nil
 }
@@ -355,7 +355,7 @@ func (j *intervalJoinOp[K, A, B, O]) EmitWatermark(wm operator.Watermark) error 
 			break
 		}
 	}
-	return forwardWatermark(j.octx, j.out, wm)
+	return operator.ForwardWatermark(j.octx, j.out, wm)
 }
 
 // KeyedCoProcessFunction processes two keyed streams with shared keyed

@@ -104,18 +104,6 @@ func newKeyedBackend[K comparable](ctx *operator.Context, kc codec.Codec[K]) (*s
 	return b, nil
 }
 
-// keyedSnapshots gives a keyed operator its part in checkpoints.
-type keyedSnapshots[K comparable] struct{ b *state.KeyedBackend[K] }
-
-// SnapshotState implements operator.StatefulOperator.
-func (k keyedSnapshots[K]) SnapshotState(id int64) (operator.OperatorSnapshot, error) {
-	s, err := k.b.Checkpoint(id)
-	if err != nil {
-		return operator.OperatorSnapshot{}, err
-	}
-	return operator.OperatorSnapshot{Keyed: s, KeyGroups: k.b.KeyGroups()}, nil
-}
-
 // Reduce keeps, per key, the fold of every record so far with f, and emits
 // the new value after each record (a running aggregate, as Flink's reduce on
 // a keyed stream).
@@ -131,7 +119,7 @@ func reduce[K comparable, T any](ks KeyedStream[K, T], name string, newF func() 
 		if err != nil {
 			return nil, nil, err
 		}
-		op := &reduceOp[K, T]{forward: forward[T]{out}, keyedSnapshots: keyedSnapshots[K]{b}, name: ctx.Node.Name, b: b, key: ks.key, f: newF(), state: vs, out: out}
+		op := &reduceOp[K, T]{forward: forward[T]{out}, KeyedSnapshots: operator.KeyedSnapshots[K]{B: b}, name: ctx.Node.Name, b: b, key: ks.key, f: newF(), state: vs, out: out}
 		return op, op, nil
 	})
 }
@@ -139,7 +127,7 @@ func reduce[K comparable, T any](ks KeyedStream[K, T], name string, newF func() 
 type reduceOp[K comparable, T any] struct {
 	noLifecycle
 	forward[T]
-	keyedSnapshots[K]
+	operator.KeyedSnapshots[K]
 	name  string
 	b     *state.KeyedBackend[K]
 	key   func(T) K
@@ -227,12 +215,12 @@ func (c *Context[K]) TimeDomain() TimeDomain { return c.domain }
 func (c *Context[K]) TimerService() TimerService { return c.op.(TimerService) }
 
 // TimeDomain is event time or processing time.
-type TimeDomain int
+type TimeDomain = operator.TimeDomain
 
-// Time domains.
+// The time domains.
 const (
-	EventTime TimeDomain = iota
-	ProcessingTime
+	EventTime      = operator.EventTime
+	ProcessingTime = operator.ProcessingTime
 )
 
 // TimerService is a keyed function's access to time (Flink's
@@ -328,7 +316,7 @@ func (p *processOp[K, I, O]) Collect(v I) error {
 // share: the function's Context and TimerService, its timers, its
 // collector and its watermark.
 type keyedFnOp[K comparable, O any] struct {
-	keyedSnapshots[K]
+	operator.KeyedSnapshots[K]
 	name string
 	octx *operator.Context
 	b    *state.KeyedBackend[K]
@@ -336,7 +324,7 @@ type keyedFnOp[K comparable, O any] struct {
 	ctx  Context[K]
 	// tf is the function's OnTimer; nil when it has none.
 	tf        TimerFunction[K, O]
-	timers    *keyedTimers[K]
+	timers    *operator.KeyedTimers[K]
 	onEvent   func(ts int64) error
 	watermark int64
 }
@@ -344,15 +332,15 @@ type keyedFnOp[K comparable, O any] struct {
 // init sets k up in place (its Context and timers point back at it) for
 // the user function fn.
 func (k *keyedFnOp[K, O]) init(ctx *operator.Context, b *state.KeyedBackend[K], out operator.Output[O], fn any) error {
-	timers, err := newKeyedTimers(ctx, b, 0)
+	timers, err := operator.NewKeyedTimers(ctx, b, 0)
 	if err != nil {
 		return err
 	}
 	tf, _ := fn.(TimerFunction[K, O])
-	*k = keyedFnOp[K, O]{keyedSnapshots: keyedSnapshots[K]{b}, name: ctx.Node.Name, octx: ctx, b: b,
+	*k = keyedFnOp[K, O]{KeyedSnapshots: operator.KeyedSnapshots[K]{B: b}, name: ctx.Node.Name, octx: ctx, b: b,
 		out: collector[O]{out: out}, tf: tf, timers: timers, watermark: operator.MinWatermark}
 	k.ctx = Context[K]{backend: b, op: k}
-	timers.onProc = func(ts int64) error { return k.onTimer(ts, ProcessingTime) }
+	timers.OnProc = func(ts int64) error { return k.onTimer(ts, ProcessingTime) }
 	k.onEvent = func(ts int64) error { return k.onTimer(ts, EventTime) }
 	return nil
 }
@@ -363,12 +351,12 @@ func (k *keyedFnOp[K, O]) open(fnOpen func(*OpenContext[K]) error) error {
 	if err := fnOpen(&OpenContext[K]{backend: k.b, Subtask: k.octx.Subtask, Parallelism: k.octx.Parallelism}); err != nil {
 		return operator.WrapOperatorError(k.name, err)
 	}
-	k.timers.schedule()
+	k.timers.Schedule()
 	return nil
 }
 
 func (k *keyedFnOp[K, O]) Finish() error { return nil }
-func (k *keyedFnOp[K, O]) Close() error  { k.timers.close(); return nil }
+func (k *keyedFnOp[K, O]) Close() error  { k.timers.Close(); return nil }
 
 func (k *keyedFnOp[K, O]) side(tag string) any { return k.octx.SideOutputs[tag] }
 func (k *keyedFnOp[K, O]) timestamp() (int64, bool) {
@@ -377,18 +365,18 @@ func (k *keyedFnOp[K, O]) timestamp() (int64, bool) {
 }
 
 func (k *keyedFnOp[K, O]) CurrentWatermark() int64      { return k.watermark }
-func (k *keyedFnOp[K, O]) CurrentProcessingTime() int64 { return k.timers.now() }
+func (k *keyedFnOp[K, O]) CurrentProcessingTime() int64 { return k.timers.Now() }
 func (k *keyedFnOp[K, O]) RegisterEventTimeTimer(ts int64) error {
-	return k.timers.event.Register(ts)
+	return k.timers.Event.Register(ts)
 }
 func (k *keyedFnOp[K, O]) DeleteEventTimeTimer(ts int64) error {
-	return k.timers.event.Delete(ts)
+	return k.timers.Event.Delete(ts)
 }
 func (k *keyedFnOp[K, O]) RegisterProcessingTimeTimer(ts int64) error {
-	return k.timers.registerProc(ts)
+	return k.timers.RegisterProc(ts)
 }
 func (k *keyedFnOp[K, O]) DeleteProcessingTimeTimer(ts int64) error {
-	return k.timers.proc.Delete(ts)
+	return k.timers.Proc.Delete(ts)
 }
 
 // done returns the function's error, attributed, or the first downstream
@@ -424,9 +412,9 @@ func (k *keyedFnOp[K, O]) onTimer(ts int64, d TimeDomain) error {
 func (k *keyedFnOp[K, O]) EmitWatermark(wm operator.Watermark) error {
 	if !wm.Idle && wm.Time > k.watermark {
 		k.watermark = wm.Time
-		if err := fireQueue(k.name, k.timers.event, wm.Time, k.onEvent); err != nil {
+		if err := operator.FireQueue(k.name, k.timers.Event, wm.Time, k.onEvent); err != nil {
 			return err
 		}
 	}
-	return forwardWatermark(k.octx, k.out.out, wm)
+	return operator.ForwardWatermark(k.octx, k.out.out, wm)
 }

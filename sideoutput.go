@@ -37,16 +37,3 @@ func EmitTo[X any, K comparable](ctx *Context[K], tag OutputTag[X], v X) error {
 	}
 	return o.(operator.Output[X]).Collect(v)
 }
-
-// forwardWatermark forwards wm to an operator's side outputs, then to its
-// main output out.
-func forwardWatermark[O any](ctx *operator.Context, out operator.Output[O], wm operator.Watermark) error {
-	for _, o := range ctx.SideOutputs {
-		if err := o.(interface {
-			EmitWatermark(operator.Watermark) error
-		}).EmitWatermark(wm); err != nil {
-			return err
-		}
-	}
-	return out.EmitWatermark(wm)
-}

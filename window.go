@@ -3,7 +3,6 @@ package weir
 import (
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/weirstream/weir/operator"
@@ -11,47 +10,25 @@ import (
 )
 
 // TimeWindow is the window [Start, End) of event time or processing time,
-// in milliseconds since the epoch (Flink's TimeWindow). A window holds the
-// records whose timestamp t has Start <= t < End; it fires when time
-// reaches MaxTimestamp, End-1.
-//
-// The global window of GlobalWindows is {math.MinInt64, math.MaxInt64};
-// its MaxTimestamp is math.MaxInt64 (Flink's GlobalWindow).
-type TimeWindow struct {
-	Start, End int64
+// in milliseconds since the epoch (Flink's TimeWindow); see
+// operator.TimeWindow.
+type TimeWindow = operator.TimeWindow
+
+// windowFuncs are a window operator's functions over its accumulator, as
+// the API declares them (see operator.WindowFuncs).
+type windowFuncs[K comparable, T, ACC, OUT any] struct {
+	add   func(acc ACC, ok bool, v T) (ACC, error)
+	merge func(a, b ACC) (ACC, error)
+	emit  func(ctx WindowContext[K], acc ACC, out Collector[OUT]) error
 }
 
-// MaxTimestamp is the last millisecond in the window, End-1; the timestamp
-// of every record a firing of the window emits.
-func (w TimeWindow) MaxTimestamp() int64 {
-	if w.End == math.MaxInt64 {
-		return math.MaxInt64
-	}
-	return w.End - 1
+// op is fs as the window operator takes them.
+func (fs windowFuncs[K, T, ACC, OUT]) op() operator.WindowFuncs[K, T, ACC, OUT] {
+	return operator.WindowFuncs[K, T, ACC, OUT]{Add: fs.add, Merge: fs.merge,
+		Emit: func(key K, w TimeWindow, watermark int64, acc ACC, out *operator.Emitter[OUT]) error {
+			return fs.emit(WindowContext[K]{Key: key, Window: w, Watermark: watermark}, acc, out)
+		}}
 }
-
-// String formats the window as [Start,End).
-func (w TimeWindow) String() string { return fmt.Sprintf("[%d,%d)", w.Start, w.End) }
-
-// intersects reports whether w and o overlap or touch (Flink's
-// TimeWindow.intersects: session windows that touch are merged).
-func (w TimeWindow) intersects(o TimeWindow) bool { return w.Start <= o.End && w.End >= o.Start }
-
-// cover is the smallest window holding w and o.
-func (w TimeWindow) cover(o TimeWindow) TimeWindow {
-	return TimeWindow{Start: min(w.Start, o.Start), End: max(w.End, o.End)}
-}
-
-var globalWindow = TimeWindow{Start: math.MinInt64, End: math.MaxInt64}
-
-type assignerKind uint8
-
-const (
-	tumblingWindows assignerKind = iota + 1
-	slidingWindows
-	sessionWindows
-	globalWindows
-)
 
 // WindowAssigner decides which windows a record belongs to (Flink's
 // WindowAssigner). Make one with TumblingEventTimeWindows,
@@ -59,11 +36,8 @@ const (
 // counterparts, or GlobalWindows. Durations are truncated to whole
 // milliseconds.
 type WindowAssigner struct {
-	kind      assignerKind
-	eventTime bool
-	// size and slide (tumbling, sliding), offset, gap (sessions), in ms.
-	size, slide, offset, gap int64
-	err                      error
+	a   operator.Assigner
+	err error
 }
 
 // TumblingEventTimeWindows puts each record into the one window of length
@@ -80,8 +54,8 @@ func TumblingProcessingTimeWindows(size time.Duration) WindowAssigner {
 }
 
 func tumbling(size time.Duration, eventTime bool) WindowAssigner {
-	a := WindowAssigner{kind: tumblingWindows, eventTime: eventTime, size: size.Milliseconds(), slide: size.Milliseconds()}
-	if a.size <= 0 {
+	a := WindowAssigner{a: operator.Assigner{Kind: operator.TumblingWindows, EventTime: eventTime, Size: size.Milliseconds(), Slide: size.Milliseconds()}}
+	if a.a.Size <= 0 {
 		a.err = fmt.Errorf("%v: the size must be at least 1ms", a)
 	}
 	return a
@@ -101,8 +75,8 @@ func SlidingProcessingTimeWindows(size, slide time.Duration) WindowAssigner {
 }
 
 func sliding(size, slide time.Duration, eventTime bool) WindowAssigner {
-	a := WindowAssigner{kind: slidingWindows, eventTime: eventTime, size: size.Milliseconds(), slide: slide.Milliseconds()}
-	if a.size <= 0 || a.slide <= 0 {
+	a := WindowAssigner{a: operator.Assigner{Kind: operator.SlidingWindows, EventTime: eventTime, Size: size.Milliseconds(), Slide: slide.Milliseconds()}}
+	if a.a.Size <= 0 || a.a.Slide <= 0 {
 		a.err = fmt.Errorf("%v: the size and the slide must be at least 1ms", a)
 	}
 	return a
@@ -124,8 +98,8 @@ func ProcessingTimeSessionWindows(gap time.Duration) WindowAssigner {
 }
 
 func sessions(gap time.Duration, eventTime bool) WindowAssigner {
-	a := WindowAssigner{kind: sessionWindows, eventTime: eventTime, gap: gap.Milliseconds()}
-	if a.gap <= 0 {
+	a := WindowAssigner{a: operator.Assigner{Kind: operator.SessionWindows, EventTime: eventTime, Gap: gap.Milliseconds()}}
+	if a.a.Gap <= 0 {
 		a.err = fmt.Errorf("%v: the gap must be at least 1ms", a)
 	}
 	return a
@@ -134,7 +108,9 @@ func sessions(gap time.Duration, eventTime bool) WindowAssigner {
 // GlobalWindows puts every record of a key into one window that never
 // ends. It fires only by a trigger, which WindowedStream.Trigger must set
 // (CountTrigger, for instance); CountWindow declares the usual case.
-func GlobalWindows() WindowAssigner { return WindowAssigner{kind: globalWindows} }
+func GlobalWindows() WindowAssigner {
+	return WindowAssigner{a: operator.Assigner{Kind: operator.GlobalWindows}}
+}
 
 // WithOffset shifts tumbling or sliding windows by offset, which must be
 // smaller than the slide in absolute value: TumblingEventTimeWindows(time.Hour).WithOffset(15*time.Minute)
@@ -143,10 +119,10 @@ func (a WindowAssigner) WithOffset(offset time.Duration) WindowAssigner {
 	if a.err != nil {
 		return a
 	}
-	switch a.kind {
-	case tumblingWindows, slidingWindows:
-		a.offset = offset.Milliseconds()
-		if a.offset <= -a.slide || a.offset >= a.slide {
+	switch a.a.Kind {
+	case operator.TumblingWindows, operator.SlidingWindows:
+		a.a.Offset = offset.Milliseconds()
+		if a.a.Offset <= -a.a.Slide || a.a.Offset >= a.a.Slide {
 			a.err = fmt.Errorf("%v: the offset %v must be smaller than the slide in absolute value", a, offset)
 		}
 	default:
@@ -156,137 +132,40 @@ func (a WindowAssigner) WithOffset(offset time.Duration) WindowAssigner {
 }
 
 // IsEventTime reports whether the assigner works in event time.
-func (a WindowAssigner) IsEventTime() bool { return a.eventTime }
+func (a WindowAssigner) IsEventTime() bool { return a.a.EventTime }
 
 // String names the assigner as Flink does, with its parameters.
-func (a WindowAssigner) String() string {
-	domain := "ProcessingTime"
-	if a.eventTime {
-		domain = "EventTime"
-	}
-	ms := func(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
-	off := ""
-	if a.offset != 0 {
-		off = fmt.Sprintf(", offset %v", ms(a.offset))
-	}
-	switch a.kind {
-	case tumblingWindows:
-		return fmt.Sprintf("Tumbling%sWindows(%v%s)", domain, ms(a.size), off)
-	case slidingWindows:
-		return fmt.Sprintf("Sliding%sWindows(%v, %v%s)", domain, ms(a.size), ms(a.slide), off)
-	case sessionWindows:
-		return fmt.Sprintf("%sSessionWindows(%v)", domain, ms(a.gap))
-	case globalWindows:
-		return "GlobalWindows"
-	}
-	return "WindowAssigner(unset)"
-}
-
-// merging reports whether windows of a key can merge (sessions).
-func (a WindowAssigner) merging() bool { return a.kind == sessionWindows }
-
-// fixedSize reports whether every window has the same length (size),
-// which lets a timer's time name its window.
-func (a WindowAssigner) fixedSize() bool {
-	return a.kind == tumblingWindows || a.kind == slidingWindows
-}
-
-// startOf is the start of the window of length slide holding ts, shifted by
-// the offset (Flink's TimeWindow.getWindowStartWithOffset, with a floored
-// modulo so that negative timestamps work too).
-func (a WindowAssigner) startOf(ts int64) int64 {
-	r := (ts - a.offset) % a.slide
-	if r < 0 {
-		r += a.slide
-	}
-	return ts - r
-}
-
-// assign appends the windows of a record at ts to dst.
-func (a WindowAssigner) assign(ts int64, dst []TimeWindow) []TimeWindow {
-	switch a.kind {
-	case tumblingWindows:
-		s := a.startOf(ts)
-		return append(dst, TimeWindow{Start: s, End: s + a.size})
-	case slidingWindows:
-		// The latest window first, as Flink lists them.
-		for s := a.startOf(ts); s > ts-a.size; s -= a.slide {
-			dst = append(dst, TimeWindow{Start: s, End: s + a.size})
-		}
-		return dst
-	case sessionWindows:
-		return append(dst, TimeWindow{Start: ts, End: ts + a.gap})
-	default:
-		return append(dst, globalWindow)
-	}
-}
-
-type triggerKind uint8
-
-const (
-	triggerDefault triggerKind = iota
-	triggerEventTime
-	triggerProcessingTime
-	triggerCount
-)
+func (a WindowAssigner) String() string { return a.a.String() }
 
 // Trigger decides when a window fires (Flink's Trigger). The zero Trigger
 // is the assigner's default: EventTimeTrigger for event-time windows,
 // ProcessingTimeTrigger for processing-time windows; GlobalWindows has
 // none. A firing emits the window's current result and keeps its contents
 // unless the trigger purges (PurgingTrigger).
-type Trigger struct {
-	kind  triggerKind
-	count int64
-	purge bool
-}
+type Trigger struct{ t operator.Trigger }
 
 // EventTimeTrigger fires a window once the watermark reaches its
 // MaxTimestamp, and again for every record added to it later (within the
 // allowed lateness).
-func EventTimeTrigger() Trigger { return Trigger{kind: triggerEventTime} }
+func EventTimeTrigger() Trigger { return Trigger{operator.Trigger{Kind: operator.TriggerEventTime}} }
 
 // ProcessingTimeTrigger fires a window once the subtask's clock passes its
 // MaxTimestamp.
-func ProcessingTimeTrigger() Trigger { return Trigger{kind: triggerProcessingTime} }
+func ProcessingTimeTrigger() Trigger {
+	return Trigger{operator.Trigger{Kind: operator.TriggerProcessingTime}}
+}
 
 // CountTrigger fires a window every n records added to it (n, 2n, ...,
 // each firing seeing all records so far unless purged).
-func CountTrigger(n int64) Trigger { return Trigger{kind: triggerCount, count: n} }
+func CountTrigger(n int64) Trigger {
+	return Trigger{operator.Trigger{Kind: operator.TriggerCount, Count: n}}
+}
 
 // PurgingTrigger makes t clear the window's contents after each firing.
-func PurgingTrigger(t Trigger) Trigger { t.purge = true; return t }
+func PurgingTrigger(t Trigger) Trigger { t.t.Purge = true; return t }
 
 // String names the trigger as Flink does.
-func (t Trigger) String() string {
-	var s string
-	switch t.kind {
-	case triggerEventTime:
-		s = "EventTimeTrigger()"
-	case triggerProcessingTime:
-		s = "ProcessingTimeTrigger()"
-	case triggerCount:
-		s = fmt.Sprintf("CountTrigger(%d)", t.count)
-	default:
-		s = "DefaultTrigger()"
-	}
-	if t.purge {
-		s = "PurgingTrigger(" + s + ")"
-	}
-	return s
-}
-
-// domain is the time domain of the trigger's timers; ok is false for a
-// trigger without timers (count).
-func (t Trigger) domain() (TimeDomain, bool) {
-	switch t.kind {
-	case triggerEventTime:
-		return EventTime, true
-	case triggerProcessingTime:
-		return ProcessingTime, true
-	}
-	return 0, false
-}
+func (t Trigger) String() string { return t.t.String() }
 
 // WindowedStream is a keyed stream cut into windows, waiting for the
 // function that computes each window's result: ReduceWindow,
@@ -307,7 +186,7 @@ type WindowedStream[K comparable, T any] struct {
 // upstream); they fire when the watermark reaches their MaxTimestamp.
 func Window[K comparable, T any](ks KeyedStream[K, T], assigner WindowAssigner) WindowedStream[K, T] {
 	ws := WindowedStream[K, T]{ks: ks, assigner: assigner, err: assigner.err}
-	if assigner.kind == 0 {
+	if assigner.a.Kind == 0 {
 		ws.err = errors.New("the window assigner is the zero WindowAssigner; use TumblingEventTimeWindows and friends")
 	}
 	return ws
@@ -322,7 +201,7 @@ func CountWindow[K comparable, T any](ks KeyedStream[K, T], n int64) WindowedStr
 
 // Trigger replaces the assigner's default trigger.
 func (ws WindowedStream[K, T]) Trigger(t Trigger) WindowedStream[K, T] {
-	if t.kind == triggerCount && t.count <= 0 && ws.err == nil {
+	if t.t.Kind == operator.TriggerCount && t.t.Count <= 0 && ws.err == nil {
 		ws.err = fmt.Errorf("%v: the count must be at least 1", t)
 	}
 	ws.trigger = t
@@ -461,45 +340,27 @@ func ProcessWindow[K comparable, T, OUT any](ws WindowedStream[K, T], fn Process
 	})
 }
 
-// windowFuncs are a window operator's functions over its accumulator: a
-// list of records, a reduced record, or an aggregator's accumulator.
-type windowFuncs[K comparable, T, ACC, OUT any] struct {
-	// add folds v into acc (ok is false for a window's first record).
-	add func(acc ACC, ok bool, v T) (ACC, error)
-	// merge combines the accumulators of merging windows; nil if it cannot.
-	merge func(a, b ACC) (ACC, error)
-	// emit computes a firing's output.
-	emit func(ctx WindowContext[K], acc ACC, out Collector[OUT]) error
-}
-
-// windowSpec is a window operator's resolved configuration.
-type windowSpec struct {
-	assigner WindowAssigner
-	trigger  Trigger
-	lateness int64
-}
-
 // resolve checks the combination and fills in the default trigger.
-func (ws WindowedStream[K, T]) resolve(canMerge bool) (windowSpec, error) {
-	s := windowSpec{assigner: ws.assigner, trigger: ws.trigger, lateness: ws.lateness}
+func (ws WindowedStream[K, T]) resolve(canMerge bool) (operator.WindowSpec, error) {
+	s := operator.WindowSpec{Assigner: ws.assigner.a, Trigger: ws.trigger.t, Lateness: ws.lateness}
 	if ws.err != nil {
 		return s, ws.err
 	}
-	if s.trigger.kind == triggerDefault {
+	if s.Trigger.Kind == operator.TriggerDefault {
 		switch {
-		case s.assigner.kind == globalWindows:
+		case s.Assigner.Kind == operator.GlobalWindows:
 			return s, errors.New("GlobalWindows never fire by themselves: set a trigger, e.g. .Trigger(weir.CountTrigger(n)), or use weir.CountWindow")
-		case s.assigner.eventTime:
-			s.trigger.kind = triggerEventTime
+		case s.Assigner.EventTime:
+			s.Trigger.Kind = operator.TriggerEventTime
 		default:
-			s.trigger.kind = triggerProcessingTime
+			s.Trigger.Kind = operator.TriggerProcessingTime
 		}
 	}
-	if !s.assigner.eventTime {
-		s.lateness = 0
+	if !s.Assigner.EventTime {
+		s.Lateness = 0
 	}
-	if s.assigner.merging() && !canMerge {
-		return s, fmt.Errorf("%v merge windows, so the aggregator must implement weir.AccumulatorMerger", s.assigner)
+	if s.Assigner.Merging() && !canMerge {
+		return s, fmt.Errorf("%v merge windows, so the aggregator must implement weir.AccumulatorMerger", s.Assigner)
 	}
 	return s, nil
 }
@@ -513,14 +374,12 @@ func windowed[K comparable, T, ACC, OUT any](ws WindowedStream[K, T], name strin
 	}
 	codecFor[ACC](env, name)
 	lateTag, hasLate := ws.lateTag, ws.hasLate
+	ofns := fns.op()
 	return keyedInput(ws.ks, name, func(ctx *operator.Context, b *state.KeyedBackend[K], out operator.Output[OUT]) (operator.Output[T], operator.Operator, error) {
-		op, err := newWindowOp(ctx, b, spec, ws.ks.key, fns, out)
-		if err != nil {
-			return nil, nil, err
-		}
+		var late operator.Output[T]
 		if hasLate {
-			op.late = operator.SideOutput[T](ctx, lateTag)
+			late = operator.SideOutput[T](ctx, lateTag)
 		}
-		return op, op, nil
+		return operator.NewWindowOp(ctx, b, spec, ws.ks.key, ofns, out, late)
 	})
 }

@@ -474,7 +474,7 @@ func TestWindowStateSurvivesRestoreHarness(t *testing.T) {
 		r := newWinHarness(t, w, h.snapshot(), nil)
 		// Event time is not checkpointed: replay the watermark the
 		// original had reached, as the sources would after a restore.
-		if wm := h.op.(*windowOp[string, winRec, []winRec, string]).watermark; wm != winMinWM {
+		if wm := h.op.(interface{ CurrentWatermark() int64 }).CurrentWatermark(); wm != winMinWM {
 			r.watermark(wm)
 			if got := r.out.take(); len(got) != 0 {
 				t.Fatalf("cut %d: re-reaching watermark %d fired %q", cut, wm, got)

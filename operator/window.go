@@ -1,18 +1,230 @@
-package weir
+package operator
 
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
+	"time"
 
-	"github.com/weirstream/weir/operator"
 	"github.com/weirstream/weir/state"
 )
 
-// errNoTimestamp fails an event-time window or join fed records without
+// TimeWindow is the window [Start, End) of event time or processing time,
+// in milliseconds since the epoch (Flink's TimeWindow). A window holds the
+// records whose timestamp t has Start <= t < End; it fires when time
+// reaches MaxTimestamp, End-1.
+//
+// The global window of GlobalWindows is {math.MinInt64, math.MaxInt64};
+// its MaxTimestamp is math.MaxInt64 (Flink's GlobalWindow).
+type TimeWindow struct {
+	Start, End int64
+}
+
+// MaxTimestamp is the last millisecond in the window, End-1; the timestamp
+// of every record a firing of the window emits.
+func (w TimeWindow) MaxTimestamp() int64 {
+	if w.End == math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return w.End - 1
+}
+
+// String formats the window as [Start,End).
+func (w TimeWindow) String() string { return fmt.Sprintf("[%d,%d)", w.Start, w.End) }
+
+// intersects reports whether w and o overlap or touch (Flink's
+// TimeWindow.intersects: session windows that touch are merged).
+func (w TimeWindow) intersects(o TimeWindow) bool { return w.Start <= o.End && w.End >= o.Start }
+
+// cover is the smallest window holding w and o.
+func (w TimeWindow) cover(o TimeWindow) TimeWindow {
+	return TimeWindow{Start: min(w.Start, o.Start), End: max(w.End, o.End)}
+}
+
+var globalWindow = TimeWindow{Start: math.MinInt64, End: math.MaxInt64}
+
+// AssignerKind is the family of a window assigner.
+type AssignerKind uint8
+
+const (
+	TumblingWindows AssignerKind = iota + 1
+	SlidingWindows
+	SessionWindows
+	GlobalWindows
+)
+
+// Assigner is a window assigner's parameters (the API's WindowAssigner
+// holds one): which windows a record at a given time belongs to.
+type Assigner struct {
+	Kind      AssignerKind
+	EventTime bool
+	// Size and Slide (tumbling, sliding), Offset, Gap (sessions), in ms.
+	Size, Slide, Offset, Gap int64
+}
+
+// String names the assigner as Flink does, with its parameters.
+func (a Assigner) String() string {
+	domain := "ProcessingTime"
+	if a.EventTime {
+		domain = "EventTime"
+	}
+	ms := func(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
+	off := ""
+	if a.Offset != 0 {
+		off = fmt.Sprintf(", offset %v", ms(a.Offset))
+	}
+	switch a.Kind {
+	case TumblingWindows:
+		return fmt.Sprintf("Tumbling%sWindows(%v%s)", domain, ms(a.Size), off)
+	case SlidingWindows:
+		return fmt.Sprintf("Sliding%sWindows(%v, %v%s)", domain, ms(a.Size), ms(a.Slide), off)
+	case SessionWindows:
+		return fmt.Sprintf("%sSessionWindows(%v)", domain, ms(a.Gap))
+	case GlobalWindows:
+		return "GlobalWindows"
+	}
+	return "WindowAssigner(unset)"
+}
+
+// Merging reports whether windows of a key can merge (sessions).
+func (a Assigner) Merging() bool { return a.Kind == SessionWindows }
+
+// FixedSize reports whether every window has the same length (size),
+// which lets a timer's time name its window.
+func (a Assigner) FixedSize() bool {
+	return a.Kind == TumblingWindows || a.Kind == SlidingWindows
+}
+
+// startOf is the start of the window of length slide holding ts, shifted by
+// the offset (Flink's TimeWindow.getWindowStartWithOffset, with a floored
+// modulo so that negative timestamps work too).
+func (a Assigner) startOf(ts int64) int64 {
+	r := (ts - a.Offset) % a.Slide
+	if r < 0 {
+		r += a.Slide
+	}
+	return ts - r
+}
+
+// Assign appends the windows of a record at ts to dst.
+func (a Assigner) Assign(ts int64, dst []TimeWindow) []TimeWindow {
+	switch a.Kind {
+	case TumblingWindows:
+		s := a.startOf(ts)
+		return append(dst, TimeWindow{Start: s, End: s + a.Size})
+	case SlidingWindows:
+		// The latest window first, as Flink lists them.
+		for s := a.startOf(ts); s > ts-a.Size; s -= a.Slide {
+			dst = append(dst, TimeWindow{Start: s, End: s + a.Size})
+		}
+		return dst
+	case SessionWindows:
+		return append(dst, TimeWindow{Start: ts, End: ts + a.Gap})
+	default:
+		return append(dst, globalWindow)
+	}
+}
+
+// TriggerKind is the kind of a window trigger.
+type TriggerKind uint8
+
+const (
+	TriggerDefault TriggerKind = iota
+	TriggerEventTime
+	TriggerProcessingTime
+	TriggerCount
+)
+
+// Trigger is a window trigger's parameters (the API's Trigger holds one).
+type Trigger struct {
+	Kind  TriggerKind
+	Count int64
+	Purge bool
+}
+
+// String names the trigger as Flink does.
+func (t Trigger) String() string {
+	var s string
+	switch t.Kind {
+	case TriggerEventTime:
+		s = "EventTimeTrigger()"
+	case TriggerProcessingTime:
+		s = "ProcessingTimeTrigger()"
+	case TriggerCount:
+		s = fmt.Sprintf("CountTrigger(%d)", t.Count)
+	default:
+		s = "DefaultTrigger()"
+	}
+	if t.Purge {
+		s = "PurgingTrigger(" + s + ")"
+	}
+	return s
+}
+
+// Domain is the time domain of the trigger's timers; ok is false for a
+// trigger without timers (count).
+func (t Trigger) Domain() (TimeDomain, bool) {
+	switch t.Kind {
+	case TriggerEventTime:
+		return EventTime, true
+	case TriggerProcessingTime:
+		return ProcessingTime, true
+	}
+	return 0, false
+}
+
+// WindowFuncs are a window operator's functions over its accumulator: a
+// list of records, a reduced record, or an aggregator's accumulator.
+type WindowFuncs[K comparable, T, ACC, OUT any] struct {
+	// Add folds v into acc (ok is false for a window's first record).
+	Add func(acc ACC, ok bool, v T) (ACC, error)
+	// Merge combines the accumulators of merging windows; nil if it cannot.
+	Merge func(a, b ACC) (ACC, error)
+	// Emit computes a firing's output for the key's window w (watermark
+	// is the operator's event time) and collects it into out.
+	Emit func(key K, w TimeWindow, watermark int64, acc ACC, out *Emitter[OUT]) error
+}
+
+// WindowSpec is a window operator's resolved configuration.
+type WindowSpec struct {
+	Assigner Assigner
+	Trigger  Trigger
+	Lateness int64 // ms
+}
+
+// Emitter collects a function's output records into an Output, keeping
+// the first error for the operator to return after the function (the
+// API's Collector has no error to return).
+type Emitter[T any] struct {
+	Out Output[T]
+	Err error
+}
+
+// Collect passes v on unless an earlier record failed.
+func (e *Emitter[T]) Collect(v T) {
+	if e.Err == nil {
+		e.Err = e.Out.Collect(v)
+	}
+}
+
+// ForwardWatermark forwards wm to an operator's side outputs, then to its
+// main output out.
+func ForwardWatermark[O any](ctx *Context, out Output[O], wm Watermark) error {
+	for _, o := range ctx.SideOutputs {
+		if err := o.(interface {
+			EmitWatermark(Watermark) error
+		}).EmitWatermark(wm); err != nil {
+			return err
+		}
+	}
+	return out.EmitWatermark(wm)
+}
+
+// ErrNoTimestamp fails an event-time window or join fed records without
 // event time.
-var errNoTimestamp = errors.New("record has no event timestamp: event-time windows and joins need AssignTimestampsAndWatermarks upstream")
+var ErrNoTimestamp = errors.New("record has no event timestamp: event-time windows and joins need AssignTimestampsAndWatermarks upstream")
 
 // windowOp is the window operator (Flink's WindowOperator), with its state
 // in the keyed backend so that checkpoints and rescaling carry it:
@@ -31,62 +243,80 @@ var errNoTimestamp = errors.New("record has no event timestamp: event-time windo
 // window set lists them) and fires or clears those. A timer left behind by
 // a window that merged into another finds nothing to do.
 type windowOp[K comparable, T, ACC, OUT any] struct {
-	keyedSnapshots[K]
+	KeyedSnapshots[K]
 	name string
-	octx *operator.Context
+	octx *Context
 	b    *state.KeyedBackend[K]
 	key  func(T) K
-	spec windowSpec
-	fns  windowFuncs[K, T, ACC, OUT]
+	spec WindowSpec
+	fns  WindowFuncs[K, T, ACC, OUT]
 
 	contents state.MapState[TimeWindow, ACC]
 	counts   state.MapState[TimeWindow, int64]
 	sessions state.ValueState[[]TimeWindow]
-	timers   *keyedTimers[K]
+	timers   *KeyedTimers[K]
 	onEvent  func(ts int64) error
 
 	watermark int64
-	out       collector[OUT]
+	out       Emitter[OUT]
 	// late receives records too late for every window; nil when no one
 	// reads the late side output, and then they are counted in
 	// lateDropped.
-	late        operator.Output[T]
+	late        Output[T]
 	lateDropped int64
 	buf, tbuf   []TimeWindow
 }
 
-func newWindowOp[K comparable, T, ACC, OUT any](ctx *operator.Context, b *state.KeyedBackend[K], spec windowSpec, key func(T) K,
-	fns windowFuncs[K, T, ACC, OUT], out operator.Output[OUT]) (*windowOp[K, T, ACC, OUT], error) {
+// NewWindowOp makes the window operator of one subtask: it assigns each
+// record to its windows by spec, folds it into their accumulators with
+// fns and emits each firing's output to out; records too late for every
+// window go to late, or are counted and dropped when late is nil. It
+// returns the operator's input and the operator.
+func NewWindowOp[K comparable, T, ACC, OUT any](ctx *Context, b *state.KeyedBackend[K], spec WindowSpec, key func(T) K,
+	fns WindowFuncs[K, T, ACC, OUT], out Output[OUT], late Output[T]) (Output[T], Operator, error) {
+	o, err := newWindowOp(ctx, b, spec, key, fns, out)
+	if err != nil {
+		return nil, nil, err
+	}
+	o.late = late
+	return o, o, nil
+}
+
+func newWindowOp[K comparable, T, ACC, OUT any](ctx *Context, b *state.KeyedBackend[K], spec WindowSpec, key func(T) K,
+	fns WindowFuncs[K, T, ACC, OUT], out Output[OUT]) (*windowOp[K, T, ACC, OUT], error) {
 	contents, err := state.GetMapState[K, TimeWindow, ACC](b, "window-contents")
 	if err != nil {
 		return nil, err
 	}
-	o := &windowOp[K, T, ACC, OUT]{keyedSnapshots: keyedSnapshots[K]{b}, name: ctx.Node.Name, octx: ctx, b: b, key: key, spec: spec, fns: fns,
-		contents: contents, out: collector[OUT]{out: out}, watermark: operator.MinWatermark}
-	if spec.trigger.kind == triggerCount {
+	o := &windowOp[K, T, ACC, OUT]{KeyedSnapshots: KeyedSnapshots[K]{B: b}, name: ctx.Node.Name, octx: ctx, b: b, key: key, spec: spec, fns: fns,
+		contents: contents, out: Emitter[OUT]{Out: out}, watermark: MinWatermark}
+	if spec.Trigger.Kind == TriggerCount {
 		if o.counts, err = state.GetMapState[K, TimeWindow, int64](b, "window-counts"); err != nil {
 			return nil, err
 		}
 	}
-	if spec.assigner.merging() {
+	if spec.Assigner.Merging() {
 		if o.sessions, err = state.GetValueState[K, []TimeWindow](b, "window-set"); err != nil {
 			return nil, err
 		}
 	}
-	if o.timers, err = newKeyedTimers(ctx, b, 1); err != nil {
+	if o.timers, err = NewKeyedTimers(ctx, b, 1); err != nil {
 		return nil, err
 	}
-	o.timers.onProc = func(ts int64) error { return o.onTimer(ts, ProcessingTime) }
+	o.timers.OnProc = func(ts int64) error { return o.onTimer(ts, ProcessingTime) }
 	o.onEvent = func(ts int64) error { return o.onTimer(ts, EventTime) }
 	return o, nil
 }
 
+// CurrentWatermark is the operator's event time.
+func (o *windowOp[K, T, ACC, OUT]) CurrentWatermark() int64 { return o.watermark }
+
 func (o *windowOp[K, T, ACC, OUT]) fail(err error) error {
-	return operator.WrapOperatorError(o.name, err)
+	return WrapOperatorError(o.name, err)
 }
 
 func (o *windowOp[K, T, ACC, OUT]) Open() error {
-	o.timers.schedule() // restored processing-time timers
+	o.timers.Schedule() // restored processing-time timers
 	return nil
 }
 
@@ -94,11 +324,11 @@ func (o *windowOp[K, T, ACC, OUT]) Open() error {
 // input ends processing time for the job as it ends event time (where
 // Flink's streaming mode would drop them).
 func (o *windowOp[K, T, ACC, OUT]) Finish() error {
-	return o.timers.fireProc(math.MaxInt64)
+	return o.timers.FireProc(math.MaxInt64)
 }
 
 func (o *windowOp[K, T, ACC, OUT]) Close() error {
-	o.timers.close()
+	o.timers.Close()
 	if o.lateDropped > 0 {
 		o.octx.Logger.Warn("late records dropped: they came after their windows were cleared, and no late side output takes them",
 			"subtask", o.octx.Subtask, "numLateRecordsDropped", o.lateDropped)
@@ -112,19 +342,19 @@ func (o *windowOp[K, T, ACC, OUT]) Collect(v T) error {
 		return o.fail(err)
 	}
 	var ts int64
-	if o.spec.assigner.eventTime {
+	if o.spec.Assigner.EventTime {
 		rc := o.octx.Record
 		if !rc.HasTimestamp {
-			return o.fail(errNoTimestamp)
+			return o.fail(ErrNoTimestamp)
 		}
 		ts = rc.Timestamp
 	} else {
-		ts = o.timers.now()
+		ts = o.timers.Now()
 	}
-	if o.spec.assigner.merging() {
+	if o.spec.Assigner.Merging() {
 		return o.addMerging(v, ts)
 	}
-	o.buf = o.spec.assigner.assign(ts, o.buf[:0])
+	o.buf = o.spec.Assigner.Assign(ts, o.buf[:0])
 	skipped := true
 	for _, w := range o.buf {
 		if o.isWindowLate(w) {
@@ -145,20 +375,20 @@ func (o *windowOp[K, T, ACC, OUT]) Collect(v T) error {
 // lateness in event time, MaxTimestamp in processing time; MaxInt64 means
 // never (the global window).
 func (o *windowOp[K, T, ACC, OUT]) cleanupTime(w TimeWindow) int64 {
-	if o.spec.assigner.eventTime {
-		return saturatingAdd(w.MaxTimestamp(), o.spec.lateness)
+	if o.spec.Assigner.EventTime {
+		return SaturatingAdd(w.MaxTimestamp(), o.spec.Lateness)
 	}
 	return w.MaxTimestamp()
 }
 
 // isWindowLate: w's state was (or would have been) cleared already.
 func (o *windowOp[K, T, ACC, OUT]) isWindowLate(w TimeWindow) bool {
-	return o.spec.assigner.eventTime && o.cleanupTime(w) <= o.watermark
+	return o.spec.Assigner.EventTime && o.cleanupTime(w) <= o.watermark
 }
 
 // isElementLate: a record at ts is later than the allowed lateness.
 func (o *windowOp[K, T, ACC, OUT]) isElementLate(ts int64) bool {
-	return o.spec.assigner.eventTime && saturatingAdd(ts, o.spec.lateness) <= o.watermark
+	return o.spec.Assigner.EventTime && SaturatingAdd(ts, o.spec.Lateness) <= o.watermark
 }
 
 func (o *windowOp[K, T, ACC, OUT]) lateRecord(v T) error {
@@ -175,7 +405,7 @@ func (o *windowOp[K, T, ACC, OUT]) addTo(w TimeWindow, v T) error {
 	if err != nil {
 		return o.fail(err)
 	}
-	if acc, err = o.fns.add(acc, ok, v); err != nil {
+	if acc, err = o.fns.Add(acc, ok, v); err != nil {
 		return o.fail(err)
 	}
 	if err := o.contents.Put(w, acc); err != nil {
@@ -186,25 +416,25 @@ func (o *windowOp[K, T, ACC, OUT]) addTo(w TimeWindow, v T) error {
 	// firing means the watermark passed it; the cleanup timer clears the
 	// contents. Not registering them again saves two lookups per record.
 	// (A merged session window is new here: its timers are registered.)
-	fresh := !ok || o.spec.assigner.merging()
+	fresh := !ok || o.spec.Assigner.Merging()
 	fire := false
-	switch o.spec.trigger.kind {
-	case triggerEventTime:
+	switch o.spec.Trigger.Kind {
+	case TriggerEventTime:
 		if w.MaxTimestamp() <= o.watermark {
 			fire = true // a late record within the allowed lateness
 		} else if fresh {
-			if err := o.timers.event.Register(w.MaxTimestamp()); err != nil {
+			if err := o.timers.Event.Register(w.MaxTimestamp()); err != nil {
 				return o.fail(err)
 			}
 		}
-	case triggerProcessingTime:
-		if err := o.timers.registerProc(w.MaxTimestamp()); err != nil {
+	case TriggerProcessingTime:
+		if err := o.timers.RegisterProc(w.MaxTimestamp()); err != nil {
 			return o.fail(err)
 		}
-	case triggerCount:
+	case TriggerCount:
 		n, _, err := o.counts.Get(w)
 		if err == nil {
-			if n++; n >= o.spec.trigger.count {
+			if n++; n >= o.spec.Trigger.Count {
 				fire = true
 				err = o.counts.Remove(w)
 			} else {
@@ -220,7 +450,7 @@ func (o *windowOp[K, T, ACC, OUT]) addTo(w TimeWindow, v T) error {
 			return err
 		}
 	}
-	if !fresh || o.spec.trigger.kind == triggerEventTime && o.cleanupTime(w) == w.MaxTimestamp() && !fire {
+	if !fresh || o.spec.Trigger.Kind == TriggerEventTime && o.cleanupTime(w) == w.MaxTimestamp() && !fire {
 		return nil // registered already, or just now as the firing timer
 	}
 	return o.registerCleanup(w)
@@ -232,10 +462,10 @@ func (o *windowOp[K, T, ACC, OUT]) registerCleanup(w TimeWindow) error {
 		return nil
 	}
 	var err error
-	if o.spec.assigner.eventTime {
-		err = o.timers.event.Register(ct)
+	if o.spec.Assigner.EventTime {
+		err = o.timers.Event.Register(ct)
 	} else {
-		err = o.timers.registerProc(ct)
+		err = o.timers.RegisterProc(ct)
 	}
 	return o.fail(err)
 }
@@ -246,16 +476,16 @@ func (o *windowOp[K, T, ACC, OUT]) fire(w TimeWindow, acc ACC) error {
 	rc := o.octx.Record
 	saved := *rc
 	rc.Timestamp, rc.HasTimestamp = w.MaxTimestamp(), true
-	err := o.fns.emit(WindowContext[K]{Key: o.b.CurrentKey(), Window: w, Watermark: o.watermark}, acc, &o.out)
+	err := o.fns.Emit(o.b.CurrentKey(), w, o.watermark, acc, &o.out)
 	*rc = saved
 	if err != nil {
 		return o.fail(err)
 	}
-	if err := o.out.err; err != nil {
-		o.out.err = nil
+	if err := o.out.Err; err != nil {
+		o.out.Err = nil
 		return err
 	}
-	if o.spec.trigger.purge {
+	if o.spec.Trigger.Purge {
 		return o.fail(o.contents.Remove(w))
 	}
 	return nil
@@ -266,7 +496,7 @@ func (o *windowOp[K, T, ACC, OUT]) fire(w TimeWindow, acc ACC) error {
 // MergingWindowSet, without the indirection to a state window: the merged
 // accumulators move to the merged window).
 func (o *windowOp[K, T, ACC, OUT]) addMerging(v T, ts int64) error {
-	o.buf = o.spec.assigner.assign(ts, o.buf[:0])
+	o.buf = o.spec.Assigner.Assign(ts, o.buf[:0])
 	nw := o.buf[0]
 	set, _, err := o.sessions.Value()
 	if err != nil {
@@ -318,7 +548,7 @@ func (o *windowOp[K, T, ACC, OUT]) merge(merged TimeWindow, from, set []TimeWind
 		}
 		if ok {
 			if have {
-				if acc, err = o.fns.merge(acc, a); err != nil {
+				if acc, err = o.fns.Merge(acc, a); err != nil {
 					return o.fail(err)
 				}
 			} else {
@@ -355,13 +585,13 @@ func (o *windowOp[K, T, ACC, OUT]) merge(merged TimeWindow, from, set []TimeWind
 	if err := o.sessions.Update(insertWindow(rest, merged)); err != nil {
 		return o.fail(err)
 	}
-	switch o.spec.trigger.kind {
-	case triggerEventTime:
+	switch o.spec.Trigger.Kind {
+	case TriggerEventTime:
 		if merged.MaxTimestamp() > o.watermark {
-			return o.fail(o.timers.event.Register(merged.MaxTimestamp()))
+			return o.fail(o.timers.Event.Register(merged.MaxTimestamp()))
 		}
-	case triggerProcessingTime:
-		return o.fail(o.timers.registerProc(merged.MaxTimestamp()))
+	case TriggerProcessingTime:
+		return o.fail(o.timers.RegisterProc(merged.MaxTimestamp()))
 	}
 	return nil
 }
@@ -381,21 +611,21 @@ func insertWindow(set []TimeWindow, w TimeWindow) []TimeWindow {
 
 // windowsAt lists the current key's windows a timer at t may concern.
 func (o *windowOp[K, T, ACC, OUT]) windowsAt(t int64) ([]TimeWindow, error) {
-	a := o.spec.assigner
+	a := o.spec.Assigner
 	switch {
-	case a.fixedSize():
+	case a.FixedSize():
 		if t == math.MaxInt64 {
 			return nil, nil
 		}
 		// The window that ends at t+1 (firing), and the one whose cleanup
 		// time is t.
-		o.tbuf = append(o.tbuf[:0], TimeWindow{Start: t + 1 - a.size, End: t + 1})
-		if a.eventTime && o.spec.lateness > 0 {
-			e := t + 1 - o.spec.lateness
-			o.tbuf = append(o.tbuf, TimeWindow{Start: e - a.size, End: e})
+		o.tbuf = append(o.tbuf[:0], TimeWindow{Start: t + 1 - a.Size, End: t + 1})
+		if a.EventTime && o.spec.Lateness > 0 {
+			e := t + 1 - o.spec.Lateness
+			o.tbuf = append(o.tbuf, TimeWindow{Start: e - a.Size, End: e})
 		}
 		return o.tbuf, nil
-	case a.merging():
+	case a.Merging():
 		set, _, err := o.sessions.Value()
 		return set, err
 	default:
@@ -409,9 +639,9 @@ func (o *windowOp[K, T, ACC, OUT]) onTimer(t int64, d TimeDomain) error {
 	if err != nil {
 		return o.fail(err)
 	}
-	td, timed := o.spec.trigger.domain()
+	td, timed := o.spec.Trigger.Domain()
 	ad := ProcessingTime
-	if o.spec.assigner.eventTime {
+	if o.spec.Assigner.EventTime {
 		ad = EventTime
 	}
 	for _, w := range ws {
@@ -466,12 +696,12 @@ func (o *windowOp[K, T, ACC, OUT]) clear(w TimeWindow) error {
 
 // EmitWatermark fires the windows the watermark completes, in time order,
 // then forwards it to the main and side outputs.
-func (o *windowOp[K, T, ACC, OUT]) EmitWatermark(wm operator.Watermark) error {
+func (o *windowOp[K, T, ACC, OUT]) EmitWatermark(wm Watermark) error {
 	if !wm.Idle && wm.Time > o.watermark {
 		o.watermark = wm.Time
-		if err := fireQueue(o.name, o.timers.event, wm.Time, o.onEvent); err != nil {
+		if err := FireQueue(o.name, o.timers.Event, wm.Time, o.onEvent); err != nil {
 			return err
 		}
 	}
-	return forwardWatermark(o.octx, o.out.out, wm)
+	return ForwardWatermark(o.octx, o.out.Out, wm)
 }
