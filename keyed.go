@@ -115,44 +115,8 @@ func Reduce[K comparable, T any](ks KeyedStream[K, T], f func(acc, v T) (T, erro
 // so a function may keep scratch space.
 func reduce[K comparable, T any](ks KeyedStream[K, T], name string, newF func() func(acc, v T) (T, error)) DataStream[T] {
 	return keyedInput(ks, name, func(ctx *operator.Context, b *state.KeyedBackend[K], out operator.Output[T]) (operator.Output[T], operator.Operator, error) {
-		vs, err := state.GetValueState[K, T](b, "reduce")
-		if err != nil {
-			return nil, nil, err
-		}
-		op := &reduceOp[K, T]{forward: forward[T]{out}, KeyedSnapshots: operator.KeyedSnapshots[K]{B: b}, name: ctx.Node.Name, b: b, key: ks.key, f: newF(), state: vs, out: out}
-		return op, op, nil
+		return operator.NewReduceOp(ctx, b, ks.key, newF(), out)
 	})
-}
-
-type reduceOp[K comparable, T any] struct {
-	noLifecycle
-	forward[T]
-	operator.KeyedSnapshots[K]
-	name  string
-	b     *state.KeyedBackend[K]
-	key   func(T) K
-	f     func(acc, v T) (T, error)
-	state state.ValueState[T]
-	out   operator.Output[T]
-}
-
-func (r *reduceOp[K, T]) Collect(v T) error {
-	if err := r.b.SetCurrentKey(r.key(v)); err != nil {
-		return operator.WrapOperatorError(r.name, err)
-	}
-	acc, ok, err := r.state.Value()
-	if err != nil {
-		return operator.WrapOperatorError(r.name, err)
-	}
-	if ok {
-		if v, err = r.f(acc, v); err != nil {
-			return operator.WrapOperatorError(r.name, err)
-		}
-	}
-	if err := r.state.Update(v); err != nil {
-		return operator.WrapOperatorError(r.name, err)
-	}
-	return r.out.Collect(v)
 }
 
 // Number is the type of a field Sum can add.
