@@ -187,33 +187,12 @@ type KeyedCoProcessFunction[K comparable, A, B, O any] interface {
 // operator's watermark is the minimum of both inputs'.
 func CoProcess[K comparable, A, B, O any](a KeyedStream[K, A], b KeyedStream[K, B], newFn func() KeyedCoProcessFunction[K, A, B, O]) DataStream[O] {
 	return keyedTwoInput(a, b, "CoProcess", func(ctx *operator.Context, kb *state.KeyedBackend[K], out operator.Output[O]) (operator.Output[A], operator.Output[B], operator.Operator, error) {
-		op := &coProcessOp[K, A, B, O]{keyA: a.key, keyB: b.key, fn: newFn()}
-		if err := op.init(ctx, kb, out, op.fn); err != nil {
-			return nil, nil, nil, err
-		}
-		return inputFunc[A]{collect: op.collectA, watermark: op.EmitWatermark}, inputFunc[B]{collect: op.collectB, watermark: op.EmitWatermark}, op, nil
+		fn, c := newFn(), &Context[K]{}
+		inA, inB, op, h, err := operator.NewKeyedCoProcessOp(ctx, kb, a.key, b.key,
+			func(v A, out *operator.Emitter[O]) error { return fn.ProcessElement1(c, v, out) },
+			func(v B, out *operator.Emitter[O]) error { return fn.ProcessElement2(c, v, out) },
+			keyedFuncs[K, O](ctx, fn.Open, fn, c), out)
+		c.h = h
+		return inA, inB, op, err
 	})
-}
-
-type coProcessOp[K comparable, A, B, O any] struct {
-	keyedFnOp[K, O]
-	keyA func(A) K
-	keyB func(B) K
-	fn   KeyedCoProcessFunction[K, A, B, O]
-}
-
-func (c *coProcessOp[K, A, B, O]) Open() error { return c.open(c.fn.Open) }
-
-func (c *coProcessOp[K, A, B, O]) collectA(v A) error {
-	if err := c.b.SetCurrentKey(c.keyA(v)); err != nil {
-		return operator.WrapOperatorError(c.name, err)
-	}
-	return c.done(c.fn.ProcessElement1(&c.ctx, v, &c.out))
-}
-
-func (c *coProcessOp[K, A, B, O]) collectB(v B) error {
-	if err := c.b.SetCurrentKey(c.keyB(v)); err != nil {
-		return operator.WrapOperatorError(c.name, err)
-	}
-	return c.done(c.fn.ProcessElement2(&c.ctx, v, &c.out))
 }

@@ -160,23 +160,27 @@ type OpenContext[K comparable] struct {
 
 // Context is what a KeyedProcessFunction sees for each record and timer.
 type Context[K comparable] struct {
-	backend *state.KeyedBackend[K]
-	op      timerOwner
-	domain  TimeDomain
+	h interface {
+		CurrentKey() K
+		Timestamp() (int64, bool)
+		Side(tag string) any
+		TimerService
+	}
+	domain TimeDomain
 }
 
 // CurrentKey is the key of the record (or timer) being processed.
-func (c *Context[K]) CurrentKey() K { return c.backend.CurrentKey() }
+func (c *Context[K]) CurrentKey() K { return c.h.CurrentKey() }
 
 // Timestamp is the event time of the record being processed, or the time
 // of the firing timer; ok is false for a record without event time.
-func (c *Context[K]) Timestamp() (ts int64, ok bool) { return c.op.timestamp() }
+func (c *Context[K]) Timestamp() (ts int64, ok bool) { return c.h.Timestamp() }
 
 // TimeDomain says, in OnTimer, which kind of timer fired.
 func (c *Context[K]) TimeDomain() TimeDomain { return c.domain }
 
 // TimerService registers and deletes the current key's timers.
-func (c *Context[K]) TimerService() TimerService { return c.op.(TimerService) }
+func (c *Context[K]) TimerService() TimerService { return c.h }
 
 // TimeDomain is event time or processing time.
 type TimeDomain = operator.TimeDomain
@@ -207,11 +211,6 @@ type TimerService interface {
 // its timers.
 type TimerFunction[K comparable, O any] interface {
 	OnTimer(ctx *Context[K], ts int64, out Collector[O]) error
-}
-
-type timerOwner interface {
-	timestamp() (int64, bool)
-	side(tag string) any
 }
 
 // Keyed state handles.
@@ -253,132 +252,27 @@ func NewAggregatingState[IN, ACC, OUT any, K comparable](ctx *OpenContext[K], na
 // subtask.
 func Process[K comparable, I, O any](ks KeyedStream[K, I], newFn func() KeyedProcessFunction[K, I, O]) DataStream[O] {
 	return keyedInput(ks, "Process", func(ctx *operator.Context, b *state.KeyedBackend[K], out operator.Output[O]) (operator.Output[I], operator.Operator, error) {
-		op := &processOp[K, I, O]{key: ks.key, fn: newFn()}
-		if err := op.init(ctx, b, out, op.fn); err != nil {
-			return nil, nil, err
-		}
-		return op, op, nil
+		fn, c := newFn(), &Context[K]{}
+		in, op, h, err := operator.NewKeyedProcessOp(ctx, b, ks.key, func(v I, out *operator.Emitter[O]) error {
+			return fn.ProcessElement(c, v, out)
+		}, keyedFuncs[K, O](ctx, fn.Open, fn, c), out)
+		c.h = h
+		return in, op, err
 	})
 }
 
-type processOp[K comparable, I, O any] struct {
-	keyedFnOp[K, O]
-	key func(I) K
-	fn  KeyedProcessFunction[K, I, O]
-}
-
-func (p *processOp[K, I, O]) Open() error { return p.open(p.fn.Open) }
-
-func (p *processOp[K, I, O]) Collect(v I) error {
-	if err := p.b.SetCurrentKey(p.key(v)); err != nil {
-		return operator.WrapOperatorError(p.name, err)
-	}
-	return p.done(p.fn.ProcessElement(&p.ctx, v, &p.out))
-}
-
-// keyedFnOp is what the operators of keyed functions (Process, CoProcess)
-// share: the function's Context and TimerService, its timers, its
-// collector and its watermark.
-type keyedFnOp[K comparable, O any] struct {
-	operator.KeyedSnapshots[K]
-	name string
-	octx *operator.Context
-	b    *state.KeyedBackend[K]
-	out  collector[O]
-	ctx  Context[K]
-	// tf is the function's OnTimer; nil when it has none.
-	tf        TimerFunction[K, O]
-	timers    *operator.KeyedTimers[K]
-	onEvent   func(ts int64) error
-	watermark int64
-}
-
-// init sets k up in place (its Context and timers point back at it) for
-// the user function fn.
-func (k *keyedFnOp[K, O]) init(ctx *operator.Context, b *state.KeyedBackend[K], out operator.Output[O], fn any) error {
-	timers, err := operator.NewKeyedTimers(ctx, b, 0)
-	if err != nil {
-		return err
-	}
-	tf, _ := fn.(TimerFunction[K, O])
-	*k = keyedFnOp[K, O]{KeyedSnapshots: operator.KeyedSnapshots[K]{B: b}, name: ctx.Node.Name, octx: ctx, b: b,
-		out: collector[O]{out: out}, tf: tf, timers: timers, watermark: operator.MinWatermark}
-	k.ctx = Context[K]{backend: b, op: k}
-	timers.OnProc = func(ts int64) error { return k.onTimer(ts, ProcessingTime) }
-	k.onEvent = func(ts int64) error { return k.onTimer(ts, EventTime) }
-	return nil
-}
-
-// open calls the function's Open, then schedules the restored
-// processing-time timers.
-func (k *keyedFnOp[K, O]) open(fnOpen func(*OpenContext[K]) error) error {
-	if err := fnOpen(&OpenContext[K]{backend: k.b, Subtask: k.octx.Subtask, Parallelism: k.octx.Parallelism}); err != nil {
-		return operator.WrapOperatorError(k.name, err)
-	}
-	k.timers.Schedule()
-	return nil
-}
-
-func (k *keyedFnOp[K, O]) Finish() error { return nil }
-func (k *keyedFnOp[K, O]) Close() error  { k.timers.Close(); return nil }
-
-func (k *keyedFnOp[K, O]) side(tag string) any { return k.octx.SideOutputs[tag] }
-func (k *keyedFnOp[K, O]) timestamp() (int64, bool) {
-	rc := k.octx.Record
-	return rc.Timestamp, rc.HasTimestamp
-}
-
-func (k *keyedFnOp[K, O]) CurrentWatermark() int64      { return k.watermark }
-func (k *keyedFnOp[K, O]) CurrentProcessingTime() int64 { return k.timers.Now() }
-func (k *keyedFnOp[K, O]) RegisterEventTimeTimer(ts int64) error {
-	return k.timers.Event.Register(ts)
-}
-func (k *keyedFnOp[K, O]) DeleteEventTimeTimer(ts int64) error {
-	return k.timers.Event.Delete(ts)
-}
-func (k *keyedFnOp[K, O]) RegisterProcessingTimeTimer(ts int64) error {
-	return k.timers.RegisterProc(ts)
-}
-func (k *keyedFnOp[K, O]) DeleteProcessingTimeTimer(ts int64) error {
-	return k.timers.Proc.Delete(ts)
-}
-
-// done returns the function's error, attributed, or the first downstream
-// failure it hit.
-func (k *keyedFnOp[K, O]) done(err error) error {
-	if err != nil {
-		return operator.WrapOperatorError(k.name, err)
-	}
-	if err := k.out.err; err != nil {
-		k.out.err = nil
-		return err
-	}
-	return nil
-}
-
-// onTimer calls OnTimer for one due timer; its records carry the timer's
-// time.
-func (k *keyedFnOp[K, O]) onTimer(ts int64, d TimeDomain) error {
-	if k.tf == nil {
-		return nil
-	}
-	rc := k.octx.Record
-	saved := *rc
-	rc.Timestamp, rc.HasTimestamp = ts, true
-	k.ctx.domain = d
-	err := k.tf.OnTimer(&k.ctx, ts, &k.out)
-	*rc = saved
-	return k.done(err)
-}
-
-// EmitWatermark fires the event-time timers the watermark passed, then
-// forwards it.
-func (k *keyedFnOp[K, O]) EmitWatermark(wm operator.Watermark) error {
-	if !wm.Idle && wm.Time > k.watermark {
-		k.watermark = wm.Time
-		if err := operator.FireQueue(k.name, k.timers.Event, wm.Time, k.onEvent); err != nil {
-			return err
+// keyedFuncs adapts a keyed function's Open and, when fn is a
+// TimerFunction, its OnTimer for the keyed function operators; c is the
+// context the function sees.
+func keyedFuncs[K comparable, O any](ctx *operator.Context, open func(*OpenContext[K]) error, fn any, c *Context[K]) operator.KeyedFuncs[K, O] {
+	fs := operator.KeyedFuncs[K, O]{Open: func(b *state.KeyedBackend[K]) error {
+		return open(&OpenContext[K]{backend: b, Subtask: ctx.Subtask, Parallelism: ctx.Parallelism})
+	}}
+	if tf, ok := fn.(TimerFunction[K, O]); ok {
+		fs.OnTimer = func(ts int64, d TimeDomain, out *operator.Emitter[O]) error {
+			c.domain = d
+			return tf.OnTimer(c, ts, out)
 		}
 	}
-	return operator.ForwardWatermark(k.octx, k.out.out, wm)
+	return fs
 }

@@ -31,7 +31,7 @@ func SideOutput[T, X any](s DataStream[T], tag OutputTag[X]) DataStream[X] {
 // EmitTo sends v to the side output tag of the function's operator, with
 // the current record's timestamp. Nothing happens if no one reads the tag.
 func EmitTo[X any, K comparable](ctx *Context[K], tag OutputTag[X], v X) error {
-	o := ctx.op.side(tag.id)
+	o := ctx.h.Side(tag.id)
 	if o == nil {
 		return nil
 	}

@@ -57,12 +57,6 @@ func oneInput[I, O any](s DataStream[I], name string, keyed bool, e graph.Edge,
 		Impl: &opNode[I, O]{in: operator.TypeOf(s.codec), out: operator.TypeOf(c), build: build, inputs: 1}}, c)
 }
 
-// forward is embedded by operators without event-time state: they pass
-// watermarks straight on.
-type forward[O any] struct{ out operator.Output[O] }
-
-func (f forward[O]) EmitWatermark(wm operator.Watermark) error { return f.out.EmitWatermark(wm) }
-
 // noLifecycle is embedded by operators with nothing to open or close.
 type noLifecycle struct{}
 
@@ -73,92 +67,25 @@ func (noLifecycle) Close() error  { return nil }
 // Map applies f to every record.
 func Map[I, O any](s DataStream[I], f func(I) (O, error)) DataStream[O] {
 	return oneInput(s, "Map", false, s.edge(), func(ctx *operator.Context, out operator.Output[O]) (operator.Output[I], operator.Operator, error) {
-		op := &mapOp[I, O]{forward: forward[O]{out}, name: ctx.Node.Name, f: f, out: out}
-		return op, op, nil
+		in, op := operator.NewMap(ctx, f, out)
+		return in, op, nil
 	})
-}
-
-type mapOp[I, O any] struct {
-	noLifecycle
-	forward[O]
-	name string
-	f    func(I) (O, error)
-	out  operator.Output[O]
-}
-
-func (m *mapOp[I, O]) Collect(v I) error {
-	o, err := m.f(v)
-	if err != nil {
-		return operator.WrapOperatorError(m.name, err)
-	}
-	return m.out.Collect(o)
 }
 
 // Filter keeps the records for which f returns true.
 func Filter[T any](s DataStream[T], f func(T) (bool, error)) DataStream[T] {
 	return oneInput(s, "Filter", false, s.edge(), func(ctx *operator.Context, out operator.Output[T]) (operator.Output[T], operator.Operator, error) {
-		op := &filterOp[T]{forward: forward[T]{out}, name: ctx.Node.Name, f: f, out: out}
-		return op, op, nil
+		in, op := operator.NewFilter(ctx, f, out)
+		return in, op, nil
 	})
-}
-
-type filterOp[T any] struct {
-	noLifecycle
-	forward[T]
-	name string
-	f    func(T) (bool, error)
-	out  operator.Output[T]
-}
-
-func (m *filterOp[T]) Collect(v T) error {
-	ok, err := m.f(v)
-	if err != nil {
-		return operator.WrapOperatorError(m.name, err)
-	}
-	if !ok {
-		return nil
-	}
-	return m.out.Collect(v)
 }
 
 // FlatMap calls f for every record; f emits any number of records.
 func FlatMap[I, O any](s DataStream[I], f func(I, Collector[O]) error) DataStream[O] {
 	return oneInput(s, "FlatMap", false, s.edge(), func(ctx *operator.Context, out operator.Output[O]) (operator.Output[I], operator.Operator, error) {
-		op := &flatMapOp[I, O]{forward: forward[O]{out}, name: ctx.Node.Name, f: f, out: collector[O]{out: out}}
-		return op, op, nil
+		in, op := operator.NewFlatMap(ctx, func(v I, out *operator.Emitter[O]) error { return f(v, out) }, out)
+		return in, op, nil
 	})
-}
-
-type flatMapOp[I, O any] struct {
-	noLifecycle
-	forward[O]
-	name string
-	f    func(I, Collector[O]) error
-	out  collector[O]
-}
-
-func (m *flatMapOp[I, O]) Collect(v I) error {
-	if err := m.f(v, &m.out); err != nil {
-		return operator.WrapOperatorError(m.name, err)
-	}
-	if err := m.out.err; err != nil {
-		m.out.err = nil
-		return err
-	}
-	return nil
-}
-
-// collector adapts an Output to the Collector a user function sees: it
-// keeps the first downstream failure for the operator to return.
-type collector[T any] struct {
-	out operator.Output[T]
-	err error
-}
-
-func (c *collector[T]) Collect(v T) {
-	if c.err == nil {
-		c.err = c.out.Collect(v)
-	}
 }
 
 // Union merges streams of the same type into one.

@@ -16,9 +16,18 @@
 // per-split watermarks; a sink's two-phase commit), which drive a subtask
 // through Input.
 //
+// The operators themselves live here too: Map, Filter, FlatMap, the
+// running fold (Reduce, Sum), the window operator with its assigners and
+// triggers, the keyed function operators (Process, CoProcess) and their
+// timers, the interval join and the timestamp and watermark assigner. Each
+// takes the user's functions as closures and its parameters as plain
+// values (WindowSpec, KeyedFuncs, SourceWatermarks), so that none of them
+// sees the API's types: the API in the root package keeps its public types
+// (WindowAssigner, Trigger, Context, the function interfaces) and adapts
+// them. The few types both sides share as they are (TimeWindow,
+// TimeDomain, WatermarkGenerator) are declared here and named again by
+// the API.
+//
 // The runtime implements the calling side (package runtime imports this
-// one, never the reverse); the API in the root package builds graphs of
-// NodeImpls against this contract. The operators behind the API's
-// windows, joins, keyed process functions and watermark assigners still
-// live in the root package, next to the public types their functions see.
+// one, never the reverse).
 package operator
