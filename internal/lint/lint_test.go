@@ -126,8 +126,8 @@ func (a arrow) String() string { return a.from + " -> " + a.to }
 // into its place, each with why. The test fails when one of them is no
 // longer broken: delete its line then.
 var pending = map[arrow]string{
-	{".", "checkpoint"}: "the keyed operators' state restore (keyed.go) checks checkpoint.FormatPebble: " +
-		"operators still live in the root package: issue 20 item 3",
+	{".", "checkpoint"}: "building a keyed operator's state backend (keyed.go, newKeyedBackend) checks " +
+		"checkpoint.FormatPebble; it belongs with the operators, which would then import config: issue 20 item 3",
 	{"connector/file", "failover"}: "the file source's fatal errors wrap failover.ErrNoRestart; the sentinel " +
 		"belongs where connectors may reach it: issue 20 item 3",
 	{"connector/nexmark", "config"}: "nexmark parses sizes and durations with config's parsers; DESIGN §6 " +
