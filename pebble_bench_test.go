@@ -11,6 +11,7 @@ import (
 	"github.com/weirstream/weir"
 	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/connector/discard"
+	"github.com/weirstream/weir/internal/testutil"
 )
 
 // BenchmarkPebbleCheckpoint measures, on the pebble backend, the checkpoint
@@ -66,13 +67,7 @@ func benchCheckpointOnce(b *testing.B, keys int, incremental bool) {
 	go func() { done <- e.Execute(context.Background(), "blobs") }()
 	stats := func() checkpoint.Stats { s, _ := e.Job().CheckpointStats(); return s }
 	wait := func(cond func() bool) {
-		deadline := time.Now().Add(30 * time.Minute)
-		for !cond() {
-			if time.Now().After(deadline) {
-				b.Fatal("timed out")
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		testutil.Await(b, 30*time.Minute, cond, func() string { return "the job did not settle" })
 	}
 	wait(func() bool { return seen.Load() == int64(keys) })
 	c0 := stats().Completed

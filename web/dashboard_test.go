@@ -206,13 +206,11 @@ func startJob(t *testing.T) *weir.Environment {
 			t.Error("the job did not stop within 30 s of its cancellation")
 		}
 	})
-	deadline := time.Now().Add(20 * time.Second)
-	for e.Job().State() != weir.StateRunning || e.Job().Restarts() == 0 || len(e.Job().Vertices()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("job not running again after a restart within 20 s: %s, %d restarts", e.Job().State(), e.Job().Restarts())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.Await(t, 20*time.Second, func() bool {
+		return e.Job().State() == weir.StateRunning && e.Job().Restarts() > 0 && len(e.Job().Vertices()) > 0
+	}, func() string {
+		return fmt.Sprintf("job not running again after a restart: %s, %d restarts", e.Job().State(), e.Job().Restarts())
+	})
 	return e
 }
 

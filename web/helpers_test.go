@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/weirstream/weir/internal/testutil"
 )
 
 // client talks to a running server and decodes its JSON.
@@ -119,16 +121,10 @@ func keysOf(m map[string]any) []string {
 	return ks
 }
 
-// eventually polls cond every 50 ms for up to d.
+// eventually awaits cond for up to d.
 func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testutil.Await(t, d, cond, func() string { return "waiting for " + what })
 }
 
 // rawGet sends target exactly as written (no client-side cleaning) and

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/weirstream/weir/connector/file"
+	"go.uber.org/goleak"
 )
 
 var weirBin string
@@ -30,6 +31,14 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if code == 0 {
+		// Whatever a test starts (processes' pipe readers, servers), it
+		// must also stop.
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goroutines left running after the tests: %v\n", err)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
 
