@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/weirstream/weir/cluster"
 	"github.com/weirstream/weir/codec"
 	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/graph"
+	"github.com/weirstream/weir/operator"
 )
 
 // Environment collects a job's operators and runs them.
@@ -24,13 +24,8 @@ type Environment struct {
 	allowNonRestored bool
 	info             *cluster.JobInfo
 	// clock, when set, is the jobs' processing time instead of the system
-	// clock (runtime.Clock, spelled out so that the root package need not
-	// import runtime). Only tests set it (SetProcessingClock in
-	// export_test.go).
-	clock interface {
-		Now() time.Time
-		AfterFunc(t time.Time, f func()) (stop func() bool)
-	}
+	// clock. Only tests set it (SetProcessingClock in export_test.go).
+	clock operator.Clock
 }
 
 // NewEnvironment returns an environment with the given configuration (nil

@@ -140,7 +140,7 @@ type Job struct {
 	AllowNonRestored bool
 	// Clock is the subtasks' processing time; nil means the system clock.
 	// Tests set one they advance by hand.
-	Clock runtime.Clock
+	Clock operator.Clock
 }
 
 // jobManager runs one job: Run's state, on Run's goroutine.
@@ -150,7 +150,7 @@ type jobManager struct {
 	info             *JobInfo
 	restorePath      string
 	allowNonRestored bool
-	clock            runtime.Clock
+	clock            operator.Clock
 }
 
 func newJobManager(job Job) *jobManager {

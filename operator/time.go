@@ -40,6 +40,19 @@ type ProcessingTimeService interface {
 	At(t time.Time, f func() error) (cancel func())
 }
 
+// Clock is where a job's processing time comes from: what
+// ProcessingTimeService.Now reads and what its timers wait on. runtime.JobSpec.Clock
+// nil means the system clock; tests set one that moves only when they say
+// (internal/testutil.ManualClock), so that they can show a timer has not
+// fired without sleeping.
+type Clock interface {
+	Now() time.Time
+	// AfterFunc calls f, on a goroutine of the clock's, once the clock
+	// has reached t; f must not block. stop keeps f from being called if
+	// it has not been yet, and reports whether it did so.
+	AfterFunc(t time.Time, f func()) (stop func() bool)
+}
+
 // WatermarkGenerator decides watermarks from the timestamps of one stream of
 // records (Flink's WatermarkGenerator). An instance serves one subtask, or
 // one split of a source subtask, and is only called on that subtask's

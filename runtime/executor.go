@@ -67,7 +67,7 @@ type JobSpec struct {
 	LocalStateDir string
 	// Clock is the subtasks' processing time (operator.ProcessingTimeService); nil
 	// means the system clock.
-	Clock Clock
+	Clock operator.Clock
 }
 
 // Job is a wired, runnable instance of a JobSpec.

@@ -3,20 +3,9 @@ package runtime
 import (
 	"sync"
 	"time"
-)
 
-// Clock is where a job's processing time comes from: what
-// ProcessingTimeService.Now reads and what its timers wait on. JobSpec.Clock
-// nil means the system clock; tests set one that moves only when they say
-// (internal/testutil.ManualClock), so that they can show a timer has not
-// fired without sleeping.
-type Clock interface {
-	Now() time.Time
-	// AfterFunc calls f, on a goroutine of the clock's, once the clock
-	// has reached t; f must not block. stop keeps f from being called if
-	// it has not been yet, and reports whether it did so.
-	AfterFunc(t time.Time, f func()) (stop func() bool)
-}
+	"github.com/weirstream/weir/operator"
+)
 
 // systemClock is the wall clock.
 type systemClock struct{}
@@ -31,7 +20,7 @@ func (systemClock) AfterFunc(t time.Time, f func()) func() bool {
 // its mailbox: a timer that comes due puts its work in the mailbox. Close
 // stops every pending timer.
 type timerService struct {
-	clock Clock
+	clock operator.Clock
 	mail  *mailbox
 	mu    sync.Mutex
 	next  int
@@ -41,7 +30,7 @@ type timerService struct {
 
 // newTimerService returns the timer service of the subtask whose mailbox
 // is m, reading clock (nil for the system clock).
-func newTimerService(m *mailbox, clock Clock) *timerService {
+func newTimerService(m *mailbox, clock operator.Clock) *timerService {
 	if clock == nil {
 		clock = systemClock{}
 	}

@@ -6,9 +6,10 @@ import (
 	"time"
 
 	"github.com/weirstream/weir/internal/testutil"
+	"github.com/weirstream/weir/operator"
 )
 
-var _ Clock = (*testutil.ManualClock)(nil)
+var _ operator.Clock = (*testutil.ManualClock)(nil)
 
 // TestTimerServiceManualClock: the timer service reads its clock, and a
 // timer that comes due puts its work in the mailbox, where it runs on the
