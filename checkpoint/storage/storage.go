@@ -21,6 +21,7 @@ import (
 	"gocloud.dev/gcerrors"
 
 	"github.com/weirstream/weir/checkpoint"
+	"github.com/weirstream/weir/internal/fileurl"
 )
 
 // Names in the layout of a job's directory.
@@ -116,15 +117,11 @@ func Open(ctx context.Context, location string, opts ...Option) (*Storage, error
 		if len(u.Query()) > 0 {
 			return nil, fmt.Errorf("checkpoint storage: %q: file:// locations take no options", location)
 		}
-		dir := u.Path
-		switch u.Host {
-		case "", "localhost":
-		case ".":
-			dir = strings.TrimPrefix(dir, "/")
-		default:
+		dir, ok := fileurl.Path(u)
+		if !ok {
 			return nil, fmt.Errorf("checkpoint storage: %q: file:// URLs name no host (use file:///abs/dir or file://./rel/dir)", location)
 		}
-		return s.openDir(filepath.FromSlash(dir))
+		return s.openDir(dir)
 	case "mem":
 		s.scheme = "mem"
 		s.base = "mem://" + u.Host

@@ -3,10 +3,10 @@ package file
 import (
 	"errors"
 	"net/url"
-	"path/filepath"
 	"strings"
 
 	"github.com/weirstream/weir/failover"
+	"github.com/weirstream/weir/internal/fileurl"
 )
 
 // ErrUnsupportedLocation is matched (errors.Is) by the error for a source
@@ -48,15 +48,8 @@ func LocalPath(location string) (string, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", &locationError{"file:// URLs take no query or fragment (use file:///abs/dir)"}
 	}
-	switch u.Host {
-	case "", "localhost":
-		if u.Path != "" {
-			return filepath.FromSlash(u.Path), nil
-		}
-	case ".":
-		if p := strings.TrimPrefix(u.Path, "/"); p != "" {
-			return filepath.FromSlash(p), nil
-		}
+	if p, ok := fileurl.Path(u); ok && p != "" {
+		return p, nil
 	}
 	return "", &locationError{"file:// URLs name no host (use file:///abs/dir or file://./rel/dir)"}
 }
