@@ -20,9 +20,7 @@ type (
 // Collector receives the records a function emits. If a downstream operator
 // fails, further records are dropped and the function's caller returns that
 // failure once the function returns.
-type Collector[T any] interface {
-	Collect(v T)
-}
+type Collector[T any] = operator.Collector[T]
 
 // FromSource declares a source.
 func FromSource[T any](e *Environment, src Source[T], name string) DataStream[T] {
@@ -83,7 +81,7 @@ func Filter[T any](s DataStream[T], f func(T) (bool, error)) DataStream[T] {
 // FlatMap calls f for every record; f emits any number of records.
 func FlatMap[I, O any](s DataStream[I], f func(I, Collector[O]) error) DataStream[O] {
 	return oneInput(s, "FlatMap", false, s.edge(), func(ctx *operator.Context, out operator.Output[O]) (operator.Output[I], operator.Operator, error) {
-		in, op := operator.NewFlatMap(ctx, func(v I, out *operator.Emitter[O]) error { return f(v, out) }, out)
+		in, op := operator.NewFlatMap(ctx, f, out)
 		return in, op, nil
 	})
 }

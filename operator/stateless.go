@@ -15,8 +15,8 @@ func NewFilter[T any](ctx *Context, f func(T) (bool, error), out Output[T]) (Out
 }
 
 // NewFlatMap makes the operator that calls f for every record; f emits
-// any number of records to its Emitter.
-func NewFlatMap[I, O any](ctx *Context, f func(I, *Emitter[O]) error, out Output[O]) (Output[I], Operator) {
+// any number of records to its Collector.
+func NewFlatMap[I, O any](ctx *Context, f func(I, Collector[O]) error, out Output[O]) (Output[I], Operator) {
 	op := &flatMapOp[I, O]{forward: forward[O]{out}, name: ctx.Node.Name, f: f, out: Emitter[O]{Out: out}}
 	return op, op
 }
@@ -60,7 +60,7 @@ type flatMapOp[I, O any] struct {
 	noLifecycle
 	forward[O]
 	name string
-	f    func(I, *Emitter[O]) error
+	f    func(I, Collector[O]) error
 	out  Emitter[O]
 }
 

@@ -194,6 +194,12 @@ type WindowSpec struct {
 	Lateness int64 // ms
 }
 
+// Collector receives the records a user function emits (the API's
+// Collector). Emitter implements it over an Output.
+type Collector[T any] interface {
+	Collect(v T)
+}
+
 // Emitter collects a function's output records into an Output, keeping
 // the first error for the operator to return after the function (the
 // API's Collector has no error to return).
