@@ -33,15 +33,6 @@ func (n *twoInputNode[A, B, O]) InType(i int) operator.TypeInfo {
 }
 func (n *twoInputNode[A, B, O]) setOut(t operator.TypeInfo) { n.out = t }
 
-// inputFunc adapts one input of a two-input operator.
-type inputFunc[T any] struct {
-	collect   func(T) error
-	watermark func(operator.Watermark) error
-}
-
-func (i inputFunc[T]) Collect(v T) error                         { return i.collect(v) }
-func (i inputFunc[T]) EmitWatermark(wm operator.Watermark) error { return i.watermark(wm) }
-
 // keyedTwoInput declares a keyed operator reading a and b, which must be
 // keyed by the same key type; one keyed backend holds the state of both.
 func keyedTwoInput[K comparable, A, B, O any](a KeyedStream[K, A], b KeyedStream[K, B], name string,
@@ -139,8 +130,8 @@ func JoinWindow[K comparable, A, B, O any](a KeyedStream[K, A], b KeyedStream[K,
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		return inputFunc[A]{collect: func(v A) error { return in.Collect(joinElem[A, B]{a: v}) }, watermark: in.EmitWatermark},
-			inputFunc[B]{collect: func(v B) error { return in.Collect(joinElem[A, B]{b: v, right: true}) }, watermark: in.EmitWatermark},
+		return operator.InputOf(func(v A) error { return in.Collect(joinElem[A, B]{a: v}) }, in.EmitWatermark),
+			operator.InputOf(func(v B) error { return in.Collect(joinElem[A, B]{b: v, right: true}) }, in.EmitWatermark),
 			op, nil
 	})
 }

@@ -24,7 +24,7 @@ func SideOutput[T, X any](s DataStream[T], tag OutputTag[X]) DataStream[X] {
 	ti := operator.TypeOf(c)
 	return newStream(s.env, &graph.Node{Name: "SideOutput: " + tag.id, Inputs: []graph.Edge{e},
 		Impl: &opNode[X, X]{in: ti, out: ti, inputs: 1, build: func(_ *operator.Context, out operator.Output[X]) (operator.Output[X], operator.Operator, error) {
-			return out, noLifecycle{}, nil
+			return out, operator.NoLifecycle{}, nil
 		}}}, c)
 }
 

@@ -55,13 +55,6 @@ func oneInput[I, O any](s DataStream[I], name string, keyed bool, e graph.Edge,
 		Impl: &opNode[I, O]{in: operator.TypeOf(s.codec), out: operator.TypeOf(c), build: build, inputs: 1}}, c)
 }
 
-// noLifecycle is embedded by operators with nothing to open or close.
-type noLifecycle struct{}
-
-func (noLifecycle) Open() error   { return nil }
-func (noLifecycle) Finish() error { return nil }
-func (noLifecycle) Close() error  { return nil }
-
 // Map applies f to every record.
 func Map[I, O any](s DataStream[I], f func(I) (O, error)) DataStream[O] {
 	return oneInput(s, "Map", false, s.edge(), func(ctx *operator.Context, out operator.Output[O]) (operator.Output[I], operator.Operator, error) {
@@ -95,7 +88,7 @@ func Union[T any](s DataStream[T], others ...DataStream[T]) DataStream[T] {
 	ti := operator.TypeOf(s.codec)
 	return newStream(s.env, &graph.Node{Name: "Union", Inputs: edges,
 		Impl: &opNode[T, T]{in: ti, out: ti, inputs: len(edges), build: func(_ *operator.Context, out operator.Output[T]) (operator.Output[T], operator.Operator, error) {
-			return out, noLifecycle{}, nil
+			return out, operator.NoLifecycle{}, nil
 		}}}, s.codec)
 }
 

@@ -41,7 +41,12 @@ func NewIntervalJoin[K comparable, A, B, O any](ctx *Context, kb *state.KeyedBac
 	return inputFunc[A]{collect: op.collectA, watermark: op.EmitWatermark}, inputFunc[B]{collect: op.collectB, watermark: op.EmitWatermark}, op, nil
 }
 
-// inputFunc is an input of a two-input operator made of functions.
+// InputOf returns the Output made of collect and watermark: one input of a
+// two-input operator, which the runtime feeds.
+func InputOf[T any](collect func(T) error, watermark func(Watermark) error) Output[T] {
+	return inputFunc[T]{collect, watermark}
+}
+
 type inputFunc[T any] struct {
 	collect   func(T) error
 	watermark func(Watermark) error
@@ -50,16 +55,16 @@ type inputFunc[T any] struct {
 func (i inputFunc[T]) Collect(v T) error                { return i.collect(v) }
 func (i inputFunc[T]) EmitWatermark(wm Watermark) error { return i.watermark(wm) }
 
-// noLifecycle is an operator with nothing to do when it opens, finishes
-// or closes.
-type noLifecycle struct{}
+// NoLifecycle is embedded by operators with nothing to do when they open,
+// finish or close.
+type NoLifecycle struct{}
 
-func (noLifecycle) Open() error   { return nil }
-func (noLifecycle) Finish() error { return nil }
-func (noLifecycle) Close() error  { return nil }
+func (NoLifecycle) Open() error   { return nil }
+func (NoLifecycle) Finish() error { return nil }
+func (NoLifecycle) Close() error  { return nil }
 
 type intervalJoinOp[K comparable, A, B, O any] struct {
-	noLifecycle
+	NoLifecycle
 	KeyedSnapshots[K]
 	name         string
 	octx         *Context

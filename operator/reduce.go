@@ -21,7 +21,7 @@ type forward[O any] struct{ out Output[O] }
 func (f forward[O]) EmitWatermark(wm Watermark) error { return f.out.EmitWatermark(wm) }
 
 type reduceOp[K comparable, T any] struct {
-	noLifecycle
+	NoLifecycle
 	forward[T]
 	KeyedSnapshots[K]
 	name  string

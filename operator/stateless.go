@@ -22,7 +22,7 @@ func NewFlatMap[I, O any](ctx *Context, f func(I, Collector[O]) error, out Outpu
 }
 
 type mapOp[I, O any] struct {
-	noLifecycle
+	NoLifecycle
 	forward[O]
 	name string
 	f    func(I) (O, error)
@@ -38,7 +38,7 @@ func (m *mapOp[I, O]) Collect(v I) error {
 }
 
 type filterOp[T any] struct {
-	noLifecycle
+	NoLifecycle
 	forward[T]
 	name string
 	f    func(T) (bool, error)
@@ -57,7 +57,7 @@ func (m *filterOp[T]) Collect(v T) error {
 }
 
 type flatMapOp[I, O any] struct {
-	noLifecycle
+	NoLifecycle
 	forward[O]
 	name string
 	f    func(I, Collector[O]) error
