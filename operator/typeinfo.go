@@ -39,10 +39,16 @@ type RecordChannels interface {
 	BroadcastWatermark(wm Watermark) error
 }
 
-// RecordDecoder decodes one whole record, as a record writer serialized
-// it, and hands it on.
+// RecordDecoder decodes records as a record writer serialized them and
+// hands each on.
 type RecordDecoder interface {
+	// Decode decodes one whole record.
 	Decode(record []byte) error
+	// DecodeFrames decodes the whole frames (NextFrame) at the start of
+	// data, and returns the bytes after them (the start of a frame that
+	// continues in the next buffer, or none) and how many it decoded.
+	// Each buffer crosses this interface once, not each record.
+	DecodeFrames(data []byte) (rest []byte, records int, err error)
 }
 
 // ErrCorruptStream marks record bytes that do not decode: a bug or memory
@@ -140,21 +146,26 @@ func (w *recordWriter[T]) EmitWatermark(wm Watermark) error {
 }
 
 func (w *recordWriter[T]) Collect(v T) error {
-	w.scratch = w.codec.Append(appendTimestamp(w.scratch[:0], w.rc), v)
+	// The scratch slice is stored back only when it grew, so that the
+	// writer is not written to on every record.
+	b := w.codec.Append(w.appendTimestamp(w.scratch[:0]), v)
+	if cap(b) > cap(w.scratch) {
+		w.scratch = b
+	}
 	switch w.mode {
 	case graph.Forward:
-		return w.pw.Write(0, w.scratch)
+		return w.pw.Write(0, b)
 	case graph.Hash:
-		return w.pw.Write(keygroup.SubtaskFor(w.group(v), w.maxP, w.n), w.scratch)
+		return w.pw.Write(keygroup.SubtaskFor(w.group(v), w.maxP, w.n), b)
 	case graph.Rebalance:
 		sub := w.next
 		if w.next++; w.next == w.n {
 			w.next = 0
 		}
-		return w.pw.Write(sub, w.scratch)
+		return w.pw.Write(sub, b)
 	default: // Broadcast
 		for sub := 0; sub < w.n; sub++ {
-			if err := w.pw.Write(sub, w.scratch); err != nil {
+			if err := w.pw.Write(sub, b); err != nil {
 				return err
 			}
 		}
@@ -193,12 +204,36 @@ func (r *recordDecoder[T]) Decode(rec []byte) error {
 	return r.target.Collect(v)
 }
 
-// appendTimestamp frames a record's timestamp: uvarint 0 for none, else
-// zigzag(ts)+1.
-func appendTimestamp(dst []byte, rc *RecordContext) []byte {
-	if !rc.HasTimestamp {
+func (r *recordDecoder[T]) DecodeFrames(data []byte) ([]byte, int, error) {
+	n := 0
+	for len(data) > 0 {
+		var rec []byte
+		if l := int(data[0]); l < 0x80 && len(data) > l {
+			// A whole record under 128 bytes, the common case, split here
+			// rather than by a call per record.
+			rec, data = data[1:1+l], data[1+l:]
+		} else {
+			var ok bool
+			var err error
+			if rec, data, ok, err = NextFrame(data); !ok {
+				return data, n, err
+			}
+		}
+		if err := r.Decode(rec); err != nil {
+			return data, n, err
+		}
+		n++
+	}
+	return data, n, nil
+}
+
+// appendTimestamp frames the record's timestamp: uvarint 0 for none, else
+// zigzag(ts)+1. It is a method of the generic writer so that its body is
+// compiled, and inlined, with the writer in the user's package.
+func (w *recordWriter[T]) appendTimestamp(dst []byte) []byte {
+	if !w.rc.HasTimestamp {
 		return append(dst, 0)
 	}
-	z := uint64(rc.Timestamp<<1) ^ uint64(rc.Timestamp>>63)
+	z := uint64(w.rc.Timestamp<<1) ^ uint64(w.rc.Timestamp>>63)
 	return binary.AppendUvarint(dst, z+1)
 }

@@ -12,12 +12,6 @@ import (
 // which the record decoders wrap.
 var ErrCorruptStream = operator.ErrCorruptStream
 
-// maxFrameLen bounds a record's length prefix. No writer frames a record
-// this large (sources refuse records over their maximum size long before),
-// so a longer prefix is corruption; without the bound a damaged prefix
-// would make the reader wait for, and buffer, up to 2^64 bytes.
-const maxFrameLen = 1 << 31
-
 // frameReader splits the bytes of one input channel into framed records
 // and hands each to the decoder of the head operator's input type. A
 // record may span buffers: its start waits in pending until the rest
@@ -38,30 +32,21 @@ func (r *frameReader) process(data []byte) error {
 			return err
 		}
 	}
-	for len(data) > 0 {
-		n, hl := binary.Uvarint(data)
-		if hl < 0 || n > maxFrameLen {
-			return fmt.Errorf("%w: bad record length", ErrCorruptStream)
-		}
-		if hl == 0 || uint64(len(data)-hl) < n {
-			r.pending = append(r.pending[:0], data...)
-			return nil
-		}
-		if err := r.decode(data[hl : hl+int(n)]); err != nil {
-			return err
-		}
-		data = data[hl+int(n):]
+	rest, n, err := r.dec.DecodeFrames(data)
+	r.records += int64(n)
+	if err == nil && len(rest) > 0 {
+		r.pending = append(r.pending[:0], rest...)
 	}
-	return nil
+	return err
 }
 
 // completePending moves bytes from data into pending until the pending
-// record is whole, decodes it, and returns the rest of data. ok is false when
+// frame is whole, decodes it, and returns the rest of data. ok is false when
 // data ran out first.
 func (r *frameReader) completePending(data []byte) (rest []byte, ok bool, err error) {
 	for {
 		n, hl := binary.Uvarint(r.pending)
-		if hl < 0 || n > maxFrameLen {
+		if hl < 0 || n > operator.MaxFrameLen {
 			r.pending = r.pending[:0]
 			return nil, false, fmt.Errorf("%w: bad record length", ErrCorruptStream)
 		}
@@ -80,13 +65,9 @@ func (r *frameReader) completePending(data []byte) (rest []byte, ok bool, err er
 		if take < need {
 			return nil, false, nil
 		}
-		err := r.decode(r.pending[hl:])
+		r.records++
+		err := r.dec.Decode(r.pending[hl:])
 		r.pending = r.pending[:0]
 		return data, err == nil, err
 	}
-}
-
-func (r *frameReader) decode(rec []byte) error {
-	r.records++
-	return r.dec.Decode(rec)
 }

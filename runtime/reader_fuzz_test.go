@@ -139,7 +139,7 @@ func slicesSplit(b []byte) []string {
 func TestRecordReaderRefusesImpossibleLength(t *testing.T) {
 	for _, hdr := range [][]byte{
 		binary.AppendUvarint(nil, 1<<63),
-		binary.AppendUvarint(nil, maxFrameLen+1),
+		binary.AppendUvarint(nil, operator.MaxFrameLen+1),
 	} {
 		r, _ := newFuzzReader(t)
 		// First the header alone (it goes to pending), then more bytes.

@@ -42,11 +42,15 @@ type Grouper[K any] struct {
 
 // NewGrouper returns a Grouper for keys encoded with c.
 func NewGrouper[K any](c codec.Codec[K], maxParallelism int) *Grouper[K] {
-	return &Grouper[K]{codec: c, maxP: maxParallelism}
+	return &Grouper[K]{codec: c, maxP: maxParallelism, scratch: make([]byte, 0, 64)}
 }
 
-// Group returns k's key group.
+// Group returns k's key group. The scratch slice is stored back only when
+// it grew, so that the Grouper is not written to on every record.
 func (g *Grouper[K]) Group(k K) int {
-	g.scratch = g.codec.Append(g.scratch[:0], k)
-	return Of(g.scratch, g.maxP)
+	b := g.codec.Append(g.scratch[:0], k)
+	if cap(b) > cap(g.scratch) {
+		g.scratch = b
+	}
+	return Of(b, g.maxP)
 }

@@ -19,8 +19,15 @@
 // longer broken, so the table shrinks as the refactor lands and cannot hide
 // a regression once an arrow has been fixed.
 //
-// The tool checks (gofmt, vet, staticcheck) are slow and are skipped under
-// `go test -short`. staticcheck is looked for on PATH, then in
-// .testenv/bin and $WEIR_TEST_DIR/bin (where scripts/test.sh installs it);
-// when it is absent that check is skipped with the command that installs it.
+// inline_test.go compiles a package that stands for a user's job and fails
+// when its code calls a small helper of operator, state, codec or keygroup
+// that the compiler could have inlined: the operators' generic methods are
+// compiled in the job's package, where such a helper inlines only if the
+// weir package's inline.go lists it.
+//
+// The tool checks (gofmt, vet, staticcheck) and the inlining check are
+// slow and are skipped under `go test -short`. staticcheck is looked for on
+// PATH, then in .testenv/bin and $WEIR_TEST_DIR/bin (where scripts/test.sh
+// installs it); when it is absent that check is skipped with the command
+// that installs it.
 package lint
