@@ -6,10 +6,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/weirstream/weir/checkpoint"
+	"github.com/weirstream/weir/checkpoint/storage"
+	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/runtime"
 )
@@ -54,6 +59,20 @@ type CheckpointConfig struct {
 	StateBackend      string
 }
 
+// JobConfig is the job's execution configuration as it runs, for the REST
+// API's /jobs/:jobid/config.
+type JobConfig struct {
+	// Parallelism is parallelism.default; MaxParallelism is
+	// pipeline.max-parallelism, the number of key groups.
+	Parallelism, MaxParallelism int
+	// RestartStrategy is restart-strategy.type as it applies ("disable",
+	// "fixed-delay", "exponential-delay", ...).
+	RestartStrategy string
+	// Options are the explicitly set options, canonical key to value, with
+	// secrets masked and the queries of URL locations dropped.
+	Options map[string]string
+}
+
 // JobInfo is the live, read-only view of a job that Execute runs, for the
 // REST API, the dashboard and metrics. All methods are safe for concurrent
 // use.
@@ -69,6 +88,7 @@ type JobInfo struct {
 		vertices   []graph.VertexStatus
 		stats      *checkpoint.Stats
 		config     CheckpointConfig
+		jobConfig  JobConfig
 		cancel     context.CancelCauseFunc
 	}
 	id string
@@ -145,6 +165,16 @@ func (j *JobInfo) CheckpointConfig() CheckpointConfig {
 	return j.mu.config
 }
 
+// JobConfig is the job's execution configuration; the zero JobConfig
+// before the job starts.
+func (j *JobInfo) JobConfig() JobConfig {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	c := j.mu.jobConfig
+	c.Options = maps.Clone(c.Options)
+	return c
+}
+
 // Cancel stops the running job; Execute then returns context.Canceled.
 func (j *JobInfo) Cancel() error {
 	j.mu.Lock()
@@ -161,6 +191,35 @@ func (j *JobInfo) started(name string, cfg CheckpointConfig, cancel context.Canc
 	defer j.mu.Unlock()
 	j.mu.name, j.mu.config, j.mu.cancel = name, cfg, cancel
 	j.mu.start, j.mu.state = time.Now(), StateRunning
+}
+
+func (j *JobInfo) configured(c JobConfig) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.mu.jobConfig = c
+}
+
+// sensitiveKeys are the parts of an option's key that mark its value
+// secret, as Flink's GlobalConfiguration.isSensitive.
+var sensitiveKeys = []string{"password", "secret", "token", "apikey", "api-key", "account.key", "auth-params", "service-key", "basic-auth", "jaas.config", "http-headers", "credential"}
+
+// newJobConfig reads c's execution configuration, secrets masked.
+func newJobConfig(c *config.Config) JobConfig {
+	jc := JobConfig{
+		Parallelism:     config.Get(c, config.DefaultParallelism),
+		MaxParallelism:  config.Get(c, config.MaxParallelism),
+		RestartStrategy: config.RestartStrategyType(c),
+		Options:         c.Map(),
+	}
+	for k, v := range jc.Options {
+		lk := strings.ToLower(k)
+		if slices.ContainsFunc(sensitiveKeys, func(s string) bool { return strings.Contains(lk, s) }) {
+			jc.Options[k] = "******"
+		} else {
+			jc.Options[k] = storage.Redact(v)
+		}
+	}
+	return jc
 }
 
 func (j *JobInfo) attempt(job Attempt) {

@@ -216,6 +216,7 @@ func (m *jobManager) run(ctx context.Context, name string, g *graph.Graph, p *gr
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	info := m.info
+	info.configured(newJobConfig(c))
 	info.started(name, CheckpointConfig{
 		Enabled: checkpointing, Interval: interval,
 		Timeout:           config.Get(c, config.CheckpointingTimeout),

@@ -141,6 +141,12 @@ func TestRESTAgainstRunningJobs(t *testing.T) {
 		if ov["name"] != "keyed" || num(t, ov["end-time"]) != -1 || num(t, obj(t, ov["tasks"])["running"]) != 4 {
 			t.Fatalf("/jobs/overview %v", ov)
 		}
+		if st := c.get("/jobs/" + jid + "/status"); st["status"] != "RUNNING" {
+			t.Fatalf("/status %v", st)
+		}
+		if r := c.get("/jobs/" + jid + "/execution-result"); obj(t, r["status"])["id"] != "IN_PROGRESS" || r["job-execution-result"] != nil {
+			t.Fatalf("/execution-result of a running job %v", r)
+		}
 		// /v1 is Flink's versioned prefix.
 		if got := arr(t, c.get("/v1/jobs")["jobs"]); len(got) != 2 {
 			t.Fatalf("/v1/jobs %v", got)
@@ -459,6 +465,10 @@ func TestRESTAgainstRunningJobs(t *testing.T) {
 		d := c.get("/jobs/" + jid)
 		if d["state"] != "CANCELED" || num(t, d["end-time"]) <= 0 || num(t, obj(t, d["timestamps"])["CANCELED"]) <= 0 {
 			t.Fatalf("after cancel: %v", d)
+		}
+		r := c.get("/jobs/" + jid + "/execution-result")
+		if res := obj(t, r["job-execution-result"]); obj(t, r["status"])["id"] != "COMPLETED" || res["application-status"] != "CANCELED" || res["id"] != jid {
+			t.Fatalf("/execution-result after cancel %v", r)
 		}
 		c.wantError(http.MethodPatch, "/jobs/"+jid, http.StatusConflict, "not running")
 		if o := c.get("/overview"); num(t, o["jobs-cancelled"]) != 1 || num(t, o["jobs-running"]) != 1 {

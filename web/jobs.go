@@ -291,7 +291,7 @@ func (s *Server) jobDetails(w http.ResponseWriter, _ *http.Request, p params) {
 	d := api.JobDetails{
 		JID: v.id, Name: v.name, State: v.state, JobType: "STREAMING",
 		StartTime: epochMs(v.start), EndTime: epochMs(v.end), Duration: v.duration(),
-		MaxParallelism: -1, Now: v.now.UnixMilli(),
+		MaxParallelism: configOf(v.job).MaxParallelism, Now: v.now.UnixMilli(),
 		Timestamps: map[string]int64{}, Vertices: []api.JobVertex{}, StatusCounts: map[string]int{},
 		Plan: v.plan(), Restarts: v.job.Restarts(),
 	}
@@ -318,7 +318,7 @@ func (s *Server) jobDetails(w http.ResponseWriter, _ *http.Request, p params) {
 		tasks[state] = len(vs.Subtasks)
 		d.StatusCounts[state]++
 		d.Vertices = append(d.Vertices, api.JobVertex{
-			ID: v.vids[i], Name: vs.Name, MaxParallelism: -1, Parallelism: vs.Parallelism, Status: state,
+			ID: v.vids[i], Name: vs.Name, MaxParallelism: d.MaxParallelism, Parallelism: vs.Parallelism, Status: state,
 			StartTime: epochMs(v.start), EndTime: epochMs(v.end), Duration: v.duration(),
 			Tasks: tasks, Metrics: vertexMetrics(vs),
 		})
@@ -387,7 +387,7 @@ func (s *Server) vertexDetails(w http.ResponseWriter, _ *http.Request, p params)
 	}
 	vs := v.vertices[i]
 	d := api.VertexDetails{
-		ID: v.vids[i], Name: vs.Name, MaxParallelism: -1, Parallelism: vs.Parallelism, Now: v.now.UnixMilli(),
+		ID: v.vids[i], Name: vs.Name, MaxParallelism: configOf(v.job).MaxParallelism, Parallelism: vs.Parallelism, Now: v.now.UnixMilli(),
 		Subtasks: []api.SubtaskDetails{}, Operators: []api.Operator{},
 	}
 	attempt := v.job.Restarts()

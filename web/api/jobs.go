@@ -243,3 +243,62 @@ type ExceptionEntry struct {
 	Attempt int  `json:"attempt"`
 	Final   bool `json:"final"`
 }
+
+// JobStatus is GET /jobs/:jobid/status, after Flink's JobStatusInfo.
+type JobStatus struct {
+	Status string `json:"status"`
+}
+
+// JobConfig is GET /jobs/:jobid/config, after Flink's JobConfigInfo.
+type JobConfig struct {
+	JID             string          `json:"jid"`
+	Name            string          `json:"name"`
+	ExecutionConfig ExecutionConfig `json:"execution-config"`
+}
+
+// ExecutionConfig is Flink's ExecutionConfigInfo. UserConfig holds the
+// options set for the job (Flink: the global job parameters), secrets
+// masked.
+type ExecutionConfig struct {
+	ExecutionMode   string            `json:"execution-mode"`
+	RestartStrategy string            `json:"restart-strategy"`
+	JobParallelism  int               `json:"job-parallelism"`
+	ObjectReuseMode bool              `json:"object-reuse-mode"`
+	UserConfig      map[string]string `json:"user-config"`
+	// Weir: pipeline.max-parallelism, the number of key groups.
+	MaxParallelism int `json:"max-parallelism"`
+}
+
+// JobExecutionResult is GET /jobs/:jobid/execution-result, after Flink's
+// JobExecutionResultResponseBody: Status.ID is IN_PROGRESS while the job
+// runs, when Result is absent, and COMPLETED once it has ended.
+type JobExecutionResult struct {
+	Status QueueStatus `json:"status"`
+	Result *JobResult  `json:"job-execution-result,omitempty"`
+}
+
+// QueueStatus is Flink's QueueStatus of an asynchronous operation:
+// IN_PROGRESS or COMPLETED.
+type QueueStatus struct {
+	ID string `json:"id"`
+}
+
+// JobResult is the end of a job, after Flink's JobResult as its REST
+// serializer writes it. ApplicationStatus is SUCCEEDED, FAILED or
+// CANCELED; NetRuntime is the job's duration in milliseconds;
+// FailureCause is there for a failed job only.
+type JobResult struct {
+	ID                 string            `json:"id"`
+	ApplicationStatus  string            `json:"application-status"`
+	AccumulatorResults map[string]string `json:"accumulator-results"`
+	NetRuntime         int64             `json:"net-runtime"`
+	FailureCause       *ThrowableInfo    `json:"failure-cause,omitempty"`
+}
+
+// ThrowableInfo is Flink's SerializedThrowable as its REST serializer writes
+// it, less the Java-serialized throwable: Class is the failure's first line
+// (a Go error has no class), StackTrace its whole message.
+type ThrowableInfo struct {
+	Class      string `json:"class"`
+	StackTrace string `json:"stack-trace"`
+}
