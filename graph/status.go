@@ -17,6 +17,11 @@ type SubtaskStatus struct {
 	// OutPoolBuffers and OutPoolCapacity are the buffers in use and the
 	// pools' size.
 	OutPoolBuffers, OutPoolCapacity int
+	// CurrentInputWatermark is the subtask's event time: the lowest
+	// watermark over its input channels neither idle nor ended
+	// (math.MinInt64 before the first, and for a source, which has no
+	// input channels; math.MaxInt64 once every input ended).
+	CurrentInputWatermark int64
 }
 
 // VertexStatus is one vertex (a chain of operators) and its subtasks.

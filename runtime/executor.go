@@ -308,7 +308,7 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 		t.input = in
 		return t, nil
 	}
-	gi := &gateInput{records: &t.records, gate: gate, readers: make([]*frameReader, gate.NumChannels())}
+	gi := &gateInput{records: &t.records, published: &t.inputWatermark, gate: gate, readers: make([]*frameReader, gate.NumChannels())}
 	gi.onEvent = func(ch int, ev Event) (bool, error) { return t.onEvent(j.ctx, ch, ev) }
 	if t.ckpt != nil {
 		t.ckpt.aligner = newAligner(gate.NumChannels(), spec.Mode == checkpoint.ExactlyOnce)

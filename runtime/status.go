@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/weirstream/weir/graph"
+	"github.com/weirstream/weir/operator"
 )
 
 // rates is the last second's sample of one subtask.
@@ -90,7 +91,10 @@ func (j *Job) Status() []graph.VertexStatus {
 		}
 		for s := 0; s < v.Parallelism; s++ {
 			t := j.subtasks[i]
-			st := graph.SubtaskStatus{Subtask: s, RecordsIn: cur[i].in, RecordsOut: cur[i].out}
+			st := graph.SubtaskStatus{Subtask: s, RecordsIn: cur[i].in, RecordsOut: cur[i].out, CurrentInputWatermark: operator.MinWatermark}
+			if t.gate != nil {
+				st.CurrentInputWatermark = t.inputWatermark.Load()
+			}
 			if i < len(rs) {
 				r := rs[i]
 				st.RecordsInPerSecond, st.RecordsOutPerSecond = r.in, r.out

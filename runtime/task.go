@@ -86,6 +86,9 @@ type subtask struct {
 	// not waiting), so a sample can count a long wait before it ends.
 	idleSince atomic.Int64
 	bpSince   atomic.Int64 // likewise for back pressure
+	// inputWatermark is the gate's watermark, for Status; written when it
+	// advances.
+	inputWatermark atomic.Int64
 
 	rc     operator.RecordContext // the current record's timestamp, for the chain
 	timers *timerService
@@ -359,7 +362,9 @@ type gateInput struct {
 	idle    []bool
 	chEnded []bool
 	current int64
-	idleAll bool
+	// published is current as Status reads it.
+	published *atomic.Int64
+	idleAll   bool
 }
 
 func (g *gateInput) initWatermarks(head interface {
@@ -370,6 +375,7 @@ func (g *gateInput) initWatermarks(head interface {
 	for i := range g.wms {
 		g.wms[i] = operator.MinWatermark
 	}
+	g.published.Store(operator.MinWatermark)
 }
 
 // watermark takes a watermark or idleness mark from channel ch.
@@ -411,6 +417,7 @@ func (g *gateInput) advance() error {
 	g.idleAll = false
 	if low > g.current {
 		g.current = low
+		g.published.Store(low)
 		return g.head.EmitWatermark(operator.Watermark{Time: low})
 	}
 	return nil

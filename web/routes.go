@@ -80,6 +80,8 @@ func (s *Server) apiRoutes() []route {
 		r("/jobs/:jobid/exceptions", get(s.exceptions)),
 		r("/jobs/:jobid/vertices/:vertexid", get(s.vertexDetails)),
 		r("/jobs/:jobid/vertices/:vertexid/backpressure", get(s.backpressure)),
+		r("/jobs/:jobid/vertices/:vertexid/watermarks", get(s.watermarks)),
+		r("/jobs/:jobid/vertices/:vertexid/subtasktimes", get(s.subtaskTimes)),
 		r("/jobs/:jobid/checkpoints", get(s.checkpoints)),
 		r("/jobs/:jobid/checkpoints/config", get(s.checkpointConfig)),
 		r("/jobs/:jobid/checkpoints/diagnosis", get(s.checkpointDiagnoses)),

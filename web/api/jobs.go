@@ -302,3 +302,23 @@ type ThrowableInfo struct {
 	Class      string `json:"class"`
 	StackTrace string `json:"stack-trace"`
 }
+
+// SubtasksTimes is GET /jobs/:jobid/vertices/:vertexid/subtasktimes, after
+// Flink's SubtasksTimesInfo.
+type SubtasksTimes struct {
+	ID       string        `json:"id"`
+	Name     string        `json:"name"`
+	Now      int64         `json:"now"`
+	Subtasks []SubtaskTime `json:"subtasks"`
+}
+
+// SubtaskTime is one subtask of SubtasksTimes, after Flink's
+// SubtaskTimeInfo: Timestamps holds when the subtask entered each
+// ExecutionState, 0 for a state it has not been in.
+type SubtaskTime struct {
+	Subtask    int              `json:"subtask"`
+	Host       string           `json:"host"`
+	Endpoint   string           `json:"endpoint"`
+	Duration   int64            `json:"duration"`
+	Timestamps map[string]int64 `json:"timestamps"`
+}

@@ -13,3 +13,12 @@ type AggregatedMetric struct {
 	Sum  *float64 `json:"sum,omitempty"`
 	Skew *float64 `json:"skew,omitempty"` // percent: mean absolute deviation over the mean, at most 100
 }
+
+// Metric is one metric of a metric collection, as Flink's Metric: its ID
+// and, when asked for, its value as text. GET
+// /jobs/:jobid/vertices/:vertexid/watermarks answers a JSON array of these,
+// as Flink's MetricCollectionResponseBody.
+type Metric struct {
+	ID    string  `json:"id"`
+	Value *string `json:"value,omitempty"`
+}
