@@ -119,13 +119,17 @@ func TestRESTAgainstRunningJobs(t *testing.T) {
 	t.Run("overview", func(t *testing.T) {
 		o := c.get("/overview")
 		hasKeys(t, "/overview", o, "taskmanagers", "slots-total", "slots-available", "jobs-running", "jobs-finished", "jobs-cancelled", "jobs-failed", "weir-version")
-		if o["weir-version"] != "v-test" || num(t, o["jobs-running"]) != 2 || num(t, o["slots-total"]) < 2 {
+		hasKeys(t, "/overview", o, "flink-version", "flink-commit", "weir-commit")
+		if o["weir-version"] != "v-test" || o["flink-version"] != "1.20.0" || num(t, o["jobs-running"]) != 2 || num(t, o["slots-total"]) < 2 {
 			t.Fatalf("/overview %v", o)
 		}
 	})
 	t.Run("config", func(t *testing.T) {
 		o := c.get("/config")
-		hasKeys(t, "/config", o, "refresh-interval", "timezone-name", "timezone-offset", "weir-version", "features")
+		hasKeys(t, "/config", o, "refresh-interval", "timezone-name", "timezone-offset", "weir-version", "features", "flink-version", "flink-revision")
+		if o["flink-version"] != "1.20.0" {
+			t.Fatalf("/config %v", o)
+		}
 		f := obj(t, o["features"])
 		if f["web-cancel"] != true || f["web-submit"] != false {
 			t.Fatalf("features %v", f)
@@ -159,6 +163,9 @@ func TestRESTAgainstRunningJobs(t *testing.T) {
 		hasKeys(t, "job", d, "jid", "name", "isStoppable", "state", "job-type", "start-time", "end-time", "duration", "maxParallelism", "now", "timestamps", "vertices", "status-counts", "plan")
 		if d["jid"] != jid || d["state"] != "RUNNING" || num(t, d["duration"]) <= 0 || num(t, d["now"]) < num(t, d["start-time"]) {
 			t.Fatalf("job %v", d)
+		}
+		if sc := obj(t, d["status-counts"]); num(t, sc["RUNNING"]) != 2 || num(t, sc["FAILED"]) != 0 || num(t, d["maxParallelism"]) != 128 {
+			t.Fatalf("status-counts %v, maxParallelism %v", sc, d["maxParallelism"])
 		}
 		if num(t, obj(t, d["timestamps"])["RUNNING"]) <= 0 {
 			t.Fatalf("timestamps %v", d["timestamps"])

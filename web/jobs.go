@@ -6,7 +6,9 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/weirstream/weir/cluster"
@@ -142,7 +144,8 @@ func lookupVertex(w http.ResponseWriter, v *jobView, p params) (int, bool) {
 // ---- /overview and /config ----
 
 func (s *Server) overview(w http.ResponseWriter, _ *http.Request, _ params) {
-	o := api.Overview{TaskManagers: 1, WeirVersion: s.version}
+	rev := revision()
+	o := api.Overview{TaskManagers: 1, WeirVersion: s.version, WeirCommit: rev, FlinkVersion: api.FlinkVersion, FlinkCommit: rev}
 	for _, j := range s.jobs {
 		state := j.State()
 		switch state {
@@ -175,6 +178,9 @@ func (s *Server) dashboardConfig(w http.ResponseWriter, _ *http.Request, _ param
 		TimezoneName:    name,
 		TimezoneOffset:  int64(offset) * 1000,
 		WeirVersion:     s.version,
+		WeirRevision:    revision(),
+		FlinkVersion:    api.FlinkVersion,
+		FlinkRevision:   revision(),
 		Features: map[string]any{
 			"web-submit":  false, // no job upload endpoint
 			"web-cancel":  s.cancelEnabled,
@@ -183,6 +189,19 @@ func (s *Server) dashboardConfig(w http.ResponseWriter, _ *http.Request, _ param
 		},
 	})
 }
+
+// revision is the VCS revision the binary was built from, "" when the
+// build did not record one (go test, go run).
+var revision = sync.OnceValue(func() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return ""
+})
 
 // ---- /jobs, /jobs/overview ----
 

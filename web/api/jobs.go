@@ -11,18 +11,31 @@ type Overview struct {
 	JobsFailed     int    `json:"jobs-failed"`
 	WeirVersion    string `json:"weir-version"`
 	WeirCommit     string `json:"weir-commit"`
+	// FlinkVersion is the Flink release whose REST API Weir answers as
+	// (FlinkVersion); FlinkCommit is Weir's own revision, as WeirCommit.
+	FlinkVersion string `json:"flink-version"`
+	FlinkCommit  string `json:"flink-commit"`
 }
+
+// FlinkVersion is the Flink release whose REST API Weir's answers follow,
+// for tools (the Flink Kubernetes operator, dashboards) that read
+// flink-version from /overview and /config.
+const FlinkVersion = "1.20.0"
 
 // DashboardConfig is GET /config, after Flink's DashboardConfiguration.
 // Features says which of the dashboard's optional actions the server
 // allows (web-submit, web-cancel, web-rescale, web-history).
 type DashboardConfig struct {
-	RefreshInterval int64          `json:"refresh-interval"`
-	TimezoneName    string         `json:"timezone-name"`
-	TimezoneOffset  int64          `json:"timezone-offset"`
-	WeirVersion     string         `json:"weir-version"`
-	WeirRevision    string         `json:"weir-revision"`
-	Features        map[string]any `json:"features"`
+	RefreshInterval int64  `json:"refresh-interval"`
+	TimezoneName    string `json:"timezone-name"`
+	TimezoneOffset  int64  `json:"timezone-offset"`
+	WeirVersion     string `json:"weir-version"`
+	WeirRevision    string `json:"weir-revision"`
+	// FlinkVersion and FlinkRevision are as Overview's FlinkVersion and
+	// FlinkCommit.
+	FlinkVersion  string         `json:"flink-version"`
+	FlinkRevision string         `json:"flink-revision"`
+	Features      map[string]any `json:"features"`
 }
 
 // JobList is GET /jobs, after Flink's JobIdsWithStatusOverview.
