@@ -269,7 +269,10 @@ func TestRESTAgainstRunningJobs(t *testing.T) {
 		}
 		sum := obj(t, d["summary"])
 		for _, k := range []string{"end_to_end_duration", "state_size", "checkpointed_size", "processed_data", "persisted_data", "alignment_buffered"} {
-			hasKeys(t, "summary."+k, obj(t, sum[k]), "min", "avg", "max")
+			hasKeys(t, "summary."+k, obj(t, sum[k]), "min", "avg", "max", "p50", "p90", "p95", "p99", "p999")
+		}
+		if e := obj(t, sum["state_size"]); num(t, e["p50"]) <= 0 || num(t, e["p50"]) > num(t, e["p999"]) || num(t, e["p999"]) > num(t, e["max"]) {
+			t.Fatalf("state_size percentiles %v", e)
 		}
 		if num(t, obj(t, sum["state_size"])["max"]) <= 0 {
 			t.Fatalf("summary %v", sum)

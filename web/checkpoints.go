@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -136,21 +137,26 @@ func (s *Server) checkpoints(w http.ResponseWriter, _ *http.Request, p params) {
 	out.Counts.Restored, out.Counts.Total, out.Counts.InProgress = st.Restored, st.Triggered, st.InProgress
 	out.Counts.Completed, out.Counts.Failed = st.Completed, st.Failed
 	sum := &out.Summary
-	sum.CheckpointedSize = sizeSummary(st.Summary.CheckpointedSize)
-	sum.StateSize = sizeSummary(st.Summary.StateSize)
-	sum.ProcessedData = sizeSummary(st.Summary.ProcessedData)
-	sum.PersistedData = sizeSummary(st.Summary.PersistedData)
-	e2e := st.Summary.EndToEnd
-	sum.EndToEndDuration = api.MinMaxAvg{Min: e2e.Min.Milliseconds(), Max: e2e.Max.Milliseconds(), Avg: e2e.Avg.Milliseconds()}
-	// The coordinator's summary has no alignment figure: this one covers
-	// the completed checkpoints in the history.
+	// The percentiles, and the alignment figure the coordinator's summary
+	// lacks, cover the completed checkpoints in the history; minimum,
+	// maximum and average the whole run.
 	var buffered summarizer
+	var checkpointed, size, processed, persisted, e2eMs []int64
 	for _, cs := range st.History {
 		if cs.Status == checkpoint.StatusCompleted {
 			buffered.add(cs.AlignmentBuffered)
+			checkpointed, size = append(checkpointed, cs.CheckpointedSize), append(size, cs.StateSize)
+			processed, persisted = append(processed, cs.ProcessedData), append(persisted, cs.PersistedData)
+			e2eMs = append(e2eMs, cs.EndToEnd.Milliseconds())
 		}
 	}
-	sum.AlignmentBuffered = buffered.json()
+	sum.CheckpointedSize = withPercentiles(sizeSummary(st.Summary.CheckpointedSize), checkpointed)
+	sum.StateSize = withPercentiles(sizeSummary(st.Summary.StateSize), size)
+	sum.ProcessedData = withPercentiles(sizeSummary(st.Summary.ProcessedData), processed)
+	sum.PersistedData = withPercentiles(sizeSummary(st.Summary.PersistedData), persisted)
+	e2e := st.Summary.EndToEnd
+	sum.EndToEndDuration = withPercentiles(api.MinMaxAvg{Min: e2e.Min.Milliseconds(), Max: e2e.Max.Milliseconds(), Avg: e2e.Avg.Milliseconds()}, e2eMs)
+	sum.AlignmentBuffered = withPercentiles(buffered.json(), buffered.values)
 	latest := func(cs *checkpoint.CheckpointStats) *api.Checkpoint {
 		if cs == nil {
 			return nil
@@ -230,9 +236,11 @@ func (s *Server) checkpointDetails(w http.ResponseWriter, _ *http.Request, p par
 type summarizer struct {
 	n             int64
 	min, max, sum int64
+	values        []int64
 }
 
 func (a *summarizer) add(v int64) {
+	a.values = append(a.values, v)
 	if a.n == 0 || v < a.min {
 		a.min = v
 	}
@@ -420,4 +428,37 @@ func (c *checkpointView) toDiagnosis(f diagnosis.Finding) *api.Diagnosis {
 		d.HotVertex, d.HotSubtask = c.vid(f.HotVertex), &sub
 	}
 	return d
+}
+
+// withPercentiles adds to s the percentiles of values, as Flink's
+// StatsSummaryDto has them; all 0 when there are none.
+func withPercentiles(s api.MinMaxAvg, values []int64) api.StatsSummary {
+	out := api.StatsSummary{MinMaxAvg: s}
+	if len(values) == 0 {
+		return out
+	}
+	sorted := slices.Clone(values)
+	slices.Sort(sorted)
+	out.P50, out.P90, out.P95 = Percentile(sorted, 50), Percentile(sorted, 90), Percentile(sorted, 95)
+	out.P99, out.P999 = Percentile(sorted, 99), Percentile(sorted, 99.9)
+	return out
+}
+
+// Percentile is the p-th percentile (0 < p <= 100) of sorted, which must be
+// in ascending order and not empty, estimated as Flink's
+// DescriptiveStatisticsHistogram does (Apache Commons Math's Percentile,
+// default estimation): position p(n+1)/100, interpolated linearly between
+// its neighbours, clamped to the smallest and largest value.
+func Percentile(sorted []int64, p float64) float64 {
+	n := len(sorted)
+	pos := p * float64(n+1) / 100
+	switch {
+	case pos < 1:
+		return float64(sorted[0])
+	case pos >= float64(n):
+		return float64(sorted[n-1])
+	}
+	i := int(math.Floor(pos))
+	lo, hi := float64(sorted[i-1]), float64(sorted[i])
+	return lo + (pos-float64(i))*(hi-lo)
 }

@@ -29,14 +29,25 @@ type CheckpointCounts struct {
 	Failed     int64 `json:"failed"`
 }
 
+// StatsSummary is Flink's StatsSummaryDto: minimum, maximum and average,
+// and the 50th, 90th, 95th, 99th and 99.9th percentiles.
+type StatsSummary struct {
+	MinMaxAvg
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+}
+
 // CheckpointingSummary sums up the completed checkpoints.
 type CheckpointingSummary struct {
-	CheckpointedSize  MinMaxAvg `json:"checkpointed_size"`
-	StateSize         MinMaxAvg `json:"state_size"`
-	EndToEndDuration  MinMaxAvg `json:"end_to_end_duration"`
-	AlignmentBuffered MinMaxAvg `json:"alignment_buffered"`
-	ProcessedData     MinMaxAvg `json:"processed_data"`
-	PersistedData     MinMaxAvg `json:"persisted_data"`
+	CheckpointedSize  StatsSummary `json:"checkpointed_size"`
+	StateSize         StatsSummary `json:"state_size"`
+	EndToEndDuration  StatsSummary `json:"end_to_end_duration"`
+	AlignmentBuffered StatsSummary `json:"alignment_buffered"`
+	ProcessedData     StatsSummary `json:"processed_data"`
+	PersistedData     StatsSummary `json:"persisted_data"`
 }
 
 // LatestCheckpoints are the newest of each kind, null when there is none.
