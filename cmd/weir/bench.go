@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/weirstream/weir"
+	"github.com/weirstream/weir/cli"
 	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/connector/datagen"
 	gen "github.com/weirstream/weir/connector/nexmark"
@@ -63,7 +64,7 @@ output, or to standard error when --output - writes rows there.`,
 }
 
 func newBenchNexmarkCmd(stdout, stderr io.Writer) *cobra.Command {
-	var common commonFlags
+	var common cli.Flags
 	var bf benchFlags
 	var query, dump string
 	var events int64
@@ -89,50 +90,50 @@ Other -D options configure the engine (checkpoints: -D execution.checkpointing.i
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if query == "" {
 				// One report per run, so no default set: say what to pick.
-				return usageError{fmt.Errorf("--query is required: one of %s (docs/nexmark.md describes them), e.g. weir bench nexmark --query q5 --events 1000000", queryList())}
+				return cli.Usage(fmt.Errorf("--query is required: one of %s (docs/nexmark.md describes them), e.g. weir bench nexmark --query q5 --events 1000000", queryList()))
 			}
 			q, err := nexmark.Lookup(query)
 			if err != nil {
-				return usageError{fmt.Errorf("--query: %w", err)}
+				return cli.Usage(fmt.Errorf("--query: %w", err))
 			}
 			gcfg := gen.DefaultConfig()
 			engine := common
-			engine.defines = nil
-			for _, kv := range common.defines {
+			engine.Defines = nil
+			for _, kv := range common.Defines {
 				k, v, _ := strings.Cut(kv, "=")
 				name, ok := strings.CutPrefix(strings.TrimSpace(k), nexmarkPrefix)
 				if !ok {
-					engine.defines = append(engine.defines, kv)
+					engine.Defines = append(engine.Defines, kv)
 					continue
 				}
 				if err := gcfg.Set(name, v); err != nil {
-					return usageError{fmt.Errorf("-D %s: %w", kv, err)}
+					return cli.Usage(fmt.Errorf("-D %s: %w", kv, err))
 				}
 			}
 			if cmd.Flags().Changed("events") || gcfg.Events == 0 {
 				gcfg.Events = events
 			}
 			if gcfg.Events <= 0 {
-				return usageError{fmt.Errorf("--events %d: a benchmark needs a positive number of events", gcfg.Events)}
+				return cli.Usage(fmt.Errorf("--events %d: a benchmark needs a positive number of events", gcfg.Events))
 			}
 			if rate < 0 {
-				return usageError{fmt.Errorf("--rate %v: must not be negative", rate)}
+				return cli.Usage(fmt.Errorf("--rate %v: must not be negative", rate))
 			}
 			if err := gcfg.Validate(); err != nil {
-				return usageError{err}
+				return cli.Usage(err)
 			}
-			env, logger, err := engine.environment(stderr)
+			env, logger, err := engine.Environment(stderr)
 			if err != nil {
 				return err
 			}
 			in, src, err := nexmark.Events(env, gcfg, rate)
 			if err != nil {
-				return usageError{err}
+				return cli.Usage(err)
 			}
 			if bf.output == "" {
 				q.Discard(in)
 			} else if err := jobs.Output(q.Lines(in), bf.output); err != nil {
-				return usageError{err}
+				return cli.Usage(err)
 			}
 			if dump != "" {
 				if err := dumpEvents(cmd.Context(), dump, gcfg, in.Parallelism); err != nil {
@@ -141,7 +142,7 @@ Other -D options configure the engine (checkpoints: -D execution.checkpointing.i
 				logger.Info("events dumped", "file", dump, "events", gcfg.Events)
 			}
 			name := "nexmark-" + q.Name
-			rep, err := measure(cmd.Context(), env, name, engine, logger, bf.progress, src.Emitted)
+			rep, err := measure(cmd.Context(), env, name, &engine, logger, bf.progress, src.Emitted)
 			if err != nil {
 				return err
 			}
@@ -155,7 +156,8 @@ Other -D options configure the engine (checkpoints: -D execution.checkpointing.i
 	f.StringVar(&dump, "dump-events", "", "write the events as JSON lines to this file before running")
 	f.Float64Var(&rate, "rate", 0, "throttle the source to this many events per second in all (0: full speed)")
 	bf.register(cmd)
-	common.register(cmd)
+	common.Version = versionString()
+	common.Register(cmd)
 	return cmd
 }
 
@@ -199,7 +201,7 @@ func dumpEvents(ctx context.Context, path string, cfg gen.Config, p int) error {
 }
 
 func newBenchWordCountCmd(stdout, stderr io.Writer) *cobra.Command {
-	var common commonFlags
+	var common cli.Flags
 	var bf benchFlags
 	var input string
 	var lines int64
@@ -214,9 +216,9 @@ temporary file first), and report its throughput in words (the events).
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if lines <= 0 && input == "" {
-				return usageError{errors.New("--lines must be positive (or give --input)")}
+				return cli.Usage(errors.New("--lines must be positive (or give --input)"))
 			}
-			env, logger, err := common.environment(stderr)
+			env, logger, err := common.Environment(stderr)
 			if err != nil {
 				return err
 			}
@@ -233,7 +235,7 @@ temporary file first), and report its throughput in words (the events).
 			}
 			words, err := countWords(input)
 			if err != nil {
-				return usageError{fmt.Errorf("--input: %w", err)}
+				return cli.Usage(fmt.Errorf("--input: %w", err))
 			}
 			out := bf.output
 			if out == "" {
@@ -243,7 +245,7 @@ temporary file first), and report its throughput in words (the events).
 				return err
 			}
 			counter := func() int64 { return -1 }
-			rep, err := measure(cmd.Context(), env, "wordcount", common, logger, bf.progress, counter)
+			rep, err := measure(cmd.Context(), env, "wordcount", &common, logger, bf.progress, counter)
 			if err != nil {
 				return err
 			}
@@ -256,7 +258,8 @@ temporary file first), and report its throughput in words (the events).
 	f.Int64Var(&lines, "lines", 1_000_000, "lines to generate when there is no --input")
 	f.Float64Var(&rate, "rate", 0, "throttle the source to this many lines per second in total, shared by its subtasks (0: full speed)")
 	bf.register(cmd)
-	common.register(cmd)
+	common.Version = versionString()
+	common.Register(cmd)
 	return cmd
 }
 
@@ -381,7 +384,7 @@ func reportWriter(stdout, stderr io.Writer, output string) io.Writer {
 // measure runs the declared job as `weir run` does and measures its wall
 // time, CPU time and peak memory, logging progress every interval
 // (emitted, when it is not negative, counts the events so far).
-func measure(ctx context.Context, env *weir.Environment, name string, f commonFlags, logger *slog.Logger, every time.Duration, emitted func() int64) (*report, error) {
+func measure(ctx context.Context, env *weir.Environment, name string, f *cli.Flags, logger *slog.Logger, every time.Duration, emitted func() int64) (*report, error) {
 	cpu0 := cpuTime()
 	start := time.Now()
 	progressCtx, stopProgress := context.WithCancel(ctx)
@@ -393,7 +396,7 @@ func measure(ctx context.Context, env *weir.Environment, name string, f commonFl
 			logProgress(progressCtx, logger, every, start, emitted)
 		}()
 	}
-	err := execute(ctx, env, name, f, logger)
+	err := f.Execute(ctx, env, name, logger)
 	stopProgress()
 	wg.Wait()
 	if err != nil {

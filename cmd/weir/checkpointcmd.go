@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/weirstream/weir/cli"
 	"github.com/weirstream/weir/internal/units"
 
 	"github.com/spf13/cobra"
@@ -65,7 +66,7 @@ func newCheckpointCmd() *cobra.Command {
 func oneArg(name string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != 1 {
-			return usageError{fmt.Errorf("%s takes one argument, %s (got %d)", cmd.CommandPath(), name, len(args))}
+			return cli.Usage(fmt.Errorf("%s takes one argument, %s (got %d)", cmd.CommandPath(), name, len(args)))
 		}
 		return nil
 	}
@@ -96,7 +97,7 @@ func listCheckpoints(ctx context.Context, w io.Writer, dir string) error {
 			in := j.infos[k]
 			status := in.Status.String()
 			if in.Status == storage.StatusDamaged && in.Reason != nil {
-				status += ": " + oneLine(in.Reason)
+				status += ": " + cli.OneLine(in.Reason)
 			}
 			trig, size := "-", "-"
 			if cp := in.Checkpoint; cp != nil {
@@ -121,11 +122,11 @@ func findCheckpoints(ctx context.Context, dir string) ([]jobListing, error) {
 		if why != "" {
 			msg += ": " + why
 		}
-		return usageError{errors.New(msg)}
+		return cli.Usage(errors.New(msg))
 	}
 	local, isLocal, err := localPath(dir)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("checkpoint directory %s: %w", shown, err)}
+		return nil, cli.Usage(fmt.Errorf("checkpoint directory %s: %w", shown, err))
 	}
 	if isLocal {
 		return findLocal(ctx, local, shown, none)
@@ -219,7 +220,7 @@ func findRemote(ctx context.Context, loc, shown string, none func(string) error)
 	}
 	st, err := storage.Open(ctx, loc)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("checkpoint directory %s: %w", shown, err)}
+		return nil, cli.Usage(fmt.Errorf("checkpoint directory %s: %w", shown, err))
 	}
 	defer st.Close()
 	var subdirs []string
@@ -253,7 +254,7 @@ func listJobs(ctx context.Context, root string, jobs []string, where func(string
 	if len(jobs) > 0 {
 		st, err := storage.Open(ctx, root)
 		if err != nil {
-			return nil, usageError{fmt.Errorf("checkpoint storage %s: %w", storage.Redact(root), err)}
+			return nil, cli.Usage(fmt.Errorf("checkpoint storage %s: %w", storage.Redact(root), err))
 		}
 		defer st.Close()
 		for _, job := range jobs {
@@ -298,7 +299,7 @@ func resolveCheckpoint(ctx context.Context, path string) (*storage.Resolved, err
 	if err != nil {
 		var pe *storage.PathError
 		if errors.As(err, &pe) {
-			return nil, usageError{err}
+			return nil, cli.Usage(err)
 		}
 		return nil, err
 	}
@@ -312,7 +313,7 @@ func inspectCheckpoint(ctx context.Context, stdout, stderr io.Writer, path strin
 	}
 	defer res.Storage.Close()
 	for _, s := range res.Skipped {
-		fmt.Fprintf(stderr, "weir: %s; showing checkpoint %d\n", oneLine(errors.New(s.String())), res.Checkpoint.ID)
+		fmt.Fprintf(stderr, "weir: %s; showing checkpoint %d\n", cli.OneLine(errors.New(s.String())), res.Checkpoint.ID)
 	}
 	doc := describe(res)
 	if asJSON {
@@ -505,7 +506,7 @@ func describe(res *storage.Resolved) checkpointJSON {
 	for _, s := range res.Skipped {
 		reason := ""
 		if s.Reason != nil {
-			reason = oneLine(s.Reason)
+			reason = cli.OneLine(s.Reason)
 		}
 		doc.Skipped = append(doc.Skipped, skippedJSON{ID: int64(s.ID), Status: s.Status.String(), Reason: reason})
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/checkpoint/storage"
+	"github.com/weirstream/weir/cli"
 	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/diagnosis"
 	"github.com/weirstream/weir/graph"
@@ -67,15 +68,15 @@ func newDiagnoseCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			if f.web != "" {
 				if len(args) != 0 {
-					return usageError{fmt.Errorf("%s takes PATH or --web, not both", cmd.CommandPath())}
+					return cli.Usage(fmt.Errorf("%s takes PATH or --web, not both", cmd.CommandPath()))
 				}
 				return diagnoseWeb(cmd.Context(), out, f.web, f.job, th)
 			}
 			if len(args) != 1 {
-				return usageError{fmt.Errorf("%s takes one argument, PATH, or --web URL (got %d arguments)", cmd.CommandPath(), len(args))}
+				return cli.Usage(fmt.Errorf("%s takes one argument, PATH, or --web URL (got %d arguments)", cmd.CommandPath(), len(args)))
 			}
 			if f.job != "" {
-				return usageError{errors.New("--job goes with --web")}
+				return cli.Usage(errors.New("--job goes with --web"))
 			}
 			return diagnoseRetained(cmd.Context(), out, cmd.ErrOrStderr(), args[0], th)
 		},
@@ -99,14 +100,14 @@ type thresholds struct {
 func (f *diagnoseFlags) thresholds(cmd *cobra.Command) (thresholds, error) {
 	cfg := config.New()
 	if err := cfg.SetPairs(f.defines); err != nil {
-		return thresholds{}, usageError{err}
+		return thresholds{}, cli.Usage(err)
 	}
 	var th thresholds
 	th.interval, th.intervalSet = config.Lookup(cfg, config.CheckpointingInterval)
 	th.timeout, th.timeoutSet = config.Lookup(cfg, config.CheckpointingTimeout)
 	if cmd.Flags().Changed("slow-share") {
 		if !(f.slowShare > 0) || math.IsInf(f.slowShare, 0) {
-			return thresholds{}, usageError{fmt.Errorf("--slow-share %v: want a number above 0", f.slowShare)}
+			return thresholds{}, cli.Usage(fmt.Errorf("--slow-share %v: want a number above 0", f.slowShare))
 		}
 		th.share = f.slowShare
 	}
@@ -162,8 +163,8 @@ func diagnoseRetained(ctx context.Context, stdout, stderr io.Writer, loc string,
 				// Checkpoints record their job's interval; older ones may not.
 				d, err := time.ParseDuration(cp.Properties[checkpoint.PropInterval])
 				if err != nil || d <= 0 {
-					return usageError{fmt.Errorf("checkpoint %d does not record its interval: give the job's with -D execution.checkpointing.interval=DURATION "+
-						"(a retained checkpoint completed, so it can only have been slow, and slow means slower than a share of the interval)", cp.ID)}
+					return cli.Usage(fmt.Errorf("checkpoint %d does not record its interval: give the job's with -D execution.checkpointing.interval=DURATION "+
+						"(a retained checkpoint completed, so it can only have been slow, and slow means slower than a share of the interval)", cp.ID))
 				}
 				interval = d
 			}
@@ -402,7 +403,7 @@ func pickJob(jobs api.JobList, id, base string) (string, error) {
 	}
 	switch {
 	case id != "":
-		return "", usageError{fmt.Errorf("no job %s at %s; there are: %s", id, base, orNone(all))}
+		return "", cli.Usage(fmt.Errorf("no job %s at %s; there are: %s", id, base, orNone(all)))
 	case len(jobs.Jobs) == 1:
 		return jobs.Jobs[0].ID, nil
 	case len(running) == 1:
@@ -410,7 +411,7 @@ func pickJob(jobs api.JobList, id, base string) (string, error) {
 	case len(jobs.Jobs) == 0:
 		return "", fmt.Errorf("no jobs at %s", base)
 	}
-	return "", usageError{fmt.Errorf("%d jobs at %s; pick one with --job: %s", len(jobs.Jobs), base, strings.Join(all, ", "))}
+	return "", cli.Usage(fmt.Errorf("%d jobs at %s; pick one with --job: %s", len(jobs.Jobs), base, strings.Join(all, ", ")))
 }
 
 func orNone(s []string) string {

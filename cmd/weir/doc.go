@@ -1,6 +1,9 @@
 // Command weir runs Weir's built-in jobs on the embedded local runtime and
 // carries the operator tools. It holds flags and wiring only: the jobs live
-// in package jobs, the engine in the root package and runtime.
+// in package jobs, the engine in the root package and runtime, and the
+// command line every job shares (the common flags, signals, the web server,
+// the exit codes below) in package cli, which a user's own program uses the
+// same way (cli.Main).
 //
 // Exit codes, for people and supervisors (one line on standard error says
 // what happened):

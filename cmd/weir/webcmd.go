@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -18,56 +17,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/weirstream/weir"
+	"github.com/weirstream/weir/cli"
 	"github.com/weirstream/weir/config"
-	"github.com/weirstream/weir/web"
 	"github.com/weirstream/weir/web/api"
 )
-
-// checkWeb refuses a malformed --web, or --web with --no-web.
-func (f *commonFlags) checkWeb() error {
-	if f.web == "" {
-		return nil
-	}
-	if f.noWeb {
-		return usageError{errors.New("--web and --no-web exclude each other")}
-	}
-	_, port, err := net.SplitHostPort(f.web)
-	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
-		return usageError{fmt.Errorf("--web %q: want HOST:PORT, e.g. 127.0.0.1:8081 (port 0: any free port)", f.web)}
-	}
-	return nil
-}
-
-// startWeb serves the REST API, metrics and dashboard of env's job, unless
-// --no-web, until stop is called. An address that cannot be listened on is
-// one warning: the job runs without them. A REST token that cannot be read
-// (rest.auth.token-file) is an error: nothing is served unprotected.
-func startWeb(env *weir.Environment, f commonFlags, logger *slog.Logger) (stop func(), err error) {
-	if f.noWeb {
-		return func() {}, nil
-	}
-	token, err := config.RestAuthTokenValue(env.Config())
-	if err != nil {
-		return nil, err
-	}
-	addr := f.web
-	if addr == "" {
-		addr = web.ListenAddress(env.Config())
-	}
-	srv := web.NewServer(web.Options{Config: env.Config(), Version: version, Logger: logger, AuthToken: token}, env.Job())
-	if err := srv.Start(addr); err != nil {
-		logger.Warn("web dashboard not started; the job runs without it", "addr", addr, "err", err)
-		return func() {}, nil
-	}
-	logger.Info("web dashboard", "url", srv.URL())
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			logger.Warn("web dashboard shut down with requests unfinished", "err", err)
-		}
-	}, nil
-}
 
 func newCancelCmd() *cobra.Command {
 	c := config.New()
@@ -82,14 +35,14 @@ func newCancelCmd() *cobra.Command {
 			"--token-file FILE or in the environment variable " + tokenEnv + ".",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageError{fmt.Errorf("%s takes one argument, JOBID (got %d)", cmd.CommandPath(), len(args))}
+				return cli.Usage(fmt.Errorf("%s takes one argument, JOBID (got %d)", cmd.CommandPath(), len(args)))
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			token, err := cancelToken(tokenFile)
 			if err != nil {
-				return usageError{err}
+				return cli.Usage(err)
 			}
 			return cancelJob(cmd.Context(), cmd.OutOrStdout(), base, args[0], token)
 		},
@@ -125,7 +78,7 @@ func cancelToken(file string) (string, error) {
 func cancelJob(ctx context.Context, out io.Writer, base, id, token string) error {
 	id = strings.ToLower(id)
 	if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
-		return usageError{fmt.Errorf("JOBID %q: want 32 hexadecimal digits", id)}
+		return cli.Usage(fmt.Errorf("JOBID %q: want 32 hexadecimal digits", id))
 	}
 	if !strings.Contains(base, "://") {
 		base = "http://" + base
@@ -178,7 +131,7 @@ func cancelJob(ctx context.Context, out io.Writer, base, id, token string) error
 func restBase(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", usageError{fmt.Errorf("--web %s: want http://HOST:PORT", raw)}
+		return "", cli.Usage(fmt.Errorf("--web %s: want http://HOST:PORT", raw))
 	}
 	u.RawQuery, u.Fragment = "", ""
 	return strings.TrimRight(u.String(), "/"), nil

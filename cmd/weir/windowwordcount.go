@@ -5,7 +5,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/weirstream/weir"
+	"github.com/weirstream/weir/cli"
 	"github.com/weirstream/weir/jobs/windowwordcount"
 )
 
@@ -33,10 +36,9 @@ func (durationFlag) Type() string { return "duration" }
 
 // newWindowWordCountCmd is `weir run window-wordcount`.
 func newWindowWordCountCmd(stderr io.Writer) *cobra.Command {
-	var common commonFlags
 	var o windowwordcount.Options
-	cmd := &cobra.Command{
-		Use:   "window-wordcount",
+	return cli.Job{
+		Name:  "window-wordcount",
 		Short: "Count words per event-time window: every firing writes window_start_ms,window_end_ms,word,count",
 		Long: `Count words per event-time window, after Flink's WindowWordCount.
 
@@ -53,26 +55,17 @@ The watermark trails the highest timestamp by --out-of-orderness + 1 ms,
 every pipeline.auto-watermark-interval (200ms); -D
 pipeline.auto-watermark-interval=0 emits it with every record instead.
 Durations are Go durations (10s, 500ms, 1m) or milliseconds.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			env, logger, err := common.environment(stderr)
-			if err != nil {
-				return err
-			}
-			if err := windowwordcount.Declare(env, o); err != nil {
-				return err
-			}
-			return execute(cmd.Context(), env, "window-wordcount", common, logger)
+		Args:    cobra.NoArgs,
+		Version: versionString(),
+		Flags: func(f *pflag.FlagSet) {
+			f.StringVar(&o.Input, "input", "", "a file, a directory of files, or socket://HOST:PORT")
+			f.StringVar(&o.Output, "output", "-", "- for standard output, discard, or a directory for part files")
+			f.StringVar(&o.Window, "window", "", "tumbling:SIZE, sliding:SIZE:SLIDE or session:GAP (required)")
+			f.Var(durationFlag{&o.OutOfOrderness}, "out-of-orderness", "how far behind the highest timestamp a record may be and still be on time")
+			f.Var(durationFlag{&o.AllowedLateness}, "allowed-lateness", "how long a window is kept after its end for late firings")
+			f.StringVar(&o.LateOutput, "late-output", "", "a directory for the records later than the allowed lateness")
+			f.Float64Var(&o.Rate, "rate", 0, "throttle the source to this many lines per second in total, shared by its subtasks: one with nothing to read leaves its share to the others")
 		},
-	}
-	f := cmd.Flags()
-	f.StringVar(&o.Input, "input", "", "a file, a directory of files, or socket://HOST:PORT")
-	f.StringVar(&o.Output, "output", "-", "- for standard output, discard, or a directory for part files")
-	f.StringVar(&o.Window, "window", "", "tumbling:SIZE, sliding:SIZE:SLIDE or session:GAP (required)")
-	f.Var(durationFlag{&o.OutOfOrderness}, "out-of-orderness", "how far behind the highest timestamp a record may be and still be on time")
-	f.Var(durationFlag{&o.AllowedLateness}, "allowed-lateness", "how long a window is kept after its end for late firings")
-	f.StringVar(&o.LateOutput, "late-output", "", "a directory for the records later than the allowed lateness")
-	f.Float64Var(&o.Rate, "rate", 0, "throttle the source to this many lines per second in total, shared by its subtasks: one with nothing to read leaves its share to the others")
-	common.register(cmd)
-	return cmd
+		Build: func(env *weir.Environment, _ []string) error { return windowwordcount.Declare(env, o) },
+	}.Command(stderr)
 }
