@@ -35,7 +35,11 @@
 // goroutine (driver.run), which is the coordinator's only user while the
 // attempt lives, and joins it before the next attempt; the driver owns two
 // I/O workers (metadata writes, discards), which it stops and joins before
-// it returns, after every metadata write it started has reported back. The
+// it returns, after every metadata write it started has reported back. A
+// checkpoint triggered on request (JobInfo.TriggerCheckpoint, the REST
+// API's POST /jobs/:jobid/checkpoints) reaches the coordinator as a
+// message into the driver's loop, like an acknowledgement; JobInfo keeps
+// what became of the newest 100 requests. The
 // attempt's own goroutines (one per subtask, fetchers, snapshot uploads)
 // belong to the task manager. JobInfo is safe for concurrent use; the web
 // server reads it from its handlers.

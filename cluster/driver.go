@@ -38,8 +38,12 @@ type driver struct {
 
 	writes, deletes *ioWorker
 	written         chan metadataWritten
-	outstanding     int           // writes whose result has not come back
-	triggered       checkpoint.ID // the newest checkpoint triggered
+	// requests carries manual trigger requests (JobInfo.TriggerCheckpoint)
+	// into the loop; closing is closed once the loop takes no more.
+	requests    chan triggerRequest
+	closing     chan struct{}
+	outstanding int           // writes whose result has not come back
+	triggered   checkpoint.ID // the newest checkpoint triggered
 }
 
 // metadataWritten is the result of a FinalizeAction's write.
@@ -50,7 +54,13 @@ type metadataWritten struct {
 
 func newDriver(c *checkpoint.Coordinator, att Attempt, store metadataStore, job string, logger *slog.Logger) *driver {
 	return &driver{c: c, att: att, store: store, job: job, logger: logger,
-		writes: newIOWorker(), deletes: newIOWorker(), written: make(chan metadataWritten)}
+		writes: newIOWorker(), deletes: newIOWorker(), written: make(chan metadataWritten),
+		requests: make(chan triggerRequest), closing: make(chan struct{})}
+}
+
+// handle is how JobInfo reaches d's loop.
+func (d *driver) handle() *driverHandle {
+	return &driverHandle{requests: d.requests, closing: d.closing}
 }
 
 // run drives the coordinator until the attempt has taken its final
@@ -87,6 +97,8 @@ func (d *driver) run(ctx context.Context) {
 			acts = c.Receive(m, time.Now())
 		case r := <-d.written:
 			acts = d.finalized(r)
+		case req := <-d.requests:
+			acts = d.triggerNow(req)
 		case <-inputsEnded:
 			inputsEnded, endedAfter = nil, d.triggered
 			continue
@@ -112,6 +124,7 @@ func (d *driver) stats() {
 // metadata writes in flight (a fully acknowledged checkpoint still
 // completes) and for the workers to finish what they hold.
 func (d *driver) stop(ctx context.Context, cause error) {
+	close(d.closing)
 	ctx = context.WithoutCancel(ctx)
 	d.act(ctx, d.c.TasksStopped(time.Now(), cause))
 	for d.outstanding > 0 {
@@ -120,6 +133,23 @@ func (d *driver) stop(ctx context.Context, cause error) {
 	d.stats()
 	d.writes.close()
 	d.deletes.close()
+}
+
+// triggerNow triggers a checkpoint a person or a tool asked for, and
+// tells the requester which, or why none.
+func (d *driver) triggerNow(req triggerRequest) []checkpoint.Action {
+	acts, err := d.c.TriggerNow(time.Now(), checkpoint.KindCheckpoint)
+	var id checkpoint.ID
+	for _, a := range acts {
+		if t, ok := a.(checkpoint.TriggerAction); ok {
+			id = t.Checkpoint
+		}
+	}
+	if err == nil {
+		d.logger.Info("checkpoint triggered on request", "job", d.job, "checkpoint", id)
+	}
+	req.done(id, err)
+	return acts
 }
 
 // finalized feeds a metadata write's result back to the coordinator.

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -136,5 +137,86 @@ func TestDriverKeepsTimingWhileStorageHangs(t *testing.T) {
 	st.mu.Unlock()
 	if l := c.Latest(); l == nil || l.ID != newest {
 		t.Errorf("after the driver returned, the coordinator's latest is %v, want checkpoint %d (the newest written)", l, newest)
+	}
+}
+
+// TestDriverTriggersOnRequest: a manual trigger (JobInfo.TriggerCheckpoint,
+// REST's POST /jobs/:jobid/checkpoints) reaches the driver's loop, which
+// triggers a checkpoint at once although the periodic one is an hour away;
+// the request's result follows it to COMPLETED with its ID. A trigger the
+// coordinator refuses (one in progress, max-concurrent 1) is COMPLETED at
+// once with the refusal; once the driver stopped, a request is refused
+// with ErrNotRunning instead of hanging.
+func TestDriverTriggersOnRequest(t *testing.T) {
+	testutil.CheckGoroutines(t)
+	now := time.Now()
+	c := checkpoint.NewCoordinator(checkpoint.CoordinatorConfig{
+		Job: "manual", Interval: time.Hour, Timeout: time.Minute, MaxConcurrent: 1, NumRetained: 1,
+	}, []checkpoint.SubtaskKey{task}, []checkpoint.SubtaskKey{task}, nil, now)
+	att := newAckingAttempt()
+	st := &stuckStore{stuckWrite: 2, releaseWrite: make(chan struct{}), releaseDelete: make(chan struct{})}
+	close(st.releaseDelete)
+	info := NewJobInfo()
+	ctx, cancel := context.WithCancel(context.Background())
+	info.started("manual", CheckpointConfig{Enabled: true, Interval: time.Hour}, func(error) { cancel() })
+	d := newDriver(c, att, st, "manual", slog.New(slog.DiscardHandler))
+	d.onStats = info.checkpointStats
+	info.driving(d.handle())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.run(ctx)
+	}()
+
+	result := func(id string) TriggerResult {
+		r, ok := info.TriggerResult(id)
+		if !ok {
+			t.Fatalf("no result for trigger request %s", id)
+		}
+		return r
+	}
+	first, err := info.TriggerCheckpoint(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.Await(t, 10*time.Second, func() bool { return result(first).Status == TriggerCompleted }, func() string {
+		return fmt.Sprintf("trigger request %s: %+v, want COMPLETED", first, result(first))
+	})
+	if r := result(first); r.Err != nil || r.Checkpoint != 1 || st.writes() != 1 {
+		t.Fatalf("first manual trigger: %+v with %d metadata writes, want checkpoint 1 completed and written", r, st.writes())
+	}
+	if again, err := info.TriggerCheckpoint(ctx, first); err != nil || again != first || len(att.triggers()) != 1 {
+		t.Fatalf("a known request ID again: %q, %v, %d triggers; want the same ID and no new trigger", again, err, len(att.triggers()))
+	}
+
+	// Checkpoint 2's metadata write hangs: it stays in progress, and a
+	// third trigger is refused (max-concurrent 1).
+	second, err := info.TriggerCheckpoint(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	third, err := info.TriggerCheckpoint(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := result(second); r.Status != TriggerInProgress || r.Checkpoint != 2 {
+		t.Errorf("second trigger while its write hangs: %+v, want checkpoint 2 IN_PROGRESS", r)
+	}
+	if r := result(third); r.Status != TriggerCompleted || !errors.Is(r.Err, checkpoint.ErrTooManyConcurrent) {
+		t.Errorf("third trigger while one is in progress: %+v, want COMPLETED with ErrTooManyConcurrent", r)
+	}
+	close(st.releaseWrite)
+	testutil.Await(t, 10*time.Second, func() bool { return result(second).Status == TriggerCompleted }, func() string {
+		return fmt.Sprintf("trigger request %s: %+v, want COMPLETED", second, result(second))
+	})
+
+	cancel()
+	<-done
+	if _, err := info.TriggerCheckpoint(context.Background(), ""); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("trigger after the driver stopped: %v, want ErrNotRunning", err)
+	}
+	info.driving(nil)
+	if _, err := info.TriggerCheckpoint(context.Background(), ""); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("trigger with no driver: %v, want ErrNotRunning", err)
 	}
 }

@@ -90,6 +90,13 @@ type JobInfo struct {
 		config     CheckpointConfig
 		jobConfig  JobConfig
 		cancel     context.CancelCauseFunc
+		// driver is the current attempt's checkpoint driver; nil when
+		// none runs.
+		driver *driverHandle
+		// triggers are the results of TriggerCheckpoint's requests, by
+		// request ID; triggerOrder their IDs, oldest first.
+		triggers     map[string]*TriggerResult
+		triggerOrder []string
 	}
 	id string
 }
@@ -257,12 +264,18 @@ func (j *JobInfo) checkpointStats(s checkpoint.Stats) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.mu.stats = &s
+	j.resolveTriggers(&s)
 }
 
 func (j *JobInfo) ended(err error, cancelled bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.mu.end = time.Now()
+	for _, r := range j.mu.triggers {
+		if r.Status == TriggerInProgress {
+			r.Status, r.Err = TriggerCompleted, fmt.Errorf("checkpoint %d did not complete before the job ended", r.Checkpoint)
+		}
+	}
 	switch {
 	case err == nil:
 		j.mu.state = StateFinished

@@ -487,6 +487,8 @@ func (m *jobManager) runAttempt(ctx context.Context, att Attempt, coord *checkpo
 	d := newDriver(coord, att, store, name, m.logger)
 	d.onStats = onStats
 	d.beforeFinalCommit = func() { hookKillAt("before-final-commit") }
+	m.info.driving(d.handle())
+	defer m.info.driving(nil)
 	dctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

@@ -6,9 +6,11 @@
 // A Server reads jobs through the small Job interface, which *cluster.JobInfo
 // implements; every request and every scrape reads the jobs' live figures
 // afresh, so nothing is cached but checkpoint diagnoses of ended
-// checkpoints. The only request that changes anything is
-// PATCH /jobs/:jobid?mode=cancel, refused with 403 when web.cancel.enable is
-// false.
+// checkpoints. Two requests change something: PATCH
+// /jobs/:jobid?mode=cancel, refused with 403 when web.cancel.enable is
+// false, and POST /jobs/:jobid/checkpoints, which triggers a checkpoint
+// through the job manager (CheckpointTriggerer) and is followed with GET
+// /jobs/:jobid/checkpoints/:triggerid.
 //
 // No request path ever reaches the file system: the API is routed by hand,
 // the dashboard's assets are embedded in the binary, and a path holding a

@@ -82,9 +82,10 @@ func (s *Server) apiRoutes() []route {
 		r("/jobs/:jobid/vertices/:vertexid/backpressure", get(s.backpressure)),
 		r("/jobs/:jobid/vertices/:vertexid/watermarks", get(s.watermarks)),
 		r("/jobs/:jobid/vertices/:vertexid/subtasktimes", get(s.subtaskTimes)),
-		r("/jobs/:jobid/checkpoints", get(s.checkpoints)),
+		r("/jobs/:jobid/checkpoints", map[string]handlerFunc{http.MethodGet: s.checkpoints, http.MethodPost: s.triggerCheckpoint}),
 		r("/jobs/:jobid/checkpoints/config", get(s.checkpointConfig)),
 		r("/jobs/:jobid/checkpoints/diagnosis", get(s.checkpointDiagnoses)),
+		r("/jobs/:jobid/checkpoints/:triggerid", get(s.checkpointTriggerStatus)),
 		r("/jobs/:jobid/checkpoints/details/:checkpointid", get(s.checkpointDetails)),
 		r("/jobs/:jobid/checkpoints/details/:checkpointid/subtasks/:vertexid", get(s.checkpointSubtasks)),
 	}

@@ -285,3 +285,38 @@ type SubtaskRef struct {
 	Vertex  string `json:"vertex"`
 	Subtask int    `json:"subtask"`
 }
+
+// CheckpointTriggerRequest is the body of POST /jobs/:jobid/checkpoints,
+// after Flink's CheckpointTriggerRequestBody; the whole body may be left
+// out. TriggerID names the request (32 hexadecimal digits; empty: the
+// server picks one); CheckpointType is CONFIGURED (or empty): Weir takes
+// the checkpoint its configuration says, full or incremental.
+type CheckpointTriggerRequest struct {
+	TriggerID      string `json:"triggerId,omitempty"`
+	CheckpointType string `json:"checkpointType,omitempty"`
+}
+
+// TriggerResponse is the 202 answer to POST /jobs/:jobid/checkpoints,
+// Flink's TriggerResponse: the ID to ask
+// GET /jobs/:jobid/checkpoints/:triggerid with.
+type TriggerResponse struct {
+	RequestID string `json:"request-id"`
+}
+
+// CheckpointTriggerStatus is GET /jobs/:jobid/checkpoints/:triggerid,
+// Flink's AsynchronousOperationResult of a CheckpointInfo: Status.ID is
+// IN_PROGRESS, when Operation is absent, until the checkpoint completed or
+// failed, then COMPLETED.
+type CheckpointTriggerStatus struct {
+	Status    QueueStatus            `json:"status"`
+	Operation *CheckpointTriggerInfo `json:"operation,omitempty"`
+}
+
+// CheckpointTriggerInfo is Flink's CheckpointInfo: CheckpointID for a
+// checkpoint that completed, else FailureCause (its message) and, Weir's,
+// FailureReason (a failure_reason code, as a failed checkpoint's).
+type CheckpointTriggerInfo struct {
+	CheckpointID  *int64         `json:"checkpointId,omitempty"`
+	FailureCause  *ThrowableInfo `json:"failureCause,omitempty"`
+	FailureReason string         `json:"failure_reason,omitempty"`
+}
