@@ -2,12 +2,14 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +168,35 @@ func TestTriggerCheckpoint(t *testing.T) {
 	}
 	if n := num(t, obj(t, c.get(base)["counts"])["total"]); n != 1 {
 		t.Errorf("%v checkpoints triggered after a repeated request, want 1", n)
+	}
+
+	// Flink's per-job and per-vertex metric stores, with ?get=.
+	metrics := func(path string) map[string]any {
+		code, b := c.do(http.MethodGet, path)
+		var ms []map[string]any
+		if code != http.StatusOK || json.Unmarshal(b, &ms) != nil {
+			t.Fatalf("GET %s: %d %s, want a JSON array", path, code, b)
+		}
+		out := map[string]any{}
+		for _, m := range ms {
+			out[m["id"].(string)] = m["value"]
+		}
+		return out
+	}
+	jm := "/jobs/" + cj.ID() + "/metrics"
+	if ids := metrics(jm); len(ids) < 4 || ids["numberOfCompletedCheckpoints"] != nil {
+		t.Errorf("GET %s: %v, want the IDs of the job's metrics without values", jm, ids)
+	}
+	if got := metrics(jm + "?get=numberOfCompletedCheckpoints,bogus"); len(got) != 1 || got["numberOfCompletedCheckpoints"] != "1" {
+		t.Errorf("GET %s?get=numberOfCompletedCheckpoints,bogus: %v, want its value \"1\" alone", jm, got)
+	}
+	vm := "/jobs/" + cj.ID() + "/vertices/" + web.VertexID("discard") + "/metrics"
+	if ids := metrics(vm); len(ids) != 18 {
+		t.Errorf("GET %s: %d metric IDs (%v), want 9 per subtask", vm, len(ids), ids)
+	}
+	got := metrics(vm + "?get=0.numRecordsIn,1.currentInputWatermark")
+	if n, _ := strconv.ParseInt(fmt.Sprint(got["0.numRecordsIn"]), 10, 64); n <= 0 || got["1.currentInputWatermark"] != "-9223372036854775808" {
+		t.Errorf("GET %s?get=0.numRecordsIn,1.currentInputWatermark: %v", vm, got)
 	}
 
 	c.wantPostError("/jobs/"+pj.ID()+"/checkpoints", "", "", http.StatusConflict, "checkpointing is not enabled")

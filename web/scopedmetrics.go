@@ -1,0 +1,86 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/weirstream/weir/web/api"
+)
+
+// metricValues answers a metric collection as Flink's
+// AbstractMetricsHandler: without ?get= the IDs of every metric, sorted;
+// with ?get=A,B each asked-for metric that exists with its value as text,
+// in the order asked (one that does not exist is left out).
+func metricValues(w http.ResponseWriter, r *http.Request, values map[string]string) {
+	out := []api.Metric{}
+	get := queryList(r, "get")
+	if len(get) == 0 {
+		for id := range values {
+			out = append(out, api.Metric{ID: id})
+		}
+		slices.SortFunc(out, func(a, b api.Metric) int { return strings.Compare(a.ID, b.ID) })
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	for _, id := range get {
+		if val, ok := values[id]; ok {
+			out = append(out, api.Metric{ID: id, Value: &val})
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// ---- /jobs/:jobid/metrics ----
+
+// jobScopeMetrics is Flink's JobMetricsHandler: the job's own metrics, the
+// same as /jobs/metrics aggregates and /metrics serves as weir_job_*.
+func (s *Server) jobScopeMetrics(w http.ResponseWriter, r *http.Request, p params) {
+	v := s.lookupJob(w, p)
+	if v == nil {
+		return
+	}
+	values := map[string]string{}
+	for _, m := range jobMetrics(v.job, v) {
+		values[m.name] = number(m.value)
+	}
+	metricValues(w, r, values)
+}
+
+// ---- /jobs/:jobid/vertices/:vertexid/metrics ----
+
+// vertexScopeMetrics is Flink's JobVertexMetricsHandler: each subtask's
+// task metrics as "<subtask>.<name>", with Flink's task metric names (those
+// /metrics serves as weir_task_*), and its current input watermark.
+func (s *Server) vertexScopeMetrics(w http.ResponseWriter, r *http.Request, p params) {
+	v := s.lookupJob(w, p)
+	if v == nil {
+		return
+	}
+	i, ok := lookupVertex(w, v, p)
+	if !ok {
+		return
+	}
+	values := map[string]string{}
+	for _, st := range v.vertices[i].Subtasks {
+		values[fmt.Sprintf("%d.currentInputWatermark", st.Subtask)] = strconv.FormatInt(st.CurrentInputWatermark, 10)
+		for name, f := range map[string]float64{
+			"numRecordsIn":                 float64(st.RecordsIn),
+			"numRecordsOut":                float64(st.RecordsOut),
+			"numRecordsInPerSecond":        st.RecordsInPerSecond,
+			"numRecordsOutPerSecond":       st.RecordsOutPerSecond,
+			"busyTimeMsPerSecond":          st.BusyTimeMsPerSecond,
+			"backPressuredTimeMsPerSecond": st.BackPressuredTimeMsPerSecond,
+			"idleTimeMsPerSecond":          st.IdleTimeMsPerSecond,
+			"buffers.outPoolUsage":         st.OutPoolUsage,
+		} {
+			values[fmt.Sprintf("%d.%s", st.Subtask, name)] = number(f)
+		}
+	}
+	metricValues(w, r, values)
+}
+
+// number is a metric's value as text, as Flink writes it.
+func number(f float64) string { return strconv.FormatFloat(finite(f), 'f', -1, 64) }
