@@ -71,13 +71,14 @@ func TestDeclaredOptions(t *testing.T) {
 		"restart-strategy.exponential-delay.jitter-factor":                 "0.1",
 		"restart-strategy.exponential-delay.attempts-before-reset-backoff": "2147483647",
 
-		"rest.address":         "127.0.0.1",
-		"rest.port":            "8081",
-		"rest.bind-address":    "(none)",
-		"web.submit.enable":    "true",
-		"web.cancel.enable":    "true",
-		"rest.auth.token":      "(none)",
-		"rest.auth.token-file": "(none)",
+		"rest.address":             "127.0.0.1",
+		"rest.port":                "8081",
+		"rest.bind-address":        "(none)",
+		"web.submit.enable":        "true",
+		"web.cancel.enable":        "true",
+		"rest.auth.token":          "(none)",
+		"rest.auth.token-file":     "(none)",
+		"metrics.prometheus.names": "flink",
 
 		"source.max-record-size": "64 mb",
 
@@ -265,5 +266,20 @@ func TestRestAuthTokenValue(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("%q: the error %v holds the token", tc.pairs, err)
 		}
+	}
+}
+
+// TestMetricsPrometheusNames: flink or weir, in any case; anything else
+// is refused.
+func TestMetricsPrometheusNames(t *testing.T) {
+	c := New()
+	if err := c.SetPairs([]string{"metrics.prometheus.names=WEIR"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := Get(c, MetricsPrometheusNames); got != MetricNamesWeir {
+		t.Fatalf("got %q", got)
+	}
+	if err := New().SetPairs([]string{"metrics.prometheus.names=prom"}); err == nil {
+		t.Fatal("metrics.prometheus.names=prom accepted")
 	}
 }

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"go.uber.org/goleak"
 
 	"github.com/weirstream/weir"
@@ -352,55 +350,7 @@ func TestRESTAgainstRunningJobs(t *testing.T) {
 		}
 	})
 
-	t.Run("metrics", func(t *testing.T) {
-		code, body := c.do(http.MethodGet, "/metrics")
-		if code != http.StatusOK {
-			t.Fatalf("/metrics: %d", code)
-		}
-		parser := expfmt.NewTextParser(model.UTF8Validation)
-		families, err := parser.TextToMetricFamilies(strings.NewReader(string(body)))
-		if err != nil {
-			t.Fatalf("/metrics does not parse: %v\n%s", err, body)
-		}
-		for _, name := range []string{"weir_task_numRecordsIn", "weir_task_numRecordsOut", "weir_task_numRecordsInPerSecond",
-			"weir_task_numRecordsOutPerSecond", "weir_task_busyTimeMsPerSecond", "weir_task_backPressuredTimeMsPerSecond",
-			"weir_task_idleTimeMsPerSecond", "weir_task_outPoolUsage"} {
-			mf := families[name]
-			if mf == nil {
-				t.Fatalf("no %s", name)
-			}
-			// Two vertices of two subtasks in the keyed job, two of one in
-			// the other.
-			if len(mf.Metric) != 6 {
-				t.Fatalf("%s: %d series", name, len(mf.Metric))
-			}
-		}
-		var found bool
-		for _, m := range families["weir_task_numRecordsOut"].Metric {
-			l := map[string]string{}
-			for _, p := range m.Label {
-				l[p.GetName()] = p.GetValue()
-			}
-			if l["job_id"] == jid && l["vertex_id"] == vids[0] && l["subtask_index"] == "1" && l["job_name"] == "keyed" &&
-				strings.HasPrefix(l["vertex_name"], "Source: Gen") {
-				found = m.Counter.GetValue() > 0
-			}
-		}
-		if !found {
-			t.Fatal("no live weir_task_numRecordsOut series for the keyed job's source subtask 1")
-		}
-		for _, name := range []string{"weir_job_lastCheckpointDuration", "weir_job_lastCheckpointSize", "weir_job_numberOfCompletedCheckpoints",
-			"weir_job_numberOfFailedCheckpoints", "weir_job_numberOfInProgressCheckpoints", "weir_job_numRestarts"} {
-			if families[name] == nil {
-				t.Fatalf("no %s", name)
-			}
-		}
-		for _, m := range families["weir_job_numRestarts"].Metric {
-			if m.Label[0].GetValue() == jid && m.Gauge.GetValue() < 1 {
-				t.Fatalf("numRestarts %v", m)
-			}
-		}
-	})
+	t.Run("metrics", func(t *testing.T) { checkFlinkMetrics(t, c, jid) })
 
 	t.Run("errors", func(t *testing.T) {
 		c.wantError(http.MethodGet, "/jobs/0123456789abcdef0123456789abcdef", http.StatusNotFound, "not found")

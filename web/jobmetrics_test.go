@@ -52,11 +52,11 @@ func TestAggregatedJobMetrics(t *testing.T) {
 	c.wantError(http.MethodGet, "/jobs/metrics?jobs="+strings.Repeat("a", 32), http.StatusNotFound, "Job "+strings.Repeat("a", 32)+" not found.")
 	c.wantError(http.MethodPost, "/jobs/metrics", http.StatusMethodNotAllowed, "not allowed")
 
-	// The same metrics are on /metrics, behind weir_job_.
+	// The same metrics are on /metrics, behind flink_jobmanager_job_.
 	_, prom := c.do(http.MethodGet, "/metrics")
 	for _, id := range ids {
-		if !strings.Contains(string(prom), "\nweir_job_"+id+"{") {
-			t.Errorf("/metrics has no weir_job_%s", id)
+		if !strings.Contains(string(prom), "\nflink_jobmanager_job_"+id+"{") {
+			t.Errorf("/metrics has no flink_jobmanager_job_%s", id)
 		}
 	}
 }

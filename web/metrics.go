@@ -1,6 +1,10 @@
 package web
 
 import (
+	"fmt"
+	"math"
+	"os"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -9,110 +13,240 @@ import (
 
 	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/cluster"
+	"github.com/weirstream/weir/config"
 )
 
-// Metric names keep Flink's metric names after a weir_task_ or weir_job_
-// prefix (Flink's Prometheus reporter writes
-// flink_taskmanager_job_task_numRecordsIn and
-// flink_jobmanager_job_numRestarts); docs/rest-api.md maps them.
-var (
-	taskLabels = []string{"job_id", "job_name", "vertex_id", "vertex_name", "subtask_index"}
-	jobLabels  = []string{"job_id", "job_name"}
+// /metrics speaks as Flink's PrometheusReporter (AbstractPrometheusReporter)
+// by default (metrics.prometheus.names=flink): a metric is named "flink_",
+// its scope's logical name with "_" between the parts, "_" and Flink's
+// metric name (flink_taskmanager_job_task_numRecordsIn,
+// flink_jobmanager_job_numRestarts), every character outside [a-zA-Z0-9:_]
+// replaced by "_" in names and label values; its labels are the scope's
+// variables without their angle brackets; and Flink's counters, gauges and
+// meters are all Prometheus gauges, so no name carries _total. With
+// metrics.prometheus.names=weir the same figures are weir_task_* and
+// weir_job_*, labelled job_id, job_name, vertex_id, vertex_name,
+// subtask_index, values unchanged. docs/rest-api.md maps them.
 
-	descRecordsIn = prometheus.NewDesc("weir_task_numRecordsIn",
-		"Records the subtask has received since its attempt started.", taskLabels, nil)
-	descRecordsOut = prometheus.NewDesc("weir_task_numRecordsOut",
-		"Records the subtask has emitted since its attempt started.", taskLabels, nil)
-	descRecordsInRate = prometheus.NewDesc("weir_task_numRecordsInPerSecond",
-		"Records received per second over the last sampling second.", taskLabels, nil)
-	descRecordsOutRate = prometheus.NewDesc("weir_task_numRecordsOutPerSecond",
-		"Records emitted per second over the last sampling second.", taskLabels, nil)
-	descBusy = prometheus.NewDesc("weir_task_busyTimeMsPerSecond",
-		"Milliseconds per second the subtask was busy (neither idle nor backpressured).", taskLabels, nil)
-	descBackPressured = prometheus.NewDesc("weir_task_backPressuredTimeMsPerSecond",
-		"Milliseconds per second the subtask waited for output buffers.", taskLabels, nil)
-	descIdle = prometheus.NewDesc("weir_task_idleTimeMsPerSecond",
-		"Milliseconds per second the subtask waited for input.", taskLabels, nil)
-	descOutPool = prometheus.NewDesc("weir_task_outPoolUsage",
-		"Share of the subtask's output buffers in use (0 to 1); near 1, its consumers do not keep up.", taskLabels, nil)
+// tmID is the task manager's ID in the tm_id label, as taskmanager-id in
+// the REST API's subtask answers: the embedded runtime's one task manager.
+const tmID = "embedded"
 
-	descLastDuration = prometheus.NewDesc("weir_job_lastCheckpointDuration",
-		"End-to-end duration of the latest completed checkpoint, in milliseconds.", jobLabels, nil)
-	descLastSize = prometheus.NewDesc("weir_job_lastCheckpointSize",
-		"Bytes written by the latest completed checkpoint (its checkpointed size).", jobLabels, nil)
-	descLastFullSize = prometheus.NewDesc("weir_job_lastCheckpointFullSize",
-		"Full state size of the latest completed checkpoint, in bytes.", jobLabels, nil)
-	descCompleted = prometheus.NewDesc("weir_job_numberOfCompletedCheckpoints",
-		"Checkpoints and savepoints completed.", jobLabels, nil)
-	descFailed = prometheus.NewDesc("weir_job_numberOfFailedCheckpoints",
-		"Checkpoints and savepoints failed.", jobLabels, nil)
-	descInProgress = prometheus.NewDesc("weir_job_numberOfInProgressCheckpoints",
-		"Checkpoints and savepoints in progress.", jobLabels, nil)
-	descTotal = prometheus.NewDesc("weir_job_totalNumberOfCheckpoints",
-		"Checkpoints and savepoints triggered.", jobLabels, nil)
-	descRestarts = prometheus.NewDesc("weir_job_numRestarts",
-		"Times the job restarted after a failure.", jobLabels, nil)
-	descUptime = prometheus.NewDesc("weir_job_uptime",
-		"Milliseconds the job has been running; 0 when it is not running.", jobLabels, nil)
-)
+// taskMetric is one metric of Flink's task scope.
+type taskMetric struct {
+	name  string // Flink's name; also Weir's after weir_task_, unless weir is set
+	weir  string
+	help  string
+	value func(cluster.SubtaskStatus) float64
+	// inputs: only for vertices with input channels (Flink's source tasks
+	// have no currentInputWatermark).
+	inputs bool
+}
+
+var taskMetrics = []taskMetric{
+	{name: "numRecordsIn", help: "Records the subtask has received since its attempt started.",
+		value: func(s cluster.SubtaskStatus) float64 { return float64(s.RecordsIn) }},
+	{name: "numRecordsOut", help: "Records the subtask has emitted since its attempt started.",
+		value: func(s cluster.SubtaskStatus) float64 { return float64(s.RecordsOut) }},
+	{name: "numRecordsInPerSecond", help: "Records received per second over the last sampling second.",
+		value: func(s cluster.SubtaskStatus) float64 { return s.RecordsInPerSecond }},
+	{name: "numRecordsOutPerSecond", help: "Records emitted per second over the last sampling second.",
+		value: func(s cluster.SubtaskStatus) float64 { return s.RecordsOutPerSecond }},
+	{name: "busyTimeMsPerSecond", help: "Milliseconds per second the subtask was busy (neither idle nor backpressured).",
+		value: func(s cluster.SubtaskStatus) float64 { return s.BusyTimeMsPerSecond }},
+	{name: "backPressuredTimeMsPerSecond", help: "Milliseconds per second the subtask waited for output buffers.",
+		value: func(s cluster.SubtaskStatus) float64 { return s.BackPressuredTimeMsPerSecond }},
+	{name: "idleTimeMsPerSecond", help: "Milliseconds per second the subtask waited for input.",
+		value: func(s cluster.SubtaskStatus) float64 { return s.IdleTimeMsPerSecond }},
+	{name: "buffers_outPoolUsage", weir: "outPoolUsage",
+		help:  "Share of the subtask's output buffers in use (0 to 1); near 1, its consumers do not keep up.",
+		value: func(s cluster.SubtaskStatus) float64 { return s.OutPoolUsage }},
+	{name: "currentInputWatermark", inputs: true,
+		help: "The subtask's event time in ms since the epoch: the lowest watermark over its input channels " +
+			"neither idle nor ended (Long.MIN_VALUE before the first, Long.MAX_VALUE once every input ended).",
+		value: func(s cluster.SubtaskStatus) float64 { return float64(s.CurrentInputWatermark) }},
+}
+
+// operatorMetric is a metric of Flink's operator scope that Weir has for
+// the head (input) or the tail (output) operator of a chain: the chain's
+// figure is the operator's there.
+type operatorMetric struct {
+	task *taskMetric
+	head bool // the head operator's; else the tail's
+}
+
+var operatorMetrics = []operatorMetric{
+	{&taskMetrics[0], true}, {&taskMetrics[2], true}, {&taskMetrics[8], true},
+	{&taskMetrics[1], false}, {&taskMetrics[3], false},
+}
+
+// jobMetricHelp is the help of each job-scope metric, by Flink's name.
+var jobMetricHelp = map[string]string{
+	"lastCheckpointDuration":        "End-to-end duration of the latest completed checkpoint, in milliseconds.",
+	"lastCheckpointSize":            "Bytes written by the latest completed checkpoint (its checkpointed size).",
+	"lastCheckpointFullSize":        "Full state size of the latest completed checkpoint, in bytes.",
+	"numberOfCompletedCheckpoints":  "Checkpoints and savepoints completed.",
+	"numberOfFailedCheckpoints":     "Checkpoints and savepoints failed.",
+	"numberOfInProgressCheckpoints": "Checkpoints and savepoints in progress.",
+	"totalNumberOfCheckpoints":      "Checkpoints and savepoints triggered.",
+	"numRestarts":                   "Times the job restarted after a failure.",
+	"uptime":                        "Milliseconds the job has been running; 0 when it is not running.",
+	"downtime":                      "Milliseconds since the failure the job is restarting from; 0 when it is not restarting.",
+}
+
+// metricNames is how a collector names its metrics: Flink's way or Weir's.
+type metricNames struct {
+	flink bool
+	host  string
+
+	task, operator, job map[string]*prometheus.Desc // by Flink's name
+}
+
+func newMetricNames(naming string) *metricNames {
+	n := &metricNames{flink: naming != config.MetricNamesWeir,
+		task: map[string]*prometheus.Desc{}, operator: map[string]*prometheus.Desc{}, job: map[string]*prometheus.Desc{}}
+	taskLabels := []string{"job_id", "job_name", "vertex_id", "vertex_name", "subtask_index"}
+	jobLabels := []string{"job_id", "job_name"}
+	taskPrefix, jobPrefix := "weir_task_", "weir_job_"
+	if n.flink {
+		host, _ := os.Hostname()
+		n.host = n.labelValue(host)
+		if n.host == "" {
+			n.host = "localhost"
+		}
+		taskLabels = []string{"host", "tm_id", "job_id", "job_name", "task_id", "task_attempt_id", "task_name",
+			"subtask_index", "task_attempt_num"}
+		jobLabels = []string{"host", "job_id", "job_name"}
+		taskPrefix, jobPrefix = "flink_taskmanager_job_task_", "flink_jobmanager_job_"
+	}
+	for _, m := range taskMetrics {
+		name := m.name
+		if !n.flink && m.weir != "" {
+			name = m.weir
+		}
+		n.task[m.name] = prometheus.NewDesc(taskPrefix+name, m.help, taskLabels, nil)
+	}
+	if n.flink {
+		opLabels := append(taskLabels[:len(taskLabels):len(taskLabels)], "operator_id", "operator_name")
+		for _, m := range operatorMetrics {
+			n.operator[m.task.name] = prometheus.NewDesc("flink_taskmanager_job_task_operator_"+m.task.name,
+				"The chain's "+m.task.name+", which is its "+map[bool]string{true: "head", false: "tail"}[m.head]+
+					" operator's: "+m.task.help, opLabels, nil)
+		}
+	}
+	for name, help := range jobMetricHelp {
+		n.job[name] = prometheus.NewDesc(jobPrefix+name, help, jobLabels, nil)
+	}
+	return n
+}
+
+// labelValue is v as Flink's reporter writes a label value: every
+// character outside [a-zA-Z0-9:_] replaced by "_" (its default
+// filterLabelValueCharacters); Weir's naming keeps v.
+func (n *metricNames) labelValue(v string) string {
+	if !n.flink {
+		return v
+	}
+	return unallowedChars.ReplaceAllString(v, "_")
+}
+
+var unallowedChars = regexp.MustCompile(`[^a-zA-Z0-9:_]`)
 
 // newRegistry returns a registry of its own (not the global one) with the
-// jobs' metrics and the Go runtime's and process's.
-func newRegistry(s *Server) *prometheus.Registry {
+// jobs' metrics, named as naming (config.MetricsPrometheusNames) says, and
+// the Go runtime's and process's.
+func newRegistry(s *Server, naming string) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(jobCollector{s},
+	reg.MustRegister(jobCollector{s, newMetricNames(naming)},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
 }
 
 // jobCollector reads the jobs afresh on every scrape.
-type jobCollector struct{ s *Server }
+type jobCollector struct {
+	s *Server
+	n *metricNames
+}
 
 var _ prometheus.Collector = jobCollector{}
 
-func (jobCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{
-		descRecordsIn, descRecordsOut, descRecordsInRate, descRecordsOutRate, descBusy, descBackPressured, descIdle, descOutPool,
-		descLastDuration, descLastSize, descLastFullSize, descCompleted, descFailed, descInProgress, descTotal, descRestarts, descUptime,
-	} {
-		ch <- d
+func (c jobCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, m := range []map[string]*prometheus.Desc{c.n.task, c.n.operator, c.n.job} {
+		for _, d := range m {
+			ch <- d
+		}
 	}
 }
 
 func (c jobCollector) Collect(ch chan<- prometheus.Metric) {
+	n := c.n
+	gauge := func(d *prometheus.Desc, f float64, labels []string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, finite(f), labels...)
+	}
 	for _, j := range c.s.jobs {
 		v := newJobView(j)
-		job := []string{v.id, v.name}
-		gauge := func(d *prometheus.Desc, f float64, labels ...string) {
-			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, finite(f), labels...)
-		}
+		jobID, jobName := n.labelValue(v.id), n.labelValue(v.name)
+		attempt := strconv.Itoa(j.Restarts()) // a restart restarts every task
 		for i, vs := range v.vertices {
 			for _, st := range vs.Subtasks {
-				l := []string{v.id, v.name, v.vids[i], vs.Name, strconv.Itoa(st.Subtask)}
-				ch <- prometheus.MustNewConstMetric(descRecordsIn, prometheus.CounterValue, float64(st.RecordsIn), l...)
-				ch <- prometheus.MustNewConstMetric(descRecordsOut, prometheus.CounterValue, float64(st.RecordsOut), l...)
-				gauge(descRecordsInRate, st.RecordsInPerSecond, l...)
-				gauge(descRecordsOutRate, st.RecordsOutPerSecond, l...)
-				gauge(descBusy, st.BusyTimeMsPerSecond, l...)
-				gauge(descBackPressured, st.BackPressuredTimeMsPerSecond, l...)
-				gauge(descIdle, st.IdleTimeMsPerSecond, l...)
-				gauge(descOutPool, st.OutPoolUsage, l...)
+				index := strconv.Itoa(st.Subtask)
+				l := []string{jobID, jobName, v.vids[i], n.labelValue(vs.Name), index}
+				if n.flink {
+					// Flink 1.20's ExecutionAttemptID: execution graph ID
+					// (here the job's), vertex ID, subtask, attempt.
+					attemptID := fmt.Sprintf("%s_%s_%s_%s", v.id, v.vids[i], index, attempt)
+					l = []string{n.host, tmID, jobID, jobName, v.vids[i], attemptID, n.labelValue(vs.Name), index, attempt}
+				}
+				for _, m := range taskMetrics {
+					if !m.inputs || len(vs.Inputs) > 0 {
+						gauge(n.task[m.name], m.value(st), l)
+					}
+				}
+				if !n.flink || len(vs.Operators) == 0 {
+					continue
+				}
+				for _, m := range operatorMetrics {
+					op := vs.Operators[len(vs.Operators)-1]
+					if m.head {
+						op = vs.Operators[0]
+					}
+					if m.task.inputs && len(vs.Inputs) == 0 {
+						continue
+					}
+					gauge(n.operator[m.task.name], m.task.value(st), append(l[:len(l):len(l)], VertexID(op.UID), n.labelValue(op.Name)))
+				}
 			}
 		}
-		for _, m := range jobMetrics(j, v) {
-			ch <- prometheus.MustNewConstMetric(m.desc, m.kind, finite(m.value), job...)
+		job := []string{jobID, jobName}
+		if n.flink {
+			job = []string{n.host, jobID, jobName}
 		}
+		for _, m := range jobMetrics(j, v) {
+			gauge(n.job[m.name], m.value, job)
+		}
+		gauge(n.job["downtime"], downtime(j, v), job)
 	}
 }
 
+// downtime is Flink's downtime gauge: while the job restarts, the
+// milliseconds since the failure it restarts from; else 0.
+func downtime(j Job, v *jobView) float64 {
+	if v.state != cluster.StateRestarting {
+		return 0
+	}
+	ex := j.Exceptions()
+	if len(ex) == 0 {
+		return 0
+	}
+	return math.Max(0, float64(v.now.Sub(ex[len(ex)-1].Time).Milliseconds()))
+}
+
 // jobMetric is one job-scope metric: its Flink name (the ID in
-// GET /jobs/metrics, and the Prometheus name behind weir_job_), its
-// Prometheus description and type, and its value.
+// GET /jobs/metrics, and the Prometheus name behind flink_jobmanager_job_
+// or weir_job_) and its value.
 type jobMetric struct {
 	name  string
-	desc  *prometheus.Desc
-	kind  prometheus.ValueType
 	value float64
 }
 
@@ -125,23 +259,23 @@ func jobMetrics(j Job, v *jobView) []jobMetric {
 		uptime = float64(time.Since(v.start).Milliseconds())
 	}
 	ms := []jobMetric{
-		{"numRestarts", descRestarts, prometheus.GaugeValue, float64(j.Restarts())},
-		{"uptime", descUptime, prometheus.GaugeValue, uptime},
+		{"numRestarts", float64(j.Restarts())},
+		{"uptime", uptime},
 	}
 	if !j.CheckpointConfig().Enabled {
 		return ms
 	}
 	st, _ := j.CheckpointStats()
 	ms = append(ms,
-		jobMetric{"numberOfCompletedCheckpoints", descCompleted, prometheus.CounterValue, float64(st.Completed)},
-		jobMetric{"numberOfFailedCheckpoints", descFailed, prometheus.CounterValue, float64(st.Failed)},
-		jobMetric{"totalNumberOfCheckpoints", descTotal, prometheus.CounterValue, float64(st.Triggered)},
-		jobMetric{"numberOfInProgressCheckpoints", descInProgress, prometheus.GaugeValue, float64(st.InProgress)})
+		jobMetric{"numberOfCompletedCheckpoints", float64(st.Completed)},
+		jobMetric{"numberOfFailedCheckpoints", float64(st.Failed)},
+		jobMetric{"totalNumberOfCheckpoints", float64(st.Triggered)},
+		jobMetric{"numberOfInProgressCheckpoints", float64(st.InProgress)})
 	if last := latestCompleted(st); last != nil {
 		ms = append(ms,
-			jobMetric{"lastCheckpointDuration", descLastDuration, prometheus.GaugeValue, float64(last.EndToEnd.Milliseconds())},
-			jobMetric{"lastCheckpointSize", descLastSize, prometheus.GaugeValue, float64(last.CheckpointedSize)},
-			jobMetric{"lastCheckpointFullSize", descLastFullSize, prometheus.GaugeValue, float64(last.StateSize)})
+			jobMetric{"lastCheckpointDuration", float64(last.EndToEnd.Milliseconds())},
+			jobMetric{"lastCheckpointSize", float64(last.CheckpointedSize)},
+			jobMetric{"lastCheckpointFullSize", float64(last.StateSize)})
 	}
 	return ms
 }

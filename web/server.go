@@ -97,7 +97,7 @@ func NewServer(o Options, jobs ...Job) *Server {
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
-	s.registry = newRegistry(s)
+	s.registry = newRegistry(s, config.Get(cfg, config.MetricsPrometheusNames))
 	s.handler = s.routes()
 	return s
 }
