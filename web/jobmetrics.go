@@ -30,7 +30,7 @@ func queryList(r *http.Request, key string) []string {
 
 // aggregatedJobMetrics is GET /jobs/metrics, Flink's
 // AggregatingJobsMetricsHandler: the job-scope metrics (those of
-// jobMetrics, also on /metrics as weir_job_*) aggregated over all jobs, or
+// jobMetrics, also on /metrics as flink_jobmanager_job_*) aggregated over all jobs, or
 // over those ?jobs= names. Without ?get= it lists the IDs of the metrics
 // some job has; with it, each asked-for metric that some job has gets the
 // aggregates of ?agg= (all when absent) over the jobs that have it. A

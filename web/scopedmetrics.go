@@ -36,7 +36,7 @@ func metricValues(w http.ResponseWriter, r *http.Request, values map[string]stri
 // ---- /jobs/:jobid/metrics ----
 
 // jobScopeMetrics is Flink's JobMetricsHandler: the job's own metrics, the
-// same as /jobs/metrics aggregates and /metrics serves as weir_job_*.
+// same as /jobs/metrics aggregates and /metrics serves as flink_jobmanager_job_*.
 func (s *Server) jobScopeMetrics(w http.ResponseWriter, r *http.Request, p params) {
 	v := s.lookupJob(w, p)
 	if v == nil {
@@ -53,7 +53,7 @@ func (s *Server) jobScopeMetrics(w http.ResponseWriter, r *http.Request, p param
 
 // vertexScopeMetrics is Flink's JobVertexMetricsHandler: each subtask's
 // task metrics as "<subtask>.<name>", with Flink's task metric names (those
-// /metrics serves as weir_task_*), and its current input watermark.
+// /metrics serves as flink_taskmanager_job_task_*), and its current input watermark.
 func (s *Server) vertexScopeMetrics(w http.ResponseWriter, r *http.Request, p params) {
 	v := s.lookupJob(w, p)
 	if v == nil {
