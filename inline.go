@@ -34,8 +34,9 @@ func inlineHelpers(w operator.TimeWindow, a operator.Assigner, t operator.Trigge
 		return 0
 	}
 	g := keygroup.SubtaskFor(keygroup.Of(key, 128), 128, 1)
-	// A record decoder reads each record's timestamp with it.
-	if _, n := binary.Uvarint(key); n <= 0 {
+	// A record writer frames each record's timestamp with one, a record
+	// decoder reads it with the other.
+	if _, n := binary.Uvarint(binary.AppendUvarint(key, 1)); n <= 0 {
 		return 0
 	}
 	return operator.SaturatingAdd(w.MaxTimestamp(), int64(g))

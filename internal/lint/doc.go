@@ -19,8 +19,8 @@
 // longer broken, so the table shrinks as the refactor lands and cannot hide
 // a regression once an arrow has been fixed.
 //
-// inline_test.go compiles a package that stands for a user's job and fails
-// when its code calls a small helper of operator, state, codec or keygroup
+// inline_test.go compiles two packages that stand for users' jobs and fails
+// when their code calls a small helper of operator, state, codec or keygroup
 // that the compiler could have inlined: the operators' generic methods are
 // compiled in the job's package, where such a helper inlines only if the
 // weir package's inline.go lists it.
