@@ -31,3 +31,17 @@ func NextFrame(data []byte) (rec, rest []byte, ok bool, err error) {
 }
 
 var errFrameLength = fmt.Errorf("%w: bad record length", ErrCorruptStream)
+
+// Frames are the buffers a record writer fills, one per channel
+// (subpartition), shared with the runtime that sends them, so that a small
+// record that fits is framed into its buffer in place, with no call per
+// record. The runtime owns the buffers: it puts a fresh one in Buf when a
+// channel needs one and takes it out to send it.
+type Frames struct {
+	// Buf[ch] is the buffer being filled for channel ch: its length is the
+	// bytes written, its capacity the buffer's size (0 when the channel
+	// has no buffer yet).
+	Buf [][]byte
+	// Written counts the records framed, here and by the runtime.
+	Written int64
+}

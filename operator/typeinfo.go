@@ -32,6 +32,11 @@ type TypeInfo interface {
 // subpartitions of one output, which frame and buffer serialized records.
 type RecordChannels interface {
 	NumChannels() int
+	// Frames returns the buffers a record writer may frame small records
+	// into itself, or nil when every record must go through Write (the
+	// runtime sends each record at once: execution.buffer-timeout.interval
+	// 0).
+	Frames() *Frames
 	// Write appends one serialized record to subpartition channel.
 	Write(channel int, record []byte) error
 	// BroadcastWatermark sends wm to every subpartition, after the records
@@ -118,6 +123,7 @@ type recordWriter[T any] struct {
 	codec   codec.Codec[T]
 	scratch []byte
 	pw      RecordChannels
+	frames  *Frames // nil: every record through pw.Write
 	mode    graph.Partitioning
 	group   func(T) int // Hash: the record's key group
 	maxP    int
@@ -128,7 +134,7 @@ type recordWriter[T any] struct {
 
 func newRecordWriter[T any](c codec.Codec[T], pw RecordChannels, e graph.Edge, maxP, producerSubtask int) (*recordWriter[T], error) {
 	n := pw.NumChannels()
-	w := &recordWriter[T]{codec: c, pw: pw, mode: e.Partitioning, maxP: maxP, n: n, next: producerSubtask % n}
+	w := &recordWriter[T]{codec: c, pw: pw, frames: pw.Frames(), mode: e.Partitioning, maxP: maxP, n: n, next: producerSubtask % n}
 	if e.Partitioning == graph.Hash {
 		f, ok := e.KeyGroup.(KeyGroupFactory[T])
 		if !ok {
@@ -154,23 +160,37 @@ func (w *recordWriter[T]) Collect(v T) error {
 	}
 	switch w.mode {
 	case graph.Forward:
-		return w.pw.Write(0, b)
+		return w.write(0, b)
 	case graph.Hash:
-		return w.pw.Write(keygroup.SubtaskFor(w.group(v), w.maxP, w.n), b)
+		return w.write(keygroup.SubtaskFor(w.group(v), w.maxP, w.n), b)
 	case graph.Rebalance:
 		sub := w.next
 		if w.next++; w.next == w.n {
 			w.next = 0
 		}
-		return w.pw.Write(sub, b)
+		return w.write(sub, b)
 	default: // Broadcast
 		for sub := 0; sub < w.n; sub++ {
-			if err := w.pw.Write(sub, b); err != nil {
+			if err := w.write(sub, b); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
+}
+
+// write frames rec into channel ch. A record under 128 bytes (its length
+// prefix one byte) that fits the channel's buffer is appended here; any
+// other goes to the runtime, which starts or sends buffers as needed.
+func (w *recordWriter[T]) write(ch int, rec []byte) error {
+	if f := w.frames; f != nil {
+		if b := f.Buf[ch]; len(rec) < 0x80 && cap(b)-len(b) > len(rec) {
+			f.Buf[ch] = append(append(b, byte(len(rec))), rec...)
+			f.Written++
+			return nil
+		}
+	}
+	return w.pw.Write(ch, rec)
 }
 
 // recordDecoder decodes the records of one type.

@@ -13,17 +13,21 @@ import (
 // frames each record as a uvarint length followed by the bytes; a record
 // that does not fit the rest of a buffer continues in the next one. It is
 // used by the producer's goroutine only.
+//
+// The bytes of the buffer being filled for a channel live in frames.Buf
+// (operator.Frames), which the typed record writer appends small records
+// to itself; current holds the buffer they belong to.
 type PartitionWriter struct {
 	ctx      context.Context
 	pool     *BufferPool
 	channels []*InputChannel
 	current  []*Buffer
+	frames   operator.Frames
 	// flushAlways sends every buffer right after each record
 	// (execution.buffer-timeout.interval: 0).
 	flushAlways bool
 
-	records   int64 // records written, published to recordsOut per buffer sent
-	published int64
+	published int64 // frames.Written as last added to recordsOut, per buffer sent
 	// recordsOut and backPressured are the owning subtask's counters.
 	recordsOut    *atomic.Int64
 	backPressured *atomic.Int64
@@ -34,7 +38,17 @@ type PartitionWriter struct {
 // pool.
 func NewPartitionWriter(ctx context.Context, pool *BufferPool, channels []*InputChannel, flushAlways bool) *PartitionWriter {
 	return &PartitionWriter{ctx: ctx, pool: pool, channels: channels, current: make([]*Buffer, len(channels)), flushAlways: flushAlways,
+		frames:     operator.Frames{Buf: make([][]byte, len(channels))},
 		recordsOut: new(atomic.Int64), backPressured: new(atomic.Int64), bpSince: new(atomic.Int64)}
+}
+
+// Frames gives the record writer the buffers to frame small records into
+// (operator.RecordChannels); nil when each record is sent at once.
+func (w *PartitionWriter) Frames() *operator.Frames {
+	if w.flushAlways {
+		return nil
+	}
+	return &w.frames
 }
 
 // Pool is the writer's buffer pool.
@@ -42,12 +56,11 @@ func (w *PartitionWriter) Pool() *BufferPool { return w.pool }
 
 // Write appends one framed record to subpartition sub.
 func (w *PartitionWriter) Write(sub int, rec []byte) error {
-	w.records++
+	w.frames.Written++
 	var hdr [binary.MaxVarintLen64]byte
 	hl := binary.PutUvarint(hdr[:], uint64(len(rec)))
-	b := w.current[sub]
-	if b != nil && cap(b.data)-len(b.data) >= hl+len(rec) {
-		b.data = append(append(b.data, hdr[:hl]...), rec...)
+	if data := w.frames.Buf[sub]; w.current[sub] != nil && cap(data)-len(data) >= hl+len(rec) {
+		w.frames.Buf[sub] = append(append(data, hdr[:hl]...), rec...)
 		if w.flushAlways {
 			return w.send(sub)
 		}
@@ -73,12 +86,14 @@ func (w *PartitionWriter) writeSpanning(sub int, p []byte) error {
 			if b, err = w.pool.RequestMeasured(w.ctx, w.waits()); err != nil {
 				return err
 			}
-			w.current[sub] = b
+			w.current[sub], w.frames.Buf[sub] = b, b.data[:0]
 		}
-		n := min(cap(b.data)-len(b.data), len(p))
-		b.data = append(b.data, p[:n]...)
+		data := w.frames.Buf[sub]
+		n := min(cap(data)-len(data), len(p))
+		data = append(data, p[:n]...)
+		w.frames.Buf[sub] = data
 		p = p[n:]
-		if len(b.data) == cap(b.data) {
+		if len(data) == cap(data) {
 			if err := w.send(sub); err != nil {
 				return err
 			}
@@ -89,12 +104,13 @@ func (w *PartitionWriter) writeSpanning(sub int, p []byte) error {
 
 func (w *PartitionWriter) send(sub int) error {
 	b := w.current[sub]
-	if b == nil || len(b.data) == 0 {
+	if b == nil || len(w.frames.Buf[sub]) == 0 {
 		return nil
 	}
-	w.current[sub] = nil
-	w.recordsOut.Add(w.records - w.published)
-	w.published = w.records
+	b.data = w.frames.Buf[sub]
+	w.current[sub], w.frames.Buf[sub] = nil, nil
+	w.recordsOut.Add(w.frames.Written - w.published)
+	w.published = w.frames.Written
 	return w.channels[sub].SendBufferMeasured(w.ctx, b, w.waits())
 }
 
@@ -128,8 +144,9 @@ func (w *PartitionWriter) BroadcastEvent(ev Event) error {
 func (w *PartitionWriter) release() {
 	for sub, b := range w.current {
 		if b != nil {
+			b.data = w.frames.Buf[sub]
 			b.Recycle()
-			w.current[sub] = nil
+			w.current[sub], w.frames.Buf[sub] = nil, nil
 		}
 	}
 }
