@@ -22,6 +22,14 @@ type SubtaskStatus struct {
 	// (math.MinInt64 before the first, and for a source, which has no
 	// input channels; math.MaxInt64 once every input ended).
 	CurrentInputWatermark int64
+	// CurrentOutputWatermark is the last watermark the subtask's chain
+	// sent to its network outputs (math.MinInt64 before the first; a sink
+	// has none).
+	CurrentOutputWatermark int64
+	// BytesIn and BytesOut are the bytes of serialized records received
+	// from and sent to the network (Flink's numBytesIn, numBytesOut),
+	// counted per network buffer.
+	BytesIn, BytesOut int64
 }
 
 // VertexStatus is one vertex (a chain of operators) and its subtasks.

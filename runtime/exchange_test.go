@@ -132,3 +132,72 @@ func TestSenderWaitsForCredit(t *testing.T) {
 		t.Fatal("send without credit returned nil after cancel")
 	}
 }
+
+// TestBytesAndOutputWatermarkCounted: the writer adds each buffer's length
+// to numBytesOut when it sends it, the gate input each buffer's length to
+// numBytesIn when it reads it, and a broadcast watermark (not an idleness
+// mark) becomes the output watermark.
+func TestBytesAndOutputWatermarkCounted(t *testing.T) {
+	ctx := context.Background()
+	c := codec.MustFor[string]()
+	gate := NewInputGate()
+	ch := gate.AddChannel(0, 64)
+	pool := NewBufferPool(64, 64)
+	pw := NewPartitionWriter(ctx, pool, []*InputChannel{ch}, false)
+	var bytesOut, outWM atomic.Int64
+	outWM.Store(operator.MinWatermark)
+	pw.bytesOut, pw.watermark = &bytesOut, &outWM
+	ti := operator.TypeOf(c)
+	ow, err := ti.NewWriter(pw, graph.Edge{Partitioning: graph.Forward}, 128, 0, &operator.RecordContext{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := ow.(operator.Output[string])
+	out := &sliceOutput[string]{}
+	var records, bytesIn, inWM atomic.Int64
+	gi := &gateInput{records: &records, bytes: &bytesIn, published: &inWM, gate: gate,
+		readers: []*frameReader{{dec: ti.NewDecoder(out, &operator.RecordContext{})}},
+		onEvent: func(int, Event) (bool, error) { return false, nil }}
+	gi.initWatermarks(out)
+	var sent int64
+	for i := 0; i < 100; i++ {
+		if err := w.Collect(strings.Repeat("x", i)); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 9 {
+			if err := pw.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			for {
+				res, err := gi.Step()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res == operator.StepNone {
+					break
+				}
+			}
+		}
+	}
+	for i := 0; i < 100; i++ {
+		sent += int64(len(strings.Repeat("x", i))) + 2 // uvarint length and timestamp flag at least
+	}
+	if len(out.got) != 100 || records.Load() != 100 {
+		t.Fatalf("%d records decoded, %d counted, want 100", len(out.got), records.Load())
+	}
+	if bytesOut.Load() < sent || bytesIn.Load() != bytesOut.Load() {
+		t.Fatalf("numBytesOut %d, numBytesIn %d; want equal and at least %d", bytesOut.Load(), bytesIn.Load(), sent)
+	}
+	if outWM.Load() != operator.MinWatermark {
+		t.Fatalf("output watermark %d before any", outWM.Load())
+	}
+	if err := w.EmitWatermark(operator.Watermark{Time: 42}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.EmitWatermark(operator.Watermark{Idle: true}); err != nil {
+		t.Fatal(err)
+	}
+	if outWM.Load() != 42 {
+		t.Fatalf("output watermark %d, want 42 (an idleness mark does not change it)", outWM.Load())
+	}
+}

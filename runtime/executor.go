@@ -206,6 +206,7 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 		jobDone: j.commit, inputEnded: j.inputEnded,
 	}
 	t.timers = newTimerService(t.mail, spec.Clock)
+	t.outputWatermark.Store(operator.MinWatermark)
 	if spec.Checkpointing {
 		t.ckpt = &taskCheckpointer{key: checkpoint.SubtaskKey{Vertex: v.ID, Subtask: s}, storage: spec.Storage, messages: j.messages,
 			incremental: spec.Incremental, shared: &sharedFiles{}}
@@ -249,6 +250,7 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 			pool := NewBufferPool(len(cs)*(spec.BuffersPerChannel+1), spec.SegmentSize)
 			pw := NewPartitionWriter(j.ctx, pool, cs, spec.BufferTimeout == 0)
 			pw.recordsOut, pw.backPressured, pw.bpSince = &t.recordsOut, &t.backPressured, &t.bpSince
+			pw.bytesOut, pw.watermark = &t.bytesOut, &t.outputWatermark
 			ti := impl.OutType()
 			if edge.Tag != "" {
 				ti = g.Nodes[c.Node].Impl.(operator.NodeImpl).InType(c.Input)
@@ -308,7 +310,7 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 		t.input = in
 		return t, nil
 	}
-	gi := &gateInput{records: &t.records, published: &t.inputWatermark, gate: gate, readers: make([]*frameReader, gate.NumChannels())}
+	gi := &gateInput{records: &t.records, bytes: &t.bytesIn, published: &t.inputWatermark, gate: gate, readers: make([]*frameReader, gate.NumChannels())}
 	gi.onEvent = func(ch int, ev Event) (bool, error) { return t.onEvent(j.ctx, ch, ev) }
 	if t.ckpt != nil {
 		t.ckpt.aligner = newAligner(gate.NumChannels(), spec.Mode == checkpoint.ExactlyOnce)

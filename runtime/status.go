@@ -95,6 +95,8 @@ func (j *Job) Status() []graph.VertexStatus {
 			if t.gate != nil {
 				st.CurrentInputWatermark = t.inputWatermark.Load()
 			}
+			st.CurrentOutputWatermark = t.outputWatermark.Load()
+			st.BytesIn, st.BytesOut = t.bytesIn.Load(), t.bytesOut.Load()
 			if i < len(rs) {
 				r := rs[i]
 				st.RecordsInPerSecond, st.RecordsOutPerSecond = r.in, r.out

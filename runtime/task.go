@@ -89,6 +89,12 @@ type subtask struct {
 	// inputWatermark is the gate's watermark, for Status; written when it
 	// advances.
 	inputWatermark atomic.Int64
+	// outputWatermark is the last watermark sent to the network outputs,
+	// for Status; written per watermark.
+	outputWatermark atomic.Int64
+	// bytesIn and bytesOut count the bytes of the network buffers the
+	// subtask read and sent, per buffer.
+	bytesIn, bytesOut atomic.Int64
 
 	rc     operator.RecordContext // the current record's timestamp, for the chain
 	timers *timerService
@@ -347,6 +353,7 @@ func (t *subtask) aligned(ctx context.Context, r alignResult) error {
 // other tasks.
 type gateInput struct {
 	records *atomic.Int64
+	bytes   *atomic.Int64 // bytes of the buffers read, per buffer
 	gate    *InputGate
 	readers []*frameReader // per channel
 	ended   int
@@ -436,6 +443,7 @@ func (g *gateInput) Step() (operator.StepResult, error) {
 		}
 		r := g.readers[ch.index]
 		before := r.count()
+		g.bytes.Add(int64(len(e.buf.data)))
 		err := r.process(e.buf.data)
 		g.records.Add(r.count() - before)
 		ch.release(e.buf)

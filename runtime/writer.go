@@ -32,6 +32,10 @@ type PartitionWriter struct {
 	recordsOut    *atomic.Int64
 	backPressured *atomic.Int64
 	bpSince       *atomic.Int64 // when the wait in progress began; 0 if none
+	// bytesOut counts the bytes of the buffers sent, per buffer;
+	// watermark is the last watermark broadcast (not idleness marks).
+	bytesOut  *atomic.Int64
+	watermark *atomic.Int64
 }
 
 // NewPartitionWriter returns a writer over channels, drawing buffers from
@@ -39,7 +43,8 @@ type PartitionWriter struct {
 func NewPartitionWriter(ctx context.Context, pool *BufferPool, channels []*InputChannel, flushAlways bool) *PartitionWriter {
 	return &PartitionWriter{ctx: ctx, pool: pool, channels: channels, current: make([]*Buffer, len(channels)), flushAlways: flushAlways,
 		frames:     operator.Frames{Buf: make([][]byte, len(channels))},
-		recordsOut: new(atomic.Int64), backPressured: new(atomic.Int64), bpSince: new(atomic.Int64)}
+		recordsOut: new(atomic.Int64), backPressured: new(atomic.Int64), bpSince: new(atomic.Int64),
+		bytesOut: new(atomic.Int64), watermark: new(atomic.Int64)}
 }
 
 // Frames gives the record writer the buffers to frame small records into
@@ -111,6 +116,7 @@ func (w *PartitionWriter) send(sub int) error {
 	w.current[sub], w.frames.Buf[sub] = nil, nil
 	w.recordsOut.Add(w.frames.Written - w.published)
 	w.published = w.frames.Written
+	w.bytesOut.Add(int64(len(b.data)))
 	return w.channels[sub].SendBufferMeasured(w.ctx, b, w.waits())
 }
 
@@ -157,5 +163,8 @@ func (w *PartitionWriter) NumChannels() int { return len(w.channels) }
 // BroadcastWatermark sends wm on every channel, after the records written
 // before it (operator.RecordChannels).
 func (w *PartitionWriter) BroadcastWatermark(wm operator.Watermark) error {
+	if !wm.Idle {
+		w.watermark.Store(wm.Time)
+	}
 	return w.BroadcastEvent(wm)
 }

@@ -39,8 +39,9 @@ type taskMetric struct {
 	help  string
 	value func(cluster.SubtaskStatus) float64
 	// inputs: only for vertices with input channels (Flink's source tasks
-	// have no currentInputWatermark).
-	inputs bool
+	// have no currentInputWatermark); outputs: only for vertices with
+	// network outputs (a sink sends no watermark on).
+	inputs, outputs bool
 }
 
 var taskMetrics = []taskMetric{
@@ -65,6 +66,13 @@ var taskMetrics = []taskMetric{
 		help: "The subtask's event time in ms since the epoch: the lowest watermark over its input channels " +
 			"neither idle nor ended (Long.MIN_VALUE before the first, Long.MAX_VALUE once every input ended).",
 		value: func(s cluster.SubtaskStatus) float64 { return float64(s.CurrentInputWatermark) }},
+	{name: "currentOutputWatermark", outputs: true,
+		help:  "The last watermark the subtask sent to its outputs, in ms since the epoch (Long.MIN_VALUE before the first).",
+		value: func(s cluster.SubtaskStatus) float64 { return float64(s.CurrentOutputWatermark) }},
+	{name: "numBytesIn", help: "Bytes of serialized records the subtask has received from the network since its attempt started.",
+		value: func(s cluster.SubtaskStatus) float64 { return float64(s.BytesIn) }},
+	{name: "numBytesOut", help: "Bytes of serialized records the subtask has sent to the network since its attempt started.",
+		value: func(s cluster.SubtaskStatus) float64 { return float64(s.BytesOut) }},
 }
 
 // operatorMetric is a metric of Flink's operator scope that Weir has for
@@ -77,7 +85,7 @@ type operatorMetric struct {
 
 var operatorMetrics = []operatorMetric{
 	{&taskMetrics[0], true}, {&taskMetrics[2], true}, {&taskMetrics[8], true},
-	{&taskMetrics[1], false}, {&taskMetrics[3], false},
+	{&taskMetrics[1], false}, {&taskMetrics[3], false}, {&taskMetrics[9], false},
 }
 
 // jobMetricHelp is the help of each job-scope metric, by Flink's name.
@@ -188,6 +196,7 @@ func (c jobCollector) Collect(ch chan<- prometheus.Metric) {
 		v := newJobView(j)
 		jobID, jobName := n.labelValue(v.id), n.labelValue(v.name)
 		attempt := strconv.Itoa(j.Restarts()) // a restart restarts every task
+		feeds := feeding(v.vertices)
 		for i, vs := range v.vertices {
 			for _, st := range vs.Subtasks {
 				index := strconv.Itoa(st.Subtask)
@@ -199,7 +208,7 @@ func (c jobCollector) Collect(ch chan<- prometheus.Metric) {
 					l = []string{n.host, tmID, jobID, jobName, v.vids[i], attemptID, n.labelValue(vs.Name), index, attempt}
 				}
 				for _, m := range taskMetrics {
-					if !m.inputs || len(vs.Inputs) > 0 {
+					if (!m.inputs || len(vs.Inputs) > 0) && (!m.outputs || feeds[vs.ID]) {
 						gauge(n.task[m.name], m.value(st), l)
 					}
 				}
@@ -211,7 +220,7 @@ func (c jobCollector) Collect(ch chan<- prometheus.Metric) {
 					if m.head {
 						op = vs.Operators[0]
 					}
-					if m.task.inputs && len(vs.Inputs) == 0 {
+					if (m.task.inputs && len(vs.Inputs) == 0) || (m.task.outputs && !feeds[vs.ID]) {
 						continue
 					}
 					gauge(n.operator[m.task.name], m.task.value(st), append(l[:len(l):len(l)], VertexID(op.UID), n.labelValue(op.Name)))
@@ -227,6 +236,18 @@ func (c jobCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		gauge(n.job["downtime"], downtime(j, v), job)
 	}
+}
+
+// feeding is the IDs of the vertices with network outputs: those some
+// vertex reads from.
+func feeding(vs []cluster.VertexStatus) map[int]bool {
+	out := map[int]bool{}
+	for _, v := range vs {
+		for _, in := range v.Inputs {
+			out[in.FromVertex] = true
+		}
+	}
+	return out
 }
 
 // downtime is Flink's downtime gauge: while the job restarts, the

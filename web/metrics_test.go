@@ -100,7 +100,7 @@ func checkFlinkMetrics(t *testing.T, c *client, jid string) {
 	}
 	for _, name := range []string{"numRecordsIn", "numRecordsOut", "numRecordsInPerSecond", "numRecordsOutPerSecond",
 		"busyTimeMsPerSecond", "backPressuredTimeMsPerSecond", "idleTimeMsPerSecond", "buffers_outPoolUsage",
-		"currentInputWatermark"} {
+		"currentInputWatermark", "currentOutputWatermark", "numBytesIn", "numBytesOut"} {
 		mf := families["flink_taskmanager_job_task_"+name]
 		if mf == nil {
 			t.Fatalf("no flink_taskmanager_job_task_%s", name)
@@ -111,9 +111,10 @@ func checkFlinkMetrics(t *testing.T, c *client, jid string) {
 		}
 		wantLabelSet(t, mf, flinkTaskLabels)
 		// Two vertices of two subtasks in the keyed job, two of one in
-		// the other; the input watermark only for vertices with inputs.
+		// the other; the input watermark only for vertices with inputs,
+		// the output watermark only for those with network outputs.
 		want := 6
-		if name == "currentInputWatermark" {
+		if name == "currentInputWatermark" || name == "currentOutputWatermark" {
 			want = 3
 		}
 		if len(mf.Metric) != want {
@@ -136,8 +137,23 @@ func checkFlinkMetrics(t *testing.T, c *client, jid string) {
 	if !found {
 		t.Fatal("no flink_taskmanager_job_task_numRecordsOut series for the keyed job's source subtask 1")
 	}
+	// Bytes flowed: out of the source's subtasks, into the sum's.
+	var bytesOut, bytesIn float64
+	for _, m := range families["flink_taskmanager_job_task_numBytesOut"].Metric {
+		if l := labels(m); l["job_id"] == jid && l["task_id"] == src {
+			bytesOut += m.Gauge.GetValue()
+		}
+	}
+	for _, m := range families["flink_taskmanager_job_task_numBytesIn"].Metric {
+		if l := labels(m); l["job_id"] == jid && l["task_id"] != src {
+			bytesIn += m.Gauge.GetValue()
+		}
+	}
+	if bytesOut <= 0 || bytesIn <= 0 {
+		t.Fatalf("keyed job: numBytesOut %v from the source, numBytesIn %v into the sum", bytesOut, bytesIn)
+	}
 	// Operator scope: the head operator's input and the tail's output.
-	for _, name := range []string{"numRecordsIn", "numRecordsInPerSecond", "numRecordsOut", "numRecordsOutPerSecond", "currentInputWatermark"} {
+	for _, name := range []string{"numRecordsIn", "numRecordsInPerSecond", "numRecordsOut", "numRecordsOutPerSecond", "currentInputWatermark", "currentOutputWatermark"} {
 		mf := families["flink_taskmanager_job_task_operator_"+name]
 		if mf == nil {
 			t.Fatalf("no flink_taskmanager_job_task_operator_%s", name)

@@ -53,7 +53,9 @@ func (s *Server) jobScopeMetrics(w http.ResponseWriter, r *http.Request, p param
 
 // vertexScopeMetrics is Flink's JobVertexMetricsHandler: each subtask's
 // task metrics as "<subtask>.<name>", with Flink's task metric names (those
-// /metrics serves as flink_taskmanager_job_task_*), and its current input watermark.
+// /metrics serves as flink_taskmanager_job_task_*), its current input
+// watermark, and, for a vertex with network outputs, its current output
+// watermark.
 func (s *Server) vertexScopeMetrics(w http.ResponseWriter, r *http.Request, p params) {
 	v := s.lookupJob(w, p)
 	if v == nil {
@@ -64,8 +66,12 @@ func (s *Server) vertexScopeMetrics(w http.ResponseWriter, r *http.Request, p pa
 		return
 	}
 	values := map[string]string{}
+	outputs := feeding(v.vertices)[v.vertices[i].ID]
 	for _, st := range v.vertices[i].Subtasks {
 		values[fmt.Sprintf("%d.currentInputWatermark", st.Subtask)] = strconv.FormatInt(st.CurrentInputWatermark, 10)
+		if outputs {
+			values[fmt.Sprintf("%d.currentOutputWatermark", st.Subtask)] = strconv.FormatInt(st.CurrentOutputWatermark, 10)
+		}
 		for name, f := range map[string]float64{
 			"numRecordsIn":                 float64(st.RecordsIn),
 			"numRecordsOut":                float64(st.RecordsOut),
@@ -75,6 +81,8 @@ func (s *Server) vertexScopeMetrics(w http.ResponseWriter, r *http.Request, p pa
 			"backPressuredTimeMsPerSecond": st.BackPressuredTimeMsPerSecond,
 			"idleTimeMsPerSecond":          st.IdleTimeMsPerSecond,
 			"buffers.outPoolUsage":         st.OutPoolUsage,
+			"numBytesIn":                   float64(st.BytesIn),
+			"numBytesOut":                  float64(st.BytesOut),
 		} {
 			values[fmt.Sprintf("%d.%s", st.Subtask, name)] = number(f)
 		}

@@ -191,8 +191,8 @@ func TestTriggerCheckpoint(t *testing.T) {
 		t.Errorf("GET %s?get=numberOfCompletedCheckpoints,bogus: %v, want its value \"1\" alone", jm, got)
 	}
 	vm := "/jobs/" + cj.ID() + "/vertices/" + web.VertexID("discard") + "/metrics"
-	if ids := metrics(vm); len(ids) != 18 {
-		t.Errorf("GET %s: %d metric IDs (%v), want 9 per subtask", vm, len(ids), ids)
+	if ids := metrics(vm); len(ids) != 22 {
+		t.Errorf("GET %s: %d metric IDs (%v), want 11 per subtask (a sink: no output watermark)", vm, len(ids), ids)
 	}
 	got := metrics(vm + "?get=0.numRecordsIn,1.currentInputWatermark")
 	if n, _ := strconv.ParseInt(fmt.Sprint(got["0.numRecordsIn"]), 10, 64); n <= 0 || got["1.currentInputWatermark"] != "-9223372036854775808" {

@@ -66,7 +66,32 @@ func TestVertexWatermarksAndSubtaskTimes(t *testing.T) {
 	if len(src) != 2 || src["0.currentInputWatermark"] != math.MinInt64 || src["1.currentInputWatermark"] != math.MinInt64 {
 		t.Fatalf("source watermarks %v", src)
 	}
+	// The source's output watermark advances (vertex metrics route), as
+	// do its bytes out; the sink has no output watermark.
+	vm := func(vid, get string) map[string]float64 {
+		code, b := c.do("GET", base+vid+"/metrics?get="+get)
+		var ms []map[string]string
+		if err := json.Unmarshal(b, &ms); code != 200 || err != nil {
+			t.Fatalf("vertex metrics: %d %v %s", code, err, b)
+		}
+		out := map[string]float64{}
+		for _, m := range ms {
+			v, err := strconv.ParseFloat(m["value"], 64)
+			if err != nil {
+				t.Fatalf("metric %v: %v", m, err)
+			}
+			out[m["id"]] = v
+		}
+		return out
+	}
+	eventually(t, 30*time.Second, "the source's output watermark and bytes out", func() bool {
+		m := vm(web.VertexID("gen"), "0.currentOutputWatermark,1.currentOutputWatermark,0.numBytesOut,1.numBytesOut")
+		return m["0.currentOutputWatermark"] > 0 && m["1.currentOutputWatermark"] > 0 && m["0.numBytesOut"] > 0 && m["1.numBytesOut"] > 0
+	})
 	sink := web.VertexID("discard")
+	if m := vm(sink, "0.currentOutputWatermark,0.numBytesIn"); len(m) != 1 || m["0.numBytesIn"] < 0 {
+		t.Fatalf("sink metrics %v: want numBytesIn and no output watermark", m)
+	}
 	eventually(t, 30*time.Second, "the sink's watermarks to advance", func() bool {
 		w := watermarks(sink)
 		return len(w) == 2 && w["0.currentInputWatermark"] > 0 && w["1.currentInputWatermark"] > 0
