@@ -263,7 +263,7 @@ func (s *Server) checkpointSubtasks(w http.ResponseWriter, _ *http.Request, p pa
 	if !ok {
 		return
 	}
-	vi, ok := lookupVertex(w, c.jobView, p)
+	vi, ok := vertexOf(w, c.jobView, p)
 	if !ok {
 		return
 	}

@@ -28,9 +28,28 @@ func newClient(t *testing.T, base string) *client {
 
 func (c *client) do(method, path string) (int, []byte) {
 	c.t.Helper()
-	req, err := http.NewRequest(method, c.base+path, nil)
+	return c.send(method, path, "", "")
+}
+
+// post sends body (none when empty) with contentType (none when empty) and
+// returns the status and the body of the answer.
+func (c *client) post(path, contentType, body string) (int, []byte) {
+	c.t.Helper()
+	return c.send(http.MethodPost, path, contentType, body)
+}
+
+func (c *client) send(method, path, contentType, body string) (int, []byte) {
+	c.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
 	if err != nil {
 		c.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

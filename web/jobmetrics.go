@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -73,10 +74,9 @@ func (s *Server) aggregatedJobMetrics(w http.ResponseWriter, r *http.Request, _ 
 	out := []api.AggregatedMetric{}
 	get := queryList(r, "get")
 	if len(get) == 0 {
-		for name := range values {
+		for _, name := range slices.Sorted(maps.Keys(values)) {
 			out = append(out, api.AggregatedMetric{ID: name})
 		}
-		slices.SortFunc(out, func(a, b api.AggregatedMetric) int { return strings.Compare(a.ID, b.ID) })
 		writeJSON(w, http.StatusOK, out)
 		return
 	}

@@ -126,9 +126,20 @@ func (s *Server) lookupJob(w http.ResponseWriter, p params) *jobView {
 	return newJobView(j)
 }
 
-// lookupVertex finds the vertex p names in v; it answers 400 or 404 itself
+// lookupVertex finds the job and, in it, the vertex p names; it answers
+// 400 or 404 itself and returns false when there is none.
+func (s *Server) lookupVertex(w http.ResponseWriter, p params) (*jobView, int, bool) {
+	v := s.lookupJob(w, p)
+	if v == nil {
+		return nil, 0, false
+	}
+	i, ok := vertexOf(w, v, p)
+	return v, i, ok
+}
+
+// vertexOf finds the vertex p names in v; it answers 400 or 404 itself
 // and returns false when there is none.
-func lookupVertex(w http.ResponseWriter, v *jobView, p params) (int, bool) {
+func vertexOf(w http.ResponseWriter, v *jobView, p params) (int, bool) {
 	vid := strings.ToLower(p["vertexid"])
 	if !isHexID(vid) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("Bad request: vertex ID %q is not 32 hexadecimal digits.", p["vertexid"]))
@@ -396,11 +407,7 @@ func trustedHost(hostport string) bool {
 // ---- /jobs/:jobid/vertices/:vertexid ----
 
 func (s *Server) vertexDetails(w http.ResponseWriter, _ *http.Request, p params) {
-	v := s.lookupJob(w, p)
-	if v == nil {
-		return
-	}
-	i, ok := lookupVertex(w, v, p)
+	v, i, ok := s.lookupVertex(w, p)
 	if !ok {
 		return
 	}
@@ -440,11 +447,7 @@ func BackpressureLevel(ratio float64) string {
 func ratio(msPerSecond float64) float64 { return min(max(finite(msPerSecond)/1000, 0), 1) }
 
 func (s *Server) backpressure(w http.ResponseWriter, _ *http.Request, p params) {
-	v := s.lookupJob(w, p)
-	if v == nil {
-		return
-	}
-	i, ok := lookupVertex(w, v, p)
+	v, i, ok := s.lookupVertex(w, p)
 	if !ok {
 		return
 	}

@@ -44,6 +44,22 @@ type taskMetric struct {
 	inputs, outputs bool
 }
 
+// applies reports whether vertex vs has the metric; feeds is feeding's
+// answer for the job.
+func (m *taskMetric) applies(vs cluster.VertexStatus, feeds map[int]bool) bool {
+	return (!m.inputs || len(vs.Inputs) > 0) && (!m.outputs || feeds[vs.ID])
+}
+
+// taskMetricNamed is the task metric of Flink's name name.
+func taskMetricNamed(name string) *taskMetric {
+	for i := range taskMetrics {
+		if taskMetrics[i].name == name {
+			return &taskMetrics[i]
+		}
+	}
+	panic("web: no task metric " + name)
+}
+
 var taskMetrics = []taskMetric{
 	{name: "numRecordsIn", help: "Records the subtask has received since its attempt started.",
 		value: func(s cluster.SubtaskStatus) float64 { return float64(s.RecordsIn) }},
@@ -59,7 +75,7 @@ var taskMetrics = []taskMetric{
 		value: func(s cluster.SubtaskStatus) float64 { return s.BackPressuredTimeMsPerSecond }},
 	{name: "idleTimeMsPerSecond", help: "Milliseconds per second the subtask waited for input.",
 		value: func(s cluster.SubtaskStatus) float64 { return s.IdleTimeMsPerSecond }},
-	{name: "buffers_outPoolUsage", weir: "outPoolUsage",
+	{name: "buffers.outPoolUsage", weir: "outPoolUsage",
 		help:  "Share of the subtask's output buffers in use (0 to 1); near 1, its consumers do not keep up.",
 		value: func(s cluster.SubtaskStatus) float64 { return s.OutPoolUsage }},
 	{name: "currentInputWatermark", inputs: true,
@@ -84,8 +100,12 @@ type operatorMetric struct {
 }
 
 var operatorMetrics = []operatorMetric{
-	{&taskMetrics[0], true}, {&taskMetrics[2], true}, {&taskMetrics[8], true},
-	{&taskMetrics[1], false}, {&taskMetrics[3], false}, {&taskMetrics[9], false},
+	{taskMetricNamed("numRecordsIn"), true},
+	{taskMetricNamed("numRecordsInPerSecond"), true},
+	{taskMetricNamed("currentInputWatermark"), true},
+	{taskMetricNamed("numRecordsOut"), false},
+	{taskMetricNamed("numRecordsOutPerSecond"), false},
+	{taskMetricNamed("currentOutputWatermark"), false},
 }
 
 // jobMetricHelp is the help of each job-scope metric, by Flink's name.
@@ -132,12 +152,12 @@ func newMetricNames(naming string) *metricNames {
 		if !n.flink && m.weir != "" {
 			name = m.weir
 		}
-		n.task[m.name] = prometheus.NewDesc(taskPrefix+name, m.help, taskLabels, nil)
+		n.task[m.name] = prometheus.NewDesc(taskPrefix+promName(name), m.help, taskLabels, nil)
 	}
 	if n.flink {
 		opLabels := append(taskLabels[:len(taskLabels):len(taskLabels)], "operator_id", "operator_name")
 		for _, m := range operatorMetrics {
-			n.operator[m.task.name] = prometheus.NewDesc("flink_taskmanager_job_task_operator_"+m.task.name,
+			n.operator[m.task.name] = prometheus.NewDesc("flink_taskmanager_job_task_operator_"+promName(m.task.name),
 				"The chain's "+m.task.name+", which is its "+map[bool]string{true: "head", false: "tail"}[m.head]+
 					" operator's: "+m.task.help, opLabels, nil)
 		}
@@ -159,6 +179,12 @@ func (n *metricNames) labelValue(v string) string {
 }
 
 var unallowedChars = regexp.MustCompile(`[^a-zA-Z0-9:_]`)
+
+// promName is Flink's metric name as a Prometheus name, through the same
+// filter as labelValue's: "buffers.outPoolUsage" is buffers_outPoolUsage.
+func promName(name string) string {
+	return unallowedChars.ReplaceAllString(name, "_")
+}
 
 // newRegistry returns a registry of its own (not the global one) with the
 // jobs' metrics, named as naming (config.MetricsPrometheusNames) says, and
@@ -207,8 +233,8 @@ func (c jobCollector) Collect(ch chan<- prometheus.Metric) {
 					attemptID := fmt.Sprintf("%s_%s_%s_%s", v.id, v.vids[i], index, attempt)
 					l = []string{n.host, tmID, jobID, jobName, v.vids[i], attemptID, n.labelValue(vs.Name), index, attempt}
 				}
-				for _, m := range taskMetrics {
-					if (!m.inputs || len(vs.Inputs) > 0) && (!m.outputs || feeds[vs.ID]) {
+				for i := range taskMetrics {
+					if m := &taskMetrics[i]; m.applies(vs, feeds) {
 						gauge(n.task[m.name], m.value(st), l)
 					}
 				}
@@ -220,7 +246,7 @@ func (c jobCollector) Collect(ch chan<- prometheus.Metric) {
 					if m.head {
 						op = vs.Operators[0]
 					}
-					if (m.task.inputs && len(vs.Inputs) == 0) || (m.task.outputs && !feeds[vs.ID]) {
+					if !m.task.applies(vs, feeds) {
 						continue
 					}
 					gauge(n.operator[m.task.name], m.task.value(st), append(l[:len(l):len(l)], VertexID(op.UID), n.labelValue(op.Name)))

@@ -2,10 +2,10 @@ package web
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/weirstream/weir/web/api"
 )
@@ -18,10 +18,9 @@ func metricValues(w http.ResponseWriter, r *http.Request, values map[string]stri
 	out := []api.Metric{}
 	get := queryList(r, "get")
 	if len(get) == 0 {
-		for id := range values {
+		for _, id := range slices.Sorted(maps.Keys(values)) {
 			out = append(out, api.Metric{ID: id})
 		}
-		slices.SortFunc(out, func(a, b api.Metric) int { return strings.Compare(a.ID, b.ID) })
 		writeJSON(w, http.StatusOK, out)
 		return
 	}
@@ -57,11 +56,7 @@ func (s *Server) jobScopeMetrics(w http.ResponseWriter, r *http.Request, p param
 // watermark, and, for a vertex with network outputs, its current output
 // watermark.
 func (s *Server) vertexScopeMetrics(w http.ResponseWriter, r *http.Request, p params) {
-	v := s.lookupJob(w, p)
-	if v == nil {
-		return
-	}
-	i, ok := lookupVertex(w, v, p)
+	v, i, ok := s.lookupVertex(w, p)
 	if !ok {
 		return
 	}
@@ -72,19 +67,11 @@ func (s *Server) vertexScopeMetrics(w http.ResponseWriter, r *http.Request, p pa
 		if outputs {
 			values[fmt.Sprintf("%d.currentOutputWatermark", st.Subtask)] = strconv.FormatInt(st.CurrentOutputWatermark, 10)
 		}
-		for name, f := range map[string]float64{
-			"numRecordsIn":                 float64(st.RecordsIn),
-			"numRecordsOut":                float64(st.RecordsOut),
-			"numRecordsInPerSecond":        st.RecordsInPerSecond,
-			"numRecordsOutPerSecond":       st.RecordsOutPerSecond,
-			"busyTimeMsPerSecond":          st.BusyTimeMsPerSecond,
-			"backPressuredTimeMsPerSecond": st.BackPressuredTimeMsPerSecond,
-			"idleTimeMsPerSecond":          st.IdleTimeMsPerSecond,
-			"buffers.outPoolUsage":         st.OutPoolUsage,
-			"numBytesIn":                   float64(st.BytesIn),
-			"numBytesOut":                  float64(st.BytesOut),
-		} {
-			values[fmt.Sprintf("%d.%s", st.Subtask, name)] = number(f)
+		for _, m := range taskMetrics {
+			if m.inputs || m.outputs {
+				continue // the watermarks, above: in full, as integers
+			}
+			values[fmt.Sprintf("%d.%s", st.Subtask, m.name)] = number(m.value(st))
 		}
 	}
 	metricValues(w, r, values)

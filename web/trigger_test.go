@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -22,33 +21,6 @@ import (
 	"github.com/weirstream/weir/connector/discard"
 	"github.com/weirstream/weir/web"
 )
-
-// post sends body (none when empty) with contentType (none when empty) and
-// returns the status and the body of the answer.
-func (c *client) post(path, contentType, body string) (int, []byte) {
-	c.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(http.MethodPost, c.base+path, rd)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		c.t.Fatalf("POST %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return resp.StatusCode, b
-}
 
 // wantPostError posts and wants status with a Flink-style error that says
 // says.

@@ -16,11 +16,7 @@ import (
 // -9223372036854775808 (Long.MIN_VALUE) before the first watermark and for
 // a source.
 func (s *Server) watermarks(w http.ResponseWriter, _ *http.Request, p params) {
-	v := s.lookupJob(w, p)
-	if v == nil {
-		return
-	}
-	i, ok := lookupVertex(w, v, p)
+	v, i, ok := s.lookupVertex(w, p)
 	if !ok {
 		return
 	}
@@ -39,11 +35,7 @@ func (s *Server) watermarks(w http.ResponseWriter, _ *http.Request, p params) {
 // so the states up to RUNNING carry the job's start time and the final
 // state its end time.
 func (s *Server) subtaskTimes(w http.ResponseWriter, _ *http.Request, p params) {
-	v := s.lookupJob(w, p)
-	if v == nil {
-		return
-	}
-	i, ok := lookupVertex(w, v, p)
+	v, i, ok := s.lookupVertex(w, p)
 	if !ok {
 		return
 	}
