@@ -38,6 +38,9 @@ type Exception struct {
 	Time    time.Time
 	Task    string // "Split (1/2)", or "" when no task is to blame
 	Message string
+	// Causes is the failure's chain of causes, outermost first and root
+	// cause last (CauseChain).
+	Causes  []string
 	Attempt int
 	// Final is true for the failure that ended the job.
 	Final bool
@@ -243,7 +246,7 @@ func (j *JobInfo) attemptEnded(job Attempt) {
 }
 
 func (j *JobInfo) failed(cause error, attempt int, final bool) {
-	e := Exception{Time: time.Now(), Message: cause.Error(), Attempt: attempt, Final: final}
+	e := Exception{Time: time.Now(), Message: cause.Error(), Causes: CauseChain(cause), Attempt: attempt, Final: final}
 	var te *runtime.TaskError
 	if errors.As(cause, &te) {
 		e.Task = fmt.Sprintf("%s (%d/%d)", te.Operator, te.Subtask+1, te.Parallelism)

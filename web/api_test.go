@@ -254,6 +254,12 @@ func TestRESTAgainstRunningJobs(t *testing.T) {
 		if !strings.HasPrefix(e["taskName"].(string), "Check (") || e["final"] != false {
 			t.Fatalf("entry %v", e)
 		}
+		// The cause chain: the task's failure first, the root cause last.
+		causes := arr(t, e["causes"])
+		if len(causes) != 2 || !strings.HasPrefix(causes[0].(string), "Check (") || !strings.HasSuffix(causes[0].(string), ") failed") ||
+			causes[1] != "injected failure" {
+			t.Fatalf("causes %q", causes)
+		}
 	})
 
 	var cid float64

@@ -283,7 +283,8 @@ func TestErrorsAndStates(t *testing.T) {
 	}
 	ex := c.get("/jobs/" + ended.id + "/exceptions")
 	e := obj(t, arr(t, obj(t, ex["exceptionHistory"])["entries"])[0])
-	if ex["root-exception"] != "Sink (1/1) failed: boom" || e["taskName"] != "Sink (1/1)" || e["final"] != true || num(t, e["attempt"]) != 2 {
+	if ex["root-exception"] != "Sink (1/1) failed: boom" || e["taskName"] != "Sink (1/1)" || e["final"] != true || num(t, e["attempt"]) != 2 ||
+		len(arr(t, e["causes"])) != 1 || arr(t, e["causes"])[0] != "Sink (1/1) failed: boom" {
 		t.Fatalf("exceptions %v", ex)
 	}
 	if ex := c.get("/jobs/" + f.id + "/exceptions"); ex["root-exception"] != nil || len(arr(t, obj(t, ex["exceptionHistory"])["entries"])) != 0 {

@@ -492,7 +492,10 @@ func (s *Server) exceptions(w http.ResponseWriter, _ *http.Request, p params) {
 		entry := api.ExceptionEntry{
 			ExceptionName: name, Stacktrace: e.Message, Timestamp: e.Time.UnixMilli(),
 			FailureLabels: map[string]string{}, ConcurrentExceptions: []api.ExceptionEntry{},
-			Attempt: e.Attempt, Final: e.Final,
+			Attempt: e.Attempt, Final: e.Final, Causes: e.Causes,
+		}
+		if len(entry.Causes) == 0 {
+			entry.Causes = []string{e.Message}
 		}
 		if e.Task != "" {
 			task, endpoint, tm := e.Task, "localhost", "embedded"

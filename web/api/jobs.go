@@ -255,6 +255,11 @@ type ExceptionEntry struct {
 	// failure ended the job.
 	Attempt int  `json:"attempt"`
 	Final   bool `json:"final"`
+	// Weir: the failure's chain of causes, each error's own words, in the
+	// order of a Java stack trace's "Caused by:" lines: the outermost
+	// error first, the root cause last (cluster.CauseChain). Go errors
+	// carry no stack trace; Stacktrace holds the whole message.
+	Causes []string `json:"causes"`
 }
 
 // JobStatus is GET /jobs/:jobid/status, after Flink's JobStatusInfo.
