@@ -22,6 +22,7 @@ import (
 	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/connector/datagen"
+	"github.com/weirstream/weir/connector/discard"
 	"github.com/weirstream/weir/internal/testutil"
 	"github.com/weirstream/weir/web"
 )
@@ -178,7 +179,10 @@ func startJob(t *testing.T) *weir.Environment {
 	gen := datagen.New(-1, 1, func(i int64, rnd uint64) weir.Tuple2[string, int64] {
 		return weir.Tuple2[string, int64]{F0: fmt.Sprintf("sensor-%02d %s", rnd%50, pad), F1: 1}
 	})
-	src := weir.FromSource(e, connector.RateLimit(gen, 1200), "Sensors").UID("sensors")
+	// Event time is the wall clock, so that every vertex after the source
+	// has a watermark that moves.
+	wms := weir.ForMonotonousTimestamps(func(weir.Tuple2[string, int64]) int64 { return time.Now().UnixMilli() })
+	src := weir.FromSourceWithWatermarks(e, connector.RateLimit(gen, 1200), "Sensors", wms).UID("sensors")
 	// One failure, once a checkpoint or two completed, for the exceptions
 	// page and a restore.
 	var seen atomic.Int64
@@ -212,6 +216,65 @@ func startJob(t *testing.T) *weir.Environment {
 		return fmt.Sprintf("job not running again after a restart: %s, %d restarts", e.Job().State(), e.Job().Restarts())
 	})
 	return e
+}
+
+// startCancellable runs a throttled generator into a discard sink, named
+// "cancel-me", for the dashboard's Cancel button; it returns when the job
+// runs. The job is expected to end cancelled.
+func startCancellable(t *testing.T) *weir.Environment {
+	e := newEnv(t, "parallelism.default=1")
+	gen := datagen.New(-1, 1, func(i int64, _ uint64) rec { return rec{F0: "x", F1: i} })
+	weir.FromSource(e, connector.RateLimit(gen, 100), "Ticks").UID("ticks").SinkTo(discard.New[rec](), "Discard").UID("discard")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Execute(ctx, "cancel-me") }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("cancel-me: Execute returned %v, want a cancellation", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("cancel-me did not stop within 30 s of its cancellation")
+		}
+	})
+	testutil.Await(t, 20*time.Second, func() bool { return e.Job().State() == weir.StateRunning },
+		func() string { return "cancel-me is " + e.Job().State() })
+	return e
+}
+
+// failedJob runs a job, "fails-for-good", whose first record fails it with
+// a chain of three errors and no restart.
+func failedJob(t *testing.T) *weir.Environment {
+	e := newEnv(t, "restart-strategy.type=none")
+	gen := datagen.New(10, 1, func(i int64, _ uint64) rec { return rec{F0: "x", F1: i} })
+	root := errors.New("reading 42 exceeds the limit of 40")
+	s := weir.Map(weir.FromSource(e, gen, "Readings").UID("readings"), func(r rec) (rec, error) {
+		return r, fmt.Errorf("checking sensor x: %w", root)
+	}).Name("Check").UID("check")
+	s.SinkTo(discard.New[rec](), "Discard").UID("discard")
+	if err := e.Execute(context.Background(), "fails-for-good"); !errors.Is(err, root) {
+		t.Fatalf("fails-for-good: Execute returned %v", err)
+	}
+	return e
+}
+
+// serveJobs starts a REST server for jobs and stops it when the test ends.
+func serveJobs(t *testing.T, o web.Options, jobs ...web.Job) *web.Server {
+	o.Version = "test"
+	srv := web.NewServer(o, jobs...)
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return srv
 }
 
 // browserTools finds node and Chromium; it skips the test when either is
@@ -255,32 +318,35 @@ func artifactsDir(t *testing.T) string {
 	return dir
 }
 
-// TestDashboardInBrowser runs a job with backpressure and checkpoints,
-// serves it with the REST server, and drives the dashboard in headless
-// Chromium (web/e2e/dashboard.mjs): job list, job graph, checkpoints, one
-// checkpoint's detail, exceptions, and an API outage.
+// TestDashboardInBrowser runs a job with backpressure, watermarks and
+// checkpoints, a job to cancel and a job that failed, serves them with the
+// REST server (and the first again on a server with web.cancel.enable:
+// false), and drives the dashboard in headless Chromium
+// (web/e2e/dashboard.mjs): job list, job graph with watermarks,
+// checkpoints with their percentiles, one checkpoint's detail, exceptions
+// with the cause chain, the job's configuration, the Cancel button (and
+// its absence), the layout at 1024x768, and an API outage.
 func TestDashboardInBrowser(t *testing.T) {
 	node := browserTools(t)
 	out := artifactsDir(t)
 	e := startJob(t)
+	cancellable := startCancellable(t)
+	failed := failedJob(t)
 
-	srv := web.NewServer(web.Options{Version: "test"}, e.Job())
-	if err := srv.Start("127.0.0.1:0"); err != nil {
+	url := serveJobs(t, web.Options{}, e.Job(), cancellable.Job(), failed.Job()).URL()
+	noCancel := config.New()
+	if err := noCancel.Set(config.WebCancelEnable.Key(), "false"); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	url := srv.URL()
-	t.Logf("dashboard at %s, screenshots in %s", url, out)
+	roURL := serveJobs(t, web.Options{Config: noCancel}, e.Job()).URL()
+	// A server that wants rest.auth.token, which the dashboard does not
+	// have: its cancel is refused, and the page says why.
+	authURL := serveJobs(t, web.Options{AuthToken: "s3cret-token"}, cancellable.Job()).URL()
+	t.Logf("dashboard at %s (without cancel at %s, with a token at %s), screenshots in %s", url, roURL, authURL, out)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("e2e", "dashboard.mjs"), url, out)
+	cmd := exec.CommandContext(ctx, node, filepath.Join("e2e", "dashboard.mjs"), url, out, roURL, authURL)
 	var output bytes.Buffer
 	cmd.Stdout = &output
 	cmd.Stderr = &output
@@ -291,5 +357,12 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	if err != nil {
 		t.Fatalf("%s: %v (screenshots in %s)", strings.Join(cmd.Args, " "), err, out)
+	}
+	// The Cancel button cancelled the job for real.
+	if st := cancellable.Job().State(); st != weir.StateCanceled {
+		t.Errorf("cancel-me is %s after the dashboard cancelled it, want %s", st, weir.StateCanceled)
+	}
+	if st := e.Job().State(); st != weir.StateRunning {
+		t.Errorf("sensor-counts is %s after the checks, want %s", st, weir.StateRunning)
 	}
 }

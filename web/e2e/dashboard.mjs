@@ -1,22 +1,30 @@
 // Drives Weir's dashboard in Debian's headless Chromium through
-// playwright-core: node dashboard.mjs URL OUTDIR
+// playwright-core: node dashboard.mjs URL OUTDIR NOCANCEL_URL AUTH_URL
 //
-// URL is the dashboard of a server running a job (the Go test
-// TestDashboardInBrowser starts one); OUTDIR receives a screenshot of each
-// page. It checks the job list, the job graph, the checkpoints page and one
-// checkpoint's detail, fails on any console error, page error, failed
-// request or HTTP error, and ends with a simulated API outage to check that
-// the page stays and a banner says so. Exit status 0 when every check
-// passed; otherwise 1 with the reason on stderr.
+// URL is the dashboard of a server running the jobs the Go test
+// TestDashboardInBrowser starts: "sensor-counts" (running, with
+// watermarks, checkpoints and one restart), "cancel-me" (running) and
+// "fails-for-good" (failed); NOCANCEL_URL serves sensor-counts with
+// web.cancel.enable: false, AUTH_URL serves cancel-me behind a bearer
+// token (rest.auth.token). OUTDIR receives a screenshot of each page. It
+// checks the job list, the job graph and a vertex's watermarks, the
+// checkpoints page with its percentiles and one checkpoint's detail, the
+// exceptions with their cause chain, the job's configuration, the Cancel
+// button (refused with the server's words, absent when disabled, and a
+// real cancel), every page at 1024x768 without sideways scrolling; it fails
+// on any console error, page error, failed request or HTTP error, and ends
+// with a simulated API outage to check that the page stays and a banner
+// says so. Exit status 0 when every check passed; otherwise 1 with the
+// reason on stderr.
 
 import { chromium } from 'playwright-core';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [url, outdir] = process.argv.slice(2);
-if (!url || !outdir) {
-  console.error('usage: node dashboard.mjs URL OUTDIR');
+const [url, outdir, noCancelUrl, authUrl] = process.argv.slice(2);
+if (!url || !outdir || !noCancelUrl || !authUrl) {
+  console.error('usage: node dashboard.mjs URL OUTDIR NOCANCEL_URL AUTH_URL');
   process.exit(2);
 }
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -75,8 +83,14 @@ try {
   // 1. Job list: the job is there and RUNNING.
   await page.goto(url);
   const jobs = (await api('jobs/overview')).jobs;
-  check(jobs.length >= 1, 'the REST API lists no job');
-  const job = jobs[0];
+  const byName = (name) => {
+    const j = jobs.find((x) => x.name === name);
+    check(j, `the REST API lists no job ${name}: ${jobs.map((x) => x.name).join(', ')}`);
+    return j;
+  };
+  const job = byName('sensor-counts');
+  const cancelJob = byName('cancel-me');
+  const failedJob = byName('fails-for-good');
   const row = page.locator('#jobs-table tbody tr', { hasText: job.name });
   await row.first().waitFor();
   await page.waitForFunction(
@@ -139,6 +153,36 @@ try {
   noProblems('job graph');
   log('job graph ok:', nv, 'vertices, levels', levels.join(' '));
 
+  // 2b. The sink's watermarks: each subtask's current input watermark and
+  // the low watermark show exactly what the REST API answered the page.
+  const NO_WM = '-9223372036854775808';
+  let wms = null;
+  for (let i = 0; i < 20 && !wms; i++) {
+    const r = await page.waitForResponse((r) => new URL(r.url()).pathname.endsWith(`/jobs/${job.jid}/vertices/${sinkId}/watermarks`));
+    const body = await r.json();
+    if (body.length > 0 && body.every((m) => m.value !== NO_WM)) wms = body;
+  }
+  check(wms, 'the sink never had a watermark in 20 answers of its watermarks route');
+  const want = wms.map((m) => ({ idx: m.id.split('.')[0], value: m.value }));
+  const low = wms.map((m) => m.value).reduce((a, x) => (BigInt(x) < BigInt(a) ? x : a));
+  await page.waitForFunction(
+    ({ want, low }) =>
+      want.every((w) => document.querySelector(`#watermark-table tr[data-key="w${w.idx}"] td[data-wm]`)?.dataset.wm === w.value) &&
+      document.getElementById('low-watermark')?.dataset.wm === low,
+    { want, low },
+  );
+  const wmText = await page.locator('#watermark-table tbody tr').first().innerText();
+  check(/\d\d:\d\d:\d\d\.\d\d\d/.test(wmText) && /behind|ahead/.test(wmText), `watermark row shows "${wmText}", not a time and its lag`);
+  const lowText = await page.locator('#low-watermark').innerText();
+  const lowCell = await page.locator(`#vertex-table tr[data-key="r${sinkId}"] td.wm`).innerText();
+  check(!/no watermark/.test(lowText) && /\d\d:\d\d:\d\d/.test(lowCell), `low watermark "${lowText}", vertex table "${lowCell}"`);
+  const srcWm = await page.locator(`#vertex-table tr[data-key="r${detail.vertices[0].id}"] td.wm`).innerText();
+  check(srcWm.includes('no watermark yet'), `the source's watermark cell says "${srcWm}", want "no watermark yet"`);
+  await page.locator('section[data-key^="watermarks-"]').scrollIntoViewIfNeeded();
+  await shot('2b-watermarks.png');
+  noProblems('watermarks');
+  log('watermarks ok:', want.map((w) => `${w.idx}=${w.value}`).join(' '), 'low', low);
+
   // 3. Checkpoints: counts, a drawn chart, and a history that grows live.
   await page.locator('a.tab', { hasText: 'Checkpoints' }).click();
   await page.locator('#checkpoint-history tbody tr').first().waitFor();
@@ -162,9 +206,24 @@ try {
   });
   check(inked > 500, `checkpoint chart canvas is blank (${inked} painted pixels)`);
   const rows = await page.locator('#checkpoint-history tbody tr.link').count();
+  // The summary's percentiles: numbers in every column, as the API has them.
+  await page.locator('#checkpoint-summary tbody tr[data-key="p999"]').waitFor();
+  for (const p of ['p50', 'p90', 'p95', 'p99', 'p999']) {
+    const cells = page.locator(`#checkpoint-summary tbody tr[data-key="${p}"] td`);
+    const n = await cells.count();
+    check(n === 5, `summary row ${p} has ${n} cells, want 5`);
+    for (let i = 0; i < n; i++) {
+      const text = await cells.nth(i).innerText();
+      const value = await cells.nth(i).getAttribute('data-value');
+      check(value !== '' && Number.isFinite(Number(value)) && /\d/.test(text), `summary row ${p}, column ${i}: "${text}" (value "${value}")`);
+    }
+  }
+  const sum = (await api(`jobs/${job.jid}/checkpoints`)).summary;
+  check(['p50', 'p90', 'p95', 'p99', 'p999'].every((p) => typeof sum.end_to_end_duration[p] === 'number'), 'the API summary lacks percentiles');
+  const p99 = await page.locator('#checkpoint-summary tbody tr[data-key="p99"]').innerText();
   await shot('3-checkpoints.png');
   noProblems('checkpoints');
-  log(`checkpoints ok: newest id ${id0} -> ${id1}, ${rows} rows, ${inked} chart pixels`);
+  log(`checkpoints ok: newest id ${id0} -> ${id1}, ${rows} rows, ${inked} chart pixels; ${p99.replace(/\s+/g, ' ')}`);
 
   // 4. One checkpoint's detail: per vertex and per subtask.
   const done = page.locator('#checkpoint-history tbody tr.link', { hasText: 'COMPLETED' }).first();
@@ -193,14 +252,106 @@ try {
   if (ex.length > 0) {
     await page.waitForFunction((n) => document.querySelectorAll('#exception-table tbody tr').length === n, ex.length);
     const first = await page.locator('#exception-table tbody tr').first().innerText();
-    check(first.includes(ex[0].exceptionName.slice(0, 30)), `first exception row does not show "${ex[0].exceptionName}"`);
+    check(first.includes(ex[0].causes[0]) && first.includes(ex[0].taskName), `first exception row does not show "${ex[0].causes[0]}" of ${ex[0].taskName}`);
+    const shown = await page.locator('#exception-table tbody tr').first().locator('ol.causes .cause').allInnerTexts();
+    check(JSON.stringify(shown) === JSON.stringify(ex[0].causes), `first exception's chain shows ${JSON.stringify(shown)}, the API ${JSON.stringify(ex[0].causes)}`);
   }
   await shot('5-exceptions.png');
   noProblems('exceptions');
   log(`exceptions ok: ${ex.length} shown`);
 
+  // 5b. A failed job: its whole cause chain, outermost first, root cause
+  // last and marked.
+  await page.goto(`${url}#/jobs/${failedJob.jid}/exceptions`);
+  const fex = (await api(`jobs/${failedJob.jid}/exceptions`)).exceptionHistory.entries;
+  check(fex.length === 1 && fex[0].final, `fails-for-good has ${fex.length} exceptions`);
+  const chain = fex[0].causes;
+  // The job manager's words, then the task's, the user function's and the root cause.
+  check(JSON.stringify(chain.slice(-3)) === JSON.stringify(['Check (1/1) failed', 'checking sensor x', 'reading 42 exceeds the limit of 40']),
+    `the API's cause chain is ${JSON.stringify(chain)}`);
+  await page.waitForFunction((n) => document.querySelectorAll('section[data-key="root"] ol.causes li').length === n, chain.length);
+  const rootShown = await page.locator('section[data-key="root"] ol.causes .cause').allInnerTexts();
+  check(JSON.stringify(rootShown) === JSON.stringify(chain), `the failure shows ${JSON.stringify(rootShown)}, want ${JSON.stringify(chain)}`);
+  const lastLi = await page.locator('section[data-key="root"] ol.causes li').last().innerText();
+  check(/^Caused by: reading 42 exceeds the limit of 40 root cause$/i.test(lastLi.replace(/\s+/g, ' ').trim()), `last cause line reads "${lastLi}"`);
+  check((await page.locator('.jobhead .pill', { hasText: 'FAILED' }).count()) === 1, 'the failed job is not shown FAILED');
+  await shot('5b-failed-job.png');
+  noProblems('failed job');
+  log('cause chain ok:', chain.join(' <- '));
+
+  // 5c. The job's configuration: an option set for the job (as -D does),
+  // with the value the API has.
+  await page.goto(`${url}#/jobs/${job.jid}`);
+  await page.locator('a.tab', { hasText: 'Configuration' }).click();
+  const jc = (await api(`jobs/${job.jid}/config`))['execution-config'];
+  const key = 'restart-strategy.fixed-delay.attempts';
+  check(jc['user-config'][key] === '3', `the API's user-config has ${key}=${jc['user-config'][key]}`);
+  const optRow = page.locator(`#job-config tbody tr[data-key="o-${key}"]`);
+  await optRow.waitFor();
+  const optText = (await optRow.innerText()).replace(/\s+/g, ' ').trim();
+  check(optText === `${key} 3`, `config row reads "${optText}"`);
+  const nopts = await page.locator('#job-config tbody tr').count();
+  check(nopts === Object.keys(jc['user-config']).length, `config table has ${nopts} rows, the API ${Object.keys(jc['user-config']).length}`);
+  const ecText = await page.locator('#execution-config').innerText();
+  check(ecText.includes(jc['restart-strategy']) && ecText.includes(String(jc['max-parallelism'])), `execution config reads "${ecText}"`);
+  await shot('5c-config.png');
+  noProblems('configuration');
+  log(`configuration ok: ${nopts} options, ${key}=3`);
+
+  // 5d. Cancel. Behind a token the dashboard does not have, the server's
+  // refusal is shown in its own words and the job runs on.
+  watching = false;
+  await page.goto(`${authUrl}#/jobs/${cancelJob.jid}`);
+  await page.locator('#cancel-job').click();
+  await page.locator('[data-cancel="confirm"]').click();
+  await page.locator('.cancel-error').waitFor();
+  const refusal = await page.locator('.cancel-error').innerText();
+  check(/401/.test(refusal) && /bearer token/.test(refusal) && /rest\.auth\.token/.test(refusal), `the refused cancel says "${refusal}"`);
+  check((await api(`jobs/${cancelJob.jid}`)).state === 'RUNNING', 'cancel-me stopped although its cancel was refused');
+  await shot('5d-cancel-refused.png');
+  problems.length = 0;
+  watching = true;
+  // With web.cancel.enable: false there is no button.
+  await page.goto(`${noCancelUrl}#/jobs/${job.jid}`);
+  await page.locator('#job-graph .vbox').first().waitFor();
+  await page.locator('.jobhead .pill', { hasText: 'RUNNING' }).waitFor();
+  check((await page.locator('#cancel-job, [data-cancel]').count()) === 0, 'a Cancel button shows although web.cancel.enable is false');
+  // Allowed: ask, confirm, and the job is CANCELED.
+  await page.goto(`${url}#/jobs/${cancelJob.jid}`);
+  await page.locator('#cancel-job').click();
+  const ask = await page.locator('.jobactions').innerText();
+  check(/Cancel job/.test(ask) && (await api(`jobs/${cancelJob.jid}`)).state === 'RUNNING', `asking to confirm: "${ask}"`);
+  await page.locator('[data-cancel="confirm"]').click();
+  await page.locator('.jobhead .pill', { hasText: 'CANCELED' }).waitFor();
+  check((await api(`jobs/${cancelJob.jid}`)).state === 'CANCELED', 'the API does not say CANCELED');
+  check((await page.locator('#cancel-job').count()) === 0, 'the Cancel button stays on a cancelled job');
+  await shot('5e-cancelled.png');
+  noProblems('cancel');
+  log('cancel ok: refused behind a token, absent when disabled, cancel-me CANCELED');
+
+  // 5e. 1024x768: no page scrolls sideways; wide tables scroll in their box.
+  await page.setViewportSize({ width: 1024, height: 768 });
+  for (const [name, hash, ready] of [
+    ['jobs', '#/', '#jobs-table tbody tr'],
+    ['graph', `#/jobs/${job.jid}/vertices/${sinkId}`, '#watermark-table tbody tr'],
+    ['checkpoints', `#/jobs/${job.jid}/checkpoints`, '#checkpoint-summary tbody tr'],
+    ['checkpoint', `#/jobs/${job.jid}/checkpoints/${cid}`, 'table.subtasks tbody tr'],
+    ['exceptions', `#/jobs/${failedJob.jid}/exceptions`, 'ol.causes li'],
+    ['config', `#/jobs/${job.jid}/config`, '#job-config tbody tr'],
+  ]) {
+    await page.goto(`${url}${hash}`);
+    await page.locator(ready).first().waitFor();
+    const w = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    check(w.scroll <= 1024 && w.scroll <= w.client, `${name} at 1024x768 is ${w.scroll} px wide (viewport ${w.client} px): it scrolls sideways`);
+    await shot(`7-1024-${name}.png`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+  noProblems('1024 px');
+  log('1024x768 ok: no page wider than the window');
+
   // 6. The REST API fails: the page stays, a banner says so, and it
   // recovers when the API answers again.
+  await page.goto(`${url}#/jobs/${job.jid}`);
   await page.locator('a.tab', { hasText: 'Checkpoints' }).click();
   await page.locator('#checkpoint-history tbody tr').first().waitFor();
   watching = false;

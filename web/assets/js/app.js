@@ -8,7 +8,8 @@ import { graphView } from './views/graph.js';
 import { checkpointsView } from './views/checkpoints.js';
 import { checkpointView } from './views/checkpoint.js';
 import { exceptionsView } from './views/exceptions.js';
-import { notice } from './ui.js';
+import { configView } from './views/config.js';
+import { notice, get, setDashboardConfig, dashboardConfigLoaded, cancelClick } from './ui.js';
 import { morph } from './dom.js';
 import { ms } from './format.js';
 
@@ -22,6 +23,7 @@ const routes = [
   [/^\/jobs\/([^/]+)\/checkpoints\/?$/, (m) => checkpointsView(m[1])],
   [/^\/jobs\/([^/]+)\/checkpoints\/(\d+)\/?$/, (m) => checkpointView(m[1], m[2])],
   [/^\/jobs\/([^/]+)\/exceptions\/?$/, (m) => exceptionsView(m[1])],
+  [/^\/jobs\/([^/]+)\/config\/?$/, (m) => configView(m[1])],
 ];
 
 function route(hash) {
@@ -50,6 +52,7 @@ let timer = 0;
 let generation = 0;
 let lastOK = 0;
 let failing = false;
+let lastData = null;
 
 function setBanner(text) {
   if (text) {
@@ -73,9 +76,12 @@ async function tick(gen) {
   if (gen !== generation) return;
   const v = view;
   try {
+    // The server's features (is cancelling allowed?), once.
+    if (!dashboardConfigLoaded()) setDashboardConfig(await get('config', ctrl.signal));
     const data = await v.load(ctrl.signal);
     if (gen !== generation) return;
     v.render(root, data);
+    lastData = data;
     document.title = v.title ? `${v.title} · Weir` : 'Weir';
     lastOK = Date.now();
     failing = false;
@@ -98,7 +104,15 @@ async function tick(gen) {
   if (gen === generation && !v.stopped && !v.final) timer = setTimeout(() => tick(gen), POLL_MS);
 }
 
+// poll asks the REST API again now, instead of at the next second.
+function poll() {
+  generation++;
+  clearTimeout(timer);
+  tick(generation);
+}
+
 function navigate() {
+  lastData = null;
   generation++;
   clearTimeout(timer);
   if (ctrl) ctrl.abort();
@@ -120,6 +134,16 @@ function navigate() {
 // Rows and boxes with data-href act as links.
 document.addEventListener('click', (ev) => {
   if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey) return;
+  const cancel = ev.target.closest('[data-cancel]');
+  if (cancel) {
+    ev.preventDefault();
+    const v = view;
+    const redraw = () => {
+      if (v === view && lastData) v.render(root, lastData);
+    };
+    cancelClick(cancel.dataset.cancel, cancel.dataset.jid, redraw, poll);
+    return;
+  }
   const act = ev.target.closest('[data-action]');
   if (act && view && view.action) {
     ev.preventDefault();

@@ -9,6 +9,7 @@ export class ApiError extends Error {
     super(`${path}: ${status ? `${status} ` : ''}${message}`);
     this.path = path;
     this.status = status;
+    this.detail = message;
   }
 }
 
@@ -86,8 +87,97 @@ export function jobRestarts(j) {
   return pick(j, 'restarts', 'num-restarts', 'numRestarts', 'restart-count');
 }
 
+// The dashboard's configuration from GET /config: features says what the
+// server allows ("web-cancel": the cancel button). app.js loads it once.
+let dashboardConfig = null;
+
+export function setDashboardConfig(c) {
+  dashboardConfig = c;
+}
+
+export function dashboardConfigLoaded() {
+  return dashboardConfig !== null;
+}
+
+// Job states from which Flink's dashboard offers to cancel.
+const cancellable = new Set(['CREATED', 'INITIALIZING', 'RUNNING', 'RESTARTING', 'FAILING', 'RECONCILING']);
+
+// cancels holds, per job ID, where its cancel stands: 'confirm' (asking),
+// 'sending', 'sent', or an error message to show.
+const cancels = new Map();
+
+// cancelControl is the Cancel button of a job's header, shown when the
+// server allows cancelling (web.cancel.enable) and the job can be
+// cancelled; a click asks for confirmation in place.
+function cancelControl(jid, state) {
+  const st = cancels.get(jid);
+  const open = cancellable.has(String(state || '').toUpperCase());
+  if (!dashboardConfig?.features?.['web-cancel'] || !open) return '';
+  let body;
+  if (st?.step === 'confirm') {
+    body = `<span class="confirm-text">Cancel job ${esc(jid.slice(0, 8))}…? It stops and cannot be resumed from here.</span>
+    <button type="button" class="btn btn-danger" data-cancel="confirm" data-jid="${esc(jid)}">Yes, cancel the job</button>
+    <button type="button" class="btn" data-cancel="keep" data-jid="${esc(jid)}">Keep it running</button>`;
+  } else if (st?.step === 'sending' || st?.step === 'sent') {
+    body = `<span class="confirm-text">${st.step === 'sending' ? 'Cancelling…' : 'Cancel requested; waiting for the job to stop.'}</span>`;
+  } else {
+    body = `<button type="button" class="btn btn-danger-soft" id="cancel-job" data-cancel="ask" data-jid="${esc(jid)}">Cancel job</button>`;
+  }
+  return `<div class="jobactions" data-key="actions">${body}</div>`;
+}
+
+// cancelError is why the server refused the last cancel, in its words.
+function cancelError(jid) {
+  const err = cancels.get(jid)?.error;
+  return err ? `<p class="cancel-error" role="alert" data-key="cancel-error">${esc(err)}</p>` : '';
+}
+
+// cancelClick handles a click on a cancel control; redraw re-renders the
+// page with the last data, refresh polls the job at once.
+export async function cancelClick(step, jid, redraw, refresh) {
+  if (step === 'ask') {
+    cancels.set(jid, { step: 'confirm' });
+  } else if (step === 'keep') {
+    cancels.delete(jid);
+  } else if (step === 'confirm') {
+    cancels.set(jid, { step: 'sending' });
+    redraw();
+    try {
+      await patch(`jobs/${enc(jid)}?mode=cancel`);
+      cancels.set(jid, { step: 'sent' });
+    } catch (e) {
+      const why = e.status ? `HTTP ${e.status}: ${e.detail}` : e.detail;
+      cancels.set(jid, { error: `The job was not cancelled. ${why}` });
+    }
+    refresh();
+  }
+  redraw();
+}
+
+// patch sends PATCH path and throws an ApiError with the server's words
+// when it is refused (403 web.cancel.enable: false, 401 without the bearer
+// token of rest.auth.token, 409 when the job has ended).
+async function patch(path) {
+  let r;
+  try {
+    r = await fetch(path, { method: 'PATCH', cache: 'no-store', headers: { Accept: 'application/json' } });
+  } catch {
+    throw new ApiError(path, 0, 'the server cannot be reached');
+  }
+  if (!r.ok) {
+    let msg = r.statusText;
+    try {
+      const j = await r.json();
+      if (Array.isArray(j.errors) && j.errors.length) msg = j.errors.join('; ');
+    } catch {
+      // not JSON: keep the status text
+    }
+    throw new ApiError(path, r.status, msg);
+  }
+}
+
 // jobHeader is the block at the top of every job page: name, state,
-// timings and the tabs.
+// timings, the cancel button and the tabs.
 export function jobHeader(job, tab) {
   const jid = pick(job, 'jid', 'id');
   const { start, end, dur } = jobTimes(job);
@@ -100,7 +190,9 @@ export function jobHeader(job, tab) {
   <div class="jobhead-main">
     <h1 class="jobname" title="${esc(job.name)}">${esc(job.name || jid)}</h1>
     ${stateBadge(job.state)}
+    ${cancelControl(String(jid), job.state)}
   </div>
+  ${cancelError(String(jid))}
   <dl class="facts">
     <div><dt>Job ID</dt><dd class="mono">${esc(jid)}</dd></div>
     <div><dt>Started</dt><dd title="${esc(stamp(start))}">${clock(start)}</dd></div>
@@ -112,6 +204,7 @@ export function jobHeader(job, tab) {
     ${t('graph', base, 'Overview')}
     ${t('checkpoints', `${base}/checkpoints`, 'Checkpoints')}
     ${t('exceptions', `${base}/exceptions`, 'Exceptions')}
+    ${t('config', `${base}/config`, 'Configuration')}
   </nav>
 </section>`;
 }

@@ -1,6 +1,6 @@
 // Checkpoints of a job: counts, the configuration, the explanation of the
 // latest slow or failed checkpoint, a chart of duration and size over time,
-// and the history.
+// the summary of completed checkpoints with percentiles, and the history.
 
 import { get, pick, enc, stateBadge, jobHeader, notice, diagnosisBlock } from '../ui.js';
 import { morph } from '../dom.js';
@@ -108,6 +108,44 @@ function latestDiagnosis(cps) {
   return null;
 }
 
+// The rows of the summary table, as Flink's checkpoint "Summary" tab has
+// them: minimum, average, maximum and the percentiles of
+// /jobs/:id/checkpoints "summary" (Flink's StatsSummaryDto).
+const SUMMARY_ROWS = [
+  ['min', 'Minimum'],
+  ['avg', 'Average'],
+  ['max', 'Maximum'],
+  ['p50', '50th percentile'],
+  ['p90', '90th percentile'],
+  ['p95', '95th percentile'],
+  ['p99', '99th percentile'],
+  ['p999', '99.9th percentile'],
+];
+
+// summaryTable shows one column per figure of the completed checkpoints.
+function summaryTable(sum, completed) {
+  if (!(completed > 0)) return '<p class="empty">No completed checkpoint yet: the summary appears after the first.</p>';
+  const cols = [
+    ['end_to_end_duration', 'End-to-end duration', ms],
+    ['checkpointed_size', 'Checkpointed size', bytes],
+    ['state_size', 'Full state size', bytes],
+    ['processed_data', 'Processed in-flight', bytes],
+    ['persisted_data', 'Persisted in-flight', bytes],
+  ];
+  const rows = SUMMARY_ROWS.map(
+    ([k, label]) => `<tr data-key="${k}"><th scope="row">${label}</th>${cols
+      .map(([c, , f]) => {
+        const x = sum[c]?.[k];
+        return `<td class="num" data-value="${typeof x === 'number' ? x : ''}">${f(x)}</td>`;
+      })
+      .join('')}</tr>`,
+  ).join('');
+  return `<table class="grid summary" id="checkpoint-summary">
+  <thead><tr><th></th>${cols.map(([, h]) => `<th class="num">${h}</th>`).join('')}</tr></thead>
+  <tbody>${rows}</tbody>
+</table>`;
+}
+
 const SHORT_HISTORY = 20;
 
 function history(jid, all, showAll) {
@@ -179,6 +217,10 @@ ${ld ? diagnosisBlock(ld.d, 'diagnosis', diagHeading, jid) : ''}
 <section class="card" data-key="chart">
   <div class="card-head"><h2>Duration and size</h2><span class="muted small">end-to-end duration (left) and checkpointed size (right) by trigger time</span></div>
   <div class="chart" id="checkpoint-chart" data-keep></div>
+</section>
+<section class="card" data-key="summary">
+  <div class="card-head"><h2>Summary</h2><span class="muted small">minimum, average and maximum over all ${count(c.completed)} completed checkpoints · percentiles over those in the history, as Flink's</span></div>
+  ${summaryTable(sum, c.completed)}
 </section>
 <section class="card" data-key="history">
   <div class="card-head"><h2>History</h2><span class="muted small">newest first · select a checkpoint for its subtasks</span></div>

@@ -1,5 +1,7 @@
 // Exceptions and restarts of a job, newest first; the failure that ended
-// the job (the root exception) on top.
+// the job (the root exception) on top. Each failure shows its whole chain
+// of causes as Flink prints a Java stack trace: the outermost error first,
+// then each cause on a "Caused by:" line, the root cause last.
 
 import { get, pick, enc, jobHeader, notice, jobRestarts } from '../ui.js';
 import { morph } from '../dom.js';
@@ -34,6 +36,7 @@ function entries(ex) {
       time: pick(e, 'timestamp'),
       task: pick(e, 'taskName'),
       message: pick(e, 'stacktrace', 'exceptionName'),
+      causes: Array.isArray(e.causes) ? e.causes : null,
       attempt: pick(e, 'attempt'),
       final: pick(e, 'final'),
     }));
@@ -45,6 +48,19 @@ function entries(ex) {
     attempt: pick(e, 'attempt'),
     final: pick(e, 'final'),
   }));
+}
+
+// chain shows a failure's causes, outermost first and the root cause last,
+// or its whole message when the API gives no chain (a stack trace, if the
+// message holds one, shows as it is).
+function chain(e, key) {
+  if (!e.causes || !e.causes.length) return `<pre class="trace">${esc(e.message)}</pre>`;
+  const last = e.causes.length - 1;
+  const items = e.causes
+    .map((c, i) => `<li${i === last ? ' class="rootcause"' : ''}>${i ? '<span class="causedby">Caused by:</span> ' : ''}<span class="cause">${esc(c)}</span>${
+      i === last && last > 0 ? ' <span class="tag tag-bad">root cause</span>' : ''}</li>`)
+    .join('');
+  return `<ol class="causes" data-key="${key}">${items}</ol>`;
 }
 
 function page({ job, ex }) {
@@ -60,7 +76,7 @@ function page({ job, ex }) {
   <td>${e.final ? '<span class="pill pill-bad">FINAL</span>' : '<span class="pill pill-warn">RESTARTED</span>'}</td>
   <td class="num">${e.attempt === undefined ? DASH : count(e.attempt)}</td>
   <td class="name">${e.task ? esc(e.task) : '<span class="muted">the job</span>'}</td>
-  <td><pre class="trace">${esc(e.message)}</pre></td>
+  <td class="chain">${chain(e, `c${i}`)}</td>
 </tr>`,
     )
     .join('');
@@ -73,9 +89,9 @@ function page({ job, ex }) {
     ${list.length ? `<div class="tile-sub">${esc(ago(list[0].time, now))}</div>` : ''}</div>
 </section>
 ${root ? `<section class="diag${list[0]?.final ? ' diag-bad' : ''}" data-key="root" role="note"><div class="diag-icon" aria-hidden="true">!</div><div class="diag-body">
-  <div class="diag-heading">${list[0]?.final ? 'The failure that ended the job' : 'Latest failure · the job restarted'}${rootTime ? ` · ${clock(rootTime, true)}` : ''}</div><pre class="trace">${esc(root)}</pre></div></section>` : ''}
+  <div class="diag-heading">${list[0]?.final ? 'The failure that ended the job' : 'Latest failure · the job restarted'}${rootTime ? ` · ${clock(rootTime, true)}` : ''}</div>${list[0] ? chain(list[0], 'rootchain') : `<pre class="trace">${esc(root)}</pre>`}</div></section>` : ''}
 <section class="card" data-key="exceptions">
-  <div class="card-head"><h2>Exceptions</h2><span class="muted small">newest first</span></div>
+  <div class="card-head"><h2>Exceptions</h2><span class="muted small">newest first · each failure's causes outermost first, root cause last</span></div>
   ${
     list.length
       ? `<table class="grid" id="exception-table">

@@ -1,11 +1,12 @@
 // The job overview: the job graph (vertices left to right by topology,
 // edges labelled with their ship strategy), each vertex with its rates,
 // backpressure badge and busy / backpressured / idle bar; a table of the
-// vertices, and the subtasks of the selected one.
+// vertices with their low watermark, and the subtasks and watermarks of
+// the selected one.
 
 import { get, pick, enc, stateBadge, bpBadge, jobHeader, notice, vertexName } from '../ui.js';
 import { morph } from '../dom.js';
-import { esc, count, rate, pct, bpLevel, DASH } from '../format.js';
+import { esc, count, rate, pct, bpLevel, clock, stamp, ms, DASH } from '../format.js';
 
 const BOX_W = 248;
 const BOX_H = 140;
@@ -23,11 +24,12 @@ export function graphView(jid, selected) {
       const job = await get(base, signal);
       const vertices = job.vertices || [];
       const sel = vertices.find((vx) => selected !== null && String(vx.id) === String(selected));
-      const [bps, detail] = await Promise.all([
+      const [bps, wms, detail] = await Promise.all([
         Promise.all(vertices.map((vx) => get(`${base}/vertices/${enc(vx.id)}/backpressure`, signal))),
+        Promise.all(vertices.map((vx) => get(`${base}/vertices/${enc(vx.id)}/watermarks`, signal))),
         sel ? get(`${base}/vertices/${enc(sel.id)}`, signal) : null,
       ]);
-      return { job, bps, sel, detail };
+      return { job, bps, wms, sel, detail };
     },
     render(root, data) {
       v.title = data.job.name || 'Job';
@@ -38,6 +40,43 @@ export function graphView(jid, selected) {
     },
   };
   return v;
+}
+
+// Flink's "no watermark": Long.MIN_VALUE, before the first watermark and
+// for a source. Values are compared as text, then as numbers, since a
+// JavaScript number cannot hold Long.MIN_VALUE exactly.
+const NO_WATERMARK = '-9223372036854775808';
+
+// watermarks reads /vertices/:id/watermarks ([{id: "0.currentInputWatermark",
+// value: "1700000000000"}]) into the subtasks' watermarks, by index, and the
+// vertex's low watermark (the minimum, as Flink's "Low Watermark"): raw is
+// the REST answer's text, t the time in ms, or null for no watermark yet.
+function watermarks(list) {
+  const subs = (Array.isArray(list) ? list : [])
+    .map((m) => {
+      const idx = Number(String(m.id).split('.')[0]);
+      const raw = String(m.value ?? NO_WATERMARK);
+      const t = raw === NO_WATERMARK || !(Number(raw) > -9e15) ? null : Number(raw);
+      return { idx, raw, t };
+    })
+    .filter((w) => Number.isInteger(w.idx))
+    .sort((a, b) => a.idx - b.idx);
+  let low = null;
+  if (subs.length && subs.every((w) => w.t !== null)) {
+    low = subs.reduce((a, w) => (w.t < a.t ? w : a));
+  }
+  return { subs, low };
+}
+
+// wmCell shows a watermark and how far it lags behind the server's clock.
+function wmCell(w, now, id = '') {
+  const idAttr = id ? ` id="${id}"` : '';
+  if (!w || w.t === null) {
+    return `<td class="num wm"${idAttr} data-wm="${w ? esc(w.raw) : ''}"><span class="muted">no watermark yet</span></td>`;
+  }
+  const lag = typeof now === 'number' && now > 0 ? now - w.t : undefined;
+  return `<td class="num wm"${idAttr} data-wm="${esc(w.raw)}" title="${esc(stamp(w.t))} · ${esc(w.raw)} ms"><span class="wm-time">${clock(w.t, true)}</span>${
+    lag === undefined ? '' : ` <span class="sub">${lag >= 0 ? `${ms(lag)} behind` : `${ms(-lag)} ahead`}</span>`}</td>`;
 }
 
 const perSecond = (x) => (typeof x === 'number' ? Math.max(0, Math.min(1, x / 1000)) : undefined);
@@ -211,7 +250,7 @@ function graph(jid, job, figs, selected) {
 </div>`;
 }
 
-function vertexTable(jid, job, figs, selected) {
+function vertexTable(jid, job, figs, wmarks, selected) {
   const edges = edgesOf(job);
   const rows = (job.vertices || [])
     .map((vx) => {
@@ -231,6 +270,7 @@ function vertexTable(jid, job, figs, selected) {
   <td class="num">${pct(f.maxBusy)}</td>
   <td class="num">${pct(f.maxBp)}</td>
   <td>${bpBadge(f.level)}</td>
+  ${wmCell(wmarks.get(id)?.low ?? (wmarks.get(id)?.subs.length ? { raw: NO_WATERMARK, t: null } : null), job.now)}
 </tr>`;
     })
     .join('');
@@ -238,7 +278,7 @@ function vertexTable(jid, job, figs, selected) {
   <div class="card-head"><h2>Vertices</h2><span class="muted small">Select a vertex for its subtasks · rates over the last second</span></div>
   <table class="grid" id="vertex-table">
     <thead><tr><th>Vertex</th><th>Status</th><th class="num">Parallelism</th><th class="num">Records in</th><th class="num">Records out</th>
-      <th class="num">In rec/s</th><th class="num">Out rec/s</th><th class="num">Busy (max)</th><th class="num">Backpressured (max)</th><th>Backpressure</th></tr></thead>
+      <th class="num">In rec/s</th><th class="num">Out rec/s</th><th class="num">Busy (max)</th><th class="num">Backpressured (max)</th><th>Backpressure</th><th class="num">Low watermark</th></tr></thead>
     <tbody>${rows}</tbody>
   </table>
 </section>`;
@@ -273,9 +313,27 @@ function subtaskTable(vx, subs) {
 </section>`;
 }
 
-function page(jid, selected, { job, bps, sel, detail }) {
+// watermarkTable shows each subtask's current input watermark of the
+// selected vertex, with the vertex's low watermark above.
+function watermarkTable(vx, wm, now) {
+  const rows = wm.subs.map((w) => `<tr data-key="w${w.idx}"><td class="num">${w.idx}</td>${wmCell(w, now)}</tr>`).join('');
+  const lowText = wm.low ? `${clock(wm.low.t, true)}` : 'no watermark yet';
+  return `<section class="card" data-key="watermarks-${esc(vx.id)}">
+  <div class="card-head"><h2>Watermarks of ${vertexName(vx.name)}</h2><span class="muted small">each subtask's current input watermark · a source has none (its output watermark is its next vertex's input)</span></div>
+  <p class="wm-low">Low watermark (the minimum over the subtasks): <b id="low-watermark" data-wm="${wm.low ? esc(wm.low.raw) : ''}">${lowText}</b>${
+    wm.low && now > 0 ? ` <span class="muted">· ${ms(now - wm.low.t)} behind the server's clock</span>` : ''}</p>
+  <table class="grid" id="watermark-table">
+    <thead><tr><th class="num">#</th><th class="num">Current input watermark</th></tr></thead>
+    <tbody>${rows}</tbody>
+  </table>
+</section>`;
+}
+
+function page(jid, selected, { job, bps, wms, sel, detail }) {
   const figs = new Map();
   (job.vertices || []).forEach((vx, i) => figs.set(String(vx.id), figures(vx, bps[i])));
+  const wmarks = new Map();
+  (job.vertices || []).forEach((vx, i) => wmarks.set(String(vx.id), watermarks(wms[i])));
   const selBp = sel ? bps[(job.vertices || []).indexOf(sel)] : null;
   return `${jobHeader(job, 'graph')}
 <section class="card graph-card" data-key="graph">
@@ -285,6 +343,7 @@ function page(jid, selected, { job, bps, sel, detail }) {
   </div>
   <div class="graph-scroll">${graph(jid, job, figs, selected)}</div>
 </section>
-${vertexTable(jid, job, figs, selected)}
-${sel && detail ? subtaskTable(sel, subtaskFigures(detail, selBp)) : ''}`;
+${vertexTable(jid, job, figs, wmarks, selected)}
+${sel && detail ? subtaskTable(sel, subtaskFigures(detail, selBp)) : ''}
+${sel ? watermarkTable(sel, wmarks.get(String(sel.id)), job.now) : ''}`;
 }
