@@ -306,11 +306,16 @@ func (f *Flags) Execute(ctx context.Context, env *weir.Environment, name string,
 	if f.FromCheckpoint != "" {
 		env.RestoreFrom(f.FromCheckpoint, f.AllowNonRestored)
 	}
+	archive, err := archiveDir(env.Config())
+	if err != nil {
+		return Usage(err)
+	}
 	stopWeb, err := f.startWeb(env, logger)
 	if err != nil {
 		return Usage(err)
 	}
 	err = env.Execute(ctx, name)
+	f.archive(env, archive, logger)
 	stopWeb()
 	switch {
 	case err == nil:

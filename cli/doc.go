@@ -16,8 +16,10 @@
 // --allow-non-restored-state, --web HOST:PORT, --no-web, --log-level,
 // --log-format, --help), serves the REST API, metrics and dashboard while
 // the job runs, cancels the job cleanly on Ctrl-C or SIGTERM, prints an
-// error as one line "NAME: ..." on standard error, and exits with the
-// documented codes:
+// error as one line "NAME: ..." on standard error, writes the job's
+// archive for `weir history-server` when it ends and
+// jobmanager.archive.fs.dir is set (a failure to write it is a warning
+// only), and exits with the documented codes:
 //
 //   - 0: the job finished.
 //   - 1: the job failed and the restart strategy gave up, or it was

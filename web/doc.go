@@ -18,6 +18,13 @@
 // before any routing (Flink's CVE-2020-17519 was a path traversal through
 // its REST API).
 //
+// When a job ends, Archive renders its GET routes through the same
+// handlers, in-process, and WriteArchive stores them as Flink's job archive
+// (one JSON file per job, a list of {path, json}); HistoryServer serves
+// such archives with the dashboard, as Flink's HistoryServer, answering a
+// job's paths from its archive by exact lookup, never by a file name taken
+// from the request (docs/history-server.md).
+//
 // The JSON bodies are the types of package web/api, which the weir
 // command's client decodes too; a failed checkpoint carries a code for its
 // cause (FailureReason, ReasonSentinel) so that no client reads the words of
