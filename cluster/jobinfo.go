@@ -86,6 +86,7 @@ type JobInfo struct {
 		state      string
 		start, end time.Time
 		restarts   int
+		restart    restartTimes // for RestartingTime
 		exceptions []Exception
 		job        Attempt // the running attempt; nil between attempts
 		vertices   []graph.VertexStatus
@@ -236,6 +237,7 @@ func (j *JobInfo) attempt(job Attempt) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.mu.job, j.mu.state = job, StateRunning
+	j.mu.restart.running = time.Now()
 }
 
 func (j *JobInfo) attemptEnded(job Attempt) {
@@ -260,6 +262,7 @@ func (j *JobInfo) failed(cause error, attempt int, final bool) {
 	if !final {
 		j.mu.restarts++
 		j.mu.state = StateRestarting
+		j.mu.restart.restarting = e.Time
 	}
 }
 

@@ -53,9 +53,10 @@ func (localTaskManager) Deploy(ctx context.Context, spec runtime.JobSpec) (Attem
 	return runtime.Build(ctx, spec)
 }
 
-// VertexStatus and SubtaskStatus are the live figures of an attempt's
-// vertices, as JobInfo reports them.
+// VertexStatus, SubtaskStatus and OperatorStatus are the live figures of
+// an attempt's vertices, as JobInfo reports them.
 type (
-	VertexStatus  = graph.VertexStatus
-	SubtaskStatus = graph.SubtaskStatus
+	VertexStatus   = graph.VertexStatus
+	SubtaskStatus  = graph.SubtaskStatus
+	OperatorStatus = graph.OperatorStatus
 )

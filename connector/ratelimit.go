@@ -180,4 +180,13 @@ func (r *limitedReader[T]) StartPosition() [][]byte {
 	return nil
 }
 
+// Pending implements PendingReporter for an inner reader that does;
+// unknown (-1, -1) otherwise.
+func (r *limitedReader[T]) Pending() (records, bytes int64) {
+	if p, ok := r.inner.(PendingReporter); ok {
+		return p.Pending()
+	}
+	return -1, -1
+}
+
 func (r *limitedReader[T]) Close() error { return r.inner.Close() }

@@ -30,6 +30,21 @@ type SubtaskStatus struct {
 	// from and sent to the network (Flink's numBytesIn, numBytesOut),
 	// counted per network buffer.
 	BytesIn, BytesOut int64
+	// Operators are the figures of each operator of the chain, in the
+	// order of VertexStatus.Operators (Flink's operator scope); nil where
+	// the runtime knows none.
+	Operators []OperatorStatus
+}
+
+// OperatorStatus is one operator instance's own figures, each below 0
+// where the operator does not have it (operator.Metrics).
+type OperatorStatus struct {
+	// LateRecordsDropped is Flink's numLateRecordsDropped: records a
+	// window operator or an interval join dropped for coming too late.
+	LateRecordsDropped int64
+	// PendingRecords and PendingBytes are a source's input not fetched
+	// yet (FLIP-33's pendingRecords and pendingBytes), where it knows them.
+	PendingRecords, PendingBytes int64
 }
 
 // VertexStatus is one vertex (a chain of operators) and its subtasks.

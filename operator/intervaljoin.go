@@ -2,6 +2,7 @@ package operator
 
 import (
 	"slices"
+	"sync/atomic"
 
 	"github.com/weirstream/weir/state"
 )
@@ -35,7 +36,8 @@ func NewIntervalJoin[K comparable, A, B, O any](ctx *Context, kb *state.KeyedBac
 		return nil, nil, nil, err
 	}
 	op := &intervalJoinOp[K, A, B, O]{KeyedSnapshots: KeyedSnapshots[K]{B: kb}, name: ctx.Node.Name, octx: ctx, b: kb, keyA: keyA, keyB: keyB,
-		lower: lo, upper: up, f: f, left: left, right: right, leftTimers: lt, rightTimers: rt, watermark: MinWatermark, out: out}
+		lower: lo, upper: up, f: f, left: left, right: right, leftTimers: lt, rightTimers: rt, watermark: MinWatermark, out: out,
+		lateDropped: ctx.OperatorMetrics().LateRecordsDropped()}
 	op.emitA = op.emit
 	op.emitB = func(b B, a A, ts int64) error { return op.emit(a, b, ts) }
 	return inputFunc[A]{collect: op.collectA, watermark: op.EmitWatermark}, inputFunc[B]{collect: op.collectB, watermark: op.EmitWatermark}, op, nil
@@ -79,7 +81,7 @@ type intervalJoinOp[K comparable, A, B, O any] struct {
 	leftTimers, rightTimers *state.TimerQueue[K]
 	watermark               int64
 	out                     Output[O]
-	lateDropped             int64
+	lateDropped             *atomic.Int64 // the operator's numLateRecordsDropped
 	matches                 []int64
 	// emitA and emitB join a record of each side with one of the other;
 	// made once, so that no closure is made per record.
@@ -92,9 +94,9 @@ func (j *intervalJoinOp[K, A, B, O]) fail(err error) error {
 }
 
 func (j *intervalJoinOp[K, A, B, O]) Close() error {
-	if j.lateDropped > 0 {
+	if n := j.lateDropped.Load(); n > 0 {
 		j.octx.Logger.Warn("late records dropped: their timestamp was below the watermark",
-			"subtask", j.octx.Subtask, "numLateRecordsDropped", j.lateDropped)
+			"subtask", j.octx.Subtask, "numLateRecordsDropped", n)
 	}
 	return nil
 }
@@ -145,7 +147,7 @@ func joinSide[K comparable, A, B, O, V, W any](j *intervalJoinOp[K, A, B, O], ke
 	ts, late, err := j.timestamp()
 	if err != nil || late {
 		if late {
-			j.lateDropped++
+			j.lateDropped.Add(1)
 		}
 		return err
 	}

@@ -67,6 +67,9 @@ type Context struct {
 	// Task is the subtask the operator runs in, set by the runtime: it
 	// keeps the hooks the operator registers.
 	Task TaskHooks
+	// Metrics are the operator's own figures, which the runtime exports
+	// in Flink's operator scope; read them through OperatorMetrics.
+	Metrics *Metrics
 }
 
 // TaskHooks is the runtime's side of the hooks an operator registers.

@@ -100,6 +100,7 @@ func (s *sourceOperator[T]) Open() error {
 		// splits too, or a restore from it would lose them.
 		s.position = sp.StartPosition()
 	}
+	s.publishPending()
 	if s.wmCfg != nil {
 		s.ts = newSourceTimestamps(s.ctx, s.wmCfg, r, s.out)
 	}
@@ -128,6 +129,7 @@ func (s *sourceOperator[T]) fetch(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		s.publishPending()
 		select {
 		case s.batches <- sourceBatch[T]{records: recs, position: pos, splits: splits, err: err}:
 		case <-ctx.Done():
@@ -140,6 +142,15 @@ func (s *sourceOperator[T]) fetch(ctx context.Context) {
 		if err != nil {
 			return
 		}
+	}
+}
+
+// publishPending publishes the reader's pending records and bytes (FLIP-33)
+// in the operator's metrics, when the reader knows them; it runs where
+// Fetch runs, or before the fetcher starts.
+func (s *sourceOperator[T]) publishPending() {
+	if p, ok := s.reader.(connector.PendingReporter); ok {
+		s.ctx.OperatorMetrics().SetPending(p.Pending())
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/weirstream/weir/state"
@@ -267,9 +268,9 @@ type windowOp[K comparable, T, ACC, OUT any] struct {
 	out       Emitter[OUT]
 	// late receives records too late for every window; nil when no one
 	// reads the late side output, and then they are counted in
-	// lateDropped.
+	// lateDropped, the operator's numLateRecordsDropped.
 	late        Output[T]
-	lateDropped int64
+	lateDropped *atomic.Int64
 	buf, tbuf   []TimeWindow
 }
 
@@ -295,7 +296,8 @@ func newWindowOp[K comparable, T, ACC, OUT any](ctx *Context, b *state.KeyedBack
 		return nil, err
 	}
 	o := &windowOp[K, T, ACC, OUT]{KeyedSnapshots: KeyedSnapshots[K]{B: b}, name: ctx.Node.Name, octx: ctx, b: b, key: key, spec: spec, fns: fns,
-		contents: contents, out: Emitter[OUT]{Out: out}, watermark: MinWatermark}
+		contents: contents, out: Emitter[OUT]{Out: out}, watermark: MinWatermark,
+		lateDropped: ctx.OperatorMetrics().LateRecordsDropped()}
 	if spec.Trigger.Kind == TriggerCount {
 		if o.counts, err = state.GetMapState[K, TimeWindow, int64](b, "window-counts"); err != nil {
 			return nil, err
@@ -335,9 +337,9 @@ func (o *windowOp[K, T, ACC, OUT]) Finish() error {
 
 func (o *windowOp[K, T, ACC, OUT]) Close() error {
 	o.timers.Close()
-	if o.lateDropped > 0 {
+	if n := o.lateDropped.Load(); n > 0 {
 		o.octx.Logger.Warn("late records dropped: they came after their windows were cleared, and no late side output takes them",
-			"subtask", o.octx.Subtask, "numLateRecordsDropped", o.lateDropped)
+			"subtask", o.octx.Subtask, "numLateRecordsDropped", n)
 	}
 	return nil
 }
@@ -401,7 +403,7 @@ func (o *windowOp[K, T, ACC, OUT]) lateRecord(v T) error {
 	if o.late != nil {
 		return o.late.Collect(v) // with the record's own timestamp
 	}
-	o.lateDropped++
+	o.lateDropped.Add(1)
 	return nil
 }
 

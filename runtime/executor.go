@@ -207,6 +207,10 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 	}
 	t.timers = newTimerService(t.mail, spec.Clock)
 	t.outputWatermark.Store(operator.MinWatermark)
+	t.metrics = make([]*operator.Metrics, len(v.Nodes))
+	for i := range t.metrics {
+		t.metrics[i] = operator.NewMetrics()
+	}
 	if spec.Checkpointing {
 		t.ckpt = &taskCheckpointer{key: checkpoint.SubtaskKey{Vertex: v.ID, Subtask: s}, storage: spec.Storage, messages: j.messages,
 			incremental: spec.Incremental, shared: &sharedFiles{}}
@@ -274,6 +278,7 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 			Record:    &t.rc, Timers: t.timers,
 			StateBackend: spec.StateBackend,
 			Task:         t,
+			Metrics:      t.metrics[idx],
 		}
 		if spec.LocalStateDir != "" {
 			octx.LocalDir = filepath.Join(spec.LocalStateDir, fmt.Sprintf("%s-%d", n.UID, s))

@@ -97,6 +97,12 @@ func (j *Job) Status() []graph.VertexStatus {
 			}
 			st.CurrentOutputWatermark = t.outputWatermark.Load()
 			st.BytesIn, st.BytesOut = t.bytesIn.Load(), t.bytesOut.Load()
+			st.Operators = make([]graph.OperatorStatus, len(t.metrics))
+			for k, m := range t.metrics {
+				ms := m.Snapshot()
+				st.Operators[k] = graph.OperatorStatus{LateRecordsDropped: ms.LateRecordsDropped,
+					PendingRecords: ms.PendingRecords, PendingBytes: ms.PendingBytes}
+			}
 			if i < len(rs) {
 				r := rs[i]
 				st.RecordsInPerSecond, st.RecordsOutPerSecond = r.in, r.out

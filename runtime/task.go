@@ -64,6 +64,7 @@ type subtask struct {
 	index    int
 	parallel int
 	ops      []operator.Operator // chain order, head first
+	metrics  []*operator.Metrics // the operators' own figures, chain order
 	input    operator.Input
 	writers  []*PartitionWriter
 	mail     *mailbox

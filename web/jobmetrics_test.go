@@ -25,9 +25,9 @@ func TestAggregatedJobMetrics(t *testing.T) {
 		}
 	}
 	// Without get: the IDs of the metrics some job has, sorted.
-	ids := []string{"lastCheckpointDuration", "lastCheckpointFullSize", "lastCheckpointSize", "numRestarts",
+	ids := []string{"fullRestarts", "lastCheckpointDuration", "lastCheckpointFullSize", "lastCheckpointSize", "numRestarts",
 		"numberOfCompletedCheckpoints", "numberOfFailedCheckpoints", "numberOfInProgressCheckpoints",
-		"totalNumberOfCheckpoints", "uptime"}
+		"restartingTime", "totalNumberOfCheckpoints", "uptime"}
 	list := `[{"id":"` + strings.Join(ids, `"},{"id":"`) + `"}]`
 	want("/jobs/metrics", list)
 	want("/v1/jobs/metrics/", list)

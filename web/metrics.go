@@ -108,6 +108,24 @@ var operatorMetrics = []operatorMetric{
 	{taskMetricNamed("currentOutputWatermark"), false},
 }
 
+// ownMetric is a metric of Flink's operator scope that an operator itself
+// registers (operator.Metrics): exported for the operators that have it,
+// in /metrics and, as "SUBTASK.OPERATOR.NAME", in the vertex metrics route.
+type ownMetric struct {
+	name, help string
+	value      func(cluster.OperatorStatus) int64 // below 0: the operator has none
+}
+
+var ownMetrics = []ownMetric{
+	{"numLateRecordsDropped", "Records a window operator or interval join dropped for coming too late " +
+		"(after their windows were cleared, with no late side output taking them; or below the watermark).",
+		func(o cluster.OperatorStatus) int64 { return o.LateRecordsDropped }},
+	{"pendingRecords", "Records the source subtask has not fetched yet (FLIP-33); only where its reader knows them.",
+		func(o cluster.OperatorStatus) int64 { return o.PendingRecords }},
+	{"pendingBytes", "Bytes of input the source subtask has not fetched yet (FLIP-33); only where its reader knows them.",
+		func(o cluster.OperatorStatus) int64 { return o.PendingBytes }},
+}
+
 // jobMetricHelp is the help of each job-scope metric, by Flink's name.
 var jobMetricHelp = map[string]string{
 	"lastCheckpointDuration":        "End-to-end duration of the latest completed checkpoint, in milliseconds.",
@@ -118,8 +136,11 @@ var jobMetricHelp = map[string]string{
 	"numberOfInProgressCheckpoints": "Checkpoints and savepoints in progress.",
 	"totalNumberOfCheckpoints":      "Checkpoints and savepoints triggered.",
 	"numRestarts":                   "Times the job restarted after a failure.",
-	"uptime":                        "Milliseconds the job has been running; 0 when it is not running.",
-	"downtime":                      "Milliseconds since the failure the job is restarting from; 0 when it is not restarting.",
+	"fullRestarts":                  "Times the job restarted after a failure (deprecated in Flink for numRestarts; the same figure).",
+	"restartingTime": "Milliseconds the last restart took, from RESTARTING to RUNNING (or to the end), " +
+		"or has taken so far while in progress; 0 before the first restart.",
+	"uptime":   "Milliseconds the job has been running; 0 when it is not running.",
+	"downtime": "Milliseconds since the failure the job is restarting from; 0 when it is not restarting.",
 }
 
 // metricNames is how a collector names its metrics: Flink's way or Weir's.
@@ -128,11 +149,13 @@ type metricNames struct {
 	host  string
 
 	task, operator, job map[string]*prometheus.Desc // by Flink's name
+	own                 map[string]*prometheus.Desc // ownMetrics, by name
 }
 
 func newMetricNames(naming string) *metricNames {
 	n := &metricNames{flink: naming != config.MetricNamesWeir,
-		task: map[string]*prometheus.Desc{}, operator: map[string]*prometheus.Desc{}, job: map[string]*prometheus.Desc{}}
+		task: map[string]*prometheus.Desc{}, operator: map[string]*prometheus.Desc{}, job: map[string]*prometheus.Desc{},
+		own: map[string]*prometheus.Desc{}}
 	taskLabels := []string{"job_id", "job_name", "vertex_id", "vertex_name", "subtask_index"}
 	jobLabels := []string{"job_id", "job_name"}
 	taskPrefix, jobPrefix := "weir_task_", "weir_job_"
@@ -154,8 +177,15 @@ func newMetricNames(naming string) *metricNames {
 		}
 		n.task[m.name] = prometheus.NewDesc(taskPrefix+promName(name), m.help, taskLabels, nil)
 	}
+	opLabels := append(taskLabels[:len(taskLabels):len(taskLabels)], "operator_id", "operator_name")
+	opPrefix := "weir_operator_"
 	if n.flink {
-		opLabels := append(taskLabels[:len(taskLabels):len(taskLabels)], "operator_id", "operator_name")
+		opPrefix = "flink_taskmanager_job_task_operator_"
+	}
+	for _, m := range ownMetrics {
+		n.own[m.name] = prometheus.NewDesc(opPrefix+m.name, m.help, opLabels, nil)
+	}
+	if n.flink {
 		for _, m := range operatorMetrics {
 			n.operator[m.task.name] = prometheus.NewDesc("flink_taskmanager_job_task_operator_"+promName(m.task.name),
 				"The chain's "+m.task.name+", which is its "+map[bool]string{true: "head", false: "tail"}[m.head]+
@@ -206,7 +236,7 @@ type jobCollector struct {
 var _ prometheus.Collector = jobCollector{}
 
 func (c jobCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, m := range []map[string]*prometheus.Desc{c.n.task, c.n.operator, c.n.job} {
+	for _, m := range []map[string]*prometheus.Desc{c.n.task, c.n.operator, c.n.own, c.n.job} {
 		for _, d := range m {
 			ch <- d
 		}
@@ -236,6 +266,16 @@ func (c jobCollector) Collect(ch chan<- prometheus.Metric) {
 				for i := range taskMetrics {
 					if m := &taskMetrics[i]; m.applies(vs, feeds) {
 						gauge(n.task[m.name], m.value(st), l)
+					}
+				}
+				for k, op := range vs.Operators {
+					if k >= len(st.Operators) {
+						break
+					}
+					for _, m := range ownMetrics {
+						if f := m.value(st.Operators[k]); f >= 0 {
+							gauge(n.own[m.name], float64(f), append(l[:len(l):len(l)], VertexID(op.UID), n.labelValue(op.Name)))
+						}
 					}
 				}
 				if !n.flink || len(vs.Operators) == 0 {
@@ -289,6 +329,14 @@ func downtime(j Job, v *jobView) float64 {
 	return math.Max(0, float64(v.now.Sub(ex[len(ex)-1].Time).Milliseconds()))
 }
 
+// restartTimer is a Job that knows how long its last restart took
+// (cluster.JobInfo); for another, restartingTime is 0.
+type restartTimer interface {
+	RestartingTime(now time.Time) time.Duration
+}
+
+var _ restartTimer = (*cluster.JobInfo)(nil)
+
 // jobMetric is one job-scope metric: its Flink name (the ID in
 // GET /jobs/metrics, and the Prometheus name behind flink_jobmanager_job_
 // or weir_job_) and its value.
@@ -305,8 +353,14 @@ func jobMetrics(j Job, v *jobView) []jobMetric {
 	if v.state == cluster.StateRunning && !v.start.IsZero() {
 		uptime = float64(time.Since(v.start).Milliseconds())
 	}
+	var restarting time.Duration
+	if rt, ok := j.(restartTimer); ok {
+		restarting = rt.RestartingTime(v.now)
+	}
 	ms := []jobMetric{
 		{"numRestarts", float64(j.Restarts())},
+		{"fullRestarts", float64(j.Restarts())},
+		{"restartingTime", float64(restarting.Milliseconds())},
 		{"uptime", uptime},
 	}
 	if !j.CheckpointConfig().Enabled {

@@ -172,7 +172,7 @@ func checkFlinkMetrics(t *testing.T, c *client, jid string) {
 	}
 	for _, name := range []string{"lastCheckpointDuration", "lastCheckpointSize", "lastCheckpointFullSize",
 		"numberOfCompletedCheckpoints", "numberOfFailedCheckpoints", "numberOfInProgressCheckpoints",
-		"totalNumberOfCheckpoints", "numRestarts", "uptime", "downtime"} {
+		"totalNumberOfCheckpoints", "numRestarts", "fullRestarts", "restartingTime", "uptime", "downtime"} {
 		mf := families["flink_jobmanager_job_"+name]
 		if mf == nil {
 			t.Fatalf("no flink_jobmanager_job_%s", name)
@@ -182,6 +182,12 @@ func checkFlinkMetrics(t *testing.T, c *client, jid string) {
 	for _, m := range families["flink_jobmanager_job_numRestarts"].Metric {
 		if labels(m)["job_id"] == jid && m.Gauge.GetValue() < 1 {
 			t.Fatalf("numRestarts %v", m)
+		}
+	}
+	// The keyed job restarted with a fixed delay of 10 ms.
+	for _, m := range families["flink_jobmanager_job_restartingTime"].Metric {
+		if labels(m)["job_id"] == jid && m.Gauge.GetValue() < 10 {
+			t.Fatalf("restartingTime %v, want at least the 10 ms restart delay", m)
 		}
 	}
 	lintClean(t, body, "flink_")

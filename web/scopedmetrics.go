@@ -54,7 +54,9 @@ func (s *Server) jobScopeMetrics(w http.ResponseWriter, r *http.Request, p param
 // task metrics as "<subtask>.<name>", with Flink's task metric names (those
 // /metrics serves as flink_taskmanager_job_task_*), its current input
 // watermark, and, for a vertex with network outputs, its current output
-// watermark.
+// watermark; and the operators' own metrics (numLateRecordsDropped,
+// pendingRecords, pendingBytes) as "<subtask>.<operator name>.<name>",
+// where an operator has them.
 func (s *Server) vertexScopeMetrics(w http.ResponseWriter, r *http.Request, p params) {
 	v, i, ok := s.lookupVertex(w, p)
 	if !ok {
@@ -72,6 +74,18 @@ func (s *Server) vertexScopeMetrics(w http.ResponseWriter, r *http.Request, p pa
 				continue // the watermarks, above: in full, as integers
 			}
 			values[fmt.Sprintf("%d.%s", st.Subtask, m.name)] = number(m.value(st))
+		}
+		// Operator metrics as Flink's MetricStore keys them in a task's
+		// store: subtask index, operator name and metric name.
+		for k, op := range v.vertices[i].Operators {
+			if k >= len(st.Operators) {
+				break
+			}
+			for _, m := range ownMetrics {
+				if f := m.value(st.Operators[k]); f >= 0 {
+					values[fmt.Sprintf("%d.%s.%s", st.Subtask, op.Name, m.name)] = strconv.FormatInt(f, 10)
+				}
+			}
 		}
 	}
 	metricValues(w, r, values)

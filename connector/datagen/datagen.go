@@ -118,6 +118,7 @@ func (r *reader[T]) exhausted(sp split) bool {
 
 var _ connector.SplitFetcher[int] = (*reader[int])(nil)
 var _ connector.StartPositioner = (*reader[int])(nil)
+var _ connector.PendingReporter = (*reader[int])(nil)
 
 // Fetch fills buf with the next records of its splits, the lowest index
 // first.
@@ -199,6 +200,21 @@ func (r *reader[T]) StartPosition() [][]byte {
 		pos[i] = sp.encode()
 	}
 	return pos
+}
+
+// Pending implements connector.PendingReporter: a bounded source's records
+// not generated yet, over its splits; unknown (-1) for an unbounded one.
+// Bytes are unknown: records are values, not bytes read.
+func (r *reader[T]) Pending() (records, bytes int64) {
+	if r.src.count < 0 {
+		return -1, -1
+	}
+	for _, sp := range r.splits {
+		if !r.exhausted(sp) {
+			records += (r.src.count - sp.next + sp.stride - 1) / sp.stride
+		}
+	}
+	return records, -1
 }
 
 // Close implements connector.SourceReader.

@@ -191,5 +191,18 @@ func (r *reader) StartPosition() [][]byte {
 	return pos
 }
 
+// Pending implements connector.PendingReporter: with a bounded number of
+// events, those of its splits not generated yet; unknown (-1) when
+// unbounded. Bytes are unknown: events are generated, not read.
+func (r *reader) Pending() (records, bytes int64) {
+	if r.src.cfg.Events <= 0 {
+		return -1, -1
+	}
+	for _, g := range r.gens {
+		records += max(g.split.MaxEvents-g.split.Next, 0)
+	}
+	return records, -1
+}
+
 // Close implements connector.SourceReader.
 func (r *reader) Close() error { return nil }
