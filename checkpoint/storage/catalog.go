@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strings"
 
-	"gocloud.dev/blob"
-
 	"github.com/weirstream/weir/checkpoint"
 )
 
@@ -79,12 +77,7 @@ type object struct {
 func (s *Storage) listJob(ctx context.Context, job string) (map[string]object, error) {
 	prefix := JobDir(job) + "/"
 	out := map[string]object{}
-	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
-	for {
-		o, err := it.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
+	for o, err := range s.bucket.List(ctx, prefix, "") {
 		if err != nil {
 			return nil, fmt.Errorf("checkpoint storage: list %s: %w", prefix, err)
 		}
@@ -92,6 +85,7 @@ func (s *Storage) listJob(ctx context.Context, job string) (map[string]object, e
 			out[strings.TrimPrefix(o.Key, prefix)] = object{size: o.Size}
 		}
 	}
+	return out, nil
 }
 
 // List describes every chk-<n> directory of job, oldest first. It reads
@@ -244,12 +238,7 @@ func (s *Storage) Discard(ctx context.Context, job string, id checkpoint.ID) err
 	if len(errs) > 0 {
 		return fmt.Errorf("checkpoint storage: discard checkpoint %d: %w", id, errors.Join(errs...))
 	}
-	it := s.bucket.List(&blob.ListOptions{Prefix: dir})
-	for {
-		o, err := it.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	for o, err := range s.bucket.List(ctx, dir, "") {
 		if err != nil {
 			errs = append(errs, err)
 			break
@@ -259,7 +248,7 @@ func (s *Storage) Discard(ctx context.Context, job string, id checkpoint.ID) err
 		}
 	}
 	if s.root != "" && len(errs) == 0 {
-		// fileblob leaves empty directories behind; removing them is
+		// A directory keeps its empty subdirectories; removing them is
 		// cosmetic, so a failure (a file written meanwhile) is ignored.
 		removeEmptyDirs(filepath.Join(s.root, filepath.FromSlash(strings.TrimSuffix(dir, "/"))))
 	}

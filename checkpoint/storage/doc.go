@@ -1,7 +1,8 @@
 // Package storage keeps checkpoints: the state files subtasks write and the
 // metadata that makes a checkpoint complete, on a local directory, S3 or in
-// memory, through gocloud.dev/blob. docs/format.md draws the layout and the
-// metadata encoding byte by byte.
+// memory. It owns the Bucket interface it needs of an object store;
+// internal/objstore implements it for the three. docs/format.md draws the
+// layout and the metadata encoding byte by byte.
 //
 // Layout under the storage root (one directory per job, named by JobDir):
 //

@@ -92,7 +92,7 @@ func (s *Storage) OpenStateFile(ctx context.Context, job string, ref checkpoint.
 	if err := validRelPath(ref.Path); err != nil {
 		return nil, &CorruptError{Path: ref.Path, Reason: "invalid path in metadata: " + err.Error()}
 	}
-	r, err := s.bucket.NewReader(ctx, s.key(job, ref.Path), nil)
+	r, err := s.bucket.Get(ctx, s.key(job, ref.Path))
 	if isNotFound(err) {
 		return nil, &CorruptError{Path: ref.Path, Reason: "missing", Err: err}
 	}

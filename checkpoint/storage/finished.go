@@ -45,7 +45,7 @@ func (s *Storage) MarkFinished(ctx context.Context, job string, f Finished) erro
 // ReadFinished reads the marker of job; an error wrapping ErrNotFound means
 // there is none (the job has not finished since it last started fresh).
 func (s *Storage) ReadFinished(ctx context.Context, job string) (*Finished, error) {
-	r, err := s.bucket.NewReader(ctx, s.key(job, FinishedName), nil)
+	r, err := s.bucket.Get(ctx, s.key(job, FinishedName))
 	if isNotFound(err) {
 		return nil, fmt.Errorf("%s/%s %w", JobDir(job), FinishedName, ErrNotFound)
 	}

@@ -13,8 +13,6 @@ import (
 	"slices"
 	"time"
 
-	"gocloud.dev/blob"
-
 	"github.com/weirstream/weir/checkpoint"
 )
 
@@ -428,7 +426,7 @@ func (d *decoder) subtaskState() checkpoint.OperatorSubtaskState {
 // fsynced when written; WriteMetadata fsyncs the directories chk-<id>,
 // shared, taskowned, the job's and the root, writes the metadata to a
 // temporary file next to its final name, fsyncs it, renames it to _metadata
-// (gocloud.dev/blob/fileblob renames on Close) and fsyncs chk-<id> again. On
+// (internal/objstore's Dir.Put) and fsyncs chk-<id> again. On
 // S3 the object becomes visible whole when its PUT completes. A reader thus
 // sees either no _metadata or all of it, with every file it references.
 func (s *Storage) WriteMetadata(ctx context.Context, job string, cp *checkpoint.CompletedCheckpoint) error {
@@ -438,7 +436,7 @@ func (s *Storage) WriteMetadata(ctx context.Context, job string, cp *checkpoint.
 	dir := CheckpointDir(cp.ID)
 	rel := dir + "/" + MetadataName
 	key := s.key(job, rel)
-	if ok, err := s.bucket.Exists(ctx, key); err != nil {
+	if ok, err := exists(ctx, s.bucket, key); err != nil {
 		return fmt.Errorf("checkpoint storage: check %s: %w", rel, err)
 	} else if ok {
 		return fmt.Errorf("checkpoint storage: %s %w; refusing to overwrite checkpoint %d", s.ExternalPath(job, cp.ID), ErrExists, cp.ID)
@@ -466,7 +464,7 @@ func (s *Storage) WriteMetadata(ctx context.Context, job string, cp *checkpoint.
 func (s *Storage) ReadMetadata(ctx context.Context, job string, id checkpoint.ID) (*checkpoint.CompletedCheckpoint, error) {
 	dir := CheckpointDir(id)
 	rel := dir + "/" + MetadataName
-	r, err := s.bucket.NewReader(ctx, s.key(job, rel), nil)
+	r, err := s.bucket.Get(ctx, s.key(job, rel))
 	if isNotFound(err) {
 		if s.dirExists(ctx, s.key(job, dir)+"/") {
 			return nil, fmt.Errorf("checkpoint %d of job %s is %w", id, JobDir(job), ErrIncomplete)
@@ -501,8 +499,10 @@ func (s *Storage) ReadMetadata(ctx context.Context, job string, id checkpoint.ID
 
 // dirExists reports whether any object has the key prefix.
 func (s *Storage) dirExists(ctx context.Context, prefix string) bool {
-	objs, _, err := s.bucket.ListPage(ctx, blob.FirstPageToken, 1, &blob.ListOptions{Prefix: prefix})
-	return err == nil && len(objs) > 0
+	for _, err := range s.bucket.List(ctx, prefix, "") {
+		return err == nil
+	}
+	return false
 }
 
 // frame wraps a body in the header (magic, version, flags 0, body length)

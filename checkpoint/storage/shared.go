@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-
-	"gocloud.dev/blob"
 
 	"github.com/weirstream/weir/checkpoint"
 )
@@ -76,7 +73,7 @@ func (s *Storage) CollectShared(ctx context.Context, job string, idle bool) (int
 		dirs[key[:strings.LastIndexByte(key, '/')]] = true
 	}
 	if s.root != "" {
-		// fileblob leaves the c<id> directories behind; an upload may be
+		// Deleting files leaves the c<id> directories behind; an upload may be
 		// creating a file in one, so only empty ones go (os.Remove).
 		for d := range dirs {
 			_ = os.Remove(filepath.Join(s.root, filepath.FromSlash(d)))
@@ -118,12 +115,7 @@ func (s *Storage) SharedFiles(ctx context.Context, job string) (SharedUsage, err
 		})
 	}
 	prefix := JobDir(job) + "/" + SharedDir + "/"
-	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
-	for {
-		o, err := it.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			return u, nil
-		}
+	for o, err := range s.bucket.List(ctx, prefix, "") {
 		if err != nil {
 			return u, fmt.Errorf("checkpoint storage: list %s: %w", prefix, err)
 		}
@@ -131,6 +123,7 @@ func (s *Storage) SharedFiles(ctx context.Context, job string) (SharedUsage, err
 			u.Stored[strings.TrimPrefix(o.Key, JobDir(job)+"/")] = true
 		}
 	}
+	return u, nil
 }
 
 // Problems lists what is wrong with u, sorted: a referenced file that is

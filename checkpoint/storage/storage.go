@@ -4,24 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 
-	"gocloud.dev/blob"
-	"gocloud.dev/blob/fileblob"
-	"gocloud.dev/blob/memblob"
-	_ "gocloud.dev/blob/s3blob" // registers s3:// with blob.OpenBucket
-	"gocloud.dev/gcerrors"
-
 	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/internal/fileurl"
+	"github.com/weirstream/weir/internal/objstore"
 )
 
 // Names in the layout of a job's directory.
@@ -30,7 +25,6 @@ const (
 	CheckpointPref = "chk-"      // chk-<n>/: one checkpoint's exclusive files
 	SharedDir      = "shared"    // files referenced by several checkpoints
 	TaskOwnedDir   = "taskowned" // files owned by tasks, never deleted by checkpoints
-	contentType    = "application/octet-stream"
 	maxJobDirLen   = 128
 	maxNameSegment = 255
 )
@@ -46,7 +40,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // (with an optional key prefix) or an in-memory bucket. Its methods are safe
 // for concurrent use.
 type Storage struct {
-	bucket   *blob.Bucket
+	bucket   Bucket
 	location string // as opened, for messages
 	scheme   string // "file", "s3" or "mem"
 	root     string // absolute directory for "file"; "" otherwise
@@ -79,18 +73,19 @@ func withoutCreate() Option { return func(o *options) { o.noCreate = true } }
 
 var memBuckets = struct {
 	sync.Mutex
-	m map[string]*blob.Bucket
-}{m: map[string]*blob.Bucket{}}
+	m map[string]*objstore.Mem
+}{m: map[string]*objstore.Mem{}}
 
 // Open opens checkpoint storage at location:
 //
 //   - a plain path or file:///abs/dir (file://./rel for a relative one): a
 //     directory on the local file system, created if missing;
 //   - s3://bucket/optional/prefix?region=...&endpoint=...: an S3 bucket
-//     through gocloud.dev/blob/s3blob, with the URL options of
-//     gocloud.dev/aws (region, endpoint, use_path_style, disable_https,
-//     request_checksum_calculation, response_checksum_validation, ...);
-//     credentials come from the environment (AWS_ACCESS_KEY_ID, ...);
+//     through internal/objstore, with the URL options gocloud.dev's s3blob
+//     took (region, endpoint, use_path_style, disable_https,
+//     request_checksum_calculation, response_checksum_validation, ...; the
+//     objstore package doc lists them); credentials come from the
+//     environment (AWS_ACCESS_KEY_ID, ...);
 //   - mem:// for a fresh in-memory bucket, mem://name/optional/prefix for one
 //     shared by every Open of that name in the process (tests, the embedded
 //     local cluster).
@@ -126,34 +121,25 @@ func Open(ctx context.Context, location string, opts ...Option) (*Storage, error
 		s.scheme = "mem"
 		s.base = "mem://" + u.Host
 		if u.Host == "" {
-			s.bucket = memblob.OpenBucket(nil)
+			s.bucket = objstore.NewMem()
 		} else {
 			memBuckets.Lock()
 			b := memBuckets.m[u.Host]
 			if b == nil {
-				b = memblob.OpenBucket(nil)
+				b = objstore.NewMem()
 				memBuckets.m[u.Host] = b
 			}
 			memBuckets.Unlock()
 			s.bucket, s.shared = b, true
 		}
 	case "s3":
-		if u.Host == "" {
-			return nil, fmt.Errorf("checkpoint storage: %q names no bucket", location)
-		}
-		s.scheme = "s3"
-		s.base = "s3://" + u.Host
-		q := u.Query()
-		if p := strings.Trim(q.Get("prefix"), "/"); p != "" {
-			prefix = path.Join(p, prefix)
-			q.Del("prefix")
-		}
-		bu := url.URL{Scheme: "s3", Host: u.Host, RawQuery: q.Encode()}
-		b, err := blob.OpenBucket(ctx, bu.String())
+		b, p, err := objstore.OpenS3(ctx, location)
 		if err != nil {
 			return nil, fmt.Errorf("checkpoint storage: open %s: %w", Redact(location), err)
 		}
-		s.bucket = b
+		s.scheme = "s3"
+		s.base = "s3://" + u.Host
+		s.bucket, prefix = b, p
 	default:
 		return nil, fmt.Errorf("%w %q in %q: use a directory path, file://, s3:// or mem://",
 			ErrUnsupportedScheme, u.Scheme, Redact(location))
@@ -162,7 +148,7 @@ func Open(ctx context.Context, location string, opts ...Option) (*Storage, error
 		s.base += "/" + prefix
 		// Closing the prefixed view closes the bucket under it; Close skips
 		// that for shared mem:// buckets.
-		s.bucket = blob.PrefixedBucket(s.bucket, prefix+"/")
+		s.bucket = &prefixed{Bucket: s.bucket, p: prefix + "/"}
 	}
 	return s, nil
 }
@@ -172,14 +158,7 @@ func (s *Storage) openDir(dir string) (*Storage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint storage: %s: %w", dir, err)
 	}
-	b, err := fileblob.OpenBucket(abs, &fileblob.Options{
-		CreateDir: !s.opts.noCreate,
-		// Temporary files next to the final ones: the rename on Close stays
-		// on one file system (it fails across mounts).
-		NoTempDir: true,
-		// No ".attrs" sidecar files: one file per object, one rename.
-		Metadata: fileblob.MetadataDontWrite,
-	})
+	b, err := objstore.OpenDir(abs, !s.opts.noCreate)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint storage: open directory %s: %w", abs, err)
 	}
@@ -187,9 +166,9 @@ func (s *Storage) openDir(dir string) (*Storage, error) {
 	return s, nil
 }
 
-// FromBucket wraps an open bucket (any gocloud.dev/blob driver) as checkpoint
-// storage; location is used in messages and external paths.
-func FromBucket(b *blob.Bucket, location string, opts ...Option) *Storage {
+// FromBucket wraps an open bucket as checkpoint storage; location is used
+// in messages and external paths.
+func FromBucket(b Bucket, location string, opts ...Option) *Storage {
 	s := &Storage{bucket: b, location: location, scheme: "blob", base: strings.TrimRight(location, "/"),
 		opts: options{inlineThreshold: DefaultInlineThreshold}}
 	for _, o := range opts {
@@ -210,7 +189,7 @@ func (s *Storage) Close() error {
 func (s *Storage) Location() string { return Redact(s.location) }
 
 // Bucket is the underlying bucket, for tools and tests.
-func (s *Storage) Bucket() *blob.Bucket { return s.bucket }
+func (s *Storage) Bucket() Bucket { return s.bucket }
 
 // JobDir turns a job name into the name of its directory: every byte outside
 // [A-Za-z0-9._-] becomes '_', a leading '.' becomes '_' (so "." and ".."
@@ -294,47 +273,38 @@ func validRelPath(p string) error {
 	return nil
 }
 
-// isNotFound reports whether err says a blob does not exist.
+// isNotFound reports whether err says an object does not exist.
 func isNotFound(err error) bool {
-	return gcerrors.Code(err) == gcerrors.NotFound || errors.Is(err, os.ErrNotExist)
+	return errors.Is(err, objstore.ErrNotFound) || errors.Is(err, os.ErrNotExist)
 }
 
 // writeObject writes r to key and returns its size and CRC32C. Nothing is
-// visible under key unless the whole write succeeded: fileblob writes a
-// temporary file next to the final one and renames it on Close (we fsync it
-// before); S3 makes an object visible only when its PUT (or multipart
-// upload) completes; memblob swaps in the whole object on Close.
+// visible under key unless the whole write succeeded: a local directory
+// gets a temporary file next to the final one, fsynced and renamed; S3
+// makes an object visible only when its PUT (or multipart upload)
+// completes; memory swaps in the whole object.
 func (s *Storage) writeObject(ctx context.Context, key string, r io.Reader, ifNotExist bool) (int64, uint32, error) {
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var f *os.File
-	w, err := s.bucket.NewWriter(wctx, key, &blob.WriterOptions{
-		ContentType: contentType,
-		// S3-compatible servers differ in If-None-Match support; callers
-		// check existence first there.
-		IfNotExist: ifNotExist && s.scheme != "s3",
-		BeforeWrite: func(as func(any) bool) error {
-			as(&f) // fileblob hands out its temporary *os.File
-			return nil
-		},
-	})
-	if err != nil {
+	cr := &crcReader{r: r, h: crc32.New(castagnoli)}
+	// S3-compatible servers differ in If-None-Match support; callers check
+	// existence first there.
+	if err := s.bucket.Put(ctx, key, cr, ifNotExist && s.scheme != "s3"); err != nil {
 		return 0, 0, err
 	}
-	h := crc32.New(castagnoli)
-	n, err := io.Copy(w, io.TeeReader(r, h))
-	if err == nil && f != nil {
-		err = f.Sync()
-	}
-	if err != nil {
-		cancel() // abort: no rename, no completed upload
-		_ = w.Close()
-		return 0, 0, err
-	}
-	if err := w.Close(); err != nil {
-		return 0, 0, err
-	}
-	return n, h.Sum32(), nil
+	return cr.n, cr.h.Sum32(), nil
+}
+
+// crcReader counts and checksums what is read through it.
+type crcReader struct {
+	r io.Reader
+	h hash.Hash32
+	n int64
+}
+
+func (c *crcReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.h.Write(p[:n])
+	c.n += int64(n)
+	return n, err
 }
 
 // syncDir fsyncs a directory of a file storage, given as a key prefix

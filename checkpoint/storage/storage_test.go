@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -166,7 +167,12 @@ func testRoundTrip(t *testing.T, st *Storage) {
 func damage(t *testing.T, st *Storage, job, rel string, fn func([]byte) []byte) {
 	t.Helper()
 	key := JobDir(job) + "/" + rel
-	data, err := st.Bucket().ReadAll(ctx, key)
+	r, err := st.Bucket().Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(r)
+	r.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +182,7 @@ func damage(t *testing.T, st *Storage, job, rel string, fn func([]byte) []byte) 
 		}
 		return
 	}
-	if err := st.Bucket().WriteAll(ctx, key, data, nil); err != nil {
+	if err := st.Bucket().Put(ctx, key, bytes.NewReader(data), false); err != nil {
 		t.Fatal(err)
 	}
 }

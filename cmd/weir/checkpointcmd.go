@@ -17,11 +17,10 @@ import (
 	"time"
 
 	"github.com/weirstream/weir/cli"
+	"github.com/weirstream/weir/internal/objstore"
 	"github.com/weirstream/weir/internal/units"
 
 	"github.com/spf13/cobra"
-	"gocloud.dev/blob"
-	"gocloud.dev/gcerrors"
 
 	"github.com/weirstream/weir/checkpoint"
 	"github.com/weirstream/weir/checkpoint/storage"
@@ -224,13 +223,8 @@ func findRemote(ctx context.Context, loc, shown string, none func(string) error)
 	}
 	defer st.Close()
 	var subdirs []string
-	it := st.Bucket().List(&blob.ListOptions{Delimiter: "/"})
-	for {
-		o, err := it.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if gcerrors.Code(err) == gcerrors.NotFound {
+	for o, err := range st.Bucket().List(ctx, "", "/") {
+		if errors.Is(err, objstore.ErrNotFound) {
 			return nil, none("it does not exist")
 		}
 		if err != nil {
@@ -262,7 +256,7 @@ func listJobs(ctx context.Context, root string, jobs []string, where func(string
 				continue // not a directory Weir writes
 			}
 			infos, err := st.List(ctx, job)
-			if gcerrors.Code(err) == gcerrors.NotFound {
+			if errors.Is(err, objstore.ErrNotFound) {
 				return nil, none("it does not exist")
 			}
 			if err != nil {
