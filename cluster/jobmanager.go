@@ -173,8 +173,20 @@ func newJobManager(job Job) *jobManager {
 // (the restart strategy gave up), or ctx is cancelled. With
 // execution.checkpointing.interval set it takes checkpoints, and each
 // restart resumes from the latest completed one.
+//
+// With minicluster.number-of-taskmanagers above 1, the attempts run on that
+// many task managers in this process, joined by the TCP data plane.
 func Run(ctx context.Context, job Job) error {
-	return newJobManager(job).run(ctx, job.Name, job.Graph, job.Plan, localTaskManager{})
+	m := newJobManager(job)
+	if n := config.Get(m.cfg, config.MiniClusterTaskManagers); n > 1 {
+		tms, err := newLoopbackTaskManagers(n, m.logger)
+		if err != nil {
+			return err
+		}
+		defer tms.Close()
+		return m.run(ctx, job.Name, job.Graph, job.Plan, tms)
+	}
+	return m.run(ctx, job.Name, job.Graph, job.Plan, localTaskManager{})
 }
 
 // BuildAttempt wires the tasks of job for one attempt on the in-process

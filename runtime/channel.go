@@ -54,6 +54,10 @@ type InputChannel struct {
 	queue   fifo[element]
 	queued  bool // in gate.mu.ready
 	blocked bool // held back (barrier alignment)
+
+	// remote is set when the producer runs on another task manager: the
+	// credit goes back over the network (see Network).
+	remote *remoteInput
 }
 
 // AddChannel creates a channel into the gate for the head's input `input`,
@@ -117,6 +121,10 @@ func (c *InputChannel) enqueue(e element) {
 // release recycles a consumed data buffer and returns its credit.
 func (c *InputChannel) release(b *Buffer) {
 	b.Recycle()
+	if c.remote != nil {
+		c.remote.grant()
+		return
+	}
 	c.credit <- struct{}{}
 }
 

@@ -68,6 +68,10 @@ type JobSpec struct {
 	// Clock is the subtasks' processing time (operator.ProcessingTimeService); nil
 	// means the system clock.
 	Clock operator.Clock
+	// Network, when the attempt is spread over several task managers, says
+	// which subtasks run here and carries the channels to the others; nil
+	// runs every subtask in this process.
+	Network *Network
 }
 
 // Job is a wired, runnable instance of a JobSpec.
@@ -88,6 +92,12 @@ type Job struct {
 	commitOnce sync.Once
 	ended      atomic.Int64
 	sampler    sampler
+}
+
+// local says whether subtask s of vertex v runs in this process.
+func (j *Job) local(v, s int) bool {
+	n := j.spec.Network
+	return n == nil || n.cfg.Place(v, s) == n.self
 }
 
 type channelKey struct{ node, input, from, to int }
@@ -113,16 +123,19 @@ func Build(ctx context.Context, spec JobSpec) (*Job, error) {
 		j.commit = make(chan struct{})
 	}
 	g, p := spec.Graph, spec.Plan
+	local := j.local
 	if (spec.Checkpointing || spec.Restore != nil) && spec.Storage == nil {
 		cancel(nil)
 		return nil, errors.New("checkpointing needs a checkpoint storage")
 	}
 	// Sinks publish what the restored checkpoint prepared, and clean up
 	// after failed attempts, before any writer starts.
+	// In a cluster, the task manager running the sink's first subtask does
+	// it.
 	for _, n := range g.Nodes {
 		if sn, ok := n.Impl.(interface {
 			Recover(context.Context, connector.RestoreInfo, [][]byte) error
-		}); ok {
+		}); ok && local(p.VertexOf[n.ID], 0) {
 			var committables [][]byte
 			info := connector.RestoreInfo{Logger: spec.Logger.With("job", spec.Name)}
 			if spec.Restore != nil {
@@ -143,30 +156,53 @@ func Build(ctx context.Context, spec JobSpec) (*Job, error) {
 	}
 
 	// Gates and channels: one gate per consumer subtask, one channel per
-	// producer subtask feeding it.
+	// producer subtask feeding it. A channel between task managers is a
+	// gate's channel where its consumer runs and a proxy where its producer
+	// runs (see Network).
 	gates := make([][]*InputGate, len(p.Vertices))
 	chans := map[channelKey]*InputChannel{}
+	addChannel := func(key channelKey, fromV, toV int, gate *InputGate) {
+		here, there := local(fromV, key.from), local(toV, key.to)
+		switch {
+		case here && there:
+			chans[key] = gate.AddChannel(key.input, spec.BuffersPerChannel)
+		case there:
+			ch := gate.AddChannel(key.input, 0)
+			spec.Network.inbound(spec.Network.cfg.Place(fromV, key.from), key, ch, spec.BuffersPerChannel, spec.SegmentSize)
+		case here:
+			chans[key] = spec.Network.outbound(spec.Network.cfg.Place(toV, key.to), key, spec.BuffersPerChannel)
+		}
+	}
 	for _, v := range p.Vertices {
 		gates[v.ID] = make([]*InputGate, v.Parallelism)
 		for s := range gates[v.ID] {
-			gate := NewInputGate()
-			gates[v.ID][s] = gate
+			var gate *InputGate
+			if local(v.ID, s) {
+				gate = NewInputGate()
+				gates[v.ID][s] = gate
+			}
 			for _, in := range v.Inputs {
 				from := p.Vertices[in.FromVertex]
 				if in.Edge.Partitioning == graph.Forward {
-					chans[channelKey{v.Head, in.Input, s, s}] = gate.AddChannel(in.Input, spec.BuffersPerChannel)
+					addChannel(channelKey{v.Head, in.Input, s, s}, from.ID, v.ID, gate)
 					continue
 				}
 				for f := 0; f < from.Parallelism; f++ {
-					chans[channelKey{v.Head, in.Input, f, s}] = gate.AddChannel(in.Input, spec.BuffersPerChannel)
+					addChannel(channelKey{v.Head, in.Input, f, s}, from.ID, v.ID, gate)
 				}
 			}
 		}
+	}
+	if spec.Network != nil {
+		spec.Network.seal()
 	}
 
 	cache := map[string][]byte{} // keyed state files read once for every subtask
 	for _, v := range p.Vertices {
 		for s := 0; s < v.Parallelism; s++ {
+			if !local(v.ID, s) {
+				continue
+			}
 			t, err := j.buildSubtask(v, s, gates[v.ID][s], chans, cache)
 			if err != nil {
 				cancel(err)
@@ -354,6 +390,14 @@ func (j *Job) Run() error {
 		defer close(progressDone)
 		j.progress(progressCtx, start)
 	}()
+	var netErr atomic.Pointer[error]
+	if n := j.spec.Network; n != nil {
+		n.start(j.ctx, func(err error) {
+			netErr.CompareAndSwap(nil, &err)
+			j.cancel(err)
+		})
+		defer n.Close()
+	}
 	running := make([]atomic.Bool, len(j.subtasks))
 	for i, t := range j.subtasks {
 		running[i].Store(true)
@@ -372,15 +416,26 @@ func (j *Job) Run() error {
 		})
 	}
 	if err := j.awaitSubtasks(&wg, running); err != nil {
+		if n := j.spec.Network; n != nil {
+			n.wait() // cancelled: its connections are closed
+		}
 		stopProgress()
 		<-progressDone
 		return err
+	}
+	if n := j.spec.Network; n != nil {
+		// What the subtasks sent to other task managers is on its way
+		// once every connection has drained.
+		n.wait()
 	}
 	stopProgress()
 	<-progressDone
 	defer j.cancel(context.Canceled)
 	if first != nil {
 		return first
+	}
+	if err := netErr.Load(); err != nil {
+		return *err
 	}
 	select {
 	case <-j.commit:

@@ -71,7 +71,8 @@ func (j *Job) sample(now time.Time) {
 	s.last, s.at = cur, now
 }
 
-// Status returns every vertex with its subtasks' figures. It may be called
+// Status returns every vertex with its subtasks' figures (those of this
+// task manager, when the attempt is spread over several). It may be called
 // from any goroutine while the job runs.
 func (j *Job) Status() []graph.VertexStatus {
 	g, p := j.spec.Graph, j.spec.Plan
@@ -90,6 +91,9 @@ func (j *Job) Status() []graph.VertexStatus {
 			vs.Inputs = append(vs.Inputs, graph.VertexInputInfo{FromVertex: in.FromVertex, Partitioning: in.Edge.Partitioning.String()})
 		}
 		for s := 0; s < v.Parallelism; s++ {
+			if !j.local(v.ID, s) { // on another task manager
+				continue
+			}
 			t := j.subtasks[i]
 			st := graph.SubtaskStatus{Subtask: s, RecordsIn: cur[i].in, RecordsOut: cur[i].out, CurrentInputWatermark: operator.MinWatermark}
 			if t.gate != nil {

@@ -23,7 +23,8 @@ import (
 func TestHistoryServerInBrowser(t *testing.T) {
 	node := browserTools(t)
 	out := artifactsDir(t)
-	e := newEnv(t, "parallelism.default=2", "execution.checkpointing.interval=20ms")
+	e := newEnv(t, "parallelism.default=2", "execution.checkpointing.interval=20ms",
+		"execution.checkpointing.dir="+filepath.Join(t.TempDir(), "ckpt"))
 	gen := datagen.New(2000, 1, func(i int64, _ uint64) rec { return rec{F0: "k", F1: i} })
 	weir.Map(weir.FromSource(e, gen, "Numbers").UID("numbers"), func(r rec) (rec, error) { return r, nil }).
 		Name("Pass").UID("pass").DisableChaining().SinkTo(discard.New[rec](), "Discard").UID("discard")
