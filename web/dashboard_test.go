@@ -260,6 +260,23 @@ func failedJob(t *testing.T) *weir.Environment {
 	return e
 }
 
+// finishedJob runs a bounded job, "runs-to-the-end", with event time and
+// checkpoints, to its end: FINISHED, its watermarks at Long.MAX_VALUE.
+func finishedJob(t *testing.T) *weir.Environment {
+	e := newEnv(t, "parallelism.default=2", "execution.checkpointing.interval=20ms")
+	gen := datagen.New(2000, 1, func(i int64, _ uint64) rec { return rec{F0: "k", F1: i} })
+	wms := weir.ForMonotonousTimestamps(func(rec) int64 { return time.Now().UnixMilli() })
+	weir.Map(weir.FromSourceWithWatermarks(e, gen, "Numbers", wms).UID("numbers"), func(r rec) (rec, error) { return r, nil }).
+		Name("Pass").UID("pass").DisableChaining().SinkTo(discard.New[rec](), "Discard").UID("discard")
+	if err := e.Execute(context.Background(), "runs-to-the-end"); err != nil {
+		t.Fatalf("runs-to-the-end: %v", err)
+	}
+	if st := e.Job().State(); st != weir.StateFinished {
+		t.Fatalf("runs-to-the-end is %s, want %s", st, weir.StateFinished)
+	}
+	return e
+}
+
 // serveJobs starts a REST server for jobs and stops it when the test ends.
 func serveJobs(t *testing.T, o web.Options, jobs ...web.Job) *web.Server {
 	o.Version = "test"
@@ -325,15 +342,17 @@ func artifactsDir(t *testing.T) string {
 // (web/e2e/dashboard.mjs): job list, job graph with watermarks,
 // checkpoints with their percentiles, one checkpoint's detail, exceptions
 // with the cause chain, the job's configuration, the Cancel button (and
-// its absence), the layout at 1024x768, and an API outage.
+// its absence), the pages of a finished and a failed job without an
+// "Invalid Date", the layout at 1024x768, and an API outage.
 func TestDashboardInBrowser(t *testing.T) {
 	node := browserTools(t)
 	out := artifactsDir(t)
 	e := startJob(t)
 	cancellable := startCancellable(t)
 	failed := failedJob(t)
+	finished := finishedJob(t)
 
-	url := serveJobs(t, web.Options{}, e.Job(), cancellable.Job(), failed.Job()).URL()
+	url := serveJobs(t, web.Options{}, e.Job(), cancellable.Job(), failed.Job(), finished.Job()).URL()
 	noCancel := config.New()
 	if err := noCancel.Set(config.WebCancelEnable.Key(), "false"); err != nil {
 		t.Fatal(err)

@@ -3,19 +3,21 @@
 //
 // URL is the dashboard of a server running the jobs the Go test
 // TestDashboardInBrowser starts: "sensor-counts" (running, with
-// watermarks, checkpoints and one restart), "cancel-me" (running) and
-// "fails-for-good" (failed); NOCANCEL_URL serves sensor-counts with
-// web.cancel.enable: false, AUTH_URL serves cancel-me behind a bearer
-// token (rest.auth.token). OUTDIR receives a screenshot of each page. It
-// checks the job list, the job graph and a vertex's watermarks, the
-// checkpoints page with its percentiles and one checkpoint's detail, the
-// exceptions with their cause chain, the job's configuration, the Cancel
-// button (refused with the server's words, absent when disabled, and a
-// real cancel), every page at 1024x768 without sideways scrolling; it fails
-// on any console error, page error, failed request or HTTP error, and ends
-// with a simulated API outage to check that the page stays and a banner
-// says so. Exit status 0 when every check passed; otherwise 1 with the
-// reason on stderr.
+// watermarks, checkpoints and one restart), "cancel-me" (running),
+// "fails-for-good" (failed) and "runs-to-the-end" (finished);
+// NOCANCEL_URL serves sensor-counts with web.cancel.enable: false,
+// AUTH_URL serves cancel-me behind a bearer token (rest.auth.token).
+// OUTDIR receives a screenshot of each page. It checks the job list, the
+// job graph and a vertex's watermarks, the checkpoints page with its
+// percentiles and one checkpoint's detail, the exceptions with their cause
+// chain, the job's configuration, the Cancel button (refused with the
+// server's words, absent when disabled, and a real cancel), the pages of
+// the finished and the failed job without an "Invalid Date" or NaN where
+// a time is unset, every page at 1024x768 without sideways scrolling; it
+// fails on any console error, page error, failed request or HTTP error,
+// and ends with a simulated API outage to check that the page stays and a
+// banner says so. Exit status 0 when every check passed; otherwise 1 with
+// the reason on stderr.
 
 import { chromium } from 'playwright-core';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
@@ -69,6 +71,23 @@ try {
     if (watching && r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
   });
   const noProblems = (where) => check(problems.length === 0, `${where}:\n  ${problems.join('\n  ')}`);
+  // noBadTimes: no time on the page (text or tooltip) is "Invalid Date" or
+  // has NaN in it: an unset time shows a dash.
+  const noBadTimes = async (where) => {
+    const bad = await page.evaluate(() => {
+      const out = [];
+      const re = /Invalid Date|NaN/;
+      if (re.test(document.body.innerText)) {
+        for (const el of document.querySelectorAll('#view *, header *')) {
+          if (!el.children.length && re.test(el.textContent)) out.push(el.closest('td, dd, div, p, span')?.outerHTML.slice(0, 300) || el.outerHTML.slice(0, 300));
+        }
+        if (!out.length) out.push('(in the page text)');
+      }
+      for (const el of document.querySelectorAll('[title]')) if (re.test(el.title)) out.push(`title: ${el.outerHTML.slice(0, 300)}`);
+      return out;
+    });
+    check(bad.length === 0, `${where} shows a bad time:\n  ${bad.join('\n  ')}`);
+  };
   const shot = async (name) => {
     const file = join(outdir, `dashboard-${name}`);
     await page.screenshot({ path: file, fullPage: true });
@@ -91,6 +110,7 @@ try {
   const job = byName('sensor-counts');
   const cancelJob = byName('cancel-me');
   const failedJob = byName('fails-for-good');
+  const endedJob = byName('runs-to-the-end');
   const row = page.locator('#jobs-table tbody tr', { hasText: job.name });
   await row.first().waitFor();
   await page.waitForFunction(
@@ -328,6 +348,51 @@ try {
   await shot('5e-cancelled.png');
   noProblems('cancel');
   log('cancel ok: refused behind a token, absent when disabled, cancel-me CANCELED');
+
+  // 5f. Ended jobs, FINISHED and FAILED: no page shows "Invalid Date" (or
+  // NaN) where a time is unset or beyond any date; the finished job's
+  // watermarks, at Long.MAX_VALUE, read "end of input"; the badge says
+  // Live (this is no history server) and no Cancel button shows.
+  const END_WM = '9223372036854775807';
+  await page.goto(url);
+  await page.locator(`#jobs-table tr[data-key="${endedJob.jid}"]`, { hasText: 'FINISHED' }).waitFor();
+  await noBadTimes('job list with ended jobs');
+  for (const ended of [endedJob, failedJob]) {
+    const d = await api(`jobs/${ended.jid}`);
+    // A job without checkpointing has no checkpoints route (404).
+    const cr = await page.request.get(new URL(`jobs/${ended.jid}/checkpoints`, url).href);
+    check(cr.ok() || cr.status() === 404, `GET jobs/${ended.jid}/checkpoints: ${cr.status()}`);
+    const cps = cr.ok() ? await cr.json() : null;
+    const done = (cps?.history || []).find((c) => c.status === 'COMPLETED');
+    const routes = [
+      ['', '#vertex-table td.wm'],
+      ...d.vertices.map((v) => [`/vertices/${v.id}`, '#low-watermark']),
+      ...(cps ? [['/checkpoints', 'section[data-key="tiles"]']] : []),
+      ...(done ? [[`/checkpoints/${done.id}`, 'table.subtasks tbody tr[data-key]']] : []),
+      ['/exceptions', 'section[data-key="exceptions"]'],
+      ['/config', '#job-config, #execution-config'],
+    ];
+    for (const [route, ready] of routes) {
+      await page.goto(`${url}#/jobs/${ended.jid}${route}`);
+      await page.locator(ready).first().waitFor();
+      await page.locator('.jobhead .pill', { hasText: ended.name === endedJob.name ? 'FINISHED' : 'FAILED' }).waitFor();
+      await page.waitForTimeout(150);
+      await noBadTimes(`${ended.name} #/jobs/${ended.jid}${route}`);
+      check((await page.locator('#live').innerText()).trim() === 'Live', `the badge on ${ended.name}${route} is not Live`);
+      check((await page.locator('#cancel-job, [data-cancel]').count()) === 0, `a Cancel button shows on the ended ${ended.name}`);
+    }
+    log(`${ended.name} ok: ${routes.length} pages without an invalid time`);
+  }
+  await page.goto(`${url}#/jobs/${endedJob.jid}`);
+  await page.locator('#vertex-table td.wm').first().waitFor();
+  const atEnd = await page.locator(`#vertex-table td.wm[data-wm="${END_WM}"]`).allInnerTexts();
+  check(atEnd.length > 0, `no vertex of ${endedJob.name} shows a watermark at Long.MAX_VALUE`);
+  for (const c of atEnd) check(/^–\s+end of input$/.test(c.trim()), `a watermark at the end of input reads "${c}"`);
+  const facts = await page.locator('.jobhead .facts').innerText();
+  check(/Ended/i.test(facts), `the finished job's header has no end time: "${facts}"`);
+  await shot('5f-finished.png');
+  noProblems('ended jobs');
+  log(`ended jobs ok: ${atEnd.length} watermarks at the end of input`);
 
   // 5e. 1024x768: no page scrolls sideways; wide tables scroll in their box.
   await page.setViewportSize({ width: 1024, height: 768 });

@@ -4,8 +4,11 @@
 // URL is a history server (web.HistoryServer) serving the archive of the
 // ended job JOBID, which the Go test TestHistoryServerInBrowser wrote.
 // It checks that the job list shows the job as FINISHED, that the job
-// opens with its graph (a box per archived vertex), and that its
-// checkpoints and exceptions pages open; it fails on any console error or
+// opens with its graph (a box per archived vertex), that each vertex, its
+// checkpoints, a checkpoint's detail, its exceptions and configuration
+// open; that no page shows "Invalid Date" or NaN where a time is unset
+// (a dash instead), and that the header's badge says History and no page
+// offers Cancel; it fails on any console error or
 // warning, page error, failed request or HTTP error (a page asking for
 // something the archive does not hold). OUTDIR receives a screenshot of
 // each page. Kept apart from dashboard.mjs, which checks a live server.
@@ -51,10 +54,35 @@ try {
   });
   page.on('response', (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`));
   const noProblems = (where) => check(problems.length === 0, `${where}:\n  ${problems.join('\n  ')}`);
+  // noBadTimes: no time on the page (text or tooltip) is "Invalid Date" or
+  // has NaN in it: an unset time shows a dash.
+  const noBadTimes = async (where) => {
+    const bad = await page.evaluate(() => {
+      const out = [];
+      const re = /Invalid Date|NaN/;
+      if (re.test(document.body.innerText)) {
+        for (const el of document.querySelectorAll('#view *, header *')) {
+          if (!el.children.length && re.test(el.textContent)) out.push(el.closest('td, dd, div, p, span')?.outerHTML.slice(0, 300) || el.outerHTML.slice(0, 300));
+        }
+        if (!out.length) out.push('(in the page text)');
+      }
+      for (const el of document.querySelectorAll('[title]')) if (re.test(el.title)) out.push(`title: ${el.outerHTML.slice(0, 300)}`);
+      return out;
+    });
+    check(bad.length === 0, `${where} shows a bad time:\n  ${bad.join('\n  ')}`);
+  };
   const shot = async (name) => {
     const file = join(outdir, `history-${name}`);
     await page.screenshot({ path: file, fullPage: true });
     log('screenshot', file);
+  };
+
+  // The header's badge says History (an archive does not change), and
+  // no page offers to cancel.
+  const historyBadge = async (where) => {
+    await page.waitForFunction(() => document.getElementById('live')?.innerText.trim() === 'History');
+    check((await page.locator('#live.live-history').count()) === 1, `${where}: the badge is not styled as history`);
+    check((await page.locator('#cancel-job, [data-cancel]').count()) === 0, `${where}: a Cancel button shows on the history server`);
   };
 
   // 1. The job list holds the archived job, FINISHED.
@@ -63,28 +91,65 @@ try {
     (id) => document.querySelector(`#jobs-table tr[data-key="${id}"]`)?.textContent.includes('FINISHED'),
     jid,
   );
+  await historyBadge('history job list');
+  await noBadTimes('history job list');
   await shot('1-jobs.png');
   noProblems('history job list');
-  log('history job list ok:', jid);
+  log('history job list ok:', jid, 'badge History');
 
-  // 2. It opens: one box per vertex of the archived job.
-  const r = await page.request.get(new URL(`jobs/${jid}`, url).href);
-  check(r.ok(), `GET jobs/${jid}: ${r.status()}`);
-  const detail = await r.json();
+  // 2. It opens: one box per vertex of the archived job, and the vertex
+  // table shows no invalid time (a finished job's watermarks are at their
+  // end, Long.MAX_VALUE).
+  const api = async (path) => {
+    const r = await page.request.get(new URL(path, url).href);
+    check(r.ok(), `GET ${path}: ${r.status()}`);
+    return r.json();
+  };
+  const detail = await api(`jobs/${jid}`);
   await page.locator(`#jobs-table tr[data-key="${jid}"] a`).first().click();
   await page.waitForFunction((n) => document.querySelectorAll('#job-graph .vbox').length === n, detail.vertices.length);
   for (const v of detail.vertices) {
     check((await page.locator(`#job-graph .vbox[data-vertex="${v.id}"]`).count()) === 1, `no box for vertex ${v.name}`);
   }
+  await page.waitForFunction((n) => document.querySelectorAll('#vertex-table tbody tr td.wm').length === n, detail.vertices.length);
+  await historyBadge('history job graph');
+  await noBadTimes('history job graph');
+  const started = await page.locator('.jobhead .facts').innerText();
+  check(/Started/i.test(started) && /Ended/i.test(started), `the job's header reads "${started}"`);
   await shot('2-job.png');
   noProblems('history job graph');
   log('history job graph ok:', detail.vertices.length, 'vertices');
 
-  // 3. Its checkpoints and exceptions pages open from the archive.
-  for (const [route, name] of [['checkpoints', '3-checkpoints.png'], ['exceptions', '4-exceptions.png']]) {
+  // 2b. Each vertex selected: its subtasks and watermarks.
+  for (const v of detail.vertices) {
+    await page.goto(new URL(`#/jobs/${jid}/vertices/${v.id}`, url).href);
+    await page.locator('#subtask-table tbody tr').first().waitFor();
+    await page.locator('#low-watermark').waitFor();
+    await noBadTimes(`history vertex ${v.name}`);
+  }
+  await shot('2b-vertex.png');
+  noProblems('history vertices');
+  const wmCells = await page.locator('#vertex-table td.wm').allInnerTexts();
+  // The vertices after the source ended with Long.MAX_VALUE: a dash and
+  // "end of input", not a date.
+  const ended = await page.locator('#vertex-table td.wm[data-wm="9223372036854775807"]').allInnerTexts();
+  check(ended.length > 0, `no vertex's low watermark is Long.MAX_VALUE: ${wmCells.join(' | ')}`);
+  for (const c of ended) check(/^–\s+end of input$/.test(c.trim()), `a watermark at the end of input reads "${c}"`);
+  log('history vertices ok; low watermarks:', wmCells.map((x) => x.replace(/\s+/g, ' ')).join(' | '));
+
+  // 3. Its checkpoints, a checkpoint's detail, exceptions and
+  // configuration open from the archive.
+  const cps = await api(`jobs/${jid}/checkpoints`);
+  const pages = [['checkpoints', '3-checkpoints.png'], ['exceptions', '4-exceptions.png'], ['config', '5-config.png']];
+  const done = (cps.history || []).find((c) => c.status === 'COMPLETED');
+  if (done) pages.splice(1, 0, [`checkpoints/${done.id}`, '3b-checkpoint.png']);
+  for (const [route, name] of pages) {
     await page.goto(new URL(`#/jobs/${jid}/${route}`, url).href);
     await page.waitForFunction(() => (document.getElementById('view')?.innerText || '').length > 50);
+    if (route === `checkpoints/${done?.id}`) await page.locator('table.subtasks tbody tr[data-key]').first().waitFor();
     await page.waitForTimeout(300);
+    await historyBadge(`history ${route}`);
+    await noBadTimes(`history ${route}`);
     await shot(name);
     noProblems(`history ${route}`);
     log(`history ${route} ok`);

@@ -9,7 +9,7 @@ import { checkpointsView } from './views/checkpoints.js';
 import { checkpointView } from './views/checkpoint.js';
 import { exceptionsView } from './views/exceptions.js';
 import { configView } from './views/config.js';
-import { notice, get, setDashboardConfig, dashboardConfigLoaded, cancelClick } from './ui.js';
+import { notice, get, setDashboardConfig, dashboardConfigLoaded, isHistoryServer, cancelClick } from './ui.js';
 import { morph } from './dom.js';
 import { ms } from './format.js';
 
@@ -64,11 +64,17 @@ function setBanner(text) {
   }
 }
 
+// setLive sets the header's badge: Live while polls succeed, Paused on a
+// page that stopped polling, "Updated … ago" when they fail. A history
+// server (/config's features.web-history) serves archives that never
+// change: its badge says History instead of Live or Paused.
 function setLive() {
   const stale = !lastOK || Date.now() - lastOK > 3 * POLL_MS;
-  const state = view && view.stopped ? 'paused' : failing || stale ? 'stale' : 'live';
+  let state = view && view.stopped ? 'paused' : failing || stale ? 'stale' : 'live';
+  if (isHistoryServer() && state !== 'stale') state = 'history';
   live.className = `live live-${state}`;
-  const text = state === 'paused' ? 'Paused' : state === 'live' ? 'Live' : lastOK ? `Updated ${ms(Date.now() - lastOK)} ago` : 'Connecting…';
+  const text = { paused: 'Paused', live: 'Live', history: 'History' }[state] ||
+    (lastOK ? `Updated ${ms(Date.now() - lastOK)} ago` : 'Connecting…');
   if (live.lastChild.textContent !== text) live.lastChild.textContent = text;
 }
 

@@ -65,10 +65,22 @@ export function pct(v) {
 
 const pad2 = (n) => String(n).padStart(2, '0');
 
+// MAX_DATE_MS is the latest time a JavaScript Date holds (8.64e15 ms, year
+// 275760); beyond it new Date gives "Invalid Date".
+const MAX_DATE_MS = 8.64e15;
+
+// isTime: t is a set time, epoch ms, that a Date can show. Unset times
+// (Flink's -1 or 0, a missing field, null) and values beyond any date
+// (Long.MAX_VALUE, a watermark at the end of input) are not, and show as a
+// dash, as in Flink's dashboard.
+export function isTime(t) {
+  return isNum(t) && t > 0 && t <= MAX_DATE_MS;
+}
+
 // clock: epoch ms -> "14:03:27" today, "Jun 1 14:03:27" otherwise; with
-// millis, "14:03:27.123".
+// millis, "14:03:27.123"; a dash for an unset time.
 export function clock(t, millis = false) {
-  if (!isNum(t) || t <= 0) return DASH;
+  if (!isTime(t)) return DASH;
   const d = new Date(t);
   let s = `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
   if (millis) s += `.${String(d.getMilliseconds()).padStart(3, '0')}`;
@@ -80,14 +92,14 @@ export function clock(t, millis = false) {
 
 // stamp: epoch ms -> "2025-06-01 14:03:27" (for titles and tooltips).
 export function stamp(t) {
-  if (!isNum(t) || t <= 0) return '';
+  if (!isTime(t)) return '';
   const d = new Date(t);
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
 }
 
 // ago: epoch ms -> "3 s ago".
 export function ago(t, now = Date.now()) {
-  if (!isNum(t) || t <= 0) return DASH;
+  if (!isTime(t)) return DASH;
   return `${ms(Math.max(0, now - t))} ago`;
 }
 

@@ -88,7 +88,9 @@ export function jobRestarts(j) {
 }
 
 // The dashboard's configuration from GET /config: features says what the
-// server allows ("web-cancel": the cancel button). app.js loads it once.
+// server allows ("web-cancel": the cancel button) and what it is
+// ("web-history": a history server, which never cancels). app.js loads it
+// once.
 let dashboardConfig = null;
 
 export function setDashboardConfig(c) {
@@ -97,6 +99,12 @@ export function setDashboardConfig(c) {
 
 export function dashboardConfigLoaded() {
   return dashboardConfig !== null;
+}
+
+// isHistoryServer: the dashboard is served by `weir history-server`
+// (features.web-history), whose jobs are archives of ended jobs.
+export function isHistoryServer() {
+  return dashboardConfig?.features?.['web-history'] === true;
 }
 
 // Job states from which Flink's dashboard offers to cancel.
@@ -112,7 +120,7 @@ const cancels = new Map();
 function cancelControl(jid, state) {
   const st = cancels.get(jid);
   const open = cancellable.has(String(state || '').toUpperCase());
-  if (!dashboardConfig?.features?.['web-cancel'] || !open) return '';
+  if (!dashboardConfig?.features?.['web-cancel'] || isHistoryServer() || !open) return '';
   let body;
   if (st?.step === 'confirm') {
     body = `<span class="confirm-text">Cancel job ${esc(jid.slice(0, 8))}…? It stops and cannot be resumed from here.</span>

@@ -6,7 +6,7 @@
 
 import { get, pick, enc, stateBadge, bpBadge, jobHeader, notice, vertexName } from '../ui.js';
 import { morph } from '../dom.js';
-import { esc, count, rate, pct, bpLevel, clock, stamp, ms, DASH } from '../format.js';
+import { esc, count, rate, pct, bpLevel, clock, stamp, ms, isTime, DASH } from '../format.js';
 
 const BOX_W = 248;
 const BOX_H = 140;
@@ -47,17 +47,23 @@ export function graphView(jid, selected) {
 // JavaScript number cannot hold Long.MIN_VALUE exactly.
 const NO_WATERMARK = '-9223372036854775808';
 
+// Flink's MAX_WATERMARK, Long.MAX_VALUE: the input ended, as in a finished
+// job. It is no time a Date can show (it would read "Invalid Date"): the
+// cell shows a dash and says "end of input".
+const END_WATERMARK = '9223372036854775807';
+
 // watermarks reads /vertices/:id/watermarks ([{id: "0.currentInputWatermark",
 // value: "1700000000000"}]) into the subtasks' watermarks, by index, and the
 // vertex's low watermark (the minimum, as Flink's "Low Watermark"): raw is
-// the REST answer's text, t the time in ms, or null for no watermark yet.
+// the REST answer's text, t the time in ms, or null for no watermark yet;
+// end marks a watermark at the end of input (or any other beyond a date).
 function watermarks(list) {
   const subs = (Array.isArray(list) ? list : [])
     .map((m) => {
       const idx = Number(String(m.id).split('.')[0]);
       const raw = String(m.value ?? NO_WATERMARK);
       const t = raw === NO_WATERMARK || !(Number(raw) > -9e15) ? null : Number(raw);
-      return { idx, raw, t };
+      return { idx, raw, t, end: t !== null && (raw === END_WATERMARK || !isTime(t)) };
     })
     .filter((w) => Number.isInteger(w.idx))
     .sort((a, b) => a.idx - b.idx);
@@ -73,6 +79,9 @@ function wmCell(w, now, id = '') {
   const idAttr = id ? ` id="${id}"` : '';
   if (!w || w.t === null) {
     return `<td class="num wm"${idAttr} data-wm="${w ? esc(w.raw) : ''}"><span class="muted">no watermark yet</span></td>`;
+  }
+  if (w.end) {
+    return `<td class="num wm"${idAttr} data-wm="${esc(w.raw)}" title="${esc(w.raw)} ms: the end of input"><span class="wm-time">${DASH}</span> <span class="sub">end of input</span></td>`;
   }
   const lag = typeof now === 'number' && now > 0 ? now - w.t : undefined;
   return `<td class="num wm"${idAttr} data-wm="${esc(w.raw)}" title="${esc(stamp(w.t))} · ${esc(w.raw)} ms"><span class="wm-time">${clock(w.t, true)}</span>${
@@ -317,11 +326,11 @@ function subtaskTable(vx, subs) {
 // selected vertex, with the vertex's low watermark above.
 function watermarkTable(vx, wm, now) {
   const rows = wm.subs.map((w) => `<tr data-key="w${w.idx}"><td class="num">${w.idx}</td>${wmCell(w, now)}</tr>`).join('');
-  const lowText = wm.low ? `${clock(wm.low.t, true)}` : 'no watermark yet';
+  const lowText = !wm.low ? 'no watermark yet' : wm.low.end ? `${DASH} (end of input)` : `${clock(wm.low.t, true)}`;
   return `<section class="card" data-key="watermarks-${esc(vx.id)}">
   <div class="card-head"><h2>Watermarks of ${vertexName(vx.name)}</h2><span class="muted small">each subtask's current input watermark · a source has none (its output watermark is its next vertex's input)</span></div>
   <p class="wm-low">Low watermark (the minimum over the subtasks): <b id="low-watermark" data-wm="${wm.low ? esc(wm.low.raw) : ''}">${lowText}</b>${
-    wm.low && now > 0 ? ` <span class="muted">· ${ms(now - wm.low.t)} behind the server's clock</span>` : ''}</p>
+    wm.low && !wm.low.end && now > 0 ? ` <span class="muted">· ${ms(now - wm.low.t)} behind the server's clock</span>` : ''}</p>
   <table class="grid" id="watermark-table">
     <thead><tr><th class="num">#</th><th class="num">Current input watermark</th></tr></thead>
     <tbody>${rows}</tbody>
