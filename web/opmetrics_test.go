@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,6 +22,7 @@ import (
 	"github.com/weirstream/weir/connector/collect"
 	"github.com/weirstream/weir/connector/datagen"
 	"github.com/weirstream/weir/connector/discard"
+	"github.com/weirstream/weir/connector/file"
 	"github.com/weirstream/weir/internal/testutil"
 	"github.com/weirstream/weir/web"
 )
@@ -165,6 +168,30 @@ func TestLateRecordsDroppedAndPendingRecords(t *testing.T) {
 	}
 	if got := vertexMetric(t, c, jid, "gen", "0.Gen.pendingRecords"); got != "0" {
 		t.Fatalf("vertex route 0.Gen.pendingRecords = %q, want 0", got)
+	}
+}
+
+// The file source, whose records left are unknown, reports its bytes left
+// instead: pendingBytes, 0 once it read everything, and no pendingRecords.
+func TestFileSourcePendingBytes(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) }) // after serve's cleanup
+	in := filepath.Join(t.TempDir(), "in.txt")
+	if err := os.WriteFile(in, []byte("a\nb\nc\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, "parallelism.default=1")
+	weir.FromSource(e, file.NewSource(in), "Lines").UID("lines").SinkTo(discard.New[string](), "Sink").UID("sink")
+	if err := e.Execute(context.Background(), "file-pending"); err != nil {
+		t.Fatal(err)
+	}
+	j := e.Job()
+	_, families := scrape(t, serve(t, web.Options{}, j))
+	pb := family(families["flink_taskmanager_job_task_operator_pendingBytes"], j.ID())
+	if len(pb) != 1 || labels(pb[0])["operator_id"] != web.VertexID("lines") || pb[0].Gauge.GetValue() != 0 {
+		t.Fatalf("pendingBytes at the end: %v", pb)
+	}
+	if pr := family(families["flink_taskmanager_job_task_operator_pendingRecords"], j.ID()); len(pr) != 0 {
+		t.Fatalf("pendingRecords exported for the file source, which does not know them: %v", pr)
 	}
 }
 

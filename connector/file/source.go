@@ -190,6 +190,7 @@ type reader struct {
 	br            *bufio.Reader
 	long          []byte // scratch for lines longer than the read buffer
 	maxRecordSize int64
+	sizes         map[string]int64 // each file's size as Pending first saw it
 }
 
 var _ connector.SplitFetcher[string] = (*reader)(nil)
