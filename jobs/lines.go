@@ -68,9 +68,9 @@ func socketSource(host string, port int) *socket.Source { return socket.New(host
 
 // Output declares the sink the built-in jobs write their lines to: "-" for
 // standard output (one line per record, no subtask prefix), "discard", or a
-// local directory of part files (exactly-once with checkpoints; see
-// file.LocalPath: a URL other than file:// is refused). The sink's UID is
-// "sink".
+// local directory of part files or an s3:// location (exactly-once with
+// checkpoints; see file.LocalPath and file.NewS3Sink: a URL other than
+// file:// and s3:// is refused). The sink's UID is "sink".
 func Output(s weir.DataStream[string], output string) error {
 	switch output {
 	case "-":
@@ -78,10 +78,18 @@ func Output(s weir.DataStream[string], output string) error {
 	case "discard":
 		s.SinkTo(discard.New[string](), "Discard").UID("sink")
 	case "":
-		return fmt.Errorf("%w: --output is required (-, discard or a directory)", ErrBadOption)
+		return fmt.Errorf("%w: --output is required (-, discard, a directory or s3://bucket/prefix)", ErrBadOption)
 	default:
+		if file.IsS3(output) {
+			sink := file.NewS3Sink(output)
+			if err := sink.Check(); err != nil {
+				return fmt.Errorf("%w: --output: %w", ErrBadOption, err)
+			}
+			s.SinkTo(sink, "Files").UID("sink")
+			return nil
+		}
 		if _, err := file.LocalPath(output); err != nil {
-			return fmt.Errorf("%w: --output %q: %w, or - or discard", ErrBadOption, output, err)
+			return fmt.Errorf("%w: --output %q: %w, s3://bucket/prefix, - or discard", ErrBadOption, output, err)
 		}
 		s.SinkTo(file.NewSink(output), "Files").UID("sink")
 	}

@@ -193,23 +193,31 @@ func TestParallelismRefusedOnce(t *testing.T) {
 	}
 }
 
-// An s3:// URL is refused with one line and exit 2, and nothing is written
-// to a local directory named "s3:" (it was, before).
+// A URL that is not a local path is refused with one line and exit 2, and
+// nothing is written to a local directory named after its scheme (it was,
+// before). s3:// is refused where it is not supported: the input and the
+// window word count's late output (--output s3://... writes to S3:
+// s3output_test.go).
 func TestS3URLRefusedNotWrittenLocally(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "in.txt"), []byte("1000 a b\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{
-		{"run", "wordcount", "--no-web", "--input", "in.txt", "--output", "s3://bucket/out"},
-		{"run", "window-wordcount", "--no-web", "--window", "tumbling:10s", "--input", "in.txt", "--output", "s3://bucket/out"},
-		{"run", "window-wordcount", "--no-web", "--window", "tumbling:10s", "--input", "in.txt", "--output", "-", "--late-output", "s3://bucket/late"},
+	for _, tc := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"run", "wordcount", "--no-web", "--input", "s3://bucket/in", "--output", "-"}, `"s3://bucket/in": s3:// URLs are not supported`},
+		{[]string{"run", "wordcount", "--no-web", "--input", "in.txt", "--output", "gs://bucket/out"}, `"gs://bucket/out": gs:// URLs are not supported`},
+		{[]string{"run", "window-wordcount", "--no-web", "--window", "tumbling:10s", "--input", "in.txt", "--output", "-", "--late-output", "s3://bucket/late"}, `"s3://bucket/late": s3:// URLs are not supported`},
 	} {
-		r := runWeirIn(t, dir, "", args...)
-		wantRefusal(t, r, `"s3://bucket/`)
-		wantRefusal(t, r, `s3:// URLs are not supported, only local paths (path, /abs/path or file:///abs/path)`)
-		if _, err := os.Stat(filepath.Join(dir, "s3:")); !os.IsNotExist(err) {
-			t.Fatalf("%v: a local directory s3: was made (stat: %v)", args, err)
+		r := runWeirIn(t, dir, "", tc.args...)
+		wantRefusal(t, r, tc.says)
+		wantRefusal(t, r, `URLs are not supported, only local paths (path, /abs/path or file:///abs/path)`)
+		for _, local := range []string{"s3:", "gs:"} {
+			if _, err := os.Stat(filepath.Join(dir, local)); !os.IsNotExist(err) {
+				t.Fatalf("%v: a local directory %s was made (stat: %v)", tc.args, local, err)
+			}
 		}
 	}
 	// file:///abs/dir is a local directory.

@@ -229,7 +229,8 @@ func TestRefusals(t *testing.T) {
 		{"bad restart option", []string{"-D", "restart-strategy.fixed-delay.attempts=-1"}, 2, "restart-strategy.fixed-delay.attempts"},
 		{"refused socket", []string{"--input", "socket://127.0.0.1:1"}, 1, "Socket (1/1) failed: socket source: cannot connect to 127.0.0.1:1"},
 		{"unwritable output", []string{"--output", "/proc/weir-out"}, 1, "/proc/weir-out"},
-		{"s3 output", []string{"--output", "s3://bucket/out"}, 2, `--output "s3://bucket/out": s3:// URLs are not supported, only local paths (path, /abs/path or file:///abs/path), or - or discard`},
+		{"gs output", []string{"--output", "gs://bucket/out"}, 2, `--output "gs://bucket/out": gs:// URLs are not supported, only local paths (path, /abs/path or file:///abs/path), s3://bucket/prefix, - or discard`},
+		{"bad s3 output", []string{"--output", "s3://bucket/out?colour=blue"}, 2, `--output: file sink s3://bucket/out: unknown query parameter "colour"`},
 		{"s3 input", []string{"--input", "s3://bucket/in"}, 2, `--input "s3://bucket/in": s3:// URLs are not supported, only local paths (path, /abs/path or file:///abs/path), or socket://HOST:PORT`},
 		{"bad log format", []string{"--log-format", "xml"}, 2, `--log-format "xml": want text or json`},
 	} {

@@ -191,4 +191,61 @@
 // leave it), so a checkpoint stays valid when dir is mounted elsewhere.
 //
 // Records containing "\n" are written as is and read back as several lines.
+//
+// # Sink on S3
+//
+// NewS3Sink(s3://bucket/prefix?options) writes the same part files,
+// "<prefix>/part-<s>-<n>", to S3 with the same two-phase contract, as
+// Flink's S3 recoverable writer does (flink-s3-fs-base,
+// S3RecoverableWriter): each part file is one multipart upload, and
+// nothing is visible under its name until the upload is completed, which
+// happens only when the checkpoint that covers it completes. The URL
+// takes checkpoint storage's options (internal/objstore: region,
+// endpoint, use_path_style, ...); Check refuses a bad one before the job
+// starts.
+//
+// A part smaller than S3's 5 MiB minimum can only be an upload's last
+// part, so a checkpoint cannot upload the bytes written since the last
+// one as a part and keep the file open. Flink solves that by keeping the
+// small tail as a separate object and re-reading it on recovery; Weir
+// instead rolls the part file at every checkpoint, as the local sink
+// already does (Flink's OnCheckpointRollingPolicy): the writer buffers a
+// part file's bytes in memory, uploads a part whenever 5 MiB are buffered,
+// and at PrepareCommit (or end of input, or the roll size) uploads the
+// rest as the last part, however small. The upload is then sealed: all
+// parts up, not completed. That keeps recovery to completing or aborting
+// whole uploads, with no tail object to manage, at the cost of one
+// object per subtask and checkpoint, like the local sink; memory is at
+// most 5 MiB plus a record per writer.
+//
+//   - PrepareCommit(id) seals the part file if it holds bytes and returns
+//     one committable per sealed upload not completed yet (earlier
+//     checkpoints' too, so any checkpoint's committables complete all
+//     output before it).
+//   - NotifyCheckpointComplete(id) completes the uploads prepared up to
+//     id. Completing is idempotent: an upload that is gone while its
+//     object is there with the recorded size counts as completed; one gone
+//     without its object is an error (its records are lost).
+//   - Close aborts the upload being written and those sealed since the
+//     last PrepareCommit; prepared ones stay for the notification or the
+//     next attempt.
+//   - Recover(committables) completes the restored checkpoint's uploads
+//     and then aborts every other multipart upload of a part file under
+//     the prefix: the in-progress and sealed files of failed attempts. A
+//     prefix belongs to one job, as a directory does.
+//
+// The S3 sink does not take back output (it is not a
+// connector.RetractingSink): restoring a checkpoint older than the newest
+// that committed leaves the newer checkpoints' objects, and the run ends
+// with exit code 3 saying output may repeat. An S3 committable is encoded
+// as
+//
+//	byte     version (3)
+//	uvarint  length of the object key, then its bytes
+//	uvarint  length of the upload ID, then its bytes
+//	uvarint  number of parts, then per part: uvarint part number, uvarint
+//	         size, uvarint length and bytes of the ETag, uvarint length and
+//	         bytes of the CRC32 checksum (base64; empty when not sent)
+//
+// The source does not read s3:// yet: NewSource refuses it.
 package file
