@@ -23,6 +23,7 @@ type Environment struct {
 	restorePath      string
 	allowNonRestored bool
 	info             *cluster.JobInfo
+	taskManagers     cluster.TaskManager // nil: the embedded local run
 	// clock, when set, is the jobs' processing time instead of the system
 	// clock. Only tests set it (SetProcessingClock in export_test.go).
 	clock operator.Clock
@@ -98,8 +99,14 @@ func (e *Environment) RestoreFrom(path string, allowNonRestored bool) {
 
 func (e *Environment) job(name string, g *graph.Graph, p *graph.Plan) cluster.Job {
 	return cluster.Job{Name: name, Graph: g, Plan: p, Config: e.cfg, Logger: e.logger, Info: e.info,
-		RestorePath: e.restorePath, AllowNonRestored: e.allowNonRestored, Clock: e.clock}
+		RestorePath: e.restorePath, AllowNonRestored: e.allowNonRestored, Clock: e.clock, TaskManagers: e.taskManagers}
 }
+
+// SetTaskManagers makes Execute run the job's attempts on a cluster's task
+// managers (a cluster.JobManagerServer they registered with) instead of in
+// this process: this environment's process is then the cluster's job
+// manager. Package cli does this for the job manager role.
+func (e *Environment) SetTaskManagers(tms cluster.TaskManager) { e.taskManagers = tms }
 
 // DataStream is a stream of records of type T declared in an environment.
 // Its methods set properties of the operator that produces it, Flink style:

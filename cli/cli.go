@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/weirstream/weir"
+	"github.com/weirstream/weir/cluster"
 	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/connector/file"
@@ -105,12 +106,26 @@ func (j Job) Command(stderr io.Writer) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			role := cmd.Context().Value(roleKey{})
+			if r, ok := role.(*planRole); ok { // a task manager builds the graph
+				return r.plan(j, args)
+			}
 			env, logger, err := common.Environment(stderr)
 			if err != nil {
 				return err
 			}
 			if err := j.Build(env, args); err != nil {
 				return Usage(err)
+			}
+			if _, ok := role.(jobManagerRole); ok {
+				stop, tms, err := startJobManager(cmd, j, args, env, logger)
+				if err != nil {
+					return err
+				}
+				common.taskManagers = tms
+				err = common.Execute(cmd.Context(), env, j.Name, logger)
+				stop(err)
+				return err
 			}
 			return common.Execute(cmd.Context(), env, j.Name, logger)
 		},
@@ -215,6 +230,9 @@ type Flags struct {
 	// Version is what the REST API reports; "" for Version().
 	Version string
 	changed func(flag string) bool // the command's flag set's Changed: -p 0 is not no -p
+	// taskManagers lists a cluster's task managers for the REST API; nil
+	// for the embedded local run.
+	taskManagers func() []cluster.TaskManagerInfo
 }
 
 // Register adds the flags to cmd.

@@ -49,7 +49,7 @@ func (f *Flags) startWeb(env *weir.Environment, logger *slog.Logger) (stop func(
 	if version == "" {
 		version = Version()
 	}
-	srv := web.NewServer(web.Options{Config: env.Config(), Version: version, Logger: logger, AuthToken: token}, env.Job())
+	srv := web.NewServer(web.Options{Config: env.Config(), Version: version, Logger: logger, AuthToken: token, TaskManagers: f.taskManagers}, env.Job())
 	if err := srv.Start(addr); err != nil {
 		logger.Warn("web dashboard not started; the job runs without it", "addr", addr, "err", err)
 		return func() {}, nil

@@ -141,6 +141,9 @@ type Job struct {
 	// Clock is the subtasks' processing time; nil means the system clock.
 	// Tests set one they advance by hand.
 	Clock operator.Clock
+	// TaskManagers, when set, runs the job's attempts on a cluster's task
+	// managers (a JobManagerServer) instead of in this process.
+	TaskManagers TaskManager
 }
 
 // jobManager runs one job: Run's state, on Run's goroutine.
@@ -151,6 +154,7 @@ type jobManager struct {
 	restorePath      string
 	allowNonRestored bool
 	clock            operator.Clock
+	cluster          bool // a cluster's job manager: its options apply
 }
 
 func newJobManager(job Job) *jobManager {
@@ -178,6 +182,10 @@ func newJobManager(job Job) *jobManager {
 // many task managers in this process, joined by the TCP data plane.
 func Run(ctx context.Context, job Job) error {
 	m := newJobManager(job)
+	if job.TaskManagers != nil {
+		m.cluster = true
+		return m.run(ctx, job.Name, job.Graph, job.Plan, job.TaskManagers)
+	}
 	if n := config.Get(m.cfg, config.MiniClusterTaskManagers); n > 1 {
 		tms, err := newLoopbackTaskManagers(n, m.logger)
 		if err != nil {
@@ -207,7 +215,11 @@ func (m *jobManager) run(ctx context.Context, name string, g *graph.Graph, p *gr
 	if err != nil {
 		return err
 	}
-	for _, w := range config.Unused(m.cfg) {
+	unused := config.Unused
+	if m.cluster {
+		unused = config.UnusedInCluster
+	}
+	for _, w := range unused(m.cfg) {
 		m.logger.Warn(w, "job", name)
 	}
 	c := m.cfg

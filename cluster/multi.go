@@ -84,7 +84,7 @@ func (l *loopbackTaskManagers) Deploy(ctx context.Context, spec runtime.JobSpec)
 			return fail(err)
 		}
 		s := spec
-		s.Network = nw
+		s.Network, s.Attempt = nw, attempt
 		j, err := runtime.Build(ctx, s)
 		if err != nil {
 			nw.Close()

@@ -1,5 +1,7 @@
 package config
 
+import "time"
+
 // The task managers of the embedded local run.
 var (
 	// MiniClusterTaskManagers is how many task managers the embedded local
@@ -13,3 +15,38 @@ var (
 			"(deprecated key local.number-taskmanager).",
 		AtLeast(1)).WithAliases("local.number-taskmanager")
 )
+
+// The job manager and task managers of a cluster (weir jobmanager, weir
+// taskmanager). A local run accepts them with a warning that they have no
+// effect there.
+var (
+	JobManagerRPCAddress = StringOption("jobmanager.rpc.address", "127.0.0.1",
+		"Address the job manager listens on for its task managers (weir jobmanager), and task managers "+
+			"connect to when --jobmanager is not given. Flink's JobManagerOptions.ADDRESS; Flink has no default, "+
+			"Weir binds to the loopback interface so that nothing is exposed unless asked.")
+	JobManagerRPCPort = IntOption("jobmanager.rpc.port", 6123,
+		"Port of the job manager's control endpoint; 0 picks a free one (logged). Default from Flink's "+
+			"JobManagerOptions.PORT.", Between(0, 65535))
+	TaskManagerSlots = IntOption("taskmanager.numberOfTaskSlots", 1,
+		"Number of slots a task manager offers; a slot runs one subtask of every vertex (Flink's default "+
+			"slot sharing), so a job of parallelism p needs p slots. Default from Flink's "+
+			"TaskManagerOptions.NUM_TASK_SLOTS.", AtLeast(1))
+	TaskManagerHost = StringOption("taskmanager.host", "127.0.0.1",
+		"Address a task manager binds its data port to and announces to its peers. Flink's "+
+			"TaskManagerOptions.HOST; Flink has no default, Weir binds to the loopback interface so that "+
+			"nothing is exposed unless asked.")
+	TaskManagerDataPort = IntOption("taskmanager.data.port", 0,
+		"Port of a task manager's data connections; 0 (Flink's default, NettyShuffleEnvironmentOptions.DATA_PORT) "+
+			"picks a free one.", Between(0, 65535))
+	SlotRequestTimeout = DurationOption("slot.request.timeout", 5*time.Minute,
+		"How long the job manager waits for task managers to offer the slots a job needs before the "+
+			"attempt fails (the restart strategy then decides). Default from Flink's "+
+			"JobManagerOptions.SLOT_REQUEST_TIMEOUT.", GreaterThan(time.Duration(0)))
+)
+
+// clusterKeys are the options that take effect in a cluster only.
+var clusterKeys = map[string]bool{
+	JobManagerRPCAddress.Key(): true, JobManagerRPCPort.Key(): true, TaskManagerSlots.Key(): true,
+	TaskManagerHost.Key(): true, TaskManagerDataPort.Key(): true, SlotRequestTimeout.Key(): true,
+	HeartbeatInterval.Key(): true, HeartbeatTimeout.Key(): true,
+}

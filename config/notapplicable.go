@@ -19,9 +19,9 @@ const (
 	naNetworkMemory = "Weir gives each input channel taskmanager.network.memory.buffers-per-channel buffers of " +
 		"taskmanager.memory.segment-size instead of carving a network pool out of a memory budget"
 	naSlots = "a local run has no task managers or slots: every subtask runs in this process, as many as " +
-		"parallelism.default (or -p) asks for"
+		"parallelism.default (or -p) asks for (weir taskmanager offers slots to a cluster)"
 	naAddress = "the job manager and the tasks run in this one process and do not talk over RPC; the REST API " +
-		"listens on rest.bind-address and rest.port"
+		"listens on rest.bind-address and rest.port (weir jobmanager and weir taskmanager use it)"
 	naRPC = "Weir has no actor system (Flink's RPC on Pekko, Akka before Flink 1.18), so nothing waits on " +
 		"this setting"
 	naJVM     = "Weir is a Go program, not a JVM: there are no Java options or class loaders"
@@ -78,15 +78,14 @@ func declareNotApplicable() map[string]string {
 	size("taskmanager.memory.network.max", "TaskManagerOptions.NETWORK_MEMORY_MAX", naNetworkMemory)
 	fraction("taskmanager.memory.network.fraction", 0.1, "TaskManagerOptions.NETWORK_MEMORY_FRACTION", naNetworkMemory)
 
-	// Slots, addresses and ports of a cluster.
-	reasons[IntOption("taskmanager.numberOfTaskSlots", 1, desc("TaskManagerOptions.NUM_TASK_SLOTS", naSlots),
-		AtLeast(1)).Key()] = naSlots
-	reasons[IntOption("jobmanager.rpc.port", 6123, desc("JobManagerOptions.PORT", naAddress),
-		Between(0, 65535)).Key()] = naAddress
-	text("jobmanager.rpc.address", "JobManagerOptions.ADDRESS", naAddress)
+	// Slots, addresses and ports of a cluster: declared in cluster.go, as
+	// weir jobmanager and weir taskmanager read them; a local run warns.
+	for _, k := range []string{JobManagerRPCAddress.Key(), JobManagerRPCPort.Key(), TaskManagerHost.Key()} {
+		reasons[k] = naAddress
+	}
+	reasons[TaskManagerSlots.Key()] = naSlots
 	text("jobmanager.bind-host", "JobManagerOptions.BIND_HOST", naAddress)
 	text("taskmanager.bind-host", "TaskManagerOptions.BIND_HOST", naAddress)
-	text("taskmanager.host", "TaskManagerOptions.HOST", naAddress)
 
 	// The actor system: RpcOptions, under their akka.* names before Flink 1.18.
 	for _, name := range []string{"ask.timeout", "lookup.timeout", "tcp.timeout", "startup-timeout"} {

@@ -25,7 +25,7 @@ func TestFlinkDefaultConfigLoads(t *testing.T) {
 	}
 	const (
 		memory  = " is set but has no effect: Weir runs as one Go process whose memory the Go runtime manages; there are no JVM memory pools to size (to cap the process's memory, set the GOMEMLIMIT environment variable)"
-		address = " is set but has no effect: the job manager and the tasks run in this one process and do not talk over RPC; the REST API listens on rest.bind-address and rest.port"
+		address = " is set but has no effect: the job manager and the tasks run in this one process and do not talk over RPC; the REST API listens on rest.bind-address and rest.port (weir jobmanager and weir taskmanager use it)"
 	)
 	want := []string{
 		"env.java.opts.all is set but has no effect: Weir is a Go program, not a JVM: there are no Java options or class loaders",
@@ -37,7 +37,7 @@ func TestFlinkDefaultConfigLoads(t *testing.T) {
 		"taskmanager.bind-host" + address,
 		"taskmanager.host" + address,
 		"taskmanager.memory.process.size" + memory,
-		"taskmanager.numberOfTaskSlots is set but has no effect: a local run has no task managers or slots: every subtask runs in this process, as many as parallelism.default (or -p) asks for",
+		"taskmanager.numberOfTaskSlots is set but has no effect: a local run has no task managers or slots: every subtask runs in this process, as many as parallelism.default (or -p) asks for (weir taskmanager offers slots to a cluster)",
 	}
 	if got := Unused(c); !slices.Equal(got, want) {
 		t.Fatalf("Unused:\n got %q\nwant %q", got, want)

@@ -62,9 +62,18 @@ func CheckUnsupported(c *Config) error {
 //     config.yaml loads with one warning per such key instead of being
 //     refused; jobmanager.execution.failover-strategy only when it is
 //     region, since Weir's failover is Flink's full strategy.
-func Unused(c *Config) []string {
+func Unused(c *Config) []string { return unused(c, false) }
+
+// UnusedInCluster is Unused for a cluster's job manager or task manager,
+// where the options of a cluster (addresses, slots, heartbeats) apply.
+func UnusedInCluster(c *Config) []string { return unused(c, true) }
+
+func unused(c *Config, cluster bool) []string {
 	var out []string
 	for _, key := range c.Keys() {
+		if cluster && clusterKeys[key] {
+			continue
+		}
 		if why := unusedReason(c, key); why != "" {
 			out = append(out, key+" is set but has no effect: "+why)
 		}
@@ -78,7 +87,7 @@ func Unused(c *Config) []string {
 func unusedReason(c *Config, key string) string {
 	switch key {
 	case HeartbeatInterval.Key(), HeartbeatTimeout.Key():
-		return "heartbeats take effect only with a cluster of separate processes, which Weir does not run yet"
+		return "heartbeats take effect only in a cluster of separate processes (weir jobmanager and weir taskmanager)"
 	case FloatingBuffersPerGate.Key():
 		return "Weir's network stack gives each input channel only its exclusive buffers (" +
 			BuffersPerChannel.Key() + ") and has no floating buffers yet"

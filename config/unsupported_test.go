@@ -70,7 +70,7 @@ func TestCheckUnsupported(t *testing.T) {
 
 func TestUnused(t *testing.T) {
 	const (
-		cluster  = " is set but has no effect: heartbeats take effect only with a cluster of separate processes, which Weir does not run yet"
+		cluster  = " is set but has no effect: heartbeats take effect only in a cluster of separate processes (weir jobmanager and weir taskmanager)"
 		floating = "taskmanager.network.memory.floating-buffers-per-gate is set but has no effect: Weir's network stack gives each input channel only its exclusive buffers (taskmanager.network.memory.buffers-per-channel) and has no floating buffers yet"
 		submit   = "web.submit.enable is set but has no effect: Weir's REST API has no job upload endpoint; jobs are started with weir run"
 	)

@@ -87,6 +87,21 @@ type RestoreInfo struct {
 	Newest int64
 	// Logger carries the job as an attribute.
 	Logger *slog.Logger
+	// Attempt names the attempt: the same in every process of a cluster
+	// that runs part of it, unique across attempts and runs; empty for an
+	// attempt that runs in one process only.
+	Attempt string
+}
+
+// AttemptJoiner is implemented by a sink whose writers must agree on what
+// the attempt's recovery decided (the file sink's history). In a cluster,
+// recovery (Recover or RecoverFrom) runs once, in the process that runs
+// the sink's first subtask, before any writer of the attempt is created
+// anywhere; every other process that runs some of the sink's subtasks
+// calls JoinAttempt instead, with the same info and committables, to learn
+// the same decisions without acting on storage.
+type AttemptJoiner interface {
+	JoinAttempt(info RestoreInfo, committables [][]byte) error
 }
 
 // RetractingSink is implemented by a sink that takes back output: when an

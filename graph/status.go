@@ -4,7 +4,10 @@ package graph
 // started, and rates over the last sampling second. Names follow Flink's
 // task metrics.
 type SubtaskStatus struct {
-	Subtask                      int
+	Subtask int
+	// TaskManager and Endpoint name the task manager running the subtask
+	// and its data address; empty in the embedded local run.
+	TaskManager, Endpoint        string
 	RecordsIn, RecordsOut        int64
 	RecordsInPerSecond           float64
 	RecordsOutPerSecond          float64

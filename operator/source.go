@@ -322,6 +322,15 @@ func (s *SinkNode[T]) Recover(ctx context.Context, info connector.RestoreInfo, c
 	return nil
 }
 
+// JoinAttempt lets a sink that implements connector.AttemptJoiner learn
+// what the attempt's recovery, in another process, decided.
+func (s *SinkNode[T]) JoinAttempt(info connector.RestoreInfo, committables [][]byte) error {
+	if j, ok := s.Sink.(connector.AttemptJoiner); ok {
+		return j.JoinAttempt(info, committables)
+	}
+	return nil
+}
+
 // Retracts reports whether the sink is a RetractingSink.
 func (s *SinkNode[T]) Retracts() bool {
 	_, ok := s.Sink.(connector.RetractingSink)

@@ -68,6 +68,14 @@ type JobSpec struct {
 	// Clock is the subtasks' processing time (operator.ProcessingTimeService); nil
 	// means the system clock.
 	Clock operator.Clock
+	// Fence, when set, is asked before each snapshot whether this process
+	// may still act for the attempt; an error fails the subtask instead.
+	// A cluster's task manager says no once its job manager has been
+	// silent for longer than the heartbeat timeout.
+	Fence func() error
+	// Attempt names the attempt when it is spread over several task
+	// managers: the same in each, unique across attempts and runs.
+	Attempt string
 	// Network, when the attempt is spread over several task managers, says
 	// which subtasks run here and carries the channels to the others; nil
 	// runs every subtask in this process.
@@ -129,29 +137,47 @@ func Build(ctx context.Context, spec JobSpec) (*Job, error) {
 		return nil, errors.New("checkpointing needs a checkpoint storage")
 	}
 	// Sinks publish what the restored checkpoint prepared, and clean up
-	// after failed attempts, before any writer starts.
-	// In a cluster, the task manager running the sink's first subtask does
-	// it.
+	// after failed attempts, before any writer starts. In a cluster, the
+	// task manager running the sink's first subtask does it (and is
+	// deployed before the others); the others running some of its
+	// subtasks learn what it decided (connector.AttemptJoiner).
 	for _, n := range g.Nodes {
-		if sn, ok := n.Impl.(interface {
+		sn, ok := n.Impl.(interface {
 			Recover(context.Context, connector.RestoreInfo, [][]byte) error
-		}); ok && local(p.VertexOf[n.ID], 0) {
-			var committables [][]byte
-			info := connector.RestoreInfo{Logger: spec.Logger.With("job", spec.Name)}
-			if spec.Restore != nil {
-				info.Checkpoint = int64(spec.Restore.ID)
-				info.Newest = max(info.Checkpoint, spec.RestoreNewest)
-				r, err := restoreFor(ctx, spec.Restore, spec.Storage, n.UID, 0, 1, spec.MaxParallelism, map[string][]byte{})
-				if err != nil {
-					cancel(err)
-					return nil, err
-				}
-				committables = r.Lists[operator.SinkCommittablesState]
-			}
-			if err := sn.Recover(ctx, info, committables); err != nil {
+		})
+		if !ok {
+			continue
+		}
+		v := p.VertexOf[n.ID]
+		joiner, joins := n.Impl.(connector.AttemptJoiner)
+		first, some := local(v, 0), false
+		for s := range p.Vertices[v].Parallelism {
+			some = some || local(v, s)
+		}
+		if !first && !(some && joins) {
+			continue
+		}
+		var committables [][]byte
+		info := connector.RestoreInfo{Logger: spec.Logger.With("job", spec.Name), Attempt: spec.Attempt}
+		if spec.Restore != nil {
+			info.Checkpoint = int64(spec.Restore.ID)
+			info.Newest = max(info.Checkpoint, spec.RestoreNewest)
+			r, err := restoreFor(ctx, spec.Restore, spec.Storage, n.UID, 0, 1, spec.MaxParallelism, map[string][]byte{})
+			if err != nil {
 				cancel(err)
-				return nil, fmt.Errorf("recovering sink %q: %w", n.Name, err)
+				return nil, err
 			}
+			committables = r.Lists[operator.SinkCommittablesState]
+		}
+		var err error
+		if first {
+			err = sn.Recover(ctx, info, committables)
+		} else {
+			err = joiner.JoinAttempt(info, committables)
+		}
+		if err != nil {
+			cancel(err)
+			return nil, fmt.Errorf("recovering sink %q: %w", n.Name, err)
 		}
 	}
 
@@ -249,7 +275,7 @@ func (j *Job) buildSubtask(v *graph.Vertex, s int, gate *InputGate, chans map[ch
 	}
 	if spec.Checkpointing {
 		t.ckpt = &taskCheckpointer{key: checkpoint.SubtaskKey{Vertex: v.ID, Subtask: s}, storage: spec.Storage, messages: j.messages,
-			incremental: spec.Incremental, shared: &sharedFiles{}}
+			incremental: spec.Incremental, shared: &sharedFiles{}, fence: spec.Fence}
 		for _, id := range v.Nodes {
 			t.ckpt.uids = append(t.ckpt.uids, g.Nodes[id].UID)
 		}

@@ -706,7 +706,15 @@ func (p *peerConn) write(ctx context.Context, c net.Conn, inDone, readDone <-cha
 			inEnded, inDone = true, nil
 		case <-readDone:
 			// The peer closed its half: it has every channel's end from
-			// here, or it is gone.
+			// here, or it is gone. The reader closed inDone first if every
+			// channel in ended; select may have picked this case first.
+			if inDone != nil {
+				select {
+				case <-inDone:
+					inEnded, inDone = true, nil
+				default:
+				}
+			}
 			if outLeft > 0 || !inEnded {
 				return errPeerClosed
 			}

@@ -49,9 +49,10 @@ type taskCheckpointer struct {
 	shared      *sharedFiles
 	uids        []string // per operator of the chain
 	storage     CheckpointStorage
-	messages    chan<- any // acks and declines, to the coordinator's driver
-	aligner     *aligner   // nil for sources
-	last        int64      // newest checkpoint taken
+	messages    chan<- any   // acks and declines, to the coordinator's driver
+	aligner     *aligner     // nil for sources
+	last        int64        // newest checkpoint taken
+	fence       func() error // JobSpec.Fence
 	// awaiting holds triggers of checkpoints whose barrier has not reached
 	// this (non-source) subtask yet: if the input ends first, the subtask
 	// takes them with its final state.
@@ -87,6 +88,15 @@ func (t *subtask) checkpoint(ctx context.Context, b CheckpointBarrier, alignStar
 	c := t.ckpt
 	if b.ID <= c.last {
 		return nil
+	}
+	if c.fence != nil {
+		// A task manager that has not heard from its job manager for
+		// longer than the heartbeat timeout may have been declared lost
+		// and replaced: it takes no snapshot (a sink would prepare files
+		// no one commits).
+		if err := c.fence(); err != nil {
+			return err
+		}
 	}
 	c.last = b.ID
 	if !t.ended { // after the end of the input, downstream expects nothing more

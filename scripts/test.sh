@@ -62,5 +62,18 @@ if [ -x scripts/s3-server.sh ]; then
   scripts/s3-server-test.sh "$B/bin/versitygw"
 fi
 
+untracked() { git status --porcelain --untracked-files=all 2>/dev/null | grep '^??' || true; }
+before="$(untracked)"
+
 step "go test -race"
 go test -race -count=1 -timeout 20m ./...
+
+# A test that writes into the source tree (a checkpoint directory under
+# the working directory, say) would leave a fresh checkout dirty.
+step "the tests left nothing in the source tree"
+after="$(untracked)"
+if [ "$after" != "$before" ]; then
+  echo "test.sh: tests left files in the source tree:" >&2
+  diff <(echo "$before") <(echo "$after") | grep '^>' >&2
+  exit 1
+fi

@@ -26,6 +26,9 @@ type rec = weir.Tuple2[string, int64]
 func newEnv(t *testing.T, kv ...string) *weir.Environment {
 	t.Helper()
 	cfg := config.New()
+	// Checkpoints go to the test's own directory unless it names one: never
+	// into the source tree.
+	kv = append([]string{"execution.checkpointing.dir=" + filepath.Join(t.TempDir(), "ckpt")}, kv...)
 	if err := cfg.SetPairs(kv); err != nil {
 		t.Fatal(err)
 	}

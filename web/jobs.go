@@ -156,7 +156,16 @@ func vertexOf(w http.ResponseWriter, v *jobView, p params) (int, bool) {
 
 func (s *Server) overview(w http.ResponseWriter, _ *http.Request, _ params) {
 	rev := revision()
-	o := api.Overview{TaskManagers: 1, WeirVersion: s.version, WeirCommit: rev, FlinkVersion: api.FlinkVersion, FlinkCommit: rev}
+	o := api.Overview{WeirVersion: s.version, WeirCommit: rev, FlinkVersion: api.FlinkVersion, FlinkCommit: rev}
+	if s.listTaskManagers != nil {
+		for _, tm := range s.listTaskManagers() {
+			o.TaskManagers++
+			o.SlotsTotal += tm.Slots
+			o.SlotsAvailable += tm.FreeSlots
+		}
+	} else {
+		o.TaskManagers = 1
+	}
 	for _, j := range s.jobs {
 		state := j.State()
 		switch state {
@@ -169,7 +178,7 @@ func (s *Server) overview(w http.ResponseWriter, _ *http.Request, _ params) {
 		default:
 			o.JobsRunning++
 		}
-		if state == cluster.StateRunning {
+		if state == cluster.StateRunning && s.listTaskManagers == nil {
 			// One slot per subtask of the widest vertex, as Flink's slot
 			// sharing would need; the embedded runtime has them all in use.
 			most := 0
@@ -418,10 +427,14 @@ func (s *Server) vertexDetails(w http.ResponseWriter, _ *http.Request, p params)
 	}
 	attempt := v.job.Restarts()
 	for _, st := range vs.Subtasks {
+		tm, endpoint := "embedded", "localhost"
+		if st.TaskManager != "" { // a cluster's task manager
+			tm, endpoint = st.TaskManager, st.Endpoint
+		}
 		d.Subtasks = append(d.Subtasks, api.SubtaskDetails{
-			Subtask: st.Subtask, Status: v.taskState(), Attempt: attempt, Endpoint: "localhost",
+			Subtask: st.Subtask, Status: v.taskState(), Attempt: attempt, Endpoint: endpoint,
 			StartTime: epochMs(v.start), EndTime: epochMs(v.end), Duration: v.duration(),
-			Metrics: subtaskMetrics(st), TaskManagerID: "embedded",
+			Metrics: subtaskMetrics(st), TaskManagerID: tm,
 		})
 	}
 	for _, op := range vs.Operators {

@@ -64,6 +64,8 @@ func (s *Server) apiRoutes() []route {
 	// Literal routes come before the patterns that would also match them.
 	return []route{
 		r("/overview", get(s.overview)),
+		r("/taskmanagers", get(s.taskManagerList)),
+		r("/taskmanagers/:tmid", get(s.taskManagerDetails)),
 		r("/config", get(s.dashboardConfig)),
 		r("/metrics", get(func(w http.ResponseWriter, r *http.Request, _ params) {
 			w.Header().Set("Cache-Control", "no-store")
@@ -95,7 +97,7 @@ func (s *Server) apiRoutes() []route {
 
 // apiRoots are the first path segments that belong to the API; every other
 // path goes to the dashboard.
-var apiRoots = map[string]bool{"overview": true, "config": true, "jobs": true, "metrics": true, "v1": true}
+var apiRoots = map[string]bool{"overview": true, "config": true, "jobs": true, "metrics": true, "taskmanagers": true, "v1": true}
 
 func (s *Server) routes() http.Handler {
 	api := s.apiRoutes()

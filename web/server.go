@@ -52,6 +52,9 @@ type Options struct {
 	// stay open. The command takes it from rest.auth.token or
 	// rest.auth.token-file (config.RestAuthTokenValue).
 	AuthToken string
+	// TaskManagers, for a cluster's job manager, lists the registered
+	// task managers (GET /taskmanagers); nil for the embedded local run.
+	TaskManagers func() []cluster.TaskManagerInfo
 }
 
 // Server serves the REST API, /metrics and the dashboard for a fixed set of
@@ -66,6 +69,8 @@ type Server struct {
 	handler       http.Handler
 	registry      *prometheus.Registry
 	diagnoses     diagnosisCache
+	// listTaskManagers is Options.TaskManagers.
+	listTaskManagers func() []cluster.TaskManagerInfo
 
 	mu struct {
 		sync.Mutex
@@ -90,6 +95,8 @@ func NewServer(o Options, jobs ...Job) *Server {
 		authToken:     o.AuthToken,
 		restAddress:   config.Get(cfg, config.RestAddress),
 		logger:        o.Logger,
+
+		listTaskManagers: o.TaskManagers,
 	}
 	if s.version == "" {
 		s.version = "dev"

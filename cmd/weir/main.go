@@ -42,7 +42,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cli.Usage(err) })
-	root.AddCommand(newRunCmd(stderr), newBenchCmd(stdout, stderr), newConfigCmd(), withDiagnose(newCheckpointCmd()), newCancelCmd(), newHistoryServerCmd(stderr), &cobra.Command{
+	root.AddCommand(newRunCmd(stderr), newJobManagerCmd(stderr), newTaskManagerCmd(stderr), newBenchCmd(stdout, stderr), newConfigCmd(), withDiagnose(newCheckpointCmd()), newCancelCmd(), newHistoryServerCmd(stderr), &cobra.Command{
 		Use:   "version",
 		Short: "Print the version (as --version does)",
 		Args:  cobra.NoArgs,
@@ -119,6 +119,16 @@ func formatVersion(bi *debug.BuildInfo) string { return cli.FormatVersion(bi) }
 
 func newRunCmd(stderr io.Writer) *cobra.Command {
 	run := &cobra.Command{Use: "run JOB", Short: "Run a built-in job on the embedded local runtime"}
+	for _, j := range builtinJobs() {
+		run.AddCommand(j.Command(stderr))
+	}
+	return run
+}
+
+// builtinJobs are the jobs weir run, weir jobmanager and weir taskmanager
+// know, each with options of its own (a task manager builds a fresh one
+// for each deployment).
+func builtinJobs() []cli.Job {
 	var o wordcount.Options
 	wc := cli.Job{
 		Name:    "wordcount",
@@ -127,13 +137,21 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 		Version: versionString(),
 		Flags: func(f *pflag.FlagSet) {
 			f.StringVar(&o.Input, "input", "", "a file, a directory of files, or socket://HOST:PORT")
-			f.StringVar(&o.Output, "output", "-", "- for standard output, discard, or a directory for part files")
+			f.StringVar(&o.Output, "output", "-", "- for standard output, discard, a directory for part files, or s3://BUCKET/PREFIX (exactly-once multipart uploads)")
 			f.Float64Var(&o.Rate, "rate", 0, "throttle the source to this many lines per second in total, shared by its subtasks: one with nothing to read leaves its share to the others")
 			f.StringVar(&o.FailOn, "fail-on", "", "fail the job on a line equal to this token (to show recovery)")
 		},
 		Build: func(env *weir.Environment, _ []string) error { return wordcount.Declare(env, o) },
 	}
-	run.AddCommand(wc.Command(stderr))
-	run.AddCommand(newWindowWordCountCmd(stderr))
-	return run
+	return []cli.Job{wc, windowWordCountJob()}
+}
+
+// newJobManagerCmd and newTaskManagerCmd are the cluster roles for the
+// built-in jobs.
+func newJobManagerCmd(stderr io.Writer) *cobra.Command {
+	return cli.JobManagerCommand(stderr, builtinJobs()...)
+}
+
+func newTaskManagerCmd(stderr io.Writer) *cobra.Command {
+	return cli.TaskManagerCommand(stderr, builtinJobs()...)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -35,7 +34,7 @@ func (f durationFlag) Set(s string) error {
 func (durationFlag) Type() string { return "duration" }
 
 // newWindowWordCountCmd is `weir run window-wordcount`.
-func newWindowWordCountCmd(stderr io.Writer) *cobra.Command {
+func windowWordCountJob() cli.Job {
 	var o windowwordcount.Options
 	return cli.Job{
 		Name:  "window-wordcount",
@@ -59,7 +58,7 @@ Durations are Go durations (10s, 500ms, 1m) or milliseconds.`,
 		Version: versionString(),
 		Flags: func(f *pflag.FlagSet) {
 			f.StringVar(&o.Input, "input", "", "a file, a directory of files, or socket://HOST:PORT")
-			f.StringVar(&o.Output, "output", "-", "- for standard output, discard, or a directory for part files")
+			f.StringVar(&o.Output, "output", "-", "- for standard output, discard, a directory for part files, or s3://BUCKET/PREFIX (exactly-once multipart uploads)")
 			f.StringVar(&o.Window, "window", "", "tumbling:SIZE, sliding:SIZE:SLIDE or session:GAP (required)")
 			f.Var(durationFlag{&o.OutOfOrderness}, "out-of-orderness", "how far behind the highest timestamp a record may be and still be on time")
 			f.Var(durationFlag{&o.AllowedLateness}, "allowed-lateness", "how long a window is kept after its end for late firings")
@@ -67,5 +66,5 @@ Durations are Go durations (10s, 500ms, 1m) or milliseconds.`,
 			f.Float64Var(&o.Rate, "rate", 0, "throttle the source to this many lines per second in total, shared by its subtasks: one with nothing to read leaves its share to the others")
 		},
 		Build: func(env *weir.Environment, _ []string) error { return windowwordcount.Declare(env, o) },
-	}.Command(stderr)
+	}
 }

@@ -3,6 +3,7 @@ package file
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -51,6 +52,7 @@ var (
 	_ connector.Sink[string]           = (*Sink)(nil)
 	_ connector.RecoverableSink        = (*Sink)(nil)
 	_ connector.RetractingSink         = (*Sink)(nil)
+	_ connector.AttemptJoiner          = (*Sink)(nil)
 	_ connector.SinkWriter[string]     = (*writer)(nil)
 	_ connector.CheckpointedSinkWriter = (*writer)(nil)
 )
@@ -313,9 +315,46 @@ func (s *Sink) recover(ctx context.Context, fresh bool, info connector.RestoreIn
 		return fmt.Errorf("file sink %s: recover: remove leftovers: %w", s.dir, err)
 	}
 	s.mu.Lock()
-	s.prefix, s.cur, s.hasCur = h, newEpoch(), true
+	s.prefix, s.cur, s.hasCur = h, attemptEpoch(info.Attempt), true
 	s.mu.Unlock()
 	return nil
+}
+
+// JoinAttempt takes the history and epoch that the attempt's recovery, in
+// another process of the cluster, decided from the same committables
+// (connector.AttemptJoiner); it touches no file.
+func (s *Sink) JoinAttempt(info connector.RestoreInfo, committables [][]byte) error {
+	var hs []history
+	for i, b := range committables {
+		if len(b) > 0 && b[0] == historyVersion {
+			h, err := decodeHistory(b)
+			if err != nil {
+				return fmt.Errorf("file sink %s: committable %d of %d: %w", s.dir, i+1, len(committables), err)
+			}
+			hs = append(hs, h)
+		}
+	}
+	h, err := mergeHistories(hs)
+	if err != nil {
+		return fmt.Errorf("file sink %s: %w", s.dir, err)
+	}
+	s.mu.Lock()
+	s.prefix, s.cur, s.hasCur = h, attemptEpoch(info.Attempt), true
+	s.mu.Unlock()
+	return nil
+}
+
+// attemptEpoch is the epoch of the named attempt, the same in every
+// process that runs part of it; a fresh random one for an unnamed
+// attempt.
+func attemptEpoch(attempt string) epoch {
+	if attempt == "" {
+		return newEpoch()
+	}
+	var e epoch
+	sum := sha256.Sum256([]byte(attempt))
+	copy(e[:], sum[:])
+	return e
 }
 
 // errMissing reports a committed part file found under neither of its names.

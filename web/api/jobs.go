@@ -340,3 +340,31 @@ type SubtaskTime struct {
 	Duration   int64            `json:"duration"`
 	Timestamps map[string]int64 `json:"timestamps"`
 }
+
+// TaskManagers is GET /taskmanagers.
+type TaskManagers struct {
+	TaskManagers []TaskManager `json:"taskmanagers"`
+}
+
+// TaskManager is one task manager, with the fields of Flink's
+// TaskManagerInfo (GET /taskmanagers and /taskmanagers/:tmid).
+// TimeSinceLastHeartbeat is, as in Flink, the time of the last heartbeat
+// in epoch milliseconds, despite its name.
+type TaskManager struct {
+	ID                     string   `json:"id"`
+	Path                   string   `json:"path"`
+	DataPort               int      `json:"dataPort"`
+	JmxPort                int      `json:"jmxPort"`
+	TimeSinceLastHeartbeat int64    `json:"timeSinceLastHeartbeat"`
+	SlotsNumber            int      `json:"slotsNumber"`
+	FreeSlots              int      `json:"freeSlots"`
+	Hardware               Hardware `json:"hardware"`
+}
+
+// Hardware is a task manager's hardware description, as Flink's.
+type Hardware struct {
+	CPUCores       int   `json:"cpuCores"`
+	PhysicalMemory int64 `json:"physicalMemory"`
+	FreeMemory     int64 `json:"freeMemory"`
+	ManagedMemory  int64 `json:"managedMemory"`
+}

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/weirstream/weir/internal/testutil"
+)
+
+var listeningRE = regexp.MustCompile(`msg="job manager listening for task managers" address=(\S+)`)
+
+// startJobManager starts `weir jobmanager ARGS` on a free control port and
+// returns it with the address task managers register at.
+func startJobManager(t *testing.T, dir string, args ...string) (*proc, string) {
+	t.Helper()
+	jm := start(t, dir, append([]string{"jobmanager"}, append(args, "-D", "jobmanager.rpc.port=0")...)...)
+	var addr string
+	jm.await(t, "the job manager's address", func(_, errs []string) bool {
+		for _, l := range errs {
+			if m := listeningRE.FindStringSubmatch(l); m != nil {
+				addr = m[1]
+				return true
+			}
+		}
+		return false
+	})
+	return jm, addr
+}
+
+// A job manager and two task managers, each its own weir process, run the
+// word count: the output is exactly the one-process run's, and every
+// process exits 0 when the job is done.
+func TestClusterWordCountMatchesOneProcess(t *testing.T) {
+	dir := t.TempDir()
+	text, _ := corpus(3000)
+	if err := os.WriteFile(filepath.Join(dir, "in.txt"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	job := []string{"wordcount", "--no-web", "--input", "in.txt", "-p", "2", "-D", "execution.checkpointing.interval=100ms"}
+	jm, addr := startJobManager(t, dir, append(job, "--output", "cluster-out")...)
+	tms := []*proc{start(t, dir, "taskmanager", "--jobmanager", addr), start(t, dir, "taskmanager", "--jobmanager", addr)}
+	<-jm.done
+	if jm.code != 0 {
+		t.Fatalf("job manager exited %d:\n%s", jm.code, strings.Join(jm.err, "\n"))
+	}
+	for i, tm := range tms {
+		<-tm.done
+		if tm.code != 0 {
+			t.Fatalf("task manager %d exited %d:\n%s", i, tm.code, strings.Join(tm.err, "\n"))
+		}
+		if !strings.Contains(strings.Join(tm.err, "\n"), `msg="data connection drained"`) {
+			t.Fatalf("task manager %d exchanged no records with the other:\n%s", i, strings.Join(tm.err, "\n"))
+		}
+	}
+	one := runWeirIn(t, dir, "", "run", "wordcount", "--no-web", "--input", "in.txt", "-p", "2", "--output", "one-out")
+	if one.code != 0 {
+		t.Fatalf("one-process run exited %d: %s", one.code, one.stderr)
+	}
+	got, want := sortedLines(readDir(t, filepath.Join(dir, "cluster-out"))), sortedLines(readDir(t, filepath.Join(dir, "one-out")))
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("cluster output (%d lines) differs from the one-process run's (%d lines)", len(got), len(want))
+	}
+}
+
+var deployedRE = regexp.MustCompile(`msg="attempt deployed" attempt=\S+-(\d+) `)
+
+// SIGKILL one of two task managers mid-job: the job manager declares it
+// lost at once (its connection closed), fails the attempt over, waits for
+// a task manager to take its slot, and the job ends with every count
+// committed exactly once.
+func TestClusterSurvivesKilledTaskManager(t *testing.T) {
+	dir := t.TempDir()
+	text, want := corpus(4000)
+	if err := os.WriteFile(filepath.Join(dir, "in.txt"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	jm, addr := startJobManager(t, dir, "wordcount", "--web", "127.0.0.1:0", "--input", "in.txt", "--output", "out", "-p", "2", "--rate", "2000",
+		"-D", "execution.checkpointing.interval=100ms",
+		"-D", "restart-strategy.type=fixed-delay", "-D", "restart-strategy.fixed-delay.attempts=5",
+		"-D", "restart-strategy.fixed-delay.delay=100ms")
+	start(t, dir, "taskmanager", "--jobmanager", addr)
+	victim := start(t, dir, "taskmanager", "--jobmanager", addr)
+	jm.await(t, "three completed checkpoints", func(_, errs []string) bool { return completed(errs) >= 3 })
+
+	// The REST API lists both task managers, with Flink's fields, and
+	// names each subtask's task manager.
+	var base string
+	for _, l := range jm.err {
+		if m := dashboardRE.FindStringSubmatch(l); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		t.Fatalf("no dashboard address in the log:\n%s", strings.Join(jm.err, "\n"))
+	}
+	var tms struct {
+		TaskManagers []struct {
+			ID          string `json:"id"`
+			DataPort    int    `json:"dataPort"`
+			SlotsNumber int    `json:"slotsNumber"`
+			FreeSlots   int    `json:"freeSlots"`
+			Heartbeat   int64  `json:"timeSinceLastHeartbeat"`
+		} `json:"taskmanagers"`
+	}
+	code, body := httpGet(t, base+"taskmanagers")
+	if err := json.Unmarshal([]byte(body), &tms); code != 200 || err != nil || len(tms.TaskManagers) != 2 {
+		t.Fatalf("GET /taskmanagers: %d %s (%v)", code, body, err)
+	}
+	ids := map[string]bool{}
+	for _, tm := range tms.TaskManagers {
+		if tm.SlotsNumber != 1 || tm.FreeSlots != 0 || tm.DataPort == 0 || tm.Heartbeat == 0 {
+			t.Fatalf("GET /taskmanagers: %s", body)
+		}
+		ids[tm.ID] = true
+		if c, b := httpGet(t, base+"taskmanagers/"+tm.ID); c != 200 || !strings.Contains(b, `"id":"`+tm.ID+`"`) {
+			t.Fatalf("GET /taskmanagers/%s: %d %s", tm.ID, c, b)
+		}
+	}
+	if c, _ := httpGet(t, base+"taskmanagers/nosuch"); c != 404 {
+		t.Fatalf("GET /taskmanagers/nosuch: %d, want 404", c)
+	}
+	_, jobs := httpGet(t, base+"jobs/overview")
+	jid := regexp.MustCompile(`"jid":\s*"([0-9a-f]+)"`).FindStringSubmatch(jobs)
+	if jid == nil {
+		t.Fatalf("GET /jobs/overview: %s", jobs)
+	}
+	seen := map[string]bool{}
+	var vertex string
+	testutil.Await(t, 30*time.Second, func() bool {
+		_, job := httpGet(t, base+"jobs/"+jid[1])
+		vid := regexp.MustCompile(`"id":\s*"([0-9a-f]{32})"`).FindStringSubmatch(job)
+		if vid == nil {
+			return false
+		}
+		_, vertex = httpGet(t, base+"jobs/"+jid[1]+"/vertices/"+vid[1])
+		clear(seen)
+		for _, m := range regexp.MustCompile(`"taskmanager-id":\s*"([^"]+)"`).FindAllStringSubmatch(vertex, -1) {
+			seen[m[1]] = true
+		}
+		return len(seen) == 2
+	}, func() string { return "the vertex's subtasks never named two task managers: " + vertex })
+	if len(seen) != 2 || !ids[firstKey(seen)] {
+		t.Fatalf("the subtasks' task managers %v are not the two registered ones %v: %s", seen, ids, vertex)
+	}
+	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	<-victim.done
+	jm.await(t, "the task manager declared lost", func(_, errs []string) bool {
+		return strings.Contains(strings.Join(errs, "\n"), `msg="task manager lost"`)
+	})
+	start(t, dir, "taskmanager", "--jobmanager", addr)
+	jm.await(t, "the second attempt deployed", func(_, errs []string) bool {
+		for _, l := range errs {
+			if m := deployedRE.FindStringSubmatch(l); m != nil && m[1] != "1" {
+				return true
+			}
+		}
+		return false
+	})
+	t.Logf("from the SIGKILL to the next attempt deployed (detection, a new task manager, restore): %v", time.Since(killed).Round(time.Millisecond))
+	<-jm.done
+	if jm.code != 0 {
+		t.Fatalf("job manager exited %d:\n%s", jm.code, strings.Join(jm.err, "\n"))
+	}
+	log := strings.Join(jm.err, "\n")
+	if !strings.Contains(log, "connection closed") {
+		t.Fatalf("the loss was not put down to the closed connection:\n%s", log)
+	}
+	checkCommittedExactlyOnce(t, filepath.Join(dir, "out"), want)
+}
+
+// A task manager stopped (SIGSTOP) for longer than heartbeat.timeout is
+// declared lost after the timeout although its connection stays open; the
+// job fails over to a new task manager, and when the stopped one wakes up
+// (SIGCONT) its old tasks can deliver nothing: the output is exactly once.
+// One stopped for less than the timeout is no failure at all.
+func TestClusterStoppedTaskManager(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		stop time.Duration
+		lost bool
+	}{
+		{"longer than the timeout", 2500 * time.Millisecond, true},
+		{"shorter than the timeout", 300 * time.Millisecond, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			text, want := corpus(4000)
+			if err := os.WriteFile(filepath.Join(dir, "in.txt"), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			jm, addr := startJobManager(t, dir, "wordcount", "--no-web", "--input", "in.txt", "--output", "out", "-p", "2", "--rate", "2000",
+				"-D", "execution.checkpointing.interval=100ms",
+				"-D", "heartbeat.interval=100ms", "-D", "heartbeat.timeout=1500ms",
+				"-D", "restart-strategy.type=fixed-delay", "-D", "restart-strategy.fixed-delay.attempts=5",
+				"-D", "restart-strategy.fixed-delay.delay=100ms")
+			start(t, dir, "taskmanager", "--jobmanager", addr)
+			victim := start(t, dir, "taskmanager", "--jobmanager", addr)
+			jm.await(t, "two completed checkpoints", func(_, errs []string) bool { return completed(errs) >= 2 })
+			if err := victim.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+				t.Fatal(err)
+			}
+			stopped := time.Now()
+			if tc.lost {
+				jm.await(t, "the stopped task manager declared lost", func(_, errs []string) bool {
+					return strings.Contains(strings.Join(errs, "\n"), `msg="task manager lost"`)
+				})
+				if d := time.Since(stopped); d < 1500*time.Millisecond {
+					t.Fatalf("declared lost %v after SIGSTOP, before heartbeat.timeout (1.5s)", d)
+				}
+				start(t, dir, "taskmanager", "--jobmanager", addr)
+				jm.await(t, "the second attempt deployed", func(_, errs []string) bool {
+					for _, l := range errs {
+						if m := deployedRE.FindStringSubmatch(l); m != nil && m[1] != "1" {
+							return true
+						}
+					}
+					return false
+				})
+			}
+			// Stay stopped for the test's time, then wake up.
+			if rest := tc.stop - time.Since(stopped); rest > 0 {
+				<-time.After(rest) // the length of the stop is the test's subject, not a wait for a condition
+			}
+			if err := victim.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+				t.Fatal(err)
+			}
+			<-jm.done
+			if jm.code != 0 {
+				t.Fatalf("job manager exited %d:\n%s", jm.code, strings.Join(jm.err, "\n"))
+			}
+			log := strings.Join(jm.err, "\n")
+			if tc.lost && !strings.Contains(log, "no heartbeat for") {
+				t.Fatalf("the loss was not put down to the missing heartbeat:\n%s", log)
+			}
+			if !tc.lost && (strings.Contains(log, `msg="task manager lost"`) || strings.Contains(log, "restarting job")) {
+				t.Fatalf("a stop shorter than heartbeat.timeout caused a failover:\n%s", log)
+			}
+			checkCommittedExactlyOnce(t, filepath.Join(dir, "out"), want)
+		})
+	}
+}
+
+func firstKey(m map[string]bool) string {
+	for k := range m {
+		return k
+	}
+	return ""
+}
