@@ -36,7 +36,7 @@ func TestOptionsWithoutEffectAreLogged(t *testing.T) {
 	}
 	out := logs.String()
 	for _, want := range []string{
-		"heartbeat.timeout is set but has no effect: heartbeats take effect only with a cluster",
+		"heartbeat.timeout is set but has no effect: heartbeats take effect only in a cluster",
 		"restart-strategy.fixed-delay.attempts is set but has no effect",
 	} {
 		if !strings.Contains(out, want) {

@@ -77,9 +77,30 @@ func Main(name string, build func(env *weir.Environment, args []string) error) {
 	Job{Name: name, Build: build}.Main()
 }
 
-// Main runs j with the process's arguments and exits with its code.
+// Main runs j with the process's arguments and exits with its code. The
+// first argument, or else the WEIR_ROLE environment variable, may choose a
+// cluster role: "jobmanager" runs the job as a cluster's job manager (with
+// the job's own flags, as `weir jobmanager JOB` does), "taskmanager" runs
+// a task manager of it (--jobmanager HOST:PORT); without one the job runs
+// in this process, as `weir run JOB` does.
 func (j Job) Main() {
-	os.Exit(Run(j.Command(os.Stderr), os.Args[1:], os.Stderr))
+	os.Exit(j.run(os.Args[1:], os.Getenv("WEIR_ROLE"), os.Stderr))
+}
+
+func (j Job) run(args []string, role string, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "jobmanager" || args[0] == "taskmanager") {
+		role, args = args[0], args[1:]
+	}
+	switch role {
+	case "":
+		return Run(j.Command(stderr), args, stderr)
+	case "jobmanager":
+		return Run(JobManagerCommand(stderr, j), append([]string{j.Name}, args...), stderr)
+	case "taskmanager":
+		return Run(TaskManagerCommand(stderr, j), args, stderr)
+	}
+	fmt.Fprintf(stderr, "%s: WEIR_ROLE=%q: want jobmanager, taskmanager, or nothing to run the job in this process\n", j.Name, role)
+	return ExitUsage
 }
 
 // Command is j as a command: the common flags, j's own, and a run that

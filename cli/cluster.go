@@ -79,8 +79,12 @@ func startJobManager(cmd *cobra.Command, j Job, args []string, env *weir.Environ
 			}
 		}
 	}
+	tlsConf, err := cluster.InternalTLS(cfg)
+	if err != nil {
+		return nil, nil, Usage(err)
+	}
 	srv, err := cluster.ListenJobManager(cluster.JobManagerConfig{
-		Listen: listen, Job: j.Name, Args: jobArgs(cmd, args),
+		Listen: listen, Job: j.Name, Args: jobArgs(cmd, args), TLS: tlsConf,
 		HeartbeatInterval: config.Get(cfg, config.HeartbeatInterval), HeartbeatTimeout: config.Get(cfg, config.HeartbeatTimeout),
 		SlotTimeout: config.Get(cfg, config.SlotRequestTimeout), Logger: logger,
 	}, jobCfg)
@@ -189,12 +193,18 @@ func TaskManagerCommand(stderr io.Writer, jobs ...Job) *cobra.Command {
 			for _, j := range jobs {
 				byName[j.Name] = j
 			}
+			tlsConf, err := cluster.InternalTLS(cfg)
+			if err != nil {
+				return Usage(err)
+			}
 			err = cluster.RunTaskManager(cmd.Context(), cluster.TaskManagerConfig{
-				JobManager: jm,
-				Data:       net.JoinHostPort(config.Get(cfg, config.TaskManagerHost), strconv.Itoa(config.Get(cfg, config.TaskManagerDataPort))),
-				Slots:      config.Get(cfg, config.TaskManagerSlots),
-				Config:     cfg,
-				Logger:     logger,
+				JobManager:          jm,
+				TLS:                 tlsConf,
+				RegistrationTimeout: config.Get(cfg, config.TaskManagerRegistrationTimeout),
+				Data:                net.JoinHostPort(config.Get(cfg, config.TaskManagerHost), strconv.Itoa(config.Get(cfg, config.TaskManagerDataPort))),
+				Slots:               config.Get(cfg, config.TaskManagerSlots),
+				Config:              cfg,
+				Logger:              logger,
 				Build: func(name string, args []string, jobCfg *config.Config) (*graph.Graph, *graph.Plan, error) {
 					j, ok := byName[name]
 					if !ok {

@@ -111,7 +111,8 @@ func ListenJobManager(cfg JobManagerConfig, jobCfg map[string]string) (*JobManag
 			s.logger.Error("job manager RPC server stopped", "err", err)
 		}
 	}()
-	s.logger.Info("job manager listening for task managers", "address", ln.Addr().String())
+	s.logger.Info("job manager listening for task managers", "address", ln.Addr().String(), "tls", cfg.TLS != nil)
+	warnExposed(s.logger, "job manager's control port", ln.Addr().String(), cfg.TLS != nil)
 	return s, nil
 }
 
@@ -315,6 +316,8 @@ func (s *JobManagerServer) session(ctx context.Context, stream *connect.BidiStre
 			if err != nil {
 				select {
 				case <-s.done: // the job manager is closing
+					tm.markLost(errShutdown)
+				case <-tm.sent: // the task manager took the shutdown and left
 					tm.markLost(errShutdown)
 				default:
 					tm.markLost(fmt.Errorf("control connection closed: %w", err))

@@ -119,6 +119,11 @@ type taskManagerProcess struct {
 	// replaced elsewhere (fence).
 	lastBeat atomic.Int64
 	timeout  time.Duration
+	// lastTick is the heartbeat goroutine's last tick (unix nanoseconds);
+	// fenced is set once a gap in its ticks showed that the process was
+	// stopped longer than the timeout.
+	lastTick atomic.Int64
+	fenced   atomic.Bool
 
 	mu       sync.Mutex
 	attempts map[string]*tmAttempt
@@ -199,6 +204,7 @@ func (t *taskManagerProcess) run(ctx context.Context) error {
 		t.wg.Wait()
 	}()
 	t.lastBeat.Store(time.Now().UnixNano())
+	t.lastTick.Store(time.Now().UnixNano())
 	t.timeout = reg.HeartbeatTimeout
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -209,7 +215,19 @@ func (t *taskManagerProcess) run(ctx context.Context) error {
 		defer tick.Stop()
 		for {
 			select {
-			case <-tick.C:
+			case now := <-tick.C:
+				// A gap in this goroutine's own ticks longer than the
+				// timeout means the process was stopped or starved: the
+				// job manager had no heartbeat from it for that long and
+				// may have replaced it. It fences itself first (fence), then
+				// registers again.
+				if gap := now.Sub(time.Unix(0, t.lastTick.Load())); gap > reg.HeartbeatTimeout {
+					t.fenced.Store(true)
+					cancel(fmt.Errorf("%w: this task manager was stopped or starved for %v, longer than heartbeat.timeout %v; the job manager may have replaced it", ErrJobManagerLost, gap.Round(time.Millisecond), reg.HeartbeatTimeout))
+					t.stream.CloseResponse()
+					return
+				}
+				t.lastTick.Store(now.UnixNano())
 				since := time.Since(time.Unix(0, t.lastBeat.Load()))
 				if since > reg.HeartbeatTimeout {
 					cancel(fmt.Errorf("%w: no heartbeat from %s for %v (heartbeat.timeout %v)", ErrJobManagerLost, t.cfg.JobManager, since.Round(time.Millisecond), reg.HeartbeatTimeout))
@@ -267,6 +285,10 @@ func (t *taskManagerProcess) stamp(vs []graph.VertexStatus) []graph.VertexStatus
 // than the heartbeat timeout: it may have declared this task manager lost
 // and run the attempt elsewhere.
 func (t *taskManagerProcess) fence() error {
+	if gap := time.Since(time.Unix(0, t.lastTick.Load())); t.fenced.Load() || gap > t.timeout {
+		return fmt.Errorf("%w: this task manager was stopped or starved longer than heartbeat.timeout %v; the job manager may have replaced it",
+			ErrJobManagerLost, t.timeout)
+	}
 	if since := time.Since(time.Unix(0, t.lastBeat.Load())); since > t.timeout {
 		return fmt.Errorf("%w: nothing from the job manager at %s for %v (heartbeat.timeout %v); this task manager may have been replaced",
 			ErrJobManagerLost, t.cfg.JobManager, since.Round(time.Millisecond), t.timeout)

@@ -50,3 +50,32 @@ var clusterKeys = map[string]bool{
 	TaskManagerHost.Key(): true, TaskManagerDataPort.Key(): true, SlotRequestTimeout.Key(): true,
 	HeartbeatInterval.Key(): true, HeartbeatTimeout.Key(): true,
 }
+
+// Mutual TLS between a cluster's processes (Flink's internal SSL, with PEM
+// files instead of Java key stores).
+var (
+	InternalSSLEnabled = BoolOption("security.ssl.internal.enabled", false,
+		"Use mutual TLS on the control connections between job manager and task managers and on the data "+
+			"connections between task managers: each side presents security.ssl.internal.cert and accepts only "+
+			"peers whose certificate security.ssl.internal.trust-cert signed. Flink's "+
+			"SecurityOptions.SSL_INTERNAL_ENABLED (default false).")
+	InternalSSLCert = OptionalStringOption("security.ssl.internal.cert",
+		"PEM file with this process's certificate (and its chain) for security.ssl.internal.enabled. "+
+			"Weir's counterpart of Flink's security.ssl.internal.keystore.")
+	InternalSSLKey = OptionalStringOption("security.ssl.internal.key",
+		"PEM file with the private key of security.ssl.internal.cert. Weir's counterpart of Flink's "+
+			"security.ssl.internal.key-password and keystore.")
+	InternalSSLTrustCert = OptionalStringOption("security.ssl.internal.trust-cert",
+		"PEM file with the certificate(s) of the authority that signs every cluster process's certificate. "+
+			"Weir's counterpart of Flink's security.ssl.internal.truststore.")
+	TaskManagerRegistrationTimeout = DurationOption("taskmanager.registration.timeout", 5*time.Minute,
+		"How long a task manager keeps trying to register with its job manager before it gives up (exit 1). "+
+			"Default from Flink's TaskManagerOptions.REGISTRATION_TIMEOUT.", GreaterThan(time.Duration(0)))
+)
+
+func init() {
+	for _, o := range []string{InternalSSLEnabled.Key(), InternalSSLCert.Key(), InternalSSLKey.Key(),
+		InternalSSLTrustCert.Key(), TaskManagerRegistrationTimeout.Key()} {
+		clusterKeys[o] = true
+	}
+}

@@ -42,6 +42,10 @@ const (
 	// CauseUnclear: the figures are too coarse to tell where the time went
 	// (a checkpoint of a few milliseconds, in whole milliseconds).
 	CauseUnclear = "unclear"
+	// CauseBusyTask: a source subtask took the trigger late because it was
+	// busy in its own work (a function chained to it that blocks, say to
+	// load a cache), and everything downstream waited for its barrier.
+	CauseBusyTask = "busy-task"
 	// CauseDeclined: a subtask declined the checkpoint.
 	CauseDeclined = "declined"
 	// CauseMetadata: every subtask acknowledged but the metadata could not
@@ -302,6 +306,7 @@ type reason int
 const (
 	reasonTooSoon           reason = iota // the slowest subtask's figures are all zero
 	reasonStartDelay                      // the barrier waited before the snapshot
+	reasonBusySource                      // a source, busy in its own work, took the trigger late
 	reasonAlignment                       // aligning on the slowest input
 	reasonSync                            // the synchronous part
 	reasonStorage                         // the asynchronous part, with little state
@@ -320,6 +325,8 @@ func (r reason) cause() string {
 		return CauseUnclear
 	case reasonStartDelay, reasonNeverBackpressure, reasonBackpressure:
 		return CauseBackpressure
+	case reasonBusySource:
+		return CauseBusyTask
 	case reasonAlignment:
 		return CauseAlignment
 	case reasonSync:
@@ -396,9 +403,26 @@ func (v *view) classifyDelay(expired bool, limit time.Duration) *delay {
 	if d.rep != nil {
 		d.dom = dominant(*d.rep)
 	}
+	if d.rep != nil && d.dom.name == partStart && !v.isSource(d.rep.Task.Vertex) {
+		// Downstream waited for a barrier that a source emitted late: the
+		// source is where the time went (a user function chained to it,
+		// busy for seconds, say), not the waiting subtask.
+		for i, s := range cs.Subtasks {
+			if !v.isSource(s.Task.Vertex) || !s.Acknowledged || s.Metrics.StartDelay < d.dom.d/2 || dominant(s).name != partStart {
+				continue
+			}
+			if src := d.rep; v.isSource(src.Task.Vertex) && src.Metrics.StartDelay >= s.Metrics.StartDelay {
+				continue
+			}
+			d.rep = &cs.Subtasks[i]
+		}
+		d.dom = dominant(*d.rep)
+	}
 	switch {
 	case d.rep != nil && d.dom.d <= 0:
 		d.reason = reasonTooSoon
+	case d.rep != nil && d.dom.name == partStart && v.isSource(d.rep.Task.Vertex) && len(d.bps) == 0:
+		d.reason = reasonBusySource
 	case d.rep != nil && d.dom.name == partStart:
 		d.reason = reasonStartDelay
 	case d.rep != nil && d.dom.name == partAlign:
@@ -485,6 +509,8 @@ func (v *view) delayWhy(d *delay) string {
 	switch d.reason {
 	case reasonTooSoon:
 		why = fmt.Sprintf("%s acknowledged last, after %s, too soon for its figures to tell where the time went", v.subtaskName(*rep), dur(rep.EndToEnd))
+	case reasonBusySource:
+		why = spent(v.subtaskName(*rep), dom.d, rep.EndToEnd) + " before it took the trigger: it was busy in its own work (a function chained to it, or the source's read), which a subtask finishes before it takes a trigger, and everything downstream waited for its barrier"
 	case reasonStartDelay:
 		if v.isSource(rep.Task.Vertex) {
 			why = spent(v.subtaskName(*rep), dom.d, rep.EndToEnd) + " waiting to take its snapshot, as the source was blocked"
@@ -551,6 +577,9 @@ func (v *view) delayCauses(d *delay) []string {
 		}
 	} else if rep != nil {
 		c := fmt.Sprintf("%s acknowledged last, after %s", v.subtaskName(*rep), dur(rep.EndToEnd))
+		if d.reason == reasonBusySource {
+			c = fmt.Sprintf("%s took the trigger %s late", v.subtaskName(*rep), dur(rep.Metrics.StartDelay))
+		}
 		var others []checkpoint.SubtaskStats
 		for _, s := range d.late {
 			if s.Task != rep.Task {
@@ -581,6 +610,9 @@ func (v *view) delayCauses(d *delay) []string {
 func (v *view) delayAdvice(d *delay, bottleneck int) []string {
 	bn, sk, cause := d.bn, d.sk, d.reason.cause()
 	var advice []string
+	if d.reason == reasonBusySource {
+		advice = append(advice, fmt.Sprintf("Take the slow work out of the record path of %s: load a cache in the function's Open, before the first record, or asynchronously; while a function blocks, its subtask takes no checkpoint (its task manager's heartbeats go on: it is not declared lost).", v.vertexName(d.rep.Task.Vertex)))
+	}
 	waits := cause == CauseBackpressure || cause == CauseAlignment
 	if sk != nil && (waits || sk.vertex == bottleneck) {
 		if sk.hash {

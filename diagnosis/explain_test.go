@@ -104,6 +104,10 @@ func TestExplain(t *testing.T) {
 		vertex(3, "Sink", []string{"REBALANCE 2"}, fig(6000, 10, 0)),
 	}
 
+	busySource := []graph.VertexStatus{ // the seed's cache load: a chained function blocks for seconds
+		vertex(0, "Source: Lines -> Split", nil, fig(0, 1000, 0), fig(0, 10, 0)),
+		vertex(1, "Count -> Files", []string{"HASH 0"}, fig(3000, 5, 0), fig(3000, 5, 0)),
+	}
 	tests := []struct {
 		name       string
 		in         diagnosis.Input
@@ -115,6 +119,20 @@ func TestExplain(t *testing.T) {
 		causes     []string // substrings of Causes, in order
 		advice     []string // substrings of Advice, in order
 	}{{
+		name: "a source busy in a function chained to it",
+		in: diagnosis.Input{Interval: 200 * ms, Timeout: 10 * time.Minute, Vertices: busySource,
+			Checkpoint: completed(4, 3410*ms,
+				acked(0, 0, 2, "Source: Lines -> Split", 3402*ms, 3400*ms, 0, 1*ms, 1*ms, 512),
+				acked(0, 1, 2, "Source: Lines -> Split", 6*ms, 4*ms, 0, 1*ms, 1*ms, 512),
+				acked(1, 0, 2, "Count -> Files", 3410*ms, 3405*ms, 2*ms, 1*ms, 2*ms, 1024),
+				acked(1, 1, 2, "Count -> Files", 3408*ms, 3404*ms, 1*ms, 1*ms, 2*ms, 1024))},
+		summary:    "Checkpoint 4 took 3.41s, with checkpoints every 200ms: Source: Lines -> Split (1/2) spent 3.4s of its 3.4s (100%) before it took the trigger: it was busy in its own work (a function chained to it, or the source's read), which a subtask finishes before it takes a trigger, and everything downstream waited for its barrier.",
+		cause:      diagnosis.CauseBusyTask,
+		bottleneck: -1, hot: [2]int{-1, -1},
+		late:   []checkpoint.SubtaskKey{{Vertex: 0}, {Vertex: 1}, {Vertex: 1, Subtask: 1}},
+		causes: []string{"Source: Lines -> Split (1/2) took the trigger 3.4s late; also later than 100ms: Count -> Files (1/2) after 3.41s"},
+		advice: []string{"Take the slow work out of the record path of Source: Lines -> Split: load a cache in the function's Open"},
+	}, {
 		name: "expired behind a slow sink",
 		in: diagnosis.Input{Interval: 20 * time.Second, Timeout: 10 * time.Minute, Vertices: slowSink,
 			Checkpoint: expired(166, 10*time.Minute,

@@ -551,7 +551,12 @@ func (p *peerConn) connect(ctx context.Context) (net.Conn, *bufio.Reader, error)
 		return nil, nil, p.lost(err)
 	}
 	if n.cfg.TLS != nil {
-		tc := tls.Client(c, n.cfg.TLS)
+		conf := n.cfg.TLS
+		if conf.ServerName == "" {
+			conf = conf.Clone()
+			conf.ServerName, _, _ = net.SplitHostPort(p.addr)
+		}
+		tc := tls.Client(c, conf)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			c.Close()
 			return nil, nil, p.lost(fmt.Errorf("TLS handshake: %w", err))

@@ -2,8 +2,11 @@ package runtime
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -311,5 +314,109 @@ func TestNetworkLossFailsTheAttempt(t *testing.T) {
 	cancel()
 	for _, n := range p.nets {
 		n.wait()
+	}
+}
+
+func tlsConfig(t *testing.T, c testutil.CertFiles) *tls.Config {
+	t.Helper()
+	pair, err := tls.LoadX509KeyPair(c.Cert, c.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := os.ReadFile(c.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	return &tls.Config{Certificates: []tls.Certificate{pair}, RootCAs: pool, ClientCAs: pool,
+		ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13}
+}
+
+// With TLS, data connections are mutual TLS: peers with certificates of
+// the trusted authority exchange records; a peer whose certificate another
+// authority signed cannot connect (ErrDataConnection, naming the TLS
+// handshake).
+func TestNetworkMutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	issue := testutil.Authority(t, dir, "cluster")
+	for _, tc := range []struct {
+		name    string
+		dialer  testutil.CertFiles
+		refused bool
+	}{
+		{"trusted", issue(), false},
+		{"stranger", testutil.Authority(t, dir, "stranger")(), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			acceptor, err := ListenData("127.0.0.1:0", tlsConfig(t, issue()), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer acceptor.Close()
+			dialer, err := ListenData("127.0.0.1:0", tlsConfig(t, tc.dialer), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer dialer.Close()
+			peers := []string{acceptor.Addr(), dialer.Addr()}
+			place := func(_, s int) int { return s }
+			a, err := NewNetwork(NetworkConfig{Attempt: "a-1", Self: 0, Peers: peers, Server: acceptor, TLS: tlsConfig(t, issue()), Place: place})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			d, err := NewNetwork(NetworkConfig{Attempt: "a-1", Self: 1, Peers: peers, Server: dialer, TLS: tlsConfig(t, tc.dialer), Place: place})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			key := channelKey{node: 1, from: 1, to: 0}
+			gate := NewInputGate()
+			a.inbound(1, key, gate.AddChannel(0, 0), 2, 256)
+			out := d.outbound(0, key, 2)
+			a.seal()
+			d.seal()
+			errs := make(chan error, 2)
+			a.start(ctx, func(err error) { errs <- err })
+			d.start(ctx, func(err error) { errs <- err })
+			if tc.refused {
+				select {
+				case err := <-errs:
+					if !errors.Is(err, ErrDataConnection) {
+						t.Fatalf("got %v, want ErrDataConnection", err)
+					}
+				case <-ctx.Done():
+					t.Fatal("a dialer with a stranger's certificate was not refused")
+				}
+				cancel()
+				a.wait()
+				d.wait()
+				return
+			}
+			ti := operator.TypeOf(codec.MustFor[string]())
+			pw := NewPartitionWriter(ctx, NewBufferPool(3, 256), []*InputChannel{out}, false)
+			w, err := ti.NewWriter(pw, graph.Edge{Partitioning: graph.Forward}, 128, 0, &operator.RecordContext{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.(operator.Output[string]).Collect("over TLS"); err != nil {
+				t.Fatal(err)
+			}
+			if err := pw.BroadcastEvent(EndOfPartition{}); err != nil {
+				t.Fatal(err)
+			}
+			got := &sliceOutput[string]{}
+			if _, err := consume(ctx, gate, &frameReader{dec: ti.NewDecoder(got, &operator.RecordContext{})}); err != nil {
+				t.Fatal(err)
+			}
+			a.wait()
+			d.wait()
+			if len(got.got) != 1 || got.got[0] != "over TLS" {
+				t.Fatalf("received %q over TLS, want [over TLS]", got.got)
+			}
+		})
 	}
 }

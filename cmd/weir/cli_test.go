@@ -20,7 +20,7 @@ func TestUnknownCommandsExit2(t *testing.T) {
 		args []string
 		says string
 	}{
-		{[]string{"bogus"}, `weir: unknown command "bogus" for "weir" (the commands: bench, cancel, checkpoint, completion, config, run, version)`},
+		{[]string{"bogus"}, `weir: unknown command "bogus" for "weir" (the commands: bench, cancel, checkpoint, completion, config, history-server, jobmanager, run, taskmanager, version)`},
 		{[]string{"rnu"}, `weir: unknown command "rnu" for "weir" (did you mean "run"? the commands: `},
 		{[]string{"run", "nosuchjob"}, `weir: unknown command "nosuchjob" for "weir run" (the commands: window-wordcount, wordcount)`},
 		{[]string{"run", "wordcont"}, `weir: unknown command "wordcont" for "weir run" (did you mean "wordcount"? the commands: window-wordcount, wordcount)`},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -242,7 +243,9 @@ func TestClusterStoppedTaskManager(t *testing.T) {
 				t.Fatalf("the loss was not put down to the missing heartbeat:\n%s", log)
 			}
 			if !tc.lost && (strings.Contains(log, `msg="task manager lost"`) || strings.Contains(log, "restarting job")) {
-				t.Fatalf("a stop shorter than heartbeat.timeout caused a failover:\n%s", log)
+				victim.mu.Lock()
+				defer victim.mu.Unlock()
+				t.Fatalf("a stop shorter than heartbeat.timeout caused a failover:\n%s\nthe stopped task manager's log:\n%s", log, strings.Join(victim.err, "\n"))
 			}
 			checkCommittedExactlyOnce(t, filepath.Join(dir, "out"), want)
 		})
@@ -254,4 +257,94 @@ func firstKey(m map[string]bool) string {
 		return k
 	}
 	return ""
+}
+
+// With security.ssl.internal.enabled, control and data connections use
+// mutual TLS: a cluster whose processes hold certificates of the trusted
+// authority runs the job exactly as without; a task manager whose
+// certificate another authority signed, or one without TLS, cannot
+// register, and says why in one line.
+func TestClusterMutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	text, _ := corpus(2000)
+	if err := os.WriteFile(filepath.Join(dir, "in.txt"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	issue := testutil.Authority(t, dir, "cluster")
+	tlsFlags := func(c testutil.CertFiles) []string {
+		return []string{"-D", "security.ssl.internal.enabled=true", "-D", "security.ssl.internal.cert=" + c.Cert,
+			"-D", "security.ssl.internal.key=" + c.Key, "-D", "security.ssl.internal.trust-cert=" + c.CA}
+	}
+	jm, addr := startJobManager(t, dir, append([]string{"wordcount", "--no-web", "--input", "in.txt", "--output", "out", "-p", "2",
+		"-D", "execution.checkpointing.interval=100ms"}, tlsFlags(issue())...)...)
+
+	// Refused: a certificate of another authority, and no TLS at all.
+	stranger := testutil.Authority(t, dir, "stranger")()
+	for _, args := range [][]string{tlsFlags(stranger), nil} {
+		tm := start(t, dir, append([]string{"taskmanager", "--jobmanager", addr, "-D", "taskmanager.registration.timeout=2s"}, args...)...)
+		<-tm.done
+		last := ""
+		if len(tm.err) > 0 {
+			last = tm.err[len(tm.err)-1]
+		}
+		if tm.code != 1 || !strings.Contains(last, "cannot register with the job manager at "+addr) {
+			t.Fatalf("a task manager without the cluster's certificate (%v) exited %d: %q", args, tm.code, last)
+		}
+	}
+
+	// Accepted: two task managers with the cluster's certificates.
+	tms := []*proc{
+		start(t, dir, append([]string{"taskmanager", "--jobmanager", addr}, tlsFlags(issue())...)...),
+		start(t, dir, append([]string{"taskmanager", "--jobmanager", addr}, tlsFlags(issue())...)...),
+	}
+	<-jm.done
+	if jm.code != 0 {
+		t.Fatalf("job manager exited %d:\n%s", jm.code, strings.Join(jm.err, "\n"))
+	}
+	for i, tm := range tms {
+		<-tm.done
+		if tm.code != 0 || !strings.Contains(strings.Join(tm.err, "\n"), `msg="data connection drained"`) {
+			t.Fatalf("task manager %d exited %d:\n%s", i, tm.code, strings.Join(tm.err, "\n"))
+		}
+	}
+	if one := runWeirIn(t, dir, "", "run", "wordcount", "--no-web", "--input", "in.txt", "-p", "2", "--output", "one-out"); one.code != 0 {
+		t.Fatalf("one-process run exited %d: %s", one.code, one.stderr)
+	}
+	if got, want := sortedLines(readDir(t, filepath.Join(dir, "out"))), sortedLines(readDir(t, filepath.Join(dir, "one-out"))); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("output over TLS (%d lines) differs from the one-process run's (%d lines)", len(got), len(want))
+	}
+}
+
+// The fourth seed's cache load: a user function blocks three times as
+// long as heartbeat.timeout. Heartbeats run on goroutines of their own, so
+// its task manager stays registered and nothing fails over; the checkpoint
+// waits for the function, and the diagnosis names the subtask and why.
+func TestClusterBusyFunctionKeepsItsTaskManager(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&b, "alpha beta w%d\n", i%7)
+		if i == 500 {
+			b.WriteString("LOADCACHE\n")
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "in.txt"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	jm, addr := startJobManager(t, dir, "wordcount", "--no-web", "--input", "in.txt", "--output", "out", "-p", "2", "--rate", "1000",
+		"--stall-on", "LOADCACHE", "--stall", "3s",
+		"-D", "execution.checkpointing.interval=200ms", "-D", "heartbeat.interval=100ms", "-D", "heartbeat.timeout=1s")
+	start(t, dir, "taskmanager", "--jobmanager", addr)
+	start(t, dir, "taskmanager", "--jobmanager", addr)
+	<-jm.done
+	log := strings.Join(jm.err, "\n")
+	if jm.code != 0 {
+		t.Fatalf("job manager exited %d:\n%s", jm.code, log)
+	}
+	if strings.Contains(log, `msg="task manager lost"`) || strings.Contains(log, "restarting job") {
+		t.Fatalf("a function blocking 3s with heartbeat.timeout 1s lost its task manager:\n%s", log)
+	}
+	if !regexp.MustCompile(`msg="checkpoint diagnosis" .*cause=busy-task summary="Checkpoint \d+ took [0-9.]+s, with checkpoints every 200ms: Source: Lines -> Split \(\d/2\) spent [0-9.]+s of its [0-9.]+s \(\d+%\) before it took the trigger: it was busy in its own work`).MatchString(log) {
+		t.Fatalf("no diagnosis naming the busy subtask:\n%s", log)
+	}
 }

@@ -140,6 +140,8 @@ func builtinJobs() []cli.Job {
 			f.StringVar(&o.Output, "output", "-", "- for standard output, discard, a directory for part files, or s3://BUCKET/PREFIX (exactly-once multipart uploads)")
 			f.Float64Var(&o.Rate, "rate", 0, "throttle the source to this many lines per second in total, shared by its subtasks: one with nothing to read leaves its share to the others")
 			f.StringVar(&o.FailOn, "fail-on", "", "fail the job on a line equal to this token (to show recovery)")
+			f.StringVar(&o.StallOn, "stall-on", "", "block the split function for --stall on a line equal to this token, as a function loading a cache does (to show that heartbeats and checkpoints cope)")
+			f.DurationVar(&o.Stall, "stall", 0, "how long --stall-on blocks")
 		},
 		Build: func(env *weir.Environment, _ []string) error { return wordcount.Declare(env, o) },
 	}

@@ -214,3 +214,105 @@ func readParts(t *testing.T, dir string) []string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestUserJobOnACluster runs the example as a cluster, as a user would
+// with their own binary: `userjob jobmanager FLAGS` and two `userjob
+// taskmanager --jobmanager HOST:PORT` (one through WEIR_ROLE). Every
+// process exits 0 and the output holds exactly the updates of the
+// one-process run.
+func TestUserJobOnACluster(t *testing.T) {
+	bin := buildUserJob(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "payments.txt"), []byte(payments), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	jm := exec.Command(bin, "jobmanager", "--input", "payments.txt", "--output", "out", "-p", "2", "--no-web",
+		"-D", "jobmanager.rpc.port=0", "-D", "execution.checkpointing.interval=100ms")
+	jm.Dir = dir
+	jmErr, err := jm.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jm.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer jm.Process.Kill()
+	// The job manager logs the address it listens on; the rest of its
+	// log is kept for the failure message.
+	var log strings.Builder
+	addr := make(chan string, 1)
+	logged := make(chan struct{})
+	go func() {
+		defer close(logged)
+		buf := make([]byte, 4096)
+		var line []byte
+		for {
+			n, err := jmErr.Read(buf)
+			for _, b := range buf[:n] {
+				line = append(line, b)
+				if b != '\n' {
+					continue
+				}
+				log.Write(line)
+				if i := strings.Index(string(line), `msg="job manager listening for task managers" address=`); i >= 0 {
+					select {
+					case addr <- strings.Fields(string(line[i+len(`msg="job manager listening for task managers" address=`):]))[0]:
+					default:
+					}
+				}
+				line = line[:0]
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	var a string
+	select {
+	case a = <-addr:
+	case <-logged:
+		jm.Wait()
+		t.Fatalf("the job manager exited before it listened:\n%s", log.String())
+	}
+	tms := []*exec.Cmd{exec.Command(bin, "taskmanager", "--jobmanager", a), exec.Command(bin, "--jobmanager", a)}
+	tms[1].Env = append(os.Environ(), "WEIR_ROLE=taskmanager")
+	var tmOut [2]bytes.Buffer
+	for i, tm := range tms {
+		tm.Dir, tm.Stderr = dir, &tmOut[i]
+		if err := tm.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer tm.Process.Kill()
+	}
+	err = jm.Wait()
+	<-logged
+	if err != nil {
+		t.Fatalf("job manager: %v\n%s", err, log.String())
+	}
+	for i, tm := range tms {
+		if err := tm.Wait(); err != nil {
+			t.Fatalf("task manager %d: %v\n%s", i, err, tmOut[i].String())
+		}
+	}
+	var got []string
+	entries, err := os.ReadDir(filepath.Join(dir, "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") || strings.HasPrefix(e.Name(), "_") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "out", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, strings.Fields(string(b))...)
+	}
+	slices.Sort(got)
+	w := slices.Clone(want)
+	slices.Sort(w)
+	if !slices.Equal(got, w) {
+		t.Fatalf("cluster output %q, want %q\njob manager's log:\n%s", got, w, log.String())
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/weirstream/weir"
 	"github.com/weirstream/weir/jobs"
@@ -18,6 +19,11 @@ type Options struct {
 	Output string
 	// FailOn, when set, makes the split function fail on a line equal to it.
 	FailOn string
+	// StallOn, when set, makes the split function block for Stall on a
+	// line equal to it, as a function that loads a cache does: heartbeats
+	// and the rest of the engine go on meanwhile.
+	StallOn string
+	Stall   time.Duration
 	// Rate, when positive, throttles the source to that many lines a second.
 	Rate float64
 }
@@ -31,10 +37,13 @@ func Declare(env *weir.Environment, o Options) error {
 	if err != nil {
 		return err
 	}
-	failOn := o.FailOn
+	failOn, stallOn, stall := o.FailOn, o.StallOn, o.Stall
 	words := weir.FlatMap(lines, func(line string, out weir.Collector[weir.Tuple2[string, int64]]) error {
 		if failOn != "" && line == failOn {
 			return fmt.Errorf("line %q matches --fail-on", line)
+		}
+		if stallOn != "" && line == stallOn {
+			time.Sleep(stall) // the user function's own slowness, which --stall-on demonstrates
 		}
 		for w := range strings.FieldsSeq(line) {
 			out.Collect(weir.Tuple2[string, int64]{F0: w, F1: 1})

@@ -264,7 +264,7 @@ type DiagnosisEntry struct {
 // from package diagnosis.
 type Diagnosis struct {
 	// Cause is the main cause in one word (backpressure, alignment, sync,
-	// async, storage, ack-delay, no-ack, declined, metadata, failed,
+	// async, storage, ack-delay, busy-task, no-ack, declined, metadata, failed,
 	// unclear).
 	Cause   string   `json:"cause"`
 	Summary string   `json:"summary"`
