@@ -193,6 +193,11 @@ func ExitCode(err error) int {
 	}
 	// An input file that changed under its checkpoint, or a line of one
 	// over source.max-record-size: the same input fails the same way.
+	// A task manager that cannot see the checkpoint directory: the same
+	// cluster fails the same way until its storage is set up.
+	if errors.Is(err, cluster.ErrCheckpointDirNotShared) {
+		return ExitUsage
+	}
 	if errors.Is(err, file.ErrInputChanged) || (errors.Is(err, connector.ErrRecordTooLarge) && errors.Is(err, failover.ErrNoRestart)) {
 		return ExitUsage
 	}

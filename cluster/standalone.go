@@ -10,7 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +21,7 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/weirstream/weir/checkpoint"
+	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/graph"
 	"github.com/weirstream/weir/runtime"
 )
@@ -70,6 +74,11 @@ type JobManagerServer struct {
 	// readers are the sessions' stream readers, joined by Close once the
 	// server has torn the streams down.
 	readers sync.WaitGroup
+	// probeFile is the file probe wrote into a local checkpoint
+	// directory; Close removes it.
+	probeOnce sync.Once
+	probeFile *probe
+	probeErr  error
 
 	mu struct {
 		sync.Mutex
@@ -139,6 +148,9 @@ func (s *JobManagerServer) Close(reason string) {
 		}
 	}
 	close(s.done)
+	if s.probeFile != nil {
+		os.Remove(s.probeFile.Path)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s.srv.Shutdown(ctx)
@@ -427,6 +439,13 @@ func (s *JobManagerServer) Deploy(ctx context.Context, spec runtime.JobSpec) (At
 	if rt, ok := spec.Storage.(restoreThen); ok && spec.Restore != nil && rt.restoredID == spec.Restore.ID {
 		msg.RestorePath = spec.Restore.ExternalPath
 	}
+	if spec.Checkpointing || spec.Restore != nil {
+		pr, err := s.probe()
+		if err != nil {
+			return nil, err
+		}
+		msg.Probe = pr
+	}
 	parts := make([]*remotePart, len(used))
 	for i, tm := range used {
 		slots := 0
@@ -482,6 +501,37 @@ func (s *JobManagerServer) Deploy(ctx context.Context, spec runtime.JobSpec) (At
 		as[i] = p
 	}
 	return newMultiAttempt(ctx, as), nil
+}
+
+// ErrCheckpointDirNotShared means that a task manager cannot see the job
+// manager's local checkpoint directory: it runs on another machine, or in
+// a container without the same mount.
+var ErrCheckpointDirNotShared = errors.New("checkpoint directory not shared")
+
+// probe writes, once, a file with a random token into a local checkpoint
+// directory, for the task managers to read back (nil for object storage,
+// which every process reaches by its URL).
+func (s *JobManagerServer) probe() (*probe, error) {
+	dir := s.jobCfg[config.CheckpointsDirectory.Key()]
+	if dir == "" {
+		dir = config.Get(config.New(), config.CheckpointsDirectory)
+	}
+	if strings.Contains(dir, "://") && !strings.HasPrefix(dir, "file://") {
+		return nil, nil
+	}
+	dir = strings.TrimPrefix(dir, "file://")
+	s.probeOnce.Do(func() {
+		s.probeFile = &probe{Path: filepath.Join(dir, ".weir-probe-"+s.run), Token: s.run}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			s.probeErr = err
+			return
+		}
+		s.probeErr = os.WriteFile(s.probeFile.Path, []byte(s.probeFile.Token), 0o644)
+	})
+	if s.probeErr != nil {
+		return nil, transient(fmt.Errorf("checkpoint directory %s: %w", dir, s.probeErr))
+	}
+	return s.probeFile, nil
 }
 
 // awaitSlots waits until the registered task managers offer need slots.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	goruntime "runtime"
 	"sort"
 	"sync"
@@ -347,6 +348,13 @@ func (t *taskManagerProcess) deploy(ctx context.Context, d *deployMessage) error
 	sort.Strings(pairs)
 	if err := cfg.SetPairs(pairs); err != nil {
 		return fmt.Errorf("the job's configuration: %w", err)
+	}
+	if pr := d.Probe; pr != nil {
+		if b, err := os.ReadFile(pr.Path); err != nil || string(b) != pr.Token {
+			host, _ := os.Hostname()
+			return fmt.Errorf("%w: the job manager's local checkpoint directory %s is not the one task manager %s (host %s) sees: use s3:// or a file system mounted at the same path on every host (execution.checkpointing.dir)",
+				ErrCheckpointDirNotShared, filepath.Dir(pr.Path), t.id, host)
+		}
 	}
 	g, p, err := t.cfg.Build(d.Job, d.Args, cfg)
 	if err != nil {

@@ -107,6 +107,15 @@ type deployMessage struct {
 	// RestorePath, when the job started from another job's checkpoint, is
 	// where its state is read from (the --from-checkpoint argument).
 	RestorePath string `json:"restorePath,omitempty"`
+	// Probe, with a local checkpoint directory, is a file the job manager
+	// wrote there: a task manager that cannot read it does not see the
+	// same directory and refuses the deployment.
+	Probe *probe `json:"probe,omitempty"`
+}
+
+type probe struct {
+	Path  string `json:"path"`
+	Token string `json:"token"`
 }
 
 type attemptResult struct {
@@ -161,6 +170,7 @@ var wireSentinels = map[string]error{
 	"async-snapshot":       checkpoint.ErrAsyncSnapshot,
 	"not-all-running":      checkpoint.ErrNotAllTasksRunning,
 	"taskmanager-lost":     ErrTaskManagerLost,
+	"dir-not-shared":       ErrCheckpointDirNotShared,
 }
 
 func toWire(err error) *wireError {

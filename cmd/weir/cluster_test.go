@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -346,5 +347,39 @@ func TestClusterBusyFunctionKeepsItsTaskManager(t *testing.T) {
 	}
 	if !regexp.MustCompile(`msg="checkpoint diagnosis" .*cause=busy-task summary="Checkpoint \d+ took [0-9.]+s, with checkpoints every 200ms: Source: Lines -> Split \(\d/2\) spent [0-9.]+s of its [0-9.]+s \(\d+%\) before it took the trigger: it was busy in its own work`).MatchString(log) {
 		t.Fatalf("no diagnosis naming the busy subtask:\n%s", log)
+	}
+}
+
+// A task manager that does not see the job manager's local checkpoint
+// directory (here: a private mount over it, as on another machine or in a
+// container without the volume) is refused at deployment with one line
+// that says what to do, and the job manager exits 2 without retrying.
+func TestClusterRefusesUnsharedCheckpointDir(t *testing.T) {
+	if _, err := exec.LookPath("unshare"); err != nil || os.Geteuid() != 0 {
+		t.Skip("needs root and unshare(1) to give the task manager a mount of its own")
+	}
+	dir := t.TempDir()
+	text, _ := corpus(100)
+	if err := os.WriteFile(filepath.Join(dir, "in.txt"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(dir, "ckpt")
+	if err := os.MkdirAll(ckpt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	jm, addr := startJobManager(t, dir, "wordcount", "--no-web", "--input", "in.txt", "--output", "out",
+		"-D", "execution.checkpointing.interval=100ms", "-D", "execution.checkpointing.dir="+ckpt)
+	// The task manager's own view of the directory: an empty file system
+	// mounted over it, private to its mount namespace.
+	startProgram(t, dir, "unshare", "-m", "--propagation", "private", "sh", "-c",
+		`mount -t tmpfs tmpfs "$1" && exec "$2" taskmanager --jobmanager "$3"`, "sh", ckpt, weirBin, addr)
+	<-jm.done
+	last := ""
+	if len(jm.err) > 0 {
+		last = jm.err[len(jm.err)-1]
+	}
+	if jm.code != 2 || !strings.Contains(last, "the job manager's local checkpoint directory "+ckpt+" is not the one task manager") ||
+		!strings.Contains(last, "use s3:// or a file system mounted at the same path on every host") {
+		t.Fatalf("job manager exited %d with %q, want 2 and the unshared directory named:\n%s", jm.code, last, strings.Join(jm.err, "\n"))
 	}
 }

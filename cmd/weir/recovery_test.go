@@ -28,7 +28,13 @@ type proc struct {
 
 func start(t *testing.T, dir string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(weirBin, args...), done: make(chan struct{})}
+	return startProgram(t, dir, weirBin, args...)
+}
+
+// startProgram is start for any program (ip netns exec NS weir ..., say).
+func startProgram(t *testing.T, dir, program string, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(program, args...), done: make(chan struct{})}
 	p.cmd.Dir = dir
 	so, _ := p.cmd.StdoutPipe()
 	se, _ := p.cmd.StderrPipe()
