@@ -175,8 +175,11 @@ func (t *taskManagerProcess) connect(ctx context.Context) (registered, error) {
 		if attempt == 0 {
 			t.logger.Info("waiting for the job manager", "address", t.cfg.JobManager, "err", err)
 		}
+		// Retry soon at first (a job manager starting at the same time),
+		// then every second: Flink's cluster.registration.initial-timeout
+		// (100 ms) doubling up to a bound.
 		select {
-		case <-time.After(time.Second):
+		case <-time.After(min(time.Second, 50*time.Millisecond<<min(attempt, 5))):
 		case <-ctx.Done():
 			return registered{}, context.Cause(ctx)
 		}

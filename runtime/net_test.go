@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -30,7 +31,7 @@ type netPair struct {
 	backIn  *InputGate
 }
 
-func newNetPair(t *testing.T, attempt string, channels, credits, segment int) *netPair {
+func newNetPair(t testing.TB, attempt string, channels, credits, segment int) *netPair {
 	t.Helper()
 	p := &netPair{}
 	for i := range p.servers {
@@ -43,7 +44,8 @@ func newNetPair(t *testing.T, attempt string, channels, credits, segment int) *n
 	}
 	peers := []string{p.servers[0].Addr(), p.servers[1].Addr()}
 	for i := range p.nets {
-		n, err := NewNetwork(NetworkConfig{Attempt: attempt, Self: i, Peers: peers, Server: p.servers[i], Place: func(_, s int) int { return s }})
+		n, err := NewNetwork(NetworkConfig{Attempt: attempt, Self: i, Peers: peers, Server: p.servers[i], Place: func(_, s int) int { return s },
+			Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}

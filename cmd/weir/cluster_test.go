@@ -70,6 +70,33 @@ func TestClusterWordCountMatchesOneProcess(t *testing.T) {
 	}
 }
 
+// Nexmark's q5 (hot items, sliding windows over a keyed exchange) and q8
+// (a window join of two keyed streams) on a job manager and two task
+// managers give the rows of the one-process run.
+func TestClusterNexmarkMatchesOneProcess(t *testing.T) {
+	for _, q := range []string{"q5", "q8"} {
+		t.Run(q, func(t *testing.T) {
+			dir := t.TempDir()
+			job := []string{"nexmark", "--no-web", "--query", q, "--events", "500000", "-p", "2", "-D", "execution.checkpointing.interval=200ms"}
+			jm, addr := startJobManager(t, dir, append(job, "--output", "cluster-out")...)
+			start(t, dir, "taskmanager", "--jobmanager", addr)
+			start(t, dir, "taskmanager", "--jobmanager", addr)
+			<-jm.done
+			if jm.code != 0 {
+				t.Fatalf("job manager exited %d:\n%s", jm.code, strings.Join(jm.err, "\n"))
+			}
+			one := runWeirIn(t, dir, "", append([]string{"run"}, append(job, "--output", "one-out")...)...)
+			if one.code != 0 {
+				t.Fatalf("one-process run exited %d: %s", one.code, one.stderr)
+			}
+			got, want := sortedLines(readDir(t, filepath.Join(dir, "cluster-out"))), sortedLines(readDir(t, filepath.Join(dir, "one-out")))
+			if len(want) < 10 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Fatalf("%s on the cluster: %d rows, the one-process run: %d rows; they differ or are too few to compare", q, len(got), len(want))
+			}
+		})
+	}
+}
+
 var deployedRE = regexp.MustCompile(`msg="attempt deployed" attempt=\S+-(\d+) `)
 
 // SIGKILL one of two task managers mid-job: the job manager declares it

@@ -8,6 +8,10 @@ import (
 	"runtime/debug"
 	"strings"
 
+	gen "github.com/weirstream/weir/connector/nexmark"
+	"github.com/weirstream/weir/examples/nexmark"
+	"github.com/weirstream/weir/jobs"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -145,7 +149,53 @@ func builtinJobs() []cli.Job {
 		},
 		Build: func(env *weir.Environment, _ []string) error { return wordcount.Declare(env, o) },
 	}
-	return []cli.Job{wc, windowWordCountJob()}
+	return []cli.Job{wc, windowWordCountJob(), nexmarkJob()}
+}
+
+// nexmarkJob runs one Nexmark query over generated events as a job of its
+// own (weir bench nexmark measures the same query): on a cluster too.
+func nexmarkJob() cli.Job {
+	var (
+		query, output string
+		events        int64
+		rate          float64
+	)
+	return cli.Job{
+		Name:    "nexmark",
+		Short:   "Run a Nexmark query over generated events; its result rows are written as CSV",
+		Long:    "Run a Nexmark query (docs/nexmark.md) over events the generator makes, deterministic for its seed, and write the result rows as CSV. weir bench nexmark runs the same queries and reports their throughput; it also takes the generator's -D nexmark.* options.",
+		Args:    cobra.NoArgs,
+		Version: versionString(),
+		Flags: func(f *pflag.FlagSet) {
+			f.StringVar(&query, "query", "", "the query: "+queryList()+" (required)")
+			f.Int64Var(&events, "events", 1_000_000, "events to generate")
+			f.Float64Var(&rate, "rate", 0, "throttle the source to this many events per second in all (0: full speed)")
+			f.StringVar(&output, "output", "-", "- for standard output, discard, a directory for part files, or s3://BUCKET/PREFIX")
+		},
+		Build: func(env *weir.Environment, _ []string) error {
+			q, err := nexmark.Lookup(query)
+			if err != nil {
+				return fmt.Errorf("--query %q: %w (one of %s)", query, err, queryList())
+			}
+			cfg := gen.DefaultConfig()
+			cfg.Events = events
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			if events <= 0 || rate < 0 {
+				return fmt.Errorf("--events %d, --rate %v: want a positive number of events and a rate of 0 or more", events, rate)
+			}
+			in, _, err := nexmark.Events(env, cfg, rate)
+			if err != nil {
+				return err
+			}
+			if output == "discard" {
+				q.Discard(in)
+				return nil
+			}
+			return jobs.Output(q.Lines(in), output)
+		},
+	}
 }
 
 // newJobManagerCmd and newTaskManagerCmd are the cluster roles for the
