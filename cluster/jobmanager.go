@@ -387,6 +387,7 @@ func (m *jobManager) run(ctx context.Context, name string, g *graph.Graph, p *gr
 		defer st.Close()
 	}
 
+	var failedAt time.Time // when the attempt that failed last failed
 	err = failover.Run(ctx, strategy, failover.SystemClock{}, func(ctx context.Context, attempt int) error {
 		spec := spec
 		spec.Restore = restored
@@ -416,6 +417,11 @@ func (m *jobManager) run(ctx context.Context, name string, g *graph.Graph, p *gr
 		}
 		info.attempt(att)
 		defer info.attemptEnded(att)
+		if attempt > 0 && !failedAt.IsZero() {
+			// From the failure to the new attempt's subtasks deployed and
+			// started: what a failover cost.
+			m.logger.Info("job running again", "job", name, "attempt", attempt, "downtime", time.Since(failedAt).Round(time.Millisecond))
+		}
 		err = m.runAttempt(ctx, att, coord, spec.Storage, name, onStats)
 		if errors.Is(err, runtime.ErrTaskStuck) {
 			// The stuck subtask still holds its state and files: no
@@ -428,6 +434,7 @@ func (m *jobManager) run(ctx context.Context, name string, g *graph.Graph, p *gr
 		}
 		return err
 	}, func(n int, delay time.Duration, cause error) {
+		failedAt = time.Now()
 		info.failed(cause, n-1, false)
 		m.logger.Warn("job failed; restarting", "job", name, "attempt", n, "delay", delay, "cause", cause)
 	})

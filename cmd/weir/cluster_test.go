@@ -203,6 +203,9 @@ func TestClusterSurvivesKilledTaskManager(t *testing.T) {
 	if !strings.Contains(log, "connection closed") {
 		t.Fatalf("the loss was not put down to the closed connection:\n%s", log)
 	}
+	if !regexp.MustCompile(`msg="job running again" job=wordcount attempt=1 downtime=\d`).MatchString(log) {
+		t.Fatalf("the failover's downtime is not logged:\n%s", log)
+	}
 	checkCommittedExactlyOnce(t, filepath.Join(dir, "out"), want)
 }
 
@@ -408,5 +411,22 @@ func TestClusterRefusesUnsharedCheckpointDir(t *testing.T) {
 	if jm.code != 2 || !strings.Contains(last, "the job manager's local checkpoint directory "+ckpt+" is not the one task manager") ||
 		!strings.Contains(last, "use s3:// or a file system mounted at the same path on every host") {
 		t.Fatalf("job manager exited %d with %q, want 2 and the unshared directory named:\n%s", jm.code, last, strings.Join(jm.err, "\n"))
+	}
+}
+
+// With no task manager to offer slots, the job manager gives up after
+// slot.request.timeout with one line that says what to do.
+func TestClusterSlotTimeout(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "in.txt"), []byte("a b\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	jm, addr := startJobManager(t, dir, "wordcount", "--no-web", "--input", "in.txt", "-p", "2", "-D", "slot.request.timeout=500ms")
+	<-jm.done
+	last := jm.err[len(jm.err)-1]
+	want := "weir: job wordcount failed: not enough task slots: the job needs 2 slots and the task managers registered with the job manager at " + addr +
+		" offer 0 after 500ms (slot.request.timeout); start more task managers or give them more slots (taskmanager.numberOfTaskSlots)"
+	if jm.code != 1 || last != want {
+		t.Fatalf("exit %d, last line %q; want exit 1 and %q", jm.code, last, want)
 	}
 }

@@ -130,5 +130,8 @@ func TestClusterPartitionedTaskManager(t *testing.T) {
 	if jm.code != 0 {
 		t.Fatalf("job manager exited %d:\n%s", jm.code, strings.Join(jm.err, "\n"))
 	}
+	if !strings.Contains(strings.Join(jm.err, "\n"), "reachable from other hosts without TLS") {
+		t.Fatalf("a job manager bound to %s without TLS did not warn what it exposes:\n%s", jmAddr, strings.Join(jm.err, "\n"))
+	}
 	checkCommittedExactlyOnce(t, filepath.Join(dir, "out"), want)
 }
