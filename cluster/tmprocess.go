@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -152,7 +151,7 @@ func (t *taskManagerProcess) connect(ctx context.Context) (registered, error) {
 	for attempt := 0; ; attempt++ {
 		t.stream = client.CallBidiStream(ctx)
 		err := t.stream.Send(&tmMessage{Register: &registration{ID: t.id, Host: hostOf(t.data.Addr()), DataAddr: t.data.Addr(),
-			Slots: t.cfg.Slots, Hardware: hardware{CPUCores: goruntime.NumCPU()}}})
+			Slots: t.cfg.Slots, Hardware: hostHardware()}})
 		var reply *jmMessage
 		if err == nil {
 			reply, err = t.stream.Receive()

@@ -219,6 +219,18 @@ func TestRESTAgainstRunningJobs(t *testing.T) {
 		if num(t, s["subtask"]) != 1 || num(t, s["attempt"]) < 1 || num(t, obj(t, s["metrics"])["write-records"]) <= 0 {
 			t.Fatalf("subtask %v", s)
 		}
+		// Both subtasks on the one task manager of the embedded run.
+		tms := c.get("/jobs/" + jid + "/vertices/" + vids[0] + "/taskmanagers")
+		hasKeys(t, "vertex task managers", tms, "id", "name", "now", "taskmanagers")
+		list := arr(t, tms["taskmanagers"])
+		if len(list) != 1 {
+			t.Fatalf("vertex task managers %v", tms)
+		}
+		tm := obj(t, list[0])
+		hasKeys(t, "vertex task manager", tm, "endpoint", "taskmanager-id", "status", "start-time", "end-time", "duration", "metrics", "status-counts")
+		if tm["taskmanager-id"] != "embedded" || len(arr(t, tm["subtasks"])) != 2 || num(t, obj(t, tm["metrics"])["write-records"]) <= 0 {
+			t.Fatalf("vertex task manager %v", tm)
+		}
 	})
 
 	t.Run("backpressure", func(t *testing.T) {

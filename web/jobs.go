@@ -427,10 +427,7 @@ func (s *Server) vertexDetails(w http.ResponseWriter, _ *http.Request, p params)
 	}
 	attempt := v.job.Restarts()
 	for _, st := range vs.Subtasks {
-		tm, endpoint := "embedded", "localhost"
-		if st.TaskManager != "" { // a cluster's task manager
-			tm, endpoint = st.TaskManager, st.Endpoint
-		}
+		tm, endpoint := subtaskPlace(st)
 		d.Subtasks = append(d.Subtasks, api.SubtaskDetails{
 			Subtask: st.Subtask, Status: v.taskState(), Attempt: attempt, Endpoint: endpoint,
 			StartTime: epochMs(v.start), EndTime: epochMs(v.end), Duration: v.duration(),

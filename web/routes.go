@@ -82,6 +82,7 @@ func (s *Server) apiRoutes() []route {
 		r("/jobs/:jobid/execution-result", get(s.executionResult)),
 		r("/jobs/:jobid/exceptions", get(s.exceptions)),
 		r("/jobs/:jobid/vertices/:vertexid", get(s.vertexDetails)),
+		r("/jobs/:jobid/vertices/:vertexid/taskmanagers", get(s.vertexTaskManagers)),
 		r("/jobs/:jobid/vertices/:vertexid/backpressure", get(s.backpressure)),
 		r("/jobs/:jobid/vertices/:vertexid/watermarks", get(s.watermarks)),
 		r("/jobs/:jobid/vertices/:vertexid/metrics", get(s.vertexScopeMetrics)),

@@ -59,3 +59,47 @@ func (s *Server) taskManagerDetails(w http.ResponseWriter, _ *http.Request, p pa
 	}
 	writeError(w, http.StatusNotFound, "Task manager "+id+" not found: GET /taskmanagers lists the registered ones.")
 }
+
+// subtaskPlace is where a subtask runs: its task manager and endpoint.
+func subtaskPlace(st cluster.SubtaskStatus) (tm, endpoint string) {
+	if st.TaskManager != "" { // a cluster's task manager
+		return st.TaskManager, st.Endpoint
+	}
+	return "embedded", "localhost"
+}
+
+// vertexTaskManagers is GET /jobs/:jobid/vertices/:vertexid/taskmanagers,
+// after Flink's JobVertexTaskManagersInfo: the vertex's subtasks grouped by
+// the task manager running them, with their summed figures.
+func (s *Server) vertexTaskManagers(w http.ResponseWriter, _ *http.Request, p params) {
+	v, i, ok := s.lookupVertex(w, p)
+	if !ok {
+		return
+	}
+	vs := v.vertices[i]
+	out := api.VertexTaskManagers{ID: v.vids[i], Name: vs.Name, Now: v.now.UnixMilli(), TaskManagers: []api.VertexTaskManager{}}
+	at := map[string]int{}
+	for _, st := range vs.Subtasks {
+		tm, endpoint := subtaskPlace(st)
+		k, ok := at[tm]
+		if !ok {
+			k = len(out.TaskManagers)
+			at[tm] = k
+			out.TaskManagers = append(out.TaskManagers, api.VertexTaskManager{
+				Endpoint: endpoint, TaskManagerID: tm, Status: v.taskState(),
+				StartTime: epochMs(v.start), EndTime: epochMs(v.end), Duration: v.duration(),
+				Metrics:      api.IOMetrics{ReadRecordsComplete: true, WriteRecordsComplete: true},
+				StatusCounts: map[string]int{},
+			})
+		}
+		e := &out.TaskManagers[k]
+		m := subtaskMetrics(st)
+		e.Metrics.ReadRecords += m.ReadRecords
+		e.Metrics.WriteRecords += m.WriteRecords
+		e.Metrics.RecordsInPerSecond += m.RecordsInPerSecond
+		e.Metrics.RecordsOutPerSecond += m.RecordsOutPerSecond
+		e.StatusCounts[v.taskState()]++
+		e.Subtasks = append(e.Subtasks, st.Subtask)
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -135,6 +135,10 @@ func TestClusterSurvivesKilledTaskManager(t *testing.T) {
 			SlotsNumber int    `json:"slotsNumber"`
 			FreeSlots   int    `json:"freeSlots"`
 			Heartbeat   int64  `json:"timeSinceLastHeartbeat"`
+			Hardware    struct {
+				CPUCores       int   `json:"cpuCores"`
+				PhysicalMemory int64 `json:"physicalMemory"`
+			} `json:"hardware"`
 		} `json:"taskmanagers"`
 	}
 	code, body := httpGet(t, base+"taskmanagers")
@@ -143,7 +147,7 @@ func TestClusterSurvivesKilledTaskManager(t *testing.T) {
 	}
 	ids := map[string]bool{}
 	for _, tm := range tms.TaskManagers {
-		if tm.SlotsNumber != 1 || tm.FreeSlots != 0 || tm.DataPort == 0 || tm.Heartbeat == 0 {
+		if tm.SlotsNumber != 1 || tm.FreeSlots != 0 || tm.DataPort == 0 || tm.Heartbeat == 0 || tm.Hardware.CPUCores < 1 || tm.Hardware.PhysicalMemory <= 0 {
 			t.Fatalf("GET /taskmanagers: %s", body)
 		}
 		ids[tm.ID] = true
@@ -172,7 +176,12 @@ func TestClusterSurvivesKilledTaskManager(t *testing.T) {
 		for _, m := range regexp.MustCompile(`"taskmanager-id":\s*"([^"]+)"`).FindAllStringSubmatch(vertex, -1) {
 			seen[m[1]] = true
 		}
-		return len(seen) == 2
+		if len(seen) != 2 {
+			return false
+		}
+		// Flink's route: the vertex's subtasks grouped by task manager.
+		_, byTM := httpGet(t, base+"jobs/"+jid[1]+"/vertices/"+vid[1]+"/taskmanagers")
+		return len(regexp.MustCompile(`"taskmanager-id":\s*"([^"]+)"`).FindAllString(byTM, -1)) == 2
 	}, func() string { return "the vertex's subtasks never named two task managers: " + vertex })
 	if len(seen) != 2 || !ids[firstKey(seen)] {
 		t.Fatalf("the subtasks' task managers %v are not the two registered ones %v: %s", seen, ids, vertex)

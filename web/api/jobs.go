@@ -368,3 +368,26 @@ type Hardware struct {
 	FreeMemory     int64 `json:"freeMemory"`
 	ManagedMemory  int64 `json:"managedMemory"`
 }
+
+// VertexTaskManagers is GET /jobs/:jobid/vertices/:vertexid/taskmanagers,
+// after Flink's JobVertexTaskManagersInfo.
+type VertexTaskManagers struct {
+	ID           string              `json:"id"`
+	Name         string              `json:"name"`
+	Now          int64               `json:"now"`
+	TaskManagers []VertexTaskManager `json:"taskmanagers"`
+}
+
+// VertexTaskManager is one task manager's share of a vertex: its subtasks'
+// figures summed, and (Weir) which subtasks they are.
+type VertexTaskManager struct {
+	Endpoint      string         `json:"endpoint"`
+	TaskManagerID string         `json:"taskmanager-id"`
+	Status        string         `json:"status"`
+	StartTime     int64          `json:"start-time"`
+	EndTime       int64          `json:"end-time"`
+	Duration      int64          `json:"duration"`
+	Metrics       IOMetrics      `json:"metrics"`
+	StatusCounts  map[string]int `json:"status-counts"`
+	Subtasks      []int          `json:"subtasks"`
+}
