@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/weirstream/weir"
+	"github.com/weirstream/weir/cluster"
 	"github.com/weirstream/weir/config"
 	"github.com/weirstream/weir/connector"
 	"github.com/weirstream/weir/connector/datagen"
@@ -135,6 +136,21 @@ func TestDashboardReferencesResolve(t *testing.T) {
 	if len(seen) < 10 {
 		t.Errorf("only %d files reached from index.html: %v", len(seen), seen)
 	}
+}
+
+// twoTaskManagers stands for a job manager's registry of two task
+// managers (cluster.JobManagerServer.TaskManagers), last heard from 2 and
+// 4 s ago; the real registry is tested with real processes in
+// cmd/weir/cluster_test.go.
+func twoTaskManagers() []cluster.TaskManagerInfo {
+	now := time.Now()
+	a := cluster.TaskManagerInfo{ID: "tm-alpha-7f3a", Path: "10.1.0.11:40112", DataPort: 41001, Slots: 4, FreeSlots: 1,
+		LastHeartbeat: now.Add(-2 * time.Second), RegisteredAt: now.Add(-time.Minute), RunningSubtasks: 3}
+	a.Hardware.CPUCores, a.Hardware.PhysicalMemory, a.Hardware.FreeMemory = 8, 16<<30, 9<<30
+	b := cluster.TaskManagerInfo{ID: "tm-beta-19c0", Path: "10.1.0.12:40518", DataPort: 41002, Slots: 2, FreeSlots: 2,
+		LastHeartbeat: now.Add(-4 * time.Second), RegisteredAt: now.Add(-time.Minute)}
+	b.Hardware.CPUCores, b.Hardware.PhysicalMemory, b.Hardware.FreeMemory = 4, 8<<30, 6<<30
+	return []cluster.TaskManagerInfo{b, a}
 }
 
 // slowSink writes a record every perRecord: the job's bottleneck.
@@ -343,7 +359,9 @@ func artifactsDir(t *testing.T) string {
 // checkpoints with their percentiles, one checkpoint's detail, exceptions
 // with the cause chain, the job's configuration, the Cancel button (and
 // its absence), the pages of a finished and a failed job without an
-// "Invalid Date", the layout at 1024x768, and an API outage.
+// "Invalid Date", the task managers (the one-process run's "local" and,
+// on a server with web.Options.TaskManagers, a cluster's two) and each
+// subtask's task manager, the layout at 1024x768, and an API outage.
 func TestDashboardInBrowser(t *testing.T) {
 	node := browserTools(t)
 	out := artifactsDir(t)
@@ -361,11 +379,16 @@ func TestDashboardInBrowser(t *testing.T) {
 	// A server that wants rest.auth.token, which the dashboard does not
 	// have: its cancel is refused, and the page says why.
 	authURL := serveJobs(t, web.Options{AuthToken: "s3cret-token"}, cancellable.Job()).URL()
-	t.Logf("dashboard at %s (without cancel at %s, with a token at %s), screenshots in %s", url, roURL, authURL, out)
+	// A job manager's registry of two task managers, as web.Options has it
+	// from cluster.JobManagerServer.TaskManagers, serving the running job:
+	// the dashboard's Task managers view shows what GET /taskmanagers says.
+	clusterURL := serveJobs(t, web.Options{TaskManagers: twoTaskManagers}, e.Job()).URL()
+	t.Logf("dashboard at %s (without cancel at %s, with a token at %s, with two task managers at %s), screenshots in %s",
+		url, roURL, authURL, clusterURL, out)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("e2e", "dashboard.mjs"), url, out, roURL, authURL)
+	cmd := exec.CommandContext(ctx, node, filepath.Join("e2e", "dashboard.mjs"), url, out, roURL, authURL, clusterURL)
 	var output bytes.Buffer
 	cmd.Stdout = &output
 	cmd.Stderr = &output

@@ -1,19 +1,23 @@
 // Drives Weir's dashboard in Debian's headless Chromium through
-// playwright-core: node dashboard.mjs URL OUTDIR NOCANCEL_URL AUTH_URL
+// playwright-core: node dashboard.mjs URL OUTDIR NOCANCEL_URL AUTH_URL CLUSTER_URL
 //
 // URL is the dashboard of a server running the jobs the Go test
 // TestDashboardInBrowser starts: "sensor-counts" (running, with
 // watermarks, checkpoints and one restart), "cancel-me" (running),
 // "fails-for-good" (failed) and "runs-to-the-end" (finished);
 // NOCANCEL_URL serves sensor-counts with web.cancel.enable: false,
-// AUTH_URL serves cancel-me behind a bearer token (rest.auth.token).
+// AUTH_URL serves cancel-me behind a bearer token (rest.auth.token);
+// CLUSTER_URL serves sensor-counts with a job manager's list of two task
+// managers (web.Options.TaskManagers).
 // OUTDIR receives a screenshot of each page. It checks the job list, the
 // job graph and a vertex's watermarks, the checkpoints page with its
 // percentiles and one checkpoint's detail, the exceptions with their cause
 // chain, the job's configuration, the Cancel button (refused with the
 // server's words, absent when disabled, and a real cancel), the pages of
 // the finished and the failed job without an "Invalid Date" or NaN where
-// a time is unset, every page at 1024x768 without sideways scrolling; it
+// a time is unset, the Task managers view and one task manager's details
+// (the one-process run's "local", and the cluster's two exactly as
+// GET /taskmanagers says), each subtask's task manager, every page at 1024x768 without sideways scrolling; it
 // fails on any console error, page error, failed request or HTTP error,
 // and ends with a simulated API outage to check that the page stays and a
 // banner says so. Exit status 0 when every check passed; otherwise 1 with
@@ -24,9 +28,9 @@ import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [url, outdir, noCancelUrl, authUrl] = process.argv.slice(2);
-if (!url || !outdir || !noCancelUrl || !authUrl) {
-  console.error('usage: node dashboard.mjs URL OUTDIR NOCANCEL_URL AUTH_URL');
+const [url, outdir, noCancelUrl, authUrl, clusterUrl] = process.argv.slice(2);
+if (!url || !outdir || !noCancelUrl || !authUrl || !clusterUrl) {
+  console.error('usage: node dashboard.mjs URL OUTDIR NOCANCEL_URL AUTH_URL CLUSTER_URL');
   process.exit(2);
 }
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -93,8 +97,8 @@ try {
     await page.screenshot({ path: file, fullPage: true });
     log('screenshot', file);
   };
-  const api = async (path) => {
-    const r = await page.request.get(new URL(path, url).href);
+  const api = async (path, base = url) => {
+    const r = await page.request.get(new URL(path, base).href);
     check(r.ok(), `GET ${path}: ${r.status()}`);
     return r.json();
   };
@@ -202,6 +206,20 @@ try {
   await shot('2b-watermarks.png');
   noProblems('watermarks');
   log('watermarks ok:', want.map((w) => `${w.idx}=${w.value}`).join(' '), 'low', low);
+
+  // 2c. The sink's subtasks name their task manager: "embedded" at
+  // "localhost" in the one-process run, as the REST answer says.
+  const subHead = await page.locator('#subtask-table thead').innerText();
+  check(/task manager/i.test(subHead), `the subtask table has no task manager column: "${subHead}"`);
+  const vsub = (await api(`jobs/${job.jid}/vertices/${sinkId}`)).subtasks;
+  for (const st of vsub) {
+    const cell = page.locator(`#subtask-table tr[data-key="s${st.subtask}"] td.tm`);
+    const tmText = (await cell.innerText()).replace(/\s+/g, ' ').trim();
+    check(st['taskmanager-id'] === 'embedded' && st.endpoint === 'localhost', `the API's subtask ${st.subtask}: ${st['taskmanager-id']} at ${st.endpoint}`);
+    check(tmText === 'embedded localhost' && (await cell.getAttribute('title')).includes('localhost'), `subtask ${st.subtask}'s task manager cell reads "${tmText}"`);
+  }
+  noProblems('subtask task managers');
+  log(`subtask task managers ok: ${vsub.length} embedded`);
 
   // 3. Checkpoints: counts, a drawn chart, and a history that grows live.
   await page.locator('a.tab', { hasText: 'Checkpoints' }).click();
@@ -394,17 +412,93 @@ try {
   noProblems('ended jobs');
   log(`ended jobs ok: ${atEnd.length} watermarks at the end of input`);
 
+  // 5g. Task managers. The one-process run: the nav entry opens a table
+  // with the single "local" task manager, its details a click away.
+  await page.goto(url);
+  await page.locator('.topnav a[data-nav="taskmanagers"]').click();
+  await page.waitForURL('**#/taskmanagers');
+  const localTms = (await api('taskmanagers')).taskmanagers;
+  check(localTms.length === 1 && localTms[0].id === 'local', `the one-process run lists ${JSON.stringify(localTms)}`);
+  await page.locator('#taskmanager-table tbody tr[data-key="local"]').waitFor();
+  check((await page.locator('#taskmanager-table tbody tr').count()) === 1, 'the one-process run shows more than one task manager');
+  check((await page.locator('.topnav a.active').innerText()) === 'Task managers', 'the Task managers nav entry is not marked active');
+  const localRow = (await page.locator('#taskmanager-table tbody tr').innerText()).replace(/\s+/g, ' ');
+  check(localRow.includes('in-process') && localRow.includes(`0 / ${localTms[0].slotsNumber}`), `the local task manager's row reads "${localRow}"`);
+  await noBadTimes('task managers (one process)');
+  await shot('8-taskmanagers-local.png');
+  await page.locator('#taskmanager-table tbody tr[data-key="local"] a').click();
+  await page.waitForURL('**#/taskmanagers/local');
+  await page.locator('#taskmanager-id', { hasText: 'local' }).waitFor();
+  await noBadTimes('task manager local');
+  noProblems('task managers (one process)');
+  log('task managers ok (one process): local,', localTms[0].slotsNumber, 'slots');
+
+  // The cluster: both task managers, their slots, data ports, addresses,
+  // CPU cores and last heartbeat exactly as GET /taskmanagers says.
+  const ctms = (await api('taskmanagers', clusterUrl)).taskmanagers;
+  check(ctms.length === 2, `the cluster server lists ${ctms.length} task managers`);
+  const cov = await api('overview', clusterUrl);
+  await page.goto(`${clusterUrl}#/`);
+  await page.locator('#jobs-table tbody tr').first().waitFor();
+  await page.locator('.topnav a[data-nav="taskmanagers"]').click();
+  await page.waitForFunction(() => document.querySelectorAll('#taskmanager-table tbody tr').length === 2);
+  for (const tm of ctms) {
+    const r = page.locator(`#taskmanager-table tbody tr[data-key="${tm.id}"]`);
+    check((await r.count()) === 1, `no row for task manager ${tm.id}`);
+    const cells = (await r.locator('td').allInnerTexts()).map((c) => c.trim());
+    const want = [tm.id, tm.path, String(tm.dataPort), `${tm.freeSlots} / ${tm.slotsNumber}`, null, String(tm.hardware.cpuCores)];
+    want.forEach((w, i) => check(w === null || cells[i] === w, `task manager ${tm.id}, column ${i}: "${cells[i]}", want "${w}" (row ${JSON.stringify(cells)})`));
+    check(/^\d+s ago$/.test(cells[4]), `task manager ${tm.id}'s last heartbeat reads "${cells[4]}"`);
+    const secs = Number(cells[4].replace(/s ago$/, ''));
+    const real = (Date.now() - tm.timeSinceLastHeartbeat) / 1000;
+    check(Math.abs(secs - real) <= 3, `task manager ${tm.id}'s heartbeat reads ${secs}s ago, the API says ${real.toFixed(1)} s`);
+  }
+  const tiles = (await page.locator('section[data-key="tiles"]').innerText()).replace(/\s+/g, ' ').toLowerCase();
+  check(tiles.includes(`task slots ${cov['slots-total']}`) && tiles.includes(`available slots ${cov['slots-available']}`) && tiles.includes(`task managers ${cov.taskmanagers}`),
+    `the tiles read "${tiles}", the overview ${JSON.stringify(cov)}`);
+  await noBadTimes('task managers (cluster)');
+  await shot('8-taskmanagers.png');
+  // A click opens one's details.
+  const tm0 = ctms.find((t) => t.freeSlots < t.slotsNumber) || ctms[0];
+  await page.locator(`#taskmanager-table tbody tr[data-key="${tm0.id}"] a`).click();
+  await page.waitForURL(`**#/taskmanagers/${tm0.id}`);
+  await page.locator('#taskmanager-id', { hasText: tm0.id }).waitFor();
+  const one = await api(`taskmanagers/${tm0.id}`, clusterUrl);
+  const tmFacts = Object.fromEntries(
+    await page.locator('#taskmanager-facts > div, #taskmanager-hardware > div').evaluateAll((ds) =>
+      ds.map((d) => [d.querySelector('dt').textContent.trim(), d.querySelector('dd').textContent.trim()])),
+  );
+  const wantFacts = {
+    Address: one.path, 'Data port': String(one.dataPort), Slots: String(one.slotsNumber), 'Free slots': String(one.freeSlots),
+    'Slots in use': String(one.slotsNumber - one.freeSlots), 'CPU cores': String(one.hardware.cpuCores), 'Physical memory': '16.0 GiB',
+  };
+  for (const [k, w] of Object.entries(wantFacts)) check(tmFacts[k] === w, `${tm0.id}'s ${k} reads "${tmFacts[k]}", want "${w}"`);
+  check(/^\d+s ago$/.test(tmFacts['Last heartbeat']), `${tm0.id}'s last heartbeat reads "${tmFacts['Last heartbeat']}"`);
+  await noBadTimes(`task manager ${tm0.id}`);
+  await shot('8b-taskmanager.png');
+  // The vertex page on this server has the task manager column too.
+  await page.goto(`${clusterUrl}#/jobs/${job.jid}/vertices/${sinkId}`);
+  await page.locator('#subtask-table tbody tr td.tm').first().waitFor();
+  const csub = (await api(`jobs/${job.jid}/vertices/${sinkId}`, clusterUrl)).subtasks;
+  const shownTms = await page.locator('#subtask-table tbody td.tm').evaluateAll((tds) => tds.map((td) => td.dataset.tm));
+  check(JSON.stringify(shownTms) === JSON.stringify(csub.map((st) => st['taskmanager-id'])), `the subtasks' task managers read ${JSON.stringify(shownTms)}`);
+  noProblems('task managers (cluster)');
+  log(`task managers ok (cluster): ${ctms.map((t) => `${t.id} ${t.freeSlots}/${t.slotsNumber} port ${t.dataPort}`).join(', ')}; ${tm0.id}'s details`);
+
   // 5e. 1024x768: no page scrolls sideways; wide tables scroll in their box.
   await page.setViewportSize({ width: 1024, height: 768 });
-  for (const [name, hash, ready] of [
+  for (const [name, hash, ready, base] of [
     ['jobs', '#/', '#jobs-table tbody tr'],
     ['graph', `#/jobs/${job.jid}/vertices/${sinkId}`, '#watermark-table tbody tr'],
     ['checkpoints', `#/jobs/${job.jid}/checkpoints`, '#checkpoint-summary tbody tr'],
     ['checkpoint', `#/jobs/${job.jid}/checkpoints/${cid}`, 'table.subtasks tbody tr'],
     ['exceptions', `#/jobs/${failedJob.jid}/exceptions`, 'ol.causes li'],
     ['config', `#/jobs/${job.jid}/config`, '#job-config tbody tr'],
+    ['taskmanagers', '#/taskmanagers', '#taskmanager-table tbody tr', clusterUrl],
+    ['taskmanager', `#/taskmanagers/${tm0.id}`, '#taskmanager-facts', clusterUrl],
+    ['graph-cluster', `#/jobs/${job.jid}/vertices/${sinkId}`, '#subtask-table td.tm', clusterUrl],
   ]) {
-    await page.goto(`${url}${hash}`);
+    await page.goto(`${base || url}${hash}`);
     await page.locator(ready).first().waitFor();
     const w = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
     check(w.scroll <= 1024 && w.scroll <= w.client, `${name} at 1024x768 is ${w.scroll} px wide (viewport ${w.client} px): it scrolls sideways`);

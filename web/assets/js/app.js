@@ -9,6 +9,7 @@ import { checkpointsView } from './views/checkpoints.js';
 import { checkpointView } from './views/checkpoint.js';
 import { exceptionsView } from './views/exceptions.js';
 import { configView } from './views/config.js';
+import { taskManagersView, taskManagerView } from './views/taskmanagers.js';
 import { notice, get, setDashboardConfig, dashboardConfigLoaded, isHistoryServer, cancelClick } from './ui.js';
 import { morph } from './dom.js';
 import { ms } from './format.js';
@@ -24,6 +25,8 @@ const routes = [
   [/^\/jobs\/([^/]+)\/checkpoints\/(\d+)\/?$/, (m) => checkpointView(m[1], m[2])],
   [/^\/jobs\/([^/]+)\/exceptions\/?$/, (m) => exceptionsView(m[1])],
   [/^\/jobs\/([^/]+)\/config\/?$/, (m) => configView(m[1])],
+  [/^\/taskmanagers\/?$/, () => taskManagersView()],
+  [/^\/taskmanagers\/([^/]+)\/?$/, (m) => taskManagerView(m[1])],
 ];
 
 function route(hash) {
@@ -83,7 +86,12 @@ async function tick(gen) {
   const v = view;
   try {
     // The server's features (is cancelling allowed?), once.
-    if (!dashboardConfigLoaded()) setDashboardConfig(await get('config', ctrl.signal));
+    if (!dashboardConfigLoaded()) {
+      setDashboardConfig(await get('config', ctrl.signal));
+      // A history server serves ended jobs only: no task managers.
+      const tmNav = document.querySelector('.topnav a[data-nav="taskmanagers"]');
+      if (tmNav) tmNav.hidden = isHistoryServer();
+    }
     const data = await v.load(ctrl.signal);
     if (gen !== generation) return;
     v.render(root, data);

@@ -103,6 +103,14 @@ export function ago(t, now = Date.now()) {
   return `${ms(Math.max(0, now - t))} ago`;
 }
 
+// since: epoch ms -> "3s ago", "2m 05s ago" (whole seconds, for a
+// heartbeat); a dash for an unset time.
+export function since(t, now = Date.now()) {
+  if (!isTime(t)) return DASH;
+  const s = Math.floor(Math.max(0, now - t) / 1000);
+  return s < 60 ? `${s}s ago` : `${ms(s * 1000)} ago`;
+}
+
 // bpLevel is Flink's backpressure level for a ratio of time spent
 // backpressured: OK up to 10 %, LOW up to 50 %, HIGH above.
 export function bpLevel(ratio) {

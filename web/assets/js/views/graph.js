@@ -128,6 +128,8 @@ function subtaskFigures(detail, bp) {
     return {
       idx: s.subtask,
       status: s.status,
+      tm: s['taskmanager-id'],
+      endpoint: s.endpoint,
       recIn: m['read-records'],
       recOut: m['write-records'],
       inRate: m.numRecordsInPerSecond,
@@ -293,12 +295,23 @@ function vertexTable(jid, job, figs, wmarks, selected) {
 </section>`;
 }
 
+// tmCell is a subtask's task manager (its taskmanager-id, "embedded" in
+// the one-process run) with its data address below and in the tooltip; a
+// cluster's task manager links to its details.
+function tmCell(s) {
+  if (!s.tm) return `<td class="tm">${DASH}</td>`;
+  const id = s.tm === 'embedded' ? esc(s.tm) : `<a href="#/taskmanagers/${enc(s.tm)}">${esc(s.tm)}</a>`;
+  return `<td class="tm" data-tm="${esc(s.tm)}" title="${esc(s.endpoint ? `${s.tm} at ${s.endpoint}` : s.tm)}"><span class="mono">${id}</span>${
+    s.endpoint ? `<div class="sub mono">${esc(s.endpoint)}</div>` : ''}</td>`;
+}
+
 function subtaskTable(vx, subs) {
   const rows = subs
     .map(
       (s) => `<tr data-key="s${s.idx}">
   <td class="num">${s.idx}</td>
   <td>${stateBadge(s.status)}</td>
+  ${tmCell(s)}
   <td class="num">${count(s.recIn)}</td>
   <td class="num">${count(s.recOut)}</td>
   <td class="num">${rate(s.inRate)}</td>
@@ -315,7 +328,7 @@ function subtaskTable(vx, subs) {
   return `<section class="card" data-key="subtasks-${esc(vx.id)}">
   <div class="card-head"><h2>Subtasks of ${vertexName(vx.name)}</h2><span class="muted small">time per second spent busy, backpressured and idle</span></div>
   <table class="grid" id="subtask-table">
-    <thead><tr><th class="num">#</th><th>Status</th><th class="num">Records in</th><th class="num">Records out</th><th class="num">In rec/s</th><th class="num">Out rec/s</th>
+    <thead><tr><th class="num">#</th><th>Status</th><th>Task manager</th><th class="num">Records in</th><th class="num">Records out</th><th class="num">In rec/s</th><th class="num">Out rec/s</th>
       <th>Time split</th><th class="num">Busy</th><th class="num">Backpressured</th><th class="num">Idle</th><th class="num">Out pool</th><th>Backpressure</th></tr></thead>
     <tbody>${rows}</tbody>
   </table>
