@@ -359,7 +359,7 @@ func artifactsDir(t *testing.T) string {
 // checkpoints with their percentiles, one checkpoint's detail, exceptions
 // with the cause chain, the job's configuration, the Cancel button (and
 // its absence), the pages of a finished and a failed job without an
-// "Invalid Date", the task managers (the one-process run's "local" and,
+// "Invalid Date", the task managers (the one-process run's "embedded" and,
 // on a server with web.Options.TaskManagers, a cluster's two) and each
 // subtask's task manager, the layout at 1024x768, and an API outage.
 func TestDashboardInBrowser(t *testing.T) {

@@ -29,7 +29,7 @@ func (s *Server) taskManagers() []api.TaskManager {
 		}
 		slots += most
 	}
-	return []api.TaskManager{{ID: "local", Path: "in-process", SlotsNumber: slots}}
+	return []api.TaskManager{{ID: "embedded", Path: "in-process", SlotsNumber: slots}}
 }
 
 func taskManagerJSON(tm cluster.TaskManagerInfo) api.TaskManager {

@@ -22,8 +22,8 @@ func TestUnknownCommandsExit2(t *testing.T) {
 	}{
 		{[]string{"bogus"}, `weir: unknown command "bogus" for "weir" (the commands: bench, cancel, checkpoint, completion, config, history-server, jobmanager, run, taskmanager, version)`},
 		{[]string{"rnu"}, `weir: unknown command "rnu" for "weir" (did you mean "run"? the commands: `},
-		{[]string{"run", "nosuchjob"}, `weir: unknown command "nosuchjob" for "weir run" (the commands: window-wordcount, wordcount)`},
-		{[]string{"run", "wordcont"}, `weir: unknown command "wordcont" for "weir run" (did you mean "wordcount"? the commands: window-wordcount, wordcount)`},
+		{[]string{"run", "nosuchjob"}, `weir: unknown command "nosuchjob" for "weir run" (the commands: nexmark, window-wordcount, wordcount)`},
+		{[]string{"run", "wordcont"}, `weir: unknown command "wordcont" for "weir run" (did you mean "wordcount"? the commands: nexmark, window-wordcount, wordcount)`},
 		{[]string{"checkpoint", "bogus"}, `weir: unknown command "bogus" for "weir checkpoint" (the commands: diagnose, inspect, list)`},
 		{[]string{"bench", "bogus"}, `weir: unknown command "bogus" for "weir bench" (the commands: nexmark, wordcount)`},
 		{[]string{"run", "wordcount", "extra"}, `weir: unknown command "extra" for "weir run wordcount"`},

@@ -16,7 +16,7 @@
 // server's words, absent when disabled, and a real cancel), the pages of
 // the finished and the failed job without an "Invalid Date" or NaN where
 // a time is unset, the Task managers view and one task manager's details
-// (the one-process run's "local", and the cluster's two exactly as
+// (the one-process run's "embedded", and the cluster's two exactly as
 // GET /taskmanagers says), each subtask's task manager, every page at 1024x768 without sideways scrolling; it
 // fails on any console error, page error, failed request or HTTP error,
 // and ends with a simulated API outage to check that the page stays and a
@@ -413,22 +413,22 @@ try {
   log(`ended jobs ok: ${atEnd.length} watermarks at the end of input`);
 
   // 5g. Task managers. The one-process run: the nav entry opens a table
-  // with the single "local" task manager, its details a click away.
+  // with the single "embedded" task manager, its details a click away.
   await page.goto(url);
   await page.locator('.topnav a[data-nav="taskmanagers"]').click();
   await page.waitForURL('**#/taskmanagers');
   const localTms = (await api('taskmanagers')).taskmanagers;
-  check(localTms.length === 1 && localTms[0].id === 'local', `the one-process run lists ${JSON.stringify(localTms)}`);
-  await page.locator('#taskmanager-table tbody tr[data-key="local"]').waitFor();
+  check(localTms.length === 1 && localTms[0].id === 'embedded', `the one-process run lists ${JSON.stringify(localTms)}`);
+  await page.locator('#taskmanager-table tbody tr[data-key="embedded"]').waitFor();
   check((await page.locator('#taskmanager-table tbody tr').count()) === 1, 'the one-process run shows more than one task manager');
   check((await page.locator('.topnav a.active').innerText()) === 'Task managers', 'the Task managers nav entry is not marked active');
   const localRow = (await page.locator('#taskmanager-table tbody tr').innerText()).replace(/\s+/g, ' ');
   check(localRow.includes('in-process') && localRow.includes(`0 / ${localTms[0].slotsNumber}`), `the local task manager's row reads "${localRow}"`);
   await noBadTimes('task managers (one process)');
   await shot('8-taskmanagers-local.png');
-  await page.locator('#taskmanager-table tbody tr[data-key="local"] a').click();
-  await page.waitForURL('**#/taskmanagers/local');
-  await page.locator('#taskmanager-id', { hasText: 'local' }).waitFor();
+  await page.locator('#taskmanager-table tbody tr[data-key="embedded"] a').click();
+  await page.waitForURL('**#/taskmanagers/embedded');
+  await page.locator('#taskmanager-id', { hasText: 'embedded' }).waitFor();
   await noBadTimes('task manager local');
   noProblems('task managers (one process)');
   log('task managers ok (one process): local,', localTms[0].slotsNumber, 'slots');

@@ -2,7 +2,7 @@
 // with its address, data port, slots, last heartbeat and hardware; and one
 // task manager's details (GET /taskmanagers/:tmid). A cluster's job
 // manager lists the registered task managers; the embedded local run has
-// one, "local", in its own process, which sends no heartbeats.
+// one, "embedded", in its own process, which sends no heartbeats.
 
 import { get, pick, enc, notice, isHistoryServer } from '../ui.js';
 import { morph } from '../dom.js';
@@ -103,7 +103,7 @@ function listPage(o, tms) {
 </tr>`;
     })
     .join('');
-  const local = tms.length === 1 && tms[0].id === 'local';
+  const local = tms.length === 1 && tms[0].id === 'embedded';
   return `
 <section class="tiles" data-key="tiles">
   ${tile('Task managers', pick(o, 'taskmanagers') ?? tms.length, 'tile-ok')}
