@@ -27,6 +27,22 @@
 // runtime.Job implements Attempt in this process; a cluster carries the
 // same calls over the network.
 //
+// # The cluster
+//
+// A cluster's job manager is the same failover loop with a
+// JobManagerServer as its TaskManager: task managers (RunTaskManager, in
+// other processes) register their slots over one bidirectional connect
+// stream each (wire.go: plain structs in JSON over HTTP/2, mutual TLS with
+// InternalTLS), and Deploy places an attempt's subtasks on their slots
+// (slot i runs subtask i of every vertex), wires the part holding the
+// sinks' first subtasks first, then the others, and starts them together.
+// multiAttempt joins the parts into one Attempt: what the driver tells it
+// goes to every part, acknowledgements and figures come back merged, and
+// the first part to fail fails the rest. A task manager lost (its stream
+// closed, or no heartbeat for heartbeat.timeout) fails its parts with
+// ErrTaskManagerLost. minicluster.number-of-taskmanagers runs the same
+// parts in this process over loopback TCP (loopbackTaskManagers).
+//
 // # Goroutines
 //
 // Run's caller's goroutine is the failover loop: it resolves the
@@ -44,6 +60,13 @@
 // belong to the task manager. JobInfo is safe for concurrent use; the web
 // server reads it from its handlers.
 //
+// In a cluster, the JobManagerServer owns its HTTP server and, per task
+// manager, a session writer, a heartbeat monitor and a stream reader; Close
+// stops and joins them. A task manager process owns its heartbeat
+// goroutine, and per started attempt the goroutines that forward its
+// acknowledgements, end of input, failure and figures; it joins them when
+// the attempt ends, and all of them before it returns.
+//
 // # Errors
 //
 // ErrRestore (a checkpoint the job refuses to start from, with ErrFinished
@@ -51,5 +74,8 @@
 // restart strategy decides), ErrOutputMayRepeat (the job succeeded, but a
 // fallback past newer checkpoints may have repeated output) and
 // ErrNotRunning (JobInfo.Cancel of an ended job) are the sentinels a
-// caller acts on; the weir command maps them to its exit codes.
+// caller acts on; the weir command maps them to its exit codes. In a
+// cluster: ErrTaskManagerLost, ErrNoSlots (slot.request.timeout passed),
+// ErrJobManagerLost (on a task manager) and ErrCheckpointDirNotShared (a
+// task manager does not see the job manager's local checkpoint directory).
 package cluster

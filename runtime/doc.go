@@ -21,8 +21,10 @@
 // when the consumer has processed the buffer, so a slow consumer blocks its
 // producers instead of letting queues grow, and memory stays bounded by the
 // pools. Events (checkpoint barriers, end of partition) travel in order with
-// the buffers and need no credit. The in-memory channel is written so that
-// a TCP transport can carry the same buffers and credits.
+// the buffers and need no credit. Between task managers (processes or
+// machines), Network carries the same buffers, credits and events over one
+// TCP connection per pair of task managers and attempt (net.go); a
+// DataServer accepts them and fences out attempts it does not run.
 //
 // Checkpoints. The job manager (package cluster) steps the checkpoint
 // coordinator and tells a Job what to do through its methods:
