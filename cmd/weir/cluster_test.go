@@ -225,12 +225,15 @@ func TestClusterSurvivesKilledTaskManager(t *testing.T) {
 // One stopped for less than the timeout is no failure at all.
 func TestClusterStoppedTaskManager(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		stop time.Duration
-		lost bool
+		name    string
+		stop    time.Duration
+		timeout time.Duration
+		lost    bool
 	}{
-		{"longer than the timeout", 2500 * time.Millisecond, true},
-		{"shorter than the timeout", 300 * time.Millisecond, false},
+		{"longer than the timeout", 2500 * time.Millisecond, 1500 * time.Millisecond, true},
+		// A timeout well above the stop, so that a loaded machine's own
+		// pauses do not add up to it.
+		{"shorter than the timeout", 300 * time.Millisecond, 3 * time.Second, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -240,7 +243,7 @@ func TestClusterStoppedTaskManager(t *testing.T) {
 			}
 			jm, addr := startJobManager(t, dir, "wordcount", "--no-web", "--input", "in.txt", "--output", "out", "-p", "2", "--rate", "2000",
 				"-D", "execution.checkpointing.interval=100ms",
-				"-D", "heartbeat.interval=100ms", "-D", "heartbeat.timeout=1500ms",
+				"-D", "heartbeat.interval=100ms", "-D", "heartbeat.timeout="+tc.timeout.String(),
 				"-D", "restart-strategy.type=fixed-delay", "-D", "restart-strategy.fixed-delay.attempts=5",
 				"-D", "restart-strategy.fixed-delay.delay=100ms")
 			start(t, dir, "taskmanager", "--jobmanager", addr)
@@ -254,8 +257,8 @@ func TestClusterStoppedTaskManager(t *testing.T) {
 				jm.await(t, "the stopped task manager declared lost", func(_, errs []string) bool {
 					return strings.Contains(strings.Join(errs, "\n"), `msg="task manager lost"`)
 				})
-				if d := time.Since(stopped); d < 1500*time.Millisecond {
-					t.Fatalf("declared lost %v after SIGSTOP, before heartbeat.timeout (1.5s)", d)
+				if d := time.Since(stopped); d < tc.timeout {
+					t.Fatalf("declared lost %v after SIGSTOP, before heartbeat.timeout (%v)", d, tc.timeout)
 				}
 				start(t, dir, "taskmanager", "--jobmanager", addr)
 				jm.await(t, "the second attempt deployed", func(_, errs []string) bool {
@@ -372,8 +375,8 @@ func TestClusterBusyFunctionKeepsItsTaskManager(t *testing.T) {
 		t.Fatal(err)
 	}
 	jm, addr := startJobManager(t, dir, "wordcount", "--no-web", "--input", "in.txt", "--output", "out", "-p", "2", "--rate", "1000",
-		"--stall-on", "LOADCACHE", "--stall", "3s",
-		"-D", "execution.checkpointing.interval=200ms", "-D", "heartbeat.interval=100ms", "-D", "heartbeat.timeout=1s")
+		"--stall-on", "LOADCACHE", "--stall", "4500ms",
+		"-D", "execution.checkpointing.interval=200ms", "-D", "heartbeat.interval=100ms", "-D", "heartbeat.timeout=1500ms")
 	start(t, dir, "taskmanager", "--jobmanager", addr)
 	start(t, dir, "taskmanager", "--jobmanager", addr)
 	<-jm.done
@@ -382,7 +385,7 @@ func TestClusterBusyFunctionKeepsItsTaskManager(t *testing.T) {
 		t.Fatalf("job manager exited %d:\n%s", jm.code, log)
 	}
 	if strings.Contains(log, `msg="task manager lost"`) || strings.Contains(log, "restarting job") {
-		t.Fatalf("a function blocking 3s with heartbeat.timeout 1s lost its task manager:\n%s", log)
+		t.Fatalf("a function blocking 4.5s with heartbeat.timeout 1.5s lost its task manager:\n%s", log)
 	}
 	if !regexp.MustCompile(`msg="checkpoint diagnosis" .*cause=busy-task summary="Checkpoint \d+ took [0-9.]+s, with checkpoints every 200ms: Source: Lines -> Split \(\d/2\) spent [0-9.]+s of its [0-9.]+s \(\d+%\) before it took the trigger: it was busy in its own work`).MatchString(log) {
 		t.Fatalf("no diagnosis naming the busy subtask:\n%s", log)

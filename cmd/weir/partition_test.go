@@ -100,7 +100,7 @@ func TestClusterPartitionedTaskManager(t *testing.T) {
 	jm := h.start(dir, "jm", "jobmanager", "wordcount", "--no-web", "--input", "in.txt", "--output", "out", "-p", "2", "--rate", "2000",
 		"-D", "jobmanager.rpc.address="+h.addrs["jm"], "-D", "jobmanager.rpc.port=6123",
 		"-D", "execution.checkpointing.interval=100ms",
-		"-D", "heartbeat.interval=100ms", "-D", "heartbeat.timeout=1s",
+		"-D", "heartbeat.interval=100ms", "-D", "heartbeat.timeout=1500ms",
 		"-D", "restart-strategy.type=fixed-delay", "-D", "restart-strategy.fixed-delay.attempts=5",
 		"-D", "restart-strategy.fixed-delay.delay=100ms")
 	jm.await(t, "the job manager listening", func(_, errs []string) bool {
