@@ -83,7 +83,7 @@ func RunTaskManager(ctx context.Context, cfg TaskManagerConfig) error {
 	warnExposed(logger, "data port", ds.Addr(), cfg.TLS != nil)
 
 	for {
-		tm := &taskManagerProcess{cfg: cfg, id: tmID, logger: logger, data: ds, attempts: map[string]*tmAttempt{}}
+		tm := &taskManagerProcess{cfg: cfg, id: tmID, logger: logger, data: ds, attempts: map[string]*tmAttempt{}, failedEarly: map[string]error{}}
 		err := tm.run(ctx)
 		if err == nil || ctx.Err() != nil || !errors.Is(err, ErrJobManagerLost) {
 			return err
@@ -127,7 +127,10 @@ type taskManagerProcess struct {
 
 	mu       sync.Mutex
 	attempts map[string]*tmAttempt
-	wg       sync.WaitGroup // the attempts' goroutines
+	// failedEarly holds the causes of attempts the job manager failed
+	// while this task manager was still wiring them.
+	failedEarly map[string]error
+	wg          sync.WaitGroup // the attempts' goroutines
 }
 
 // tmAttempt is this task manager's part of one attempt.
@@ -137,6 +140,7 @@ type tmAttempt struct {
 	network *runtime.Network
 	closers []func()
 	cancel  context.CancelFunc
+	started bool // the receive loop's only
 }
 
 func (t *taskManagerProcess) send(m *tmMessage) error {
@@ -199,12 +203,25 @@ func (t *taskManagerProcess) run(ctx context.Context) error {
 	}
 	t.logger.Info("registered with the job manager", "address", t.cfg.JobManager, "slots", t.cfg.Slots, "data", t.data.Addr())
 	defer func() {
+		// Every attempt's context derives from ctx: deployments in
+		// progress and started attempts end, and started ones release
+		// what they hold themselves.
+		cancel(context.Canceled)
+		t.wg.Wait()
 		t.mu.Lock()
+		var idle []*tmAttempt
 		for _, a := range t.attempts {
-			a.cancel()
+			if !a.started {
+				idle = append(idle, a)
+			}
 		}
 		t.mu.Unlock()
-		t.wg.Wait()
+		for _, a := range idle { // wired, never started: release them here
+			a.cancel()
+			for _, c := range a.closers {
+				c()
+			}
+		}
 	}()
 	t.lastBeat.Store(time.Now().UnixNano())
 	t.lastTick.Store(time.Now().UnixNano())
@@ -308,13 +325,21 @@ func (t *taskManagerProcess) attempt(name string) *tmAttempt {
 func (t *taskManagerProcess) handle(ctx context.Context, m *jmMessage) {
 	switch {
 	case m.Deploy != nil:
-		err := t.deploy(ctx, m.Deploy)
-		if err != nil {
-			t.logger.Error("deployment failed", "attempt", m.Deploy.Attempt, "err", err)
-		}
-		t.send(&tmMessage{Deployed: &attemptResult{Attempt: m.Deploy.Attempt, Err: toWire(err)}})
+		// Wiring may take long (restoring large state): off the receive
+		// loop, which must keep taking the job manager's heartbeats. The
+		// job manager sends nothing more for the attempt before Deployed,
+		// except Fail, which waits in failedEarly.
+		d := m.Deploy
+		t.wg.Go(func() {
+			err := t.deploy(ctx, d)
+			if err != nil {
+				t.logger.Error("deployment failed", "attempt", d.Attempt, "err", err)
+			}
+			t.send(&tmMessage{Deployed: &attemptResult{Attempt: d.Attempt, Err: toWire(err)}})
+		})
 	case m.Start != "":
-		if a := t.attempt(m.Start); a != nil {
+		if a := t.attempt(m.Start); a != nil && !a.started {
+			a.started = true
 			t.start(a)
 		}
 	case m.Trigger != nil:
@@ -334,8 +359,24 @@ func (t *taskManagerProcess) handle(ctx context.Context, m *jmMessage) {
 			a.job.CommitFinal()
 		}
 	case m.Fail != nil:
-		if a := t.attempt(m.Fail.Attempt); a != nil {
-			a.job.Fail(m.Fail.Err.err())
+		t.mu.Lock()
+		a := t.attempts[m.Fail.Attempt]
+		if a == nil { // still being wired
+			t.failedEarly[m.Fail.Attempt] = m.Fail.Err.err()
+		}
+		t.mu.Unlock()
+		if a == nil {
+			return
+		}
+		a.job.Fail(m.Fail.Err.err())
+		if !a.started { // wired but never started: nothing else will release it
+			t.mu.Lock()
+			delete(t.attempts, m.Fail.Attempt)
+			t.mu.Unlock()
+			a.cancel()
+			for _, c := range a.closers {
+				c()
+			}
 		}
 	}
 }
@@ -421,8 +462,16 @@ func (t *taskManagerProcess) deploy(ctx context.Context, d *deployMessage) error
 	}
 	a.job = job
 	t.mu.Lock()
-	t.attempts[d.Attempt] = a
+	cause, failed := t.failedEarly[d.Attempt]
+	delete(t.failedEarly, d.Attempt)
+	if !failed {
+		t.attempts[d.Attempt] = a
+	}
 	t.mu.Unlock()
+	if failed {
+		cancel()
+		return fail(fmt.Errorf("attempt %s failed while it was being wired: %w", d.Attempt, cause))
+	}
 	t.logger.Info("attempt deployed", "attempt", d.Attempt, "subtasks", countPlaced(d, p))
 	return nil
 }
