@@ -101,28 +101,38 @@ func TestWordCountAtParallelism(t *testing.T) {
 	for _, p := range []int{1, 2, 4} {
 		t.Run(fmt.Sprint("p", p), func(t *testing.T) {
 			e := env(t, fmt.Sprintf("parallelism.default=%d", p), "taskmanager.memory.segment-size=4kb")
-			words := weir.FlatMap(weir.FromSource(e, sliceSource[string]{in}, "Lines"),
-				func(l string, out weir.Collector[weir.Tuple2[string, int64]]) error {
-					for _, w := range strings.Fields(l) {
-						out.Collect(weir.Tuple2[string, int64]{F0: w, F1: 1})
-					}
-					return nil
-				})
-			counts := weir.Sum(weir.KeyBy(words, func(t weir.Tuple2[string, int64]) string { return t.F0 }),
-				func(t *weir.Tuple2[string, int64]) *int64 { return &t.F1 })
 			sink := &gather[weir.Tuple2[string, int64]]{}
-			counts.SinkTo(sink, "Gather")
+			wordCounts(e, in).SinkTo(sink, "Gather")
 			if err := e.Execute(context.Background(), "wc"); err != nil {
 				t.Fatal(err)
 			}
-			if got, want := len(sink.got), 60000; got != want {
-				t.Fatalf("%d updates, want one per word: %d", got, want)
-			}
-			got, want := finalCounts(sink.got), wantCounts(in)
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Fatalf("counts differ:\n got %v\nwant %v", got, want)
-			}
+			checkWordCounts(t, sink.got, in)
 		})
+	}
+}
+
+// wordCounts declares a running word count of in's lines on e.
+func wordCounts(e *weir.Environment, in []string) weir.DataStream[weir.Tuple2[string, int64]] {
+	words := weir.FlatMap(weir.FromSource(e, sliceSource[string]{in}, "Lines"),
+		func(l string, out weir.Collector[weir.Tuple2[string, int64]]) error {
+			for _, w := range strings.Fields(l) {
+				out.Collect(weir.Tuple2[string, int64]{F0: w, F1: 1})
+			}
+			return nil
+		})
+	return weir.Sum(weir.KeyBy(words, func(t weir.Tuple2[string, int64]) string { return t.F0 }),
+		func(t *weir.Tuple2[string, int64]) *int64 { return &t.F1 })
+}
+
+// checkWordCounts fails t unless got holds one update per word of in
+// (lines' three words each) and ends at in's counts.
+func checkWordCounts(t *testing.T, got []weir.Tuple2[string, int64], in []string) {
+	t.Helper()
+	if n, want := len(got), 3*len(in); n != want {
+		t.Fatalf("%d updates, want one per word: %d", n, want)
+	}
+	if final, want := finalCounts(got), wantCounts(in); fmt.Sprint(final) != fmt.Sprint(want) {
+		t.Fatalf("counts differ:\n got %v\nwant %v", final, want)
 	}
 }
 

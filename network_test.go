@@ -22,17 +22,8 @@ func TestWordCountOverTCP(t *testing.T) {
 		t.Run(fmt.Sprintf("p%d-tm%d", c.p, c.tms), func(t *testing.T) {
 			e := env(t, fmt.Sprintf("parallelism.default=%d", c.p), "taskmanager.memory.segment-size=4kb",
 				fmt.Sprintf("minicluster.number-of-taskmanagers=%d", c.tms))
-			words := weir.FlatMap(weir.FromSource(e, sliceSource[string]{in}, "Lines"),
-				func(l string, out weir.Collector[weir.Tuple2[string, int64]]) error {
-					for _, w := range strings.Fields(l) {
-						out.Collect(weir.Tuple2[string, int64]{F0: w, F1: 1})
-					}
-					return nil
-				})
-			counts := weir.Sum(weir.KeyBy(words, func(t weir.Tuple2[string, int64]) string { return t.F0 }),
-				func(t *weir.Tuple2[string, int64]) *int64 { return &t.F1 })
 			sink := &gather[weir.Tuple2[string, int64]]{}
-			counts.SinkTo(sink, "Gather").SetParallelism(1)
+			wordCounts(e, in).SinkTo(sink, "Gather").SetParallelism(1)
 			var log testutil.LockedBuffer
 			e.SetLogger(slog.New(slog.NewTextHandler(&log, nil)))
 			if err := e.Execute(context.Background(), "wc"); err != nil {
@@ -46,13 +37,7 @@ func TestWordCountOverTCP(t *testing.T) {
 			if strings.Contains(log.String(), `"sent bytes"=0 `) {
 				t.Fatalf("a data connection carried nothing; the log:\n%s", log.String())
 			}
-			if got, want := len(sink.got), 60000; got != want {
-				t.Fatalf("%d updates, want one per word: %d", got, want)
-			}
-			got, want := finalCounts(sink.got), wantCounts(in)
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Fatalf("counts differ:\n got %v\nwant %v", got, want)
-			}
+			checkWordCounts(t, sink.got, in)
 		})
 	}
 }

@@ -263,16 +263,24 @@ type Flags struct {
 
 // Register adds the flags to cmd.
 func (f *Flags) Register(cmd *cobra.Command) {
-	f.changed = cmd.Flags().Changed
 	cmd.Flags().IntVarP(&f.Parallelism, "parallelism", "p", 0, "parallelism of every operator (parallelism.default), a positive number")
-	cmd.Flags().StringArrayVarP(&f.Defines, "define", "D", nil, "set an option, key=value, with Flink's option names (repeatable)")
-	cmd.Flags().StringVar(&f.ConfigFile, "config", "", "YAML file of options (Flink's config.yaml layout)")
-	cmd.Flags().StringVar(&f.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
-	cmd.Flags().StringVar(&f.LogFormat, "log-format", "text", "log format: text (key=value) or json (one JSON object a line)")
+	f.RegisterConfig(cmd)
 	cmd.Flags().StringVarP(&f.FromCheckpoint, "from-checkpoint", "s", "", "start from a retained checkpoint: a chk-<n> directory, its _metadata, a job directory, latest (the job's newest; refused when it has none or finished), or latest-or-fresh (latest, or a fresh start when the job has no checkpoint yet)")
 	cmd.Flags().BoolVar(&f.AllowNonRestored, "allow-non-restored-state", false, "start even if the checkpoint holds state of operators the job no longer has (that state is dropped)")
 	cmd.Flags().StringVar(&f.Web, "web", "", "serve the REST API, /metrics and the dashboard on HOST:PORT (port 0: any free port) instead of rest.bind-address:rest.port")
 	cmd.Flags().BoolVar(&f.NoWeb, "no-web", false, "serve no REST API, metrics or dashboard")
+}
+
+// RegisterConfig adds the flags of configuration and logging alone (-D,
+// --config, --log-level, --log-format), for commands that run no job of
+// their own (the history server, a task manager); Config and Logger read
+// them.
+func (f *Flags) RegisterConfig(cmd *cobra.Command) {
+	f.changed = cmd.Flags().Changed
+	cmd.Flags().StringArrayVarP(&f.Defines, "define", "D", nil, "set an option, key=value, with Flink's option names (repeatable)")
+	cmd.Flags().StringVar(&f.ConfigFile, "config", "", "YAML file of options (Flink's config.yaml layout)")
+	cmd.Flags().StringVar(&f.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	cmd.Flags().StringVar(&f.LogFormat, "log-format", "text", "log format: text (key=value) or json (one JSON object a line)")
 }
 
 // Config builds the configuration: file first, then -D, then flags.

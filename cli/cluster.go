@@ -159,9 +159,8 @@ func (r *planRole) plan(j Job, args []string) error {
 // job manager runs one of jobs.
 func TaskManagerCommand(stderr io.Writer, jobs ...Job) *cobra.Command {
 	var (
-		jm                        string
-		defines                   []string
-		configFile, level, format string
+		jm string
+		f  Flags
 	)
 	cmd := &cobra.Command{
 		Use:   "taskmanager",
@@ -174,7 +173,6 @@ func TaskManagerCommand(stderr io.Writer, jobs ...Job) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f := Flags{Defines: defines, ConfigFile: configFile, LogLevel: level, LogFormat: format}
 			cfg, err := f.Config()
 			if err != nil {
 				return err
@@ -221,9 +219,6 @@ func TaskManagerCommand(stderr io.Writer, jobs ...Job) *cobra.Command {
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return Usage(err) })
 	cmd.Flags().StringVar(&jm, "jobmanager", "", "the job manager's address, HOST:PORT (default jobmanager.rpc.address:jobmanager.rpc.port)")
-	cmd.Flags().StringArrayVarP(&defines, "define", "D", nil, "set an option, key=value, with Flink's option names (repeatable)")
-	cmd.Flags().StringVar(&configFile, "config", "", "YAML file of options (Flink's config.yaml layout)")
-	cmd.Flags().StringVar(&level, "log-level", "info", "log level: debug, info, warn, error")
-	cmd.Flags().StringVar(&format, "log-format", "text", "log format: text (key=value) or json (one JSON object a line)")
+	f.RegisterConfig(cmd)
 	return cmd
 }

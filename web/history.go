@@ -16,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/weirstream/weir/cluster"
 	"github.com/weirstream/weir/web/api"
 )
 
@@ -266,30 +265,9 @@ func (h *HistoryServer) Shutdown(ctx context.Context) error {
 }
 
 func (h *HistoryServer) routes() http.Handler {
-	dashboard := Dashboard()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Referrer-Policy", "no-referrer")
-		if msg := badPath(r); msg != "" {
-			writeError(w, http.StatusBadRequest, msg)
-			return
-		}
-		p := r.URL.Path
-		if len(p) > 1 {
-			p = strings.TrimSuffix(p, "/")
-		}
-		segs := strings.Split(p[1:], "/")
-		if !apiRoots[segs[0]] {
-			dashboard.ServeHTTP(w, r)
-			return
-		}
-		if segs[0] == "v1" {
-			segs = segs[1:]
-		}
+	return serveAPI(func(w http.ResponseWriter, r *http.Request, segs []string) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			hd.Set("Allow", "GET, HEAD")
+			w.Header().Set("Allow", "GET, HEAD")
 			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf(
 				"Request method %s is not allowed on %s: the history server serves ended jobs and changes nothing.", r.Method, r.URL.Path))
 			return
@@ -348,16 +326,7 @@ func (h *HistoryServer) overview(w http.ResponseWriter) {
 	rev := revision()
 	o := api.Overview{WeirVersion: h.srv.version, WeirCommit: rev, FlinkVersion: api.FlinkVersion, FlinkCommit: rev}
 	for _, j := range h.archived() {
-		switch j.overview.State {
-		case cluster.StateFinished:
-			o.JobsFinished++
-		case cluster.StateCanceled:
-			o.JobsCancelled++
-		case cluster.StateFailed:
-			o.JobsFailed++
-		default:
-			o.JobsRunning++
-		}
+		countJob(&o, j.overview.State)
 	}
 	writeJSON(w, http.StatusOK, o)
 }

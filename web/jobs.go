@@ -157,38 +157,30 @@ func vertexOf(w http.ResponseWriter, v *jobView, p params) (int, bool) {
 func (s *Server) overview(w http.ResponseWriter, _ *http.Request, _ params) {
 	rev := revision()
 	o := api.Overview{WeirVersion: s.version, WeirCommit: rev, FlinkVersion: api.FlinkVersion, FlinkCommit: rev}
-	if s.listTaskManagers != nil {
-		for _, tm := range s.listTaskManagers() {
-			o.TaskManagers++
-			o.SlotsTotal += tm.Slots
-			o.SlotsAvailable += tm.FreeSlots
-		}
-	} else {
-		o.TaskManagers = 1
+	for _, tm := range s.taskManagers() {
+		o.TaskManagers++
+		o.SlotsTotal += tm.SlotsNumber
+		o.SlotsAvailable += tm.FreeSlots
 	}
 	for _, j := range s.jobs {
-		state := j.State()
-		switch state {
-		case cluster.StateFinished:
-			o.JobsFinished++
-		case cluster.StateCanceled:
-			o.JobsCancelled++
-		case cluster.StateFailed:
-			o.JobsFailed++
-		default:
-			o.JobsRunning++
-		}
-		if state == cluster.StateRunning && s.listTaskManagers == nil {
-			// One slot per subtask of the widest vertex, as Flink's slot
-			// sharing would need; the embedded runtime has them all in use.
-			most := 0
-			for _, v := range j.Vertices() {
-				most = max(most, v.Parallelism)
-			}
-			o.SlotsTotal += most
-		}
+		countJob(&o, j.State())
 	}
 	writeJSON(w, http.StatusOK, o)
+}
+
+// countJob counts a job of the given state in o's jobs-* fields: every
+// state but FINISHED, CANCELED and FAILED counts as running.
+func countJob(o *api.Overview, state string) {
+	switch state {
+	case cluster.StateFinished:
+		o.JobsFinished++
+	case cluster.StateCanceled:
+		o.JobsCancelled++
+	case cluster.StateFailed:
+		o.JobsFailed++
+	default:
+		o.JobsRunning++
+	}
 }
 
 func (s *Server) dashboardConfig(w http.ResponseWriter, _ *http.Request, _ params) {

@@ -100,8 +100,11 @@ func (s *Server) apiRoutes() []route {
 // path goes to the dashboard.
 var apiRoots = map[string]bool{"overview": true, "config": true, "jobs": true, "metrics": true, "taskmanagers": true, "v1": true}
 
-func (s *Server) routes() http.Handler {
-	api := s.apiRoutes()
+// serveAPI is the HTTP surface both the live server and the history
+// server have: security headers, malformed paths refused, the dashboard for
+// paths outside the API, and Flink's /v1 prefix dropped; api answers the
+// rest, given the path's segments.
+func serveAPI(api func(w http.ResponseWriter, r *http.Request, segs []string)) http.Handler {
 	dashboard := Dashboard()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -124,6 +127,13 @@ func (s *Server) routes() http.Handler {
 		if segs[0] == "v1" { // Flink's versioned paths: /v1/jobs is /jobs
 			segs = segs[1:]
 		}
+		api(w, r, segs)
+	})
+}
+
+func (s *Server) routes() http.Handler {
+	api := s.apiRoutes()
+	return serveAPI(func(w http.ResponseWriter, r *http.Request, segs []string) {
 		for _, rt := range api {
 			p, ok := rt.match(segs)
 			if !ok {

@@ -18,6 +18,8 @@ func (s *Server) taskManagers() []api.TaskManager {
 		}
 		return out
 	}
+	// One slot per subtask of each running job's widest vertex, as Flink's
+	// slot sharing would need; the embedded runtime has them all in use.
 	slots := 0
 	for _, j := range s.jobs {
 		if j.State() != cluster.StateRunning {

@@ -49,10 +49,7 @@ func newHistoryServerCmd(stderr io.Writer) *cobra.Command {
 			return runHistoryServer(cmd.Context(), cfg, logger)
 		},
 	}
-	cmd.Flags().StringArrayVarP(&f.Defines, "define", "D", nil, "set an option, key=value, with Flink's option names (repeatable)")
-	cmd.Flags().StringVar(&f.ConfigFile, "config", "", "YAML file of options (Flink's config.yaml layout)")
-	cmd.Flags().StringVar(&f.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
-	cmd.Flags().StringVar(&f.LogFormat, "log-format", "text", "log format: text (key=value) or json (one JSON object a line)")
+	f.RegisterConfig(cmd)
 	return cmd
 }
 

@@ -117,14 +117,7 @@ func TestClusterPartitionedTaskManager(t *testing.T) {
 		return strings.Contains(strings.Join(errs, "\n"), "no heartbeat for")
 	})
 	tm("tm3")
-	jm.await(t, "the second attempt deployed", func(_, errs []string) bool {
-		for _, l := range errs {
-			if m := deployedRE.FindStringSubmatch(l); m != nil && m[1] != "1" {
-				return true
-			}
-		}
-		return false
-	})
+	awaitSecondAttempt(t, jm)
 	h.Heal("tm2")
 	<-jm.done
 	if jm.code != 0 {
