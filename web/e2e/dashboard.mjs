@@ -27,6 +27,7 @@ import { chromium } from 'playwright-core';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { badTimes } from './times.mjs';
 
 const [url, outdir, noCancelUrl, authUrl, clusterUrl] = process.argv.slice(2);
 if (!url || !outdir || !noCancelUrl || !authUrl || !clusterUrl) {
@@ -78,18 +79,7 @@ try {
   // noBadTimes: no time on the page (text or tooltip) is "Invalid Date" or
   // has NaN in it: an unset time shows a dash.
   const noBadTimes = async (where) => {
-    const bad = await page.evaluate(() => {
-      const out = [];
-      const re = /Invalid Date|NaN/;
-      if (re.test(document.body.innerText)) {
-        for (const el of document.querySelectorAll('#view *, header *')) {
-          if (!el.children.length && re.test(el.textContent)) out.push(el.closest('td, dd, div, p, span')?.outerHTML.slice(0, 300) || el.outerHTML.slice(0, 300));
-        }
-        if (!out.length) out.push('(in the page text)');
-      }
-      for (const el of document.querySelectorAll('[title]')) if (re.test(el.title)) out.push(`title: ${el.outerHTML.slice(0, 300)}`);
-      return out;
-    });
+    const bad = await badTimes(page);
     check(bad.length === 0, `${where} shows a bad time:\n  ${bad.join('\n  ')}`);
   };
   const shot = async (name) => {
