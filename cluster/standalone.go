@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -177,8 +178,6 @@ type TaskManagerInfo struct {
 	Slots, FreeSlots int
 	LastHeartbeat    time.Time
 	Hardware         hardware
-	RegisteredAt     time.Time
-	RunningSubtasks  int
 }
 
 // remoteTM is one registered task manager, as the job manager sees it.
@@ -203,10 +202,9 @@ func (tm *remoteTM) info() TaskManagerInfo {
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
 	_, port, _ := net.SplitHostPort(tm.reg.DataAddr)
-	var p int
-	fmt.Sscan(port, &p)
+	p, _ := strconv.Atoi(port)
 	return TaskManagerInfo{ID: tm.reg.ID, Path: tm.remote, DataPort: p, Slots: tm.reg.Slots, FreeSlots: tm.reg.Slots - tm.used,
-		LastHeartbeat: time.Unix(0, tm.lastBeat.Load()), Hardware: tm.reg.Hardware, RegisteredAt: tm.registered, RunningSubtasks: tm.used}
+		LastHeartbeat: time.Unix(0, tm.lastBeat.Load()), Hardware: tm.reg.Hardware}
 }
 
 // send queues m for the task manager; it never blocks (a task manager

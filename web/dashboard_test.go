@@ -145,10 +145,10 @@ func TestDashboardReferencesResolve(t *testing.T) {
 func twoTaskManagers() []cluster.TaskManagerInfo {
 	now := time.Now()
 	a := cluster.TaskManagerInfo{ID: "tm-alpha-7f3a", Path: "10.1.0.11:40112", DataPort: 41001, Slots: 4, FreeSlots: 1,
-		LastHeartbeat: now.Add(-2 * time.Second), RegisteredAt: now.Add(-time.Minute), RunningSubtasks: 3}
+		LastHeartbeat: now.Add(-2 * time.Second)}
 	a.Hardware.CPUCores, a.Hardware.PhysicalMemory, a.Hardware.FreeMemory = 8, 16<<30, 9<<30
 	b := cluster.TaskManagerInfo{ID: "tm-beta-19c0", Path: "10.1.0.12:40518", DataPort: 41002, Slots: 2, FreeSlots: 2,
-		LastHeartbeat: now.Add(-4 * time.Second), RegisteredAt: now.Add(-time.Minute)}
+		LastHeartbeat: now.Add(-4 * time.Second)}
 	b.Hardware.CPUCores, b.Hardware.PhysicalMemory, b.Hardware.FreeMemory = 4, 8<<30, 6<<30
 	return []cluster.TaskManagerInfo{b, a}
 }
