@@ -72,6 +72,8 @@ type JobManagerServer struct {
 	jobCfg map[string]string
 	run    string        // random: attempt names never repeat across runs
 	done   chan struct{} // closed when the server is closing
+	// closing is set when Close begins, before the shutdown messages.
+	closing atomic.Bool
 	// readers are the sessions' stream readers, joined by Close once the
 	// server has torn the streams down.
 	readers sync.WaitGroup
@@ -132,6 +134,9 @@ func (s *JobManagerServer) Addr() string { return s.ln.Addr().String() }
 // Close tells every task manager to shut down with reason, and stops the
 // server once their sessions have ended (or after a few seconds).
 func (s *JobManagerServer) Close(reason string) {
+	// Before any shutdown message goes out: a task manager that takes it
+	// and leaves at once is released, not lost.
+	s.closing.Store(true)
 	s.mu.Lock()
 	tms := append([]*remoteTM(nil), s.mu.tms...)
 	s.mu.Unlock()
@@ -324,12 +329,9 @@ func (s *JobManagerServer) session(ctx context.Context, stream *connect.BidiStre
 		for {
 			m, err := stream.Receive()
 			if err != nil {
-				select {
-				case <-s.done: // the job manager is closing
+				if s.closing.Load() { // the job manager is shutting the cluster down
 					tm.markLost(errShutdown)
-				case <-tm.sent: // the task manager took the shutdown and left
-					tm.markLost(errShutdown)
-				default:
+				} else {
 					tm.markLost(fmt.Errorf("control connection closed: %w", err))
 				}
 				return
